@@ -1,0 +1,7 @@
+"""Numba kernels: the hot loop, over arrays and scalars only.
+
+Every kernel is a module-level ``@njit(cache=True)`` function whose docstring gives the unit,
+dtype and shape of each argument. No Python objects cross into a kernel; random numbers come
+from :func:`sim.kernels.counter_rng.uniform`, a hash of (key, counter), so results do not depend
+on the order or the thread that draws them.
+"""

@@ -1,0 +1,96 @@
+"""Sensor coverage: the per-cell detection probability of one step, stamped sparsely.
+
+Each sensor sweeps a few straight legs in a step (a drone turning at a waypoint, or a ground
+post standing still: a leg of length zero). Its footprint over the step is the capsule of radius
+R around those legs; within it the detection probability falls from ``p0`` at the track to
+``p0 * (1 - falloff)`` at the edge. Sensors combine as independent looks:
+``cover = 1 - prod(1 - p)``. Only touched cells are written and later cleared, so the cost grows
+with sensors × footprint, not with the raster.
+"""
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, inline="always")
+def _dist_to_leg(px, py, x0, y0, x1, y1):
+    dx, dy = x1 - x0, y1 - y0
+    length2 = dx * dx + dy * dy
+    t = 0.0
+    if length2 > 0.0:
+        t = min(1.0, max(0.0, ((px - x0) * dx + (py - y0) * dy) / length2))
+    ex, ey = px - (x0 + t * dx), py - (y0 + t * dy)
+    return np.sqrt(ex * ex + ey * ey)
+
+
+@njit(cache=True)
+def stamp_coverage(
+    cover: np.ndarray,
+    touched: np.ndarray,
+    n_touched: int,
+    legs: np.ndarray,
+    leg_count: np.ndarray,
+    active: np.ndarray,
+    radius: float,
+    p0: float,
+    falloff: float,
+    population: np.ndarray,
+) -> tuple[int, float]:
+    """Add the footprints of all active sensors to ``cover``.
+
+    Args:
+        cover: (H, W) float32, detection probability per step; zero where untouched.
+        touched: (H*W,) int64, flat indices of cells with non-zero cover, first ``n_touched`` used.
+        n_touched: number of entries of ``touched`` in use.
+        legs: (S, K, 4) float64, legs (x0, y0, x1, y1) in cell units (x = column, y = row;
+            cell (r, c) has its centre at (c + 0.5, r + 0.5)).
+        leg_count: (S,) int64, legs used per sensor.
+        active: (S,) bool, sensors that sense this step.
+        radius: footprint radius in cells.
+        p0: detection probability at the track.
+        falloff: fractional fall of the probability at the footprint's edge.
+        population: (H, W) float32, people per cell.
+
+    Returns:
+        The new ``n_touched`` and the population newly brought under a sensor this step.
+    """
+    h, w = cover.shape
+    exposed = 0.0
+    for s in range(legs.shape[0]):
+        if not active[s]:
+            continue
+        for k in range(leg_count[s]):
+            x0, y0, x1, y1 = legs[s, k, 0], legs[s, k, 1], legs[s, k, 2], legs[s, k, 3]
+            c_lo = max(0, int(np.floor(min(x0, x1) - radius)))
+            c_hi = min(w - 1, int(np.floor(max(x0, x1) + radius)))
+            r_lo = max(0, int(np.floor(min(y0, y1) - radius)))
+            r_hi = min(h - 1, int(np.floor(max(y0, y1) + radius)))
+            for r in range(r_lo, r_hi + 1):
+                py = r + 0.5
+                for c in range(c_lo, c_hi + 1):
+                    px = c + 0.5
+                    d = _dist_to_leg(px, py, x0, y0, x1, y1)
+                    if d > radius:
+                        continue
+                    seen_before = False  # the same sensor's earlier legs already looked here
+                    for j in range(k):
+                        if _dist_to_leg(px, py, legs[s, j, 0], legs[s, j, 1], legs[s, j, 2], legs[s, j, 3]) <= radius:
+                            seen_before = True
+                            break
+                    if seen_before:
+                        continue
+                    p = p0 * (1.0 - falloff * (d / radius) ** 2)
+                    old = cover[r, c]
+                    if old == 0.0 and p > 0.0:
+                        touched[n_touched] = r * w + c
+                        n_touched += 1
+                        exposed += population[r, c]
+                    cover[r, c] = 1.0 - (1.0 - old) * (1.0 - p)
+    return n_touched, exposed
+
+
+@njit(cache=True)
+def clear_coverage(cover: np.ndarray, touched: np.ndarray, n_touched: int) -> None:
+    """Zero the cells listed in ``touched[:n_touched]`` of ``cover`` ((H*W,) float32 view)."""
+    for i in range(n_touched):
+        cover[touched[i]] = 0.0

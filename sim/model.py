@@ -1,0 +1,361 @@
+"""The Skywatch model: drones and ground units against cartels moving shipments.
+
+One step, in order:
+
+1. Cartels plan (every planning period: route choice) and launch this step's shipments.
+2. Drones fly (patrol policy, return to base, turnaround); their swept footprints make this
+   step's coverage raster (checkpoints' coverage is static).
+3. Shipments move along their routes and are sensed in every cell they pass: checkpoint
+   detections are interdicted on the spot, drone detections become cues; arrivals at sinks
+   are delivered and paid.
+4. Drones discover cartel infrastructure under their footprints.
+5. Cues wait out the response delay, then the nearest idle ground unit within range is sent.
+6. Units that reach their target try to interdict it → seizures.
+7. Invariants are checked (validating mode) and the step's metrics recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from sim.agents import Cartel, Drone, GroundUnit
+from sim.fleet import Fleet
+from sim.kernels import flight
+from sim.kernels.counter_rng import step_key
+from sim.kernels.coverage import clear_coverage, stamp_coverage
+from sim.kernels.movement import EVENT_CHECKPOINT_SEIZURE, EVENT_DELIVERED, EVENT_DRONE_DETECTION, IN_TRANSIT, advance_shipments
+from sim.routes import RouteTable, plan_routes
+from sim.scenario import Scenario, ScenarioError
+from sim.shipments import ShipmentPool
+from sim.units import Units
+from sim.world import ROAD, ROUGH, World, build_world
+
+STREAMS = ("world", "cartels", "drones", "sensing", "ground")
+TRACKED_DRONES = 4  # drones whose tracks are kept for the overview figure
+LINE_SAMPLES = 32  # points sampled along a unit's straight line to average the terrain
+
+
+class InvariantError(AssertionError):
+    """A model invariant failed in validating mode."""
+
+
+@dataclass
+class Tally:
+    """Running totals of one run."""
+
+    launched: int = 0
+    delivered: int = 0
+    seized: int = 0
+    seized_checkpoint: int = 0
+    seized_drone_cue: int = 0
+    value_delivered: float = 0.0
+    value_seized: float = 0.0
+    detections: int = 0
+    cues_lapsed: int = 0
+    drones_lost: int = 0
+    drone_flight_hours: float = 0.0
+    unit_hours: float = 0.0
+    privacy_exposure: float = 0.0
+    infrastructure_discovered: int = 0
+
+
+@dataclass
+class Cue:
+    """A drone detection waiting for a ground unit."""
+
+    slot: int
+    uid: int
+    cell: int
+    ready_step: int
+    expiry_step: int
+
+
+class SkywatchModel(mesa.Model):
+    """Drone surveillance over trafficking routes (see the module docstring for the step order).
+
+    Args:
+        scenario: a resolved scenario; its ``run.seed`` seeds every random stream.
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        seed = scenario["run.seed"]
+        super().__init__(rng=seed)
+        self.scenario = scenario
+        self.units = Units.of(scenario)
+        children = np.random.SeedSequence(seed).spawn(len(STREAMS))
+        self.streams = {name: np.random.default_rng(child) for name, child in zip(STREAMS, children)}
+        self.kernel_keys = {name: np.uint64(child.generate_state(1, np.uint64)[0]) for name, child in zip(STREAMS, children)}
+
+        self.world: World = build_world(scenario, self.streams["world"])
+        h, w = self.world.shape
+        self.routes: RouteTable = plan_routes(self.world.cell_hours.astype(np.float64), self.world.sources,
+                                              self.world.sinks, self.world.corridor, len(self.world.corridor_names))
+        if self.routes.source.size == 0:
+            field = "world.cost_file" if scenario["world.cost_file"] else "world"
+            raise ScenarioError(scenario.source, field, "expected a passable path from a source to a sink, found none")
+        self.cell_hours_flat = self.world.cell_hours.ravel()
+        self.flow = np.zeros(h * w, dtype=np.int64)
+        self.drone_cover = np.zeros((h, w), dtype=np.float32)
+        self.checkpoint_cover = np.zeros((h, w), dtype=np.float32)
+        self._drone_touched = np.zeros(h * w, dtype=np.int64)
+        self._n_drone_touched = 0
+
+        self.launch_rate = self.units.per_step(scenario["cartels.shipments_per_day"])
+        self.pool = ShipmentPool()
+        self._events = [np.zeros(0, dtype=np.int64) for _ in range(3)]
+        self.tally = Tally()
+        self.corridor_launched = np.zeros(len(self.world.corridor_names), dtype=np.int64)
+        self._corridor_launched_step = np.zeros_like(self.corridor_launched)
+        self.infra_discovered = np.zeros(self.world.infra_cells.size, dtype=bool)
+        self.seizure_cells: list[int] = []
+        self.cues: list[Cue] = []
+
+        for c in range(scenario["cartels.count"]):
+            Cartel(self, c, np.flatnonzero(self.world.source_owner == c))
+        self.cartels = self.agents_by_type[Cartel]
+        self._make_fleet()
+        self._make_ground_units()
+        self.track: list[np.ndarray] = []
+
+        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
+        self.datacollector.collect(self)
+
+    # --- construction -------------------------------------------------------------------------
+
+    def _make_fleet(self) -> None:
+        s, u = self.scenario, self.units
+        h, w = self.world.shape
+        rng = self.streams["drones"]
+        count = s["drones.count"]
+        bases = np.column_stack([rng.uniform(0.1 * w, 0.9 * w, s["drones.bases"]), rng.uniform(0.3 * h, 0.9 * h, s["drones.bases"])])
+        stagger = rng.uniform(0.0, s["drones.endurance_h"] + s["drones.turnaround_h"], count) if count else np.zeros(0)
+        self.fleet = Fleet.create(bases, count, s["drones.patrol"], w, h, stagger)
+        self.drone_bases = bases
+        self.drone_radius = u.cells(s["drones.sensor_radius_km"])
+        for i in range(count):
+            Drone(self, i)
+
+    def _make_ground_units(self) -> None:
+        """Checkpoints (static, always watching) and response units, both on roads."""
+        s, rng = self.scenario, self.streams["ground"]
+        w = self.world.shape[1]
+        roads = np.flatnonzero(self.world.cover.ravel() == ROAD)
+        cells = roads if roads.size else np.flatnonzero(np.isfinite(self.world.cell_hours.ravel()))
+
+        def on_roads(count: int) -> np.ndarray:
+            rows, cols = np.divmod(rng.choice(cells, size=count, replace=cells.size < count), w)
+            return np.column_stack([cols + 0.5, rows + 0.5])
+
+        for x, y in on_roads(s["ground.units"]):
+            GroundUnit(self, (float(x), float(y)))
+        self.ground_units = self.agents_by_type.get(GroundUnit, mesa.agent.AgentSet([], random=self.random))
+        self.checkpoints = on_roads(s["ground.checkpoints"])
+        legs = np.repeat(self.checkpoints, 2, axis=1).reshape(-1, 1, 4)[:, :, [0, 2, 1, 3]]
+        stamp_coverage(self.checkpoint_cover, np.zeros(self.checkpoint_cover.size, dtype=np.int64), 0, legs,
+                       np.ones(len(legs), dtype=np.int64), np.ones(len(legs), dtype=bool),
+                       self.units.cells(s["ground.checkpoint_radius_km"]), s["ground.checkpoint_detect_prob"], 0.0,
+                       self.world.population)
+
+    def _reporters(self) -> dict:
+        t = lambda name: (lambda m: getattr(m.tally, name))  # noqa: E731
+        reporters = {
+            "hour": lambda m: m.steps * m.units.step_hours,
+            "launched": t("launched"),
+            "delivered": t("delivered"),
+            "seized": t("seized"),
+            "in_transit": lambda m: m.pool.live,
+            "detections": t("detections"),
+            "seized_checkpoint": t("seized_checkpoint"),
+            "seized_drone_cue": t("seized_drone_cue"),
+            "value_delivered": t("value_delivered"),
+            "value_seized": t("value_seized"),
+            "drones_airborne": lambda m: int(m.fleet.airborne.sum()),
+            "drones_lost": t("drones_lost"),
+            "drone_flight_hours": t("drone_flight_hours"),
+            "units_busy": lambda m: sum(1 for u in m.ground_units if not u.idle),
+            "cues_waiting": lambda m: len(m.cues),
+            "infrastructure_discovered": t("infrastructure_discovered"),
+            "privacy_exposure": t("privacy_exposure"),
+            "cartel_budget": lambda m: float(sum(c.budget for c in m.cartels)),
+        }
+        for k, name in enumerate(self.world.corridor_names):
+            reporters[f"launched_{name}"] = lambda m, k=k: int(m._corridor_launched_step[k])
+        return reporters
+
+    # --- the step -----------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Advance one step through the phases listed in the module docstring."""
+        self._phase_cartels()
+        self._phase_drones()
+        self._phase_shipments()
+        self._phase_infrastructure()
+        self._phase_dispatch()
+        self.ground_units.do("step")
+        self.tally.unit_hours += len(self.ground_units) * self.units.step_hours
+        if self.scenario["run.validate"]:
+            self.check_invariants()
+        self.datacollector.collect(self)
+
+    def _phase_cartels(self) -> None:
+        period = self.units.steps(self.scenario["cartels.planning_hours"])
+        if (self.steps - 1) % period == 0:
+            self.cartels.do("plan")
+        self._corridor_launched_step[:] = 0
+        for cartel in self.cartels:
+            route_ids = cartel.launch()
+            n = route_ids.size
+            if n == 0:
+                continue
+            self.pool.launch(np.full(n, cartel.index), route_ids, np.full(n, self.scenario["shipments.value"]),
+                             np.full(n, self.scenario["shipments.concealment"]), self.steps)
+            self.tally.launched += n
+            self._corridor_launched_step += self.routes.corridors[route_ids].sum(axis=0)
+        self.corridor_launched += self._corridor_launched_step
+
+    def _phase_drones(self) -> None:
+        s, u, f = self.scenario, self.units, self.fleet
+        flat_drone = self.drone_cover.reshape(-1)
+        clear_coverage(flat_drone, self._drone_touched, self._n_drone_touched)
+        self._n_drone_touched = 0
+        if f.x.size:
+            key = self._step_key("drones")
+            self.tally.drone_flight_hours += flight.fly_drones(
+                f.x, f.y, f.wx, f.wy, f.state, f.airborne_h, f.ground_h, f.base_x, f.base_y, f.sector, f.lane, f.leg,
+                Fleet.policy_code(s["drones.patrol"]), 2.0 * self.drone_radius, u.cells_per_hour(s["drones.speed_kmh"]),
+                s["drones.endurance_h"], s["drones.turnaround_h"], u.step_hours, key, f.legs, f.leg_count)
+            self._n_drone_touched, exposed = stamp_coverage(
+                self.drone_cover, self._drone_touched, 0, f.legs, f.leg_count, f.airborne,
+                self.drone_radius, s["drones.detect_prob"], s["drones.range_falloff"], self.world.population)
+            self.tally.privacy_exposure += exposed * u.step_hours
+            self.track.append(np.column_stack([f.x[:TRACKED_DRONES], f.y[:TRACKED_DRONES]]))
+
+    def _phase_shipments(self) -> None:
+        p, r, s = self.pool, self.routes, self.scenario
+        if self._events[0].size < p.capacity:  # one event at most per shipment
+            self._events = [np.zeros(p.capacity, dtype=np.int64) for _ in range(3)]
+        slot, kind, cell = self._events
+        n = advance_shipments(
+            p.status, p.uid, p.route, p.progress, p.carry_h, p.concealment, p.cued,
+            r.start, r.length, r.cells, self.cell_hours_flat, self.units.step_hours,
+            self.drone_cover.reshape(-1), self.checkpoint_cover.reshape(-1), s["ground.interdict_prob"],
+            self._step_key("sensing"),
+            self._step_key("ground"), self.flow, slot, kind, cell)
+        slot, kind, cell = slot[:n], kind[:n], cell[:n]
+        delivered = slot[kind == EVENT_DELIVERED]
+        seized = slot[kind == EVENT_CHECKPOINT_SEIZURE]
+        detected = kind == EVENT_DRONE_DETECTION
+        for cartel in self.cartels:
+            cartel.earn(float(p.value[delivered][p.owner[delivered] == cartel.index].sum()))
+        self.tally.delivered += delivered.size
+        self.tally.value_delivered += float(p.value[delivered].sum())
+        self._record_seizures(seized, cell[kind == EVENT_CHECKPOINT_SEIZURE])
+        self.tally.seized_checkpoint += seized.size
+        p.release(np.concatenate([delivered, seized]))
+        self.tally.detections += int(detected.sum())
+        ready = self.steps + self.units.steps(s["ground.response_delay_h"]) if s["ground.response_delay_h"] > 0 else self.steps
+        expiry = ready + self.units.steps(s["ground.cue_expiry_h"])
+        self.cues.extend(Cue(int(i), int(p.uid[i]), int(c), ready, expiry) for i, c in zip(slot[detected], cell[detected]))
+
+    def _record_seizures(self, slots: np.ndarray, cells: np.ndarray) -> None:
+        self.tally.seized += slots.size
+        self.tally.value_seized += float(self.pool.value[slots].sum())
+        self.seizure_cells.extend(int(c) for c in cells)
+
+    def _phase_infrastructure(self) -> None:
+        remaining = np.flatnonzero(~self.infra_discovered)
+        if remaining.size == 0 or self._n_drone_touched == 0:
+            return
+        p = self.drone_cover.reshape(-1)[self.world.infra_cells[remaining]] * self.scenario["drones.infra_detect_prob"]
+        found = remaining[self.streams["drones"].random(remaining.size) < p]
+        self.infra_discovered[found] = True
+        self.tally.infrastructure_discovered += found.size
+
+    def _phase_dispatch(self) -> None:
+        s, u = self.scenario, self.units
+        w = self.world.shape[1]
+        waiting: list[Cue] = []
+        idle = [unit for unit in self.ground_units if unit.idle]
+        max_cells = u.cells(s["ground.max_response_km"])
+        for cue in self.cues:
+            if not self._still_target(cue.slot, cue.uid):
+                continue
+            if self.steps < cue.ready_step:
+                waiting.append(cue)
+                continue
+            r, c = divmod(cue.cell, w)
+            target = np.array([c + 0.5, r + 0.5])
+            best, best_d = None, max_cells
+            for unit in idle:
+                d = float(np.hypot(*(target - unit.post)))
+                if d <= best_d:
+                    best, best_d = unit, d
+            if best is None:
+                if self.steps < cue.expiry_step:
+                    waiting.append(cue)
+                else:
+                    self.pool.cued[cue.slot] = False
+                    self.tally.cues_lapsed += 1
+                continue
+            idle.remove(best)
+            hours = u.cell_km * best_d * self._terrain_factor(best.post, target) / s["ground.speed_kmh"]
+            best.dispatch(cue.slot, cue.uid, u.steps(hours))
+        self.cues = waiting
+
+    def _terrain_factor(self, start: tuple[float, float], end: np.ndarray) -> float:
+        """How much slower than its road speed a unit crosses the straight line start → end."""
+        t = np.linspace(0.0, 1.0, LINE_SAMPLES)
+        cols = np.clip((start[0] + t * (end[0] - start[0])).astype(int), 0, self.world.shape[1] - 1)
+        rows = np.clip((start[1] + t * (end[1] - start[1])).astype(int), 0, self.world.shape[0] - 1)
+        rough = self.world.cover[rows, cols] == ROUGH
+        return 1.0 + (self.scenario["ground.offroad_slowdown"] - 1.0) * float(rough.mean())
+
+    def _step_key(self, stream: str) -> np.uint64:
+        """The key of this step's counter-based draws in ``stream``."""
+        return np.uint64(step_key(self.kernel_keys[stream], self.steps))
+
+    def _still_target(self, slot: int, uid: int) -> bool:
+        return bool(self.pool.status[slot] == IN_TRANSIT and self.pool.uid[slot] == uid)
+
+    def interdict(self, slot: int, uid: int) -> None:
+        """A unit reaches shipment (slot, uid): seize it with the interdiction probability."""
+        if not self._still_target(slot, uid):
+            return
+        self.pool.cued[slot] = False
+        if self.streams["ground"].random() >= self.scenario["ground.interdict_prob"]:
+            return
+        r = self.routes
+        route = self.pool.route[slot]
+        cell = r.cells[r.start[route] + self.pool.progress[slot]]
+        slots = np.array([slot])
+        self._record_seizures(slots, np.array([cell]))
+        self.tally.seized_drone_cue += 1
+        self.pool.release(slots)
+
+    # --- checks -------------------------------------------------------------------------------
+
+    def check_invariants(self) -> None:
+        """Raise :class:`InvariantError` if the state is inconsistent (validating mode)."""
+        t, p = self.tally, self.pool
+        live = p.status == IN_TRANSIT
+        if t.launched != t.delivered + t.seized + p.live or live.sum() != p.live:
+            raise InvariantError(f"step {self.steps}: launched {t.launched} != delivered {t.delivered} + seized {t.seized} + in transit {p.live}")
+        if t.seized != t.seized_checkpoint + t.seized_drone_cue:
+            raise InvariantError(f"step {self.steps}: seizures by source do not add up")
+        routes = p.route[live]
+        if np.any(p.progress[live] < 0) or np.any(p.progress[live] >= self.routes.length[routes]):
+            raise InvariantError(f"step {self.steps}: a shipment is off its route")
+        f = self.fleet
+        if len(self.agents_by_type.get(Drone, [])) != f.x.size or int((f.state == flight.LOST).sum()) != t.drones_lost:
+            raise InvariantError(f"step {self.steps}: drones created or lost silently")
+        h, w = self.world.shape
+        if np.any((f.x < 0) | (f.x > w) | (f.y < 0) | (f.y > h)):
+            raise InvariantError(f"step {self.steps}: a drone left the raster")
+        if np.any(f.airborne_h < -1e-6):
+            raise InvariantError(f"step {self.steps}: a drone flew past its endurance")
+        for cover in (self.drone_cover, self.checkpoint_cover):
+            if cover.min() < 0.0 or cover.max() > 1.0:
+                raise InvariantError(f"step {self.steps}: coverage outside [0, 1]")

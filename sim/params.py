@@ -1,0 +1,121 @@
+"""The parameter schema: the one source of truth for every parameter.
+
+Each parameter has a dotted name (``section.key``), a default, a unit, bounds (or a set of
+allowed values) and a one-line meaning. The scenario loader, ``--set`` overrides, the
+``skywatch params`` listing and the run folder's resolved ``scenario.toml`` all read this table.
+Parameters are in physical units (km, km/h, hours, currency); :mod:`sim.units` converts them to
+cells and steps at one boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Param:
+    """One model parameter.
+
+    Attributes:
+        name: dotted name, ``section.key``.
+        default: value used when a scenario does not set it.
+        unit: physical unit, or ``"-"`` for dimensionless values.
+        meaning: one line saying what it does.
+        low: inclusive lower bound for numbers, or ``None``.
+        high: inclusive upper bound for numbers, or ``None``.
+        choices: allowed values for a string parameter, or ``None``.
+    """
+
+    name: str
+    default: Any
+    unit: str
+    meaning: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def kind(self) -> type:
+        """The Python type values of this parameter must have."""
+        return type(self.default)
+
+    def describe_bounds(self) -> str:
+        """Human-readable bounds or choices, e.g. ``[0, 100]`` or ``random|lawnmower``."""
+        if self.choices is not None:
+            return "|".join(self.choices)
+        if self.low is None and self.high is None:
+            return ""
+        low = "-inf" if self.low is None else f"{self.low:g}"
+        high = "inf" if self.high is None else f"{self.high:g}"
+        return f"[{low}, {high}]"
+
+
+PATROL_POLICIES = ("random", "lawnmower")
+
+PARAMS: tuple[Param, ...] = (
+    # --- run -------------------------------------------------------------------------------
+    Param("run.seed", 0, "-", "seed of the run's random streams", 0, 2**63 - 1),
+    Param("run.steps", 672, "steps", "number of steps to simulate (672 × 15 min = one week)", 1, 10**7),
+    Param("run.step_hours", 0.25, "h", "simulated time per step", 0.01, 24.0),
+    Param("run.validate", False, "-", "check the model's invariants after every step (slower)"),
+    # --- world -----------------------------------------------------------------------------
+    Param("world.height", 256, "cells", "rows of the raster", 64, 2048),
+    Param("world.width", 256, "cells", "columns of the raster", 64, 2048),
+    Param("world.cell_km", 1.0, "km", "side of one cell", 0.05, 50.0),
+    Param("world.roughness", 0.5, "-", "share of rough land (forest, mountain) in the procedural terrain", 0.0, 1.0),
+    Param("world.roads", 6, "roads", "procedural roads running from the south to the border", 0, 64),
+    Param("world.towns", 12, "towns", "procedural towns holding most of the population", 0, 500),
+    Param("world.population", 400_000.0, "people", "total population of the procedural world", 0.0, 1e9),
+    Param("world.sources", 4, "sites", "production and landing sites where shipments start (south)", 1, 256),
+    Param("world.sinks", 3, "sites", "border crossings and ports where shipments end (north)", 1, 256),
+    Param("world.corridors", 3, "corridors", "named corridors (equal west-to-east bands) flow is reported by", 2, 8),
+    Param("world.infrastructure", 24, "sites", "cartel labs, stash houses and airstrips to be discovered", 0, 10_000),
+    Param("world.cost_file", "", "path", "optional .npy travel-cost raster, hours per cell (H × W); inf = impassable"),
+    Param("world.population_file", "", "path", "optional .npy population raster, people per cell (H × W)"),
+    # --- terrain speeds ----------------------------------------------------------------------
+    Param("terrain.road_kmh", 60.0, "km/h", "overland speed on roads", 1.0, 200.0),
+    Param("terrain.open_kmh", 20.0, "km/h", "overland speed on open land", 0.5, 200.0),
+    Param("terrain.rough_kmh", 5.0, "km/h", "overland speed in forest and mountain", 0.1, 200.0),
+    # --- cartels -----------------------------------------------------------------------------
+    Param("cartels.count", 2, "cartels", "trafficking organisations; sources are shared out among them", 1, 64),
+    Param("cartels.budget", 2_000_000.0, "currency", "starting budget of each cartel", 0.0, 1e12),
+    Param("cartels.shipments_per_day", 48.0, "1/day", "shipments each cartel launches per day while it can pay", 0.0, 1e7),
+    Param("cartels.launch_cost", 10_000.0, "currency", "cost to the cartel of launching one shipment", 0.0, 1e9),
+    Param("cartels.planning_hours", 24.0, "h", "planning period: how often a cartel re-plans its routes", 0.25, 8760.0),
+    Param("cartels.route_spread", 0.1, "-", "route choice noise: logit scale as a share of the cheapest route's cost", 0.001, 10.0),
+    # --- shipments ----------------------------------------------------------------------------
+    Param("shipments.value", 50_000.0, "currency", "mean value of one shipment at its sink", 0.0, 1e12),
+    Param("shipments.concealment", 0.3, "-", "mean concealment; detection probability is scaled by 1 - concealment", 0.0, 0.99),
+    # --- drones -------------------------------------------------------------------------------
+    Param("drones.count", 0, "drones", "surveillance drones in the fleet", 0, 100_000),
+    Param("drones.bases", 2, "bases", "air bases the drones fly from", 1, 64),
+    Param("drones.patrol", "random", "-", "patrol policy", choices=PATROL_POLICIES),
+    Param("drones.speed_kmh", 120.0, "km/h", "cruise speed", 1.0, 1000.0),
+    Param("drones.endurance_h", 14.0, "h", "flight time on one sortie, reserve included", 0.25, 100.0),
+    Param("drones.turnaround_h", 4.0, "h", "time on the ground between sorties (refuel, maintenance)", 0.0, 240.0),
+    Param("drones.sensor_radius_km", 3.0, "km", "radius of the sensor footprint", 0.05, 100.0),
+    Param("drones.detect_prob", 0.6, "-", "detection probability per step at the footprint's centre", 0.0, 1.0),
+    Param("drones.range_falloff", 0.5, "-", "fall of detection probability at the footprint's edge (0 = none)", 0.0, 1.0),
+    Param("drones.cost_per_hour", 3_000.0, "currency/h", "cost of one drone flight hour", 0.0, 1e9),
+    Param("drones.infra_detect_prob", 0.05, "-", "probability per step that a covered infrastructure site is discovered", 0.0, 1.0),
+    # --- ground units ---------------------------------------------------------------------------
+    Param("ground.units", 12, "units", "mobile field units of the partner's forces that answer drone cues", 0, 10_000),
+    Param("ground.speed_kmh", 40.0, "km/h", "road speed of a responding unit; slower over rough terrain", 1.0, 500.0),
+    Param("ground.offroad_slowdown", 3.0, "-", "factor by which rough terrain slows a responding unit (drones fly over it)", 1.0, 100.0),
+    Param("ground.response_delay_h", 0.5, "h", "delay between a drone detection and a unit setting off", 0.0, 240.0),
+    Param("ground.interdict_prob", 0.7, "-", "probability that a unit reaching a shipment seizes it", 0.0, 1.0),
+    Param("ground.max_response_km", 120.0, "km", "farthest a unit is sent to answer a cue", 0.0, 10_000.0),
+    Param("ground.checkpoints", 10, "posts", "road checkpoints that watch passing traffic all the time", 0, 10_000),
+    Param("ground.checkpoint_radius_km", 1.5, "km", "radius a checkpoint watches", 0.05, 50.0),
+    Param("ground.checkpoint_detect_prob", 0.25, "-", "probability per step that a checkpoint detects a shipment passing", 0.0, 1.0),
+    Param("ground.cost_per_hour", 400.0, "currency/h", "cost of one unit-hour in the field", 0.0, 1e9),
+    Param("ground.cue_expiry_h", 2.0, "h", "time an unanswered cue waits for a free unit before it lapses", 0.0, 240.0),
+)
+
+SCHEMA: dict[str, Param] = {p.name: p for p in PARAMS}
+
+
+def defaults() -> dict[str, Any]:
+    """Every parameter's default, keyed by dotted name."""
+    return {p.name: p.default for p in PARAMS}

@@ -1,0 +1,88 @@
+"""Shipments as a struct-of-arrays pool: one slot per live shipment, reused when it ends."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.kernels.movement import FREE, IN_TRANSIT
+
+# The schema of the pool, declared once: field → dtype.
+FIELDS: dict[str, type] = {
+    "status": np.uint8,  # FREE or IN_TRANSIT
+    "uid": np.int64,  # unique id, counter of the shipment's random draws
+    "owner": np.int64,  # cartel index
+    "route": np.int32,  # index into the route table
+    "progress": np.int32,  # index of the current cell within the route
+    "carry_h": np.float32,  # hours banked towards the next cell
+    "value": np.float32,  # currency at the sink
+    "concealment": np.float32,  # in [0, 1)
+    "cued": np.bool_,  # a drone detection awaits a ground response
+    "launch_step": np.int32,
+}
+
+
+class ShipmentPool:
+    """Live shipments in parallel arrays; free slots kept on a stack.
+
+    Args:
+        capacity: initial number of slots; the pool doubles when full.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.capacity = 0
+        self.arrays: dict[str, np.ndarray] = {name: np.zeros(0, dtype) for name, dtype in FIELDS.items()}
+        self._free = np.zeros(0, dtype=np.int64)
+        self._n_free = 0
+        self.next_uid = 0
+        self._grow(max(capacity, 1))
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self.__dict__["arrays"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def live(self) -> int:
+        """Number of shipments in transit."""
+        return self.capacity - self._n_free
+
+    def _grow(self, capacity: int) -> None:
+        old = self.capacity
+        for name, array in self.arrays.items():
+            grown = np.zeros(capacity, dtype=array.dtype)
+            grown[:old] = array
+            self.arrays[name] = grown
+        new_free = np.arange(capacity - 1, old - 1, -1, dtype=np.int64)  # lowest slot on top
+        self._free = np.concatenate([new_free, self._free[:self._n_free]])
+        self._n_free += capacity - old
+        self.capacity = capacity
+
+    def launch(self, owner: np.ndarray, route: np.ndarray, value: np.ndarray, concealment: np.ndarray, step: int) -> np.ndarray:
+        """Put new shipments in free slots and return their slots (all arrays of one length)."""
+        n = owner.size
+        if n > self._n_free:
+            self._grow(max(2 * self.capacity, self.live + n))
+        slots = self._free[self._n_free - n:self._n_free][::-1].copy()
+        self._n_free -= n
+        a = self.arrays
+        a["status"][slots] = IN_TRANSIT
+        a["uid"][slots] = np.arange(self.next_uid, self.next_uid + n)
+        a["owner"][slots] = owner
+        a["route"][slots] = route
+        a["progress"][slots] = 0
+        a["carry_h"][slots] = 0.0
+        a["value"][slots] = value
+        a["concealment"][slots] = concealment
+        a["cued"][slots] = False
+        a["launch_step"][slots] = step
+        self.next_uid += n
+        return slots
+
+    def release(self, slots: np.ndarray) -> None:
+        """Return ended shipments' slots (already marked FREE by a kernel) to the free stack."""
+        n = slots.size
+        self.arrays["status"][slots] = FREE
+        self.arrays["cued"][slots] = False
+        self._free[self._n_free:self._n_free + n] = slots
+        self._n_free += n

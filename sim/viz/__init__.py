@@ -1,0 +1,1 @@
+"""Drawing above the model: figures (and, later, the live view)."""

@@ -1,0 +1,122 @@
+"""Matplotlib figures of a finished run (drawn above the model; the model never imports this)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.colors import LogNorm  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from sim.model import SkywatchModel  # noqa: E402
+
+# Okabe–Ito palette: distinguishable with the common colour-vision deficiencies.
+OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
+             "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
+
+
+def _xy(cells: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    rows, cols = np.divmod(np.asarray(cells, dtype=np.int64), width)
+    return cols + 0.5, rows + 0.5
+
+
+def _draw_map(ax: plt.Axes, model: SkywatchModel) -> None:
+    world = model.world
+    h, w = world.shape
+    km = model.units.cell_km
+    extent = (0, w, h, 0)
+    terrain = np.log(np.where(np.isfinite(world.cell_hours), world.cell_hours, np.nanmax(world.cell_hours[np.isfinite(world.cell_hours)])))
+    ax.imshow(terrain, cmap="Greys", alpha=0.45, extent=extent, interpolation="nearest")
+    flow = model.flow.reshape(h, w).astype(float)
+    if flow.max() > 0:
+        shown = np.ma.masked_where(flow <= 0, flow)
+        image = ax.imshow(shown, cmap="viridis", norm=LogNorm(vmin=1, vmax=flow.max()), extent=extent, interpolation="nearest")
+        plt.colorbar(image, ax=ax, fraction=0.035, pad=0.02, label="flow (shipment-steps per cell)")
+    names = world.corridor_names
+    for k in range(1, len(names)):
+        ax.axvline(k * w / len(names), color=OKABE_ITO["black"], ls=":", lw=0.8)
+    for k, name in enumerate(names):
+        ax.text((k + 0.5) * w / len(names), h * 0.02, name, ha="center", va="top", fontsize=8,
+                bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})
+    tracks = np.array(model.track) if model.track else np.zeros((0, 0, 2))
+    for d in range(tracks.shape[1] if tracks.ndim == 3 else 0):
+        ax.plot(tracks[:, d, 0], tracks[:, d, 1], color=OKABE_ITO["sky"], lw=0.4, alpha=0.6)
+    ax.plot(*_xy(world.sources, w), "s", color=OKABE_ITO["orange"], ms=7, mec="black")
+    ax.plot(*_xy(world.sinks, w), "^", color=OKABE_ITO["orange"], ms=9, mec="black")
+    found = model.infra_discovered
+    ix, iy = _xy(world.infra_cells, w)
+    ax.plot(ix[~found], iy[~found], "o", mfc="none", mec=OKABE_ITO["purple"], ms=5)
+    ax.plot(ix[found], iy[found], "o", color=OKABE_ITO["purple"], ms=5, mec="black")
+    if model.drone_bases.size and model.fleet.x.size:
+        ax.plot(model.drone_bases[:, 0], model.drone_bases[:, 1], "*", color=OKABE_ITO["blue"], ms=13, mec="white")
+    posts = np.array([unit.post for unit in model.ground_units]).reshape(-1, 2)
+    ax.plot(posts[:, 0], posts[:, 1], "P", color=OKABE_ITO["green"], ms=7, mec="black")
+    ax.plot(model.checkpoints[:, 0], model.checkpoints[:, 1], "D", color=OKABE_ITO["yellow"], ms=5, mec="black")
+    if model.seizure_cells:
+        ax.plot(*_xy(np.array(model.seizure_cells), w), "x", color=OKABE_ITO["vermillion"], ms=5, mew=1.2)
+    ax.set_xlim(0, w)
+    ax.set_ylim(h, 0)
+    ticks = np.linspace(0, w, 5)
+    ax.set_xticks(ticks, [f"{t * km:.0f}" for t in ticks])
+    ticks = np.linspace(0, h, 5)
+    ax.set_yticks(ticks, [f"{t * km:.0f}" for t in ticks])
+    ax.set_xlabel("west → east (km)")
+    ax.set_ylabel("north → south (km)")
+    legend = [
+        Line2D([], [], marker="s", ls="", color=OKABE_ITO["orange"], mec="black", label="source"),
+        Line2D([], [], marker="^", ls="", color=OKABE_ITO["orange"], mec="black", label="sink (border)"),
+        Line2D([], [], marker="o", ls="", mfc="none", mec=OKABE_ITO["purple"], label="infrastructure, hidden"),
+        Line2D([], [], marker="o", ls="", color=OKABE_ITO["purple"], mec="black", label="infrastructure, found"),
+        Line2D([], [], marker="*", ls="", color=OKABE_ITO["blue"], ms=11, label="drone base"),
+        Line2D([], [], color=OKABE_ITO["sky"], label="drone tracks"),
+        Line2D([], [], marker="P", ls="", color=OKABE_ITO["green"], mec="black", label="ground unit post"),
+        Line2D([], [], marker="D", ls="", color=OKABE_ITO["yellow"], mec="black", label="checkpoint"),
+        Line2D([], [], marker="x", ls="", color=OKABE_ITO["vermillion"], label="seizure"),
+    ]
+    ax.legend(handles=legend, loc="lower left", fontsize=7, framealpha=0.85)
+    ax.set_title("Terrain, trafficking flow, surveillance and seizures")
+
+
+def _draw_series(top: plt.Axes, bottom: plt.Axes, model: SkywatchModel) -> None:
+    frame = model.datacollector.get_model_vars_dataframe()
+    hours = frame["hour"]
+    for column, colour in (("launched", "black"), ("delivered", "orange"), ("seized", "vermillion")):
+        top.plot(hours, frame[column], color=OKABE_ITO[colour], label=f"shipments {column}")
+    top.plot(hours, frame["in_transit"], color=OKABE_ITO["blue"], ls="--", label="shipments in transit")
+    top.set_ylabel("shipments")
+    top.set_title("Shipments over time (cumulative)")
+    top.legend(fontsize=8)
+    bottom.plot(hours, frame["detections"], color=OKABE_ITO["sky"], label="drone detections (cumulative)")
+    bottom.plot(hours, frame["seized_drone_cue"], color=OKABE_ITO["vermillion"], label="seized after a drone cue")
+    bottom.plot(hours, frame["seized_checkpoint"], color=OKABE_ITO["green"], label="seized at a checkpoint")
+    bottom.set_ylabel("events")
+    bottom.set_xlabel("time (hours)")
+    twin = bottom.twinx()
+    twin.plot(hours, frame["drones_airborne"], color=OKABE_ITO["blue"], lw=0.7, alpha=0.6, label="drones airborne")
+    twin.set_ylabel("drones airborne")
+    lines = bottom.get_legend_handles_labels()
+    more = twin.get_legend_handles_labels()
+    bottom.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8, loc="upper left")
+    bottom.set_title("Detections and seizures")
+
+
+def draw_overview(model: SkywatchModel) -> plt.Figure:
+    """The overview figure of a run: the map beside the main time series."""
+    fig = plt.figure(figsize=(15, 7.5), layout="constrained")
+    grid = fig.add_gridspec(2, 2, width_ratios=(1.25, 1))
+    _draw_map(fig.add_subplot(grid[:, 0]), model)
+    _draw_series(fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, 1]), model)
+    summary = f"seed {model.scenario['run.seed']} · {model.steps} steps of {model.units.step_hours:g} h · {model.fleet.x.size} drones"
+    fig.suptitle(f"Skywatch run — {Path(model.scenario.source).stem} ({summary})")
+    return fig
+
+
+def write_figures(model: SkywatchModel, folder: Path) -> None:
+    """Write the run's figures (``overview.png``) into ``folder``."""
+    fig = draw_overview(model)
+    fig.savefig(folder / "overview.png", dpi=110)
+    plt.close(fig)

@@ -1,0 +1,234 @@
+"""The world: terrain raster, population, sources, sinks, corridors and cartel infrastructure.
+
+Made procedurally from the world's random stream, or with its cost and population rasters loaded
+from ``.npy`` files named in the scenario. North is row 0: shipments start at sources in the
+south and end at sinks (border crossings) on the northern edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter, zoom
+
+from sim.scenario import Scenario, ScenarioError
+from sim.units import Units
+
+# Land cover codes (int8).
+OPEN, ROUGH, ROAD, TOWN = 0, 1, 2, 3
+COVER_NAMES = ("open", "rough", "road", "town")
+
+# Infrastructure kinds (int8).
+LAB, STASH_HOUSE, AIRSTRIP = 0, 1, 2
+INFRA_NAMES = ("lab", "stash house", "airstrip")
+
+SOURCE_BAND = 0.15  # sources lie in the southern 15 % of the rows
+NOISE_OCTAVES = 5
+TOWN_RADIUS_KM = 3.0  # typical radius of a town's population blob
+RURAL_SHARE = 0.15  # share of the population living outside towns
+SITE_SPREAD_KM = 10.0  # labs lie within about this distance of their source
+
+_CORRIDOR_NAMES = {2: ("west", "east"), 3: ("west", "central", "east"), 4: ("far-west", "west", "east", "far-east")}
+
+
+@dataclass
+class World:
+    """Static geography of one run. Flat indices are ``row * width + col``.
+
+    Attributes:
+        cell_hours: (H, W) float32, hours to cross a cell overland; inf = impassable.
+        cover: (H, W) int8 land cover code.
+        population: (H, W) float32 people per cell.
+        sources: (S,) int64 flat cells where shipments start.
+        source_owner: (S,) int64 cartel owning each source.
+        sinks: (K,) int64 flat cells where shipments end.
+        corridor: (H, W) int8 corridor index of each cell.
+        corridor_names: names of the corridors, west to east.
+        infra_cells: (I,) int64 flat cells of cartel infrastructure.
+        infra_kind: (I,) int8 LAB, STASH_HOUSE or AIRSTRIP.
+        infra_owner: (I,) int64 owning cartel.
+    """
+
+    cell_hours: np.ndarray
+    cover: np.ndarray
+    population: np.ndarray
+    sources: np.ndarray
+    source_owner: np.ndarray
+    sinks: np.ndarray
+    corridor: np.ndarray
+    corridor_names: tuple[str, ...]
+    infra_cells: np.ndarray
+    infra_kind: np.ndarray
+    infra_owner: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(H, W) of the raster."""
+        return self.cell_hours.shape
+
+
+def corridor_names(count: int) -> tuple[str, ...]:
+    """Names of ``count`` corridors, west to east."""
+    return _CORRIDOR_NAMES.get(count, tuple(f"corridor-{i + 1}" for i in range(count)))
+
+
+def _fractal_noise(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """Smooth noise in [0, 1]: octaves of upsampled white noise, coarse ones weighted most."""
+    total = np.zeros((h, w))
+    for octave in range(NOISE_OCTAVES):
+        size = 4 * 2**octave
+        coarse = rng.random((size + 1, size + 1))
+        total += zoom(coarse, (h / (size + 1), w / (size + 1)), order=1)[:h, :w] / 2**octave
+    total -= total.min()
+    return total / max(total.max(), 1e-12)
+
+
+def _draw_polyline(mask: np.ndarray, points: np.ndarray) -> None:
+    """Set the cells of ``mask`` on the polyline through ``points`` ((n, 2) rows, cols) to True."""
+    for (r0, c0), (r1, c1) in zip(points[:-1], points[1:]):
+        n = int(max(abs(r1 - r0), abs(c1 - c0))) + 1
+        rows = np.linspace(r0, r1, n).round().astype(int)
+        cols = np.linspace(c0, c1, n).round().astype(int)
+        mask[rows, cols] = True
+        mask[rows, np.minimum(cols + 1, mask.shape[1] - 1)] = True  # 4-connected
+
+
+def _roads(rng: np.random.Generator, h: int, w: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Meandering south-to-north roads; returns the road mask and each road's northern column."""
+    mask = np.zeros((h, w), dtype=bool)
+    ends = np.empty(count, dtype=np.int64)
+    knots = 7
+    for i in range(count):
+        rows = np.linspace(h - 1, 0, knots)
+        centre = (i + 0.5) / count * w
+        cols = np.clip(centre + rng.normal(0.0, w / (3 * count + 3), knots).cumsum() / 2, 0, w - 1)
+        _draw_polyline(mask, np.column_stack([rows, cols]))
+        ends[i] = int(round(cols[-1]))
+    return mask, ends
+
+
+def _population(rng: np.random.Generator, h: int, w: int, towns: int, total: float, units: Units) -> tuple[np.ndarray, np.ndarray]:
+    """People per cell: Gaussian town blobs over a thin rural background; and the town mask."""
+    density = np.full((h, w), RURAL_SHARE / (h * w))
+    town_mask = np.zeros((h, w), dtype=bool)
+    if towns:
+        blobs = np.zeros((h, w))
+        rows, cols = rng.integers(0, h, towns), rng.integers(0, w, towns)
+        np.add.at(blobs, (rows, cols), rng.lognormal(0.0, 1.0, towns))
+        blobs = gaussian_filter(blobs, max(units.cells(TOWN_RADIUS_KM), 0.5))
+        density += (1 - RURAL_SHARE) * blobs / blobs.sum()
+        town_mask = blobs > 0.25 * blobs[rows, cols].min()
+    return (total * density / density.sum()).astype(np.float32), town_mask
+
+
+def _load_raster(scenario: Scenario, name: str, shape: tuple[int, int]) -> np.ndarray | None:
+    path = scenario.resolve_path(name)
+    if path is None:
+        return None
+    if not path.is_file():
+        raise ScenarioError(scenario.source, name, f"file not found: {path}")
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as err:
+        raise ScenarioError(scenario.source, name, f"expected a .npy array ({err})") from None
+    if array.shape != shape or not np.issubdtype(array.dtype, np.number):
+        raise ScenarioError(scenario.source, name, f"expected a numeric array of shape {shape} (world.height, world.width), got {array.dtype} {array.shape}")
+    return array.astype(np.float32)
+
+
+def _pick_cells(rng: np.random.Generator, allowed: np.ndarray, count: int) -> np.ndarray:
+    """``count`` distinct flat cells drawn from the True cells of ``allowed`` (fewer if scarce)."""
+    candidates = np.flatnonzero(allowed)
+    return np.sort(rng.choice(candidates, size=min(count, candidates.size), replace=False))
+
+
+def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
+    """Make the world of a scenario from its parameters and the world's random stream.
+
+    Raises:
+        ScenarioError: a raster file is missing or of the wrong shape, or no cell is passable
+            where sources or sinks must lie.
+    """
+    h, w = scenario["world.height"], scenario["world.width"]
+    units = Units.of(scenario)
+    noise = _fractal_noise(rng, h, w)
+    road_mask, road_ends = _roads(rng, h, w, scenario["world.roads"])
+    population, town_mask = _population(rng, h, w, scenario["world.towns"], scenario["world.population"], units)
+
+    cover = np.where(noise > 1.0 - scenario["world.roughness"], ROUGH, OPEN).astype(np.int8)
+    cover[town_mask] = TOWN
+    cover[road_mask] = ROAD
+    speed = np.array([scenario["terrain.open_kmh"], scenario["terrain.rough_kmh"], scenario["terrain.road_kmh"], scenario["terrain.road_kmh"]])
+    cell_hours = (units.cell_km / speed[cover]).astype(np.float32)
+
+    loaded_cost = _load_raster(scenario, "world.cost_file", (h, w))
+    if loaded_cost is not None:
+        cell_hours = np.where(np.isfinite(loaded_cost) & (loaded_cost > 0), loaded_cost, np.inf).astype(np.float32)
+        cover = np.where(cell_hours <= units.hours_per_cell(scenario["terrain.road_kmh"]), ROAD,
+                         np.where(cell_hours >= units.hours_per_cell(scenario["terrain.rough_kmh"]), ROUGH, OPEN)).astype(np.int8)
+    loaded_population = _load_raster(scenario, "world.population_file", (h, w))
+    if loaded_population is not None:
+        population = np.clip(loaded_population, 0, None)
+
+    passable = np.isfinite(cell_hours)
+    north = np.zeros((h, w), dtype=bool)
+    north[0, :] = True
+    sinks = _pick_sinks(rng, passable & north, road_ends, scenario["world.sinks"], w)
+    south = np.zeros((h, w), dtype=bool)
+    south[int(h * (1 - SOURCE_BAND)):, :] = True
+    sources = _pick_cells(rng, passable & south & (cover != ROUGH), scenario["world.sources"])
+    if sources.size == 0:
+        sources = _pick_cells(rng, passable & south, scenario["world.sources"])
+    field = "world.cost_file" if loaded_cost is not None else "world"
+    if sinks.size == 0:
+        raise ScenarioError(scenario.source, field, "expected a passable cell on the northern edge for a sink")
+    if sources.size == 0:
+        raise ScenarioError(scenario.source, field, "expected a passable cell in the southern band for a source")
+
+    cartels = scenario["cartels.count"]
+    source_owner = np.arange(sources.size, dtype=np.int64) % cartels
+    n_corridors = scenario["world.corridors"]
+    corridor = np.broadcast_to((np.arange(w) * n_corridors // w).astype(np.int8), (h, w)).copy()
+    infra_cells, infra_kind, infra_owner = _infrastructure(rng, scenario, units, passable, road_mask, sources, source_owner)
+    return World(cell_hours, cover, population, sources, source_owner, sinks, corridor,
+                 corridor_names(n_corridors), infra_cells, infra_kind, infra_owner)
+
+
+def _pick_sinks(rng: np.random.Generator, allowed: np.ndarray, road_ends: np.ndarray, count: int, w: int) -> np.ndarray:
+    """Sinks on the northern edge: at road ends spread west to east, then anywhere passable."""
+    spread = road_ends[np.linspace(0, road_ends.size - 1, min(count, road_ends.size)).round().astype(int)] if road_ends.size else road_ends
+    chosen = [c for c in dict.fromkeys(spread.tolist()) if allowed[0, c]]
+    if len(chosen) < count:
+        rest = allowed.copy()
+        rest[0, chosen] = False
+        chosen += _pick_cells(rng, rest, count - len(chosen)).tolist()
+    return np.sort(np.array(chosen, dtype=np.int64))
+
+
+def _infrastructure(rng, scenario, units, passable, road_mask, sources, source_owner):
+    """Labs near sources, stash houses on roads, airstrips on open land; owned by cartels."""
+    h, w = passable.shape
+    count = scenario["world.infrastructure"]
+    kinds = (np.arange(count) % len(INFRA_NAMES)).astype(np.int8)
+    cells = np.empty(count, dtype=np.int64)
+    owners = np.empty(count, dtype=np.int64)
+    anywhere = np.flatnonzero(passable)
+    on_roads = np.flatnonzero(passable & road_mask)
+    spread = units.cells(SITE_SPREAD_KM)
+    for i, kind in enumerate(kinds):
+        if kind == LAB:
+            s = rng.integers(sources.size)
+            r0, c0 = divmod(int(sources[s]), w)
+            r = int(np.clip(r0 + rng.normal(0, spread), 0, h - 1))
+            c = int(np.clip(c0 + rng.normal(0, spread), 0, w - 1))
+            cell = r * w + c if passable[r, c] else int(sources[s])
+        else:
+            pool = on_roads if kind == STASH_HOUSE and on_roads.size else anywhere
+            cell = int(rng.choice(pool))
+        cells[i] = cell
+        sr, sc = np.divmod(sources, w)
+        r, c = divmod(cell, w)
+        owners[i] = source_owner[np.argmin((sr - r) ** 2 + (sc - c) ** 2)]
+    return cells, kinds, owners
+
