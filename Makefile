@@ -1,0 +1,25 @@
+# Two entry points: `make run` (set up, then run the baseline scenario) and `make test`.
+# Python 3.12+ is required; on machines where `python3` is older, the newest 3.12+ found on the
+# PATH or under pyenv is used. Override with `make PYTHON=/path/to/python3.12 ...`.
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; exit 0; }; done; \
+	ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null | tail -n 1)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test setup
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.12+ not found; pass PYTHON=/path/to/python3.12"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+run: setup
+	$(BIN)/skywatch run baseline --out runs/baseline --force
+
+test: setup
+	$(BIN)/python -m pytest

@@ -1,0 +1,240 @@
+"""Unit and property tests of the numba kernels."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse import lil_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from sim.kernels import flight
+from sim.kernels.counter_rng import uniform
+from sim.kernels.coverage import clear_coverage, stamp_coverage
+from sim.kernels.movement import EVENT_DELIVERED, FREE, IN_TRANSIT, advance_shipments
+from sim.kernels.paths import cost_to_target, trace_path
+
+
+def reference_distances(cost: np.ndarray, target: int) -> np.ndarray:
+    """Least costs by scipy's Dijkstra on the same 8-neighbour graph."""
+    h, w = cost.shape
+    graph = lil_matrix((h * w, h * w))
+    for r in range(h):
+        for c in range(w):
+            for dr in (-1, 0, 1):
+                for dc in (-1, 0, 1):
+                    rr, cc = r + dr, c + dc
+                    if (dr or dc) and 0 <= rr < h and 0 <= cc < w and np.isfinite(cost[r, c]) and np.isfinite(cost[rr, cc]):
+                        graph[r * w + c, rr * w + cc] = 0.5 * (cost[r, c] + cost[rr, cc]) * np.hypot(dr, dc)
+    return dijkstra(graph.tocsr(), indices=target)
+
+
+def path_cost(cost: np.ndarray, path: np.ndarray) -> float:
+    w = cost.shape[1]
+    flat = cost.ravel()
+    total = 0.0
+    for a, b in zip(path[:-1], path[1:]):
+        (ra, ca), (rb, cb) = divmod(int(a), w), divmod(int(b), w)
+        assert max(abs(ra - rb), abs(ca - cb)) == 1, "path steps to a non-neighbour"
+        total += 0.5 * (flat[a] + flat[b]) * np.hypot(ra - rb, ca - cb)
+    return total
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(3, 9), st.integers(3, 9), st.integers(0, 10_000), st.floats(0.0, 0.4))
+def test_planner_matches_reference_dijkstra(h, w, seed, wall_share):
+    rng = np.random.default_rng(seed)
+    cost = rng.uniform(0.1, 5.0, (h, w))
+    cost[rng.random((h, w)) < wall_share] = np.inf
+    target = int(rng.integers(h * w))
+    cost.ravel()[target] = 1.0
+    dist, next_cell = cost_to_target(cost, target)
+    expected = reference_distances(cost, target)
+    np.testing.assert_allclose(dist, expected, rtol=1e-9)
+    for start in np.flatnonzero(np.isfinite(dist)):
+        path = trace_path(next_cell, int(start))
+        assert path[0] == start and path[-1] == target
+        assert path_cost(cost, path) == pytest.approx(dist[start], rel=1e-9)
+
+
+def test_planner_detours_around_a_wall():
+    cost = np.ones((5, 5))
+    cost[1:, 2] = np.inf  # a wall open only at the top row
+    dist, next_cell = cost_to_target(cost, 4 * 5 + 4)  # bottom-right
+    path = trace_path(next_cell, 4 * 5 + 0)  # from bottom-left
+    rows = path // 5
+    cols = path % 5
+    assert 0 in rows[cols == 2], "the path must pass the gap in the wall"
+    assert np.isinf(dist.reshape(5, 5)[1:, 2]).all()
+
+
+def test_uniform_is_deterministic_and_uniform():
+    key = np.uint64(12345)
+    draws = np.array([uniform(key, i) for i in range(20_000)])
+    assert draws.min() >= 0.0 and draws.max() < 1.0
+    assert abs(draws.mean() - 0.5) < 0.01
+    assert np.histogram(draws, bins=10, range=(0, 1))[0].min() > 1800
+    assert uniform(key, 7) == uniform(key, 7)
+    assert uniform(key, 7) != uniform(np.uint64(12346), 7)
+
+
+def _one_route(cells):
+    cells = np.asarray(cells, dtype=np.int64)
+    return np.array([0], np.int64), np.array([cells.size], np.int64), cells
+
+
+def _pool(n, route_len):
+    return dict(
+        status=np.full(n, IN_TRANSIT, np.uint8), uid=np.arange(n, dtype=np.int64), route=np.zeros(n, np.int32),
+        progress=np.zeros(n, np.int32), carry_h=np.zeros(n, np.float32), concealment=np.zeros(n, np.float32),
+        cued=np.zeros(n, np.bool_),
+    )
+
+
+def _advance(pool, routes, cell_hours, step_hours, drone_cover, checkpoint_cover, interdict=1.0, step=0):
+    n = pool["status"].size
+    flow = np.zeros(cell_hours.size, np.int64)
+    events = [np.zeros(n, np.int64) for _ in range(3)]
+    count = advance_shipments(
+        pool["status"], pool["uid"], pool["route"], pool["progress"], pool["carry_h"], pool["concealment"], pool["cued"],
+        *routes, cell_hours, step_hours, drone_cover, checkpoint_cover, interdict,
+        np.uint64(1000 + step), np.uint64(2000 + step), flow, *events)
+    return count, [e[:count] for e in events], flow
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 40), st.floats(0.05, 3.0), st.floats(0.1, 2.0))
+def test_shipments_stay_on_route_and_are_delivered_on_time(length, step_hours, hours_per_cell):
+    cells = np.arange(length)  # a straight route along a 1 × length raster
+    routes = _one_route(cells)
+    cell_hours = np.full(length, hours_per_cell, np.float32)
+    cover = np.zeros(length, np.float32)
+    pool = _pool(3, length)
+    steps = 0
+    while pool["status"][0] == IN_TRANSIT:
+        count, (slot, kind, _), _ = _advance(pool, routes, cell_hours, step_hours, cover, cover, step=steps)
+        steps += 1
+        live = pool["status"] == IN_TRANSIT
+        assert np.all(pool["progress"][live] < length)
+    assert set(kind) == {EVENT_DELIVERED}
+    expected = (length - 1) * hours_per_cell / step_hours  # steps of travel time, float32 rounding aside
+    assert np.floor(expected * (1 - 1e-5)) <= steps <= np.ceil(expected * (1 + 1e-5)) + 1
+    assert np.all(pool["status"] == FREE)
+
+
+def test_flow_counts_every_cell_a_shipment_occupies():
+    routes = _one_route(np.arange(10))
+    pool = _pool(1, 10)
+    cover = np.zeros(10, np.float32)
+    _, _, flow = _advance(pool, routes, np.ones(10, np.float32), 3.0, cover, cover)
+    np.testing.assert_array_equal(flow, [1, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+
+
+def test_full_cover_detects_every_unconcealed_shipment_once():
+    routes = _one_route(np.arange(50))
+    pool = _pool(200, 50)
+    cover = np.ones(50, np.float32)
+    none = np.zeros(50, np.float32)
+    count, (slot, kind, _), _ = _advance(pool, routes, np.ones(50, np.float32), 1.0, cover, none)
+    assert count == 200 and np.all(pool["cued"])
+    count, _, _ = _advance(pool, routes, np.ones(50, np.float32), 1.0, cover, none, step=1)
+    assert count == 0, "a cued shipment is not detected again"
+
+
+def test_detection_rate_follows_cover_and_concealment():
+    n = 20_000
+    routes = _one_route(np.arange(50))
+    pool = _pool(n, 50)
+    pool["concealment"][:] = 0.5
+    cover = np.full(50, 0.4, np.float32)
+    count, _, _ = _advance(pool, routes, np.ones(50, np.float32), 1.0, cover, np.zeros(50, np.float32))
+    assert count / n == pytest.approx(0.4 * 0.5, abs=0.015)
+
+
+def test_checkpoint_seizure_needs_detection_and_interdiction():
+    n = 20_000
+    routes = _one_route(np.arange(50))
+    pool = _pool(n, 50)
+    checkpoint = np.zeros(50, np.float32)
+    checkpoint[0] = 0.5
+    count, (slot, kind, _), _ = _advance(pool, routes, np.ones(50, np.float32), 1.0, np.zeros(50, np.float32), checkpoint, interdict=0.6)
+    assert count / n == pytest.approx(0.5 * 0.6, abs=0.015)
+    assert np.all(pool["status"][slot] == FREE)
+
+
+def test_coverage_footprint_and_combination():
+    h = w = 41
+    cover = np.zeros((h, w), np.float32)
+    touched = np.zeros(h * w, np.int64)
+    legs = np.array([[[20.5, 20.5, 20.5, 20.5]]])
+    population = np.ones((h, w), np.float32)
+    n, exposed = stamp_coverage(cover, touched, 0, legs, np.array([1]), np.array([True]), 5.0, 0.8, 0.5, population)
+    rows, cols = np.mgrid[0:h, 0:w]
+    d = np.hypot(rows + 0.5 - 20.5, cols + 0.5 - 20.5)
+    inside = d <= 5.0
+    assert n == inside.sum() and exposed == inside.sum()
+    np.testing.assert_allclose(cover[inside], 0.8 * (1 - 0.5 * (d[inside] / 5.0) ** 2), rtol=1e-6)
+    assert np.all(cover[~inside] == 0)
+    n2, exposed2 = stamp_coverage(cover, touched, n, legs, np.array([1]), np.array([True]), 5.0, 0.8, 0.5, population)
+    assert n2 == n and exposed2 == 0.0, "a second sensor over the same cells exposes nobody new"
+    assert cover[20, 20] == pytest.approx(1 - (1 - 0.8) ** 2, rel=1e-6)
+    clear_coverage(cover.reshape(-1), touched, n2)
+    assert not cover.any()
+
+
+def test_a_sensor_sweeping_a_leg_covers_a_capsule():
+    cover = np.zeros((20, 60), np.float32)
+    legs = np.array([[[5.0, 10.0, 55.0, 10.0]]])
+    stamp_coverage(cover, np.zeros(cover.size, np.int64), 0, legs, np.array([1]), np.array([True]), 3.0, 1.0, 0.0, np.zeros((20, 60), np.float32))
+    assert np.all(cover[8:12, 5:55] == 1.0)
+    assert not cover[:6].any() and not cover[14:].any()
+
+
+def _fleet(n, policy, endurance=6.0, turnaround=2.0, size=100.0):
+    base = np.full(n, size / 2)
+    sector = np.tile([0.0, 0.0, size, size], (n, 1))
+    return dict(x=base.copy(), y=base.copy(), wx=base.copy(), wy=base.copy(), state=np.full(n, flight.READY, np.int8),
+                airborne_h=np.zeros(n), ground_h=np.zeros(n), base_x=base.copy(), base_y=base.copy(), sector=sector,
+                lane=np.zeros(n, np.int64), leg=np.zeros(n, np.int64), policy=policy, endurance=endurance, turnaround=turnaround)
+
+
+def _fly(f, steps, speed=20.0, step_hours=0.25, lane_spacing=4.0):
+    n = f["x"].size
+    legs = np.zeros((n, flight.MAX_LEGS, 4))
+    count = np.zeros(n, np.int64)
+    states, hours = [], 0.0
+    for step in range(steps):
+        hours += flight.fly_drones(f["x"], f["y"], f["wx"], f["wy"], f["state"], f["airborne_h"], f["ground_h"], f["base_x"], f["base_y"],
+                                   f["sector"], f["lane"], f["leg"], f["policy"], lane_spacing, speed, f["endurance"], f["turnaround"],
+                                   step_hours, np.uint64(step), legs, count)
+        assert np.all((f["x"] >= 0) & (f["x"] <= 100) & (f["y"] >= 0) & (f["y"] <= 100))
+        assert np.all(f["airborne_h"] >= -1e-9), "no drone flies past its endurance"
+        states.append(f["state"].copy())
+    return np.array(states), hours
+
+
+@pytest.mark.parametrize("policy", [flight.POLICY_RANDOM, flight.POLICY_LAWNMOWER])
+def test_drones_fly_sorties_and_come_home(policy):
+    f = _fleet(5, policy)
+    states, hours = _fly(f, 200)
+    assert (states == flight.TURNAROUND).any(axis=0).all(), "every drone landed at least once"
+    airborne = ((states == flight.PATROL) | (states == flight.RETURNING)).sum() * 0.25
+    assert hours == pytest.approx(airborne, rel=0.05)
+    landed = states == flight.TURNAROUND
+    for d in range(5):
+        first = np.argmax(landed[:, d])
+        assert first * 0.25 <= 6.0 + 0.25, "the first sortie ends within its endurance"
+
+
+def test_lawnmower_sweeps_its_whole_sector():
+    f = _fleet(1, flight.POLICY_LAWNMOWER, endurance=1000.0)
+    n = 1
+    legs = np.zeros((n, flight.MAX_LEGS, 4))
+    count = np.zeros(n, np.int64)
+    cover = np.zeros((100, 100), np.float32)
+    touched = np.zeros(cover.size, np.int64)
+    for step in range(400):
+        flight.fly_drones(f["x"], f["y"], f["wx"], f["wy"], f["state"], f["airborne_h"], f["ground_h"], f["base_x"], f["base_y"],
+                          f["sector"], f["lane"], f["leg"], f["policy"], 4.0, 40.0, f["endurance"], f["turnaround"], 0.25,
+                          np.uint64(step), legs, count)
+        stamp_coverage(cover, touched, 0, legs, count, np.array([True]), 2.0, 1.0, 0.0, np.zeros((100, 100), np.float32))
+    assert (cover > 0).mean() > 0.99

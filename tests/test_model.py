@@ -1,0 +1,101 @@
+"""Model-level tests: invariants in validating mode, determinism, and what drones add."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.kernels import flight
+from sim.model import InvariantError, SkywatchModel
+from sim.run import simulate
+from sim.scenario import Scenario
+from sim.summary import route_dispersion_km2, summarize
+
+SMALL = {"world.height": 96, "world.width": 96, "run.steps": 150, "run.validate": True, "cartels.shipments_per_day": 96.0}
+
+
+def small(**overrides) -> Scenario:
+    values = dict(SMALL)
+    values.update({k.replace("__", "."): v for k, v in overrides.items()})
+    return Scenario().with_overrides(values, "test")
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 2**32), drones=st.integers(0, 30), policy=st.sampled_from(["random", "lawnmower"]),
+       concealment=st.floats(0.0, 0.9), step_hours=st.sampled_from([0.1, 0.25, 1.0]))
+def test_invariants_hold_every_step(seed, drones, policy, concealment, step_hours):
+    scenario = small(run__seed=seed, drones__count=drones, drones__patrol=policy,
+                     shipments__concealment=concealment, run__step_hours=step_hours)
+    model = simulate(scenario)  # validating mode raises InvariantError on any broken invariant
+    t = model.tally
+    assert t.launched == t.delivered + t.seized + model.pool.live
+    assert model.flow.sum() > 0
+
+
+def test_validating_mode_catches_a_lost_shipment():
+    model = SkywatchModel(small())
+    for _ in range(20):
+        model.step()
+    model.tally.delivered += 1  # a shipment counted twice
+    with pytest.raises(InvariantError):
+        model.check_invariants()
+
+
+def test_validating_mode_catches_a_silently_lost_drone():
+    model = SkywatchModel(small(drones__count=4))
+    model.step()
+    model.fleet.state[0] = flight.LOST
+    with pytest.raises(InvariantError):
+        model.check_invariants()
+
+
+def test_same_seed_same_outputs_and_different_seed_differs():
+    a, b, c = (simulate(small(run__seed=s, drones__count=10)) for s in (3, 3, 4))
+    assert summarize(a) == summarize(b)
+    np.testing.assert_array_equal(a.flow, b.flow)
+    assert a.datacollector.get_model_vars_dataframe().equals(b.datacollector.get_model_vars_dataframe())
+    assert summarize(a) != summarize(c)
+    assert not np.array_equal(a.flow, c.flow)
+
+
+def test_streams_are_separate_drones_do_not_reshuffle_the_world():
+    quiet, busy = SkywatchModel(small(drones__count=0)), SkywatchModel(small(drones__count=20))
+    np.testing.assert_array_equal(quiet.world.cell_hours, busy.world.cell_hours)
+    np.testing.assert_array_equal(quiet.world.sources, busy.world.sources)
+
+
+def test_drones_add_seizures_over_seeds():
+    gains = []
+    for seed in range(4):
+        without = summarize(simulate(small(run__seed=seed, drones__count=0, run__steps=300)))
+        with_drones = summarize(simulate(small(run__seed=seed, drones__count=20, run__steps=300)))
+        assert without["detections"] == 0 and without["drone_flight_hours"] == 0
+        assert with_drones["detections"] > 0
+        gains.append(with_drones["shipments_seized"] - without["shipments_seized"])
+    assert np.mean(gains) > 0 and sum(g > 0 for g in gains) >= 3
+
+
+def test_budget_limits_launches():
+    broke = summarize(simulate(small(cartels__budget=0.0)))
+    assert broke["shipments_launched"] == 0
+    free = summarize(simulate(small(cartels__budget=0.0, cartels__launch_cost=0.0)))
+    assert free["shipments_launched"] > 0
+
+
+def test_flight_hours_cost_and_privacy_add_up():
+    model = simulate(small(drones__count=6))
+    s = summarize(model)
+    frame = model.datacollector.get_model_vars_dataframe()
+    airborne_hours = frame["drones_airborne"].iloc[1:].sum() * model.units.step_hours
+    assert s["drone_flight_hours"] == pytest.approx(airborne_hours, rel=0.1)
+    cost = s["drone_flight_hours"] * model.scenario["drones.cost_per_hour"] + s["ground_unit_hours"] * model.scenario["ground.cost_per_hour"]
+    assert s["surveillance_cost"] == pytest.approx(cost)
+    assert s["privacy_exposure"] > 0
+
+
+def test_route_dispersion_is_the_effective_area():
+    flow = np.zeros((10, 10))
+    flow[0, :4] = 7
+    assert route_dispersion_km2(flow, 2.0) == pytest.approx(4 * 4.0)
+    flow[5, 5] = 1000
+    assert route_dispersion_km2(flow, 2.0) < 4 * 4.0
