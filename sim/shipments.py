@@ -53,9 +53,12 @@ class ShipmentPool:
             grown = np.zeros(capacity, dtype=array.dtype)
             grown[:old] = array
             self.arrays[name] = grown
-        new_free = np.arange(capacity - 1, old - 1, -1, dtype=np.int64)  # lowest slot on top
-        self._free = np.concatenate([new_free, self._free[:self._n_free]])
-        self._n_free += capacity - old
+        free = np.empty(capacity, dtype=np.int64)  # room for every slot to be free at once
+        added = capacity - old
+        free[:added] = np.arange(capacity - 1, old - 1, -1)  # new slots below, lowest on top of them
+        free[added:added + self._n_free] = self._free[:self._n_free]
+        self._free = free
+        self._n_free += added
         self.capacity = capacity
 
     def launch(self, owner: np.ndarray, route: np.ndarray, value: np.ndarray, concealment: np.ndarray, step: int) -> np.ndarray:
