@@ -30,7 +30,7 @@ class Fleet:
     leg_count: np.ndarray
 
     @classmethod
-    def create(cls, bases: np.ndarray, count: int, policy: str, width: int, height: int, stagger_h: np.ndarray) -> "Fleet":
+    def create(cls, bases: np.ndarray, count: int, policy: str, width: int, height: int, stagger_h: np.ndarray) -> Fleet:
         """A fleet of ``count`` drones shared round-robin among ``bases`` ((B, 2) x, y).
 
         The random policy searches the whole raster; the lawnmower policy gives each drone a

@@ -22,6 +22,7 @@ import mesa
 import numpy as np
 
 from sim.agents import Cartel, Drone, GroundUnit
+from sim.cues import CueQueue, assign_nearest
 from sim.fleet import Fleet
 from sim.kernels import flight
 from sim.kernels.counter_rng import step_key
@@ -62,17 +63,6 @@ class Tally:
     infrastructure_discovered: int = 0
 
 
-@dataclass
-class Cue:
-    """A drone detection waiting for a ground unit."""
-
-    slot: int
-    uid: int
-    cell: int
-    ready_step: int
-    expiry_step: int
-
-
 class SkywatchModel(mesa.Model):
     """Drone surveillance over trafficking routes (see the module docstring for the step order).
 
@@ -96,8 +86,9 @@ class SkywatchModel(mesa.Model):
         if self.routes.source.size == 0:
             field = "world.cost_file" if scenario["world.cost_file"] else "world"
             raise ScenarioError(scenario.source, field, "expected a passable path from a source to a sink, found none")
-        self.cell_hours_flat = self.world.cell_hours.ravel()
-        self.flow = np.zeros(h * w, dtype=np.int64)
+        self._route_hours = self.routes.along(self.world.cell_hours)
+        self._route_flow = np.zeros(self.routes.cells.size, dtype=np.int64)
+        self._route_drone = np.zeros(self.routes.cells.size, dtype=np.float32)
         self.drone_cover = np.zeros((h, w), dtype=np.float32)
         self.checkpoint_cover = np.zeros((h, w), dtype=np.float32)
         self._drone_touched = np.zeros(h * w, dtype=np.int64)
@@ -111,13 +102,14 @@ class SkywatchModel(mesa.Model):
         self._corridor_launched_step = np.zeros_like(self.corridor_launched)
         self.infra_discovered = np.zeros(self.world.infra_cells.size, dtype=bool)
         self.seizure_cells: list[int] = []
-        self.cues: list[Cue] = []
+        self.cues = CueQueue()
 
         for c in range(scenario["cartels.count"]):
             Cartel(self, c, np.flatnonzero(self.world.source_owner == c))
         self.cartels = self.agents_by_type[Cartel]
         self._make_fleet()
         self._make_ground_units()
+        self._route_checkpoint = self.routes.along(self.checkpoint_cover)
         self.track: list[np.ndarray] = []
 
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
@@ -160,7 +152,7 @@ class SkywatchModel(mesa.Model):
                        self.world.population)
 
     def _reporters(self) -> dict:
-        t = lambda name: (lambda m: getattr(m.tally, name))  # noqa: E731
+        t = lambda name: (lambda m: getattr(m.tally, name))
         reporters = {
             "hour": lambda m: m.steps * m.units.step_hours,
             "launched": t("launched"),
@@ -184,6 +176,11 @@ class SkywatchModel(mesa.Model):
         for k, name in enumerate(self.world.corridor_names):
             reporters[f"launched_{name}"] = lambda m, k=k: int(m._corridor_launched_step[k])
         return reporters
+
+    @property
+    def flow(self) -> np.ndarray:
+        """(H*W,) int64: shipment-steps each cell has carried so far."""
+        return np.bincount(self.routes.cells, weights=self._route_flow, minlength=self.drone_cover.size).astype(np.int64)
 
     # --- the step -----------------------------------------------------------------------------
 
@@ -231,6 +228,7 @@ class SkywatchModel(mesa.Model):
                 self.drone_cover, self._drone_touched, 0, f.legs, f.leg_count, f.airborne,
                 self.drone_radius, s["drones.detect_prob"], s["drones.range_falloff"], self.world.population)
             self.tally.privacy_exposure += exposed * u.step_hours
+            np.take(self.drone_cover.reshape(-1), self.routes.cells, out=self._route_drone)
             self.track.append(np.column_stack([f.x[:TRACKED_DRONES], f.y[:TRACKED_DRONES]]))
 
     def _phase_shipments(self) -> None:
@@ -240,10 +238,9 @@ class SkywatchModel(mesa.Model):
         slot, kind, cell = self._events
         n = advance_shipments(
             p.status, p.uid, p.route, p.progress, p.carry_h, p.concealment, p.cued,
-            r.start, r.length, r.cells, self.cell_hours_flat, self.units.step_hours,
-            self.drone_cover.reshape(-1), self.checkpoint_cover.reshape(-1), s["ground.interdict_prob"],
-            self._step_key("sensing"),
-            self._step_key("ground"), self.flow, slot, kind, cell)
+            r.start, r.length, r.cells, self._route_hours, self.units.step_hours,
+            self._route_drone, self._route_checkpoint, s["ground.interdict_prob"],
+            self._step_key("sensing"), self._step_key("ground"), self._route_flow, slot, kind, cell)
         slot, kind, cell = slot[:n], kind[:n], cell[:n]
         delivered = slot[kind == EVENT_DELIVERED]
         seized = slot[kind == EVENT_CHECKPOINT_SEIZURE]
@@ -258,7 +255,7 @@ class SkywatchModel(mesa.Model):
         self.tally.detections += int(detected.sum())
         ready = self.steps + self.units.steps(s["ground.response_delay_h"]) if s["ground.response_delay_h"] > 0 else self.steps
         expiry = ready + self.units.steps(s["ground.cue_expiry_h"])
-        self.cues.extend(Cue(int(i), int(p.uid[i]), int(c), ready, expiry) for i, c in zip(slot[detected], cell[detected]))
+        self.cues.append(slot=slot[detected], uid=p.uid[slot[detected]], cell=cell[detected], ready_step=ready, expiry_step=expiry)
 
     def _record_seizures(self, slots: np.ndarray, cells: np.ndarray) -> None:
         self.tally.seized += slots.size
@@ -275,35 +272,29 @@ class SkywatchModel(mesa.Model):
         self.tally.infrastructure_discovered += found.size
 
     def _phase_dispatch(self) -> None:
-        s, u = self.scenario, self.units
-        w = self.world.shape[1]
-        waiting: list[Cue] = []
+        """Send the nearest idle unit in range to each ready cue, first come first served."""
+        s, u, p, q = self.scenario, self.units, self.pool, self.cues
+        if len(q) == 0:
+            return
+        q.keep((p.status[q.slot] == IN_TRANSIT) & (p.uid[q.slot] == q.uid))
+        ready = np.flatnonzero(q.ready_step <= self.steps)
         idle = [unit for unit in self.ground_units if unit.idle]
-        max_cells = u.cells(s["ground.max_response_km"])
-        for cue in self.cues:
-            if not self._still_target(cue.slot, cue.uid):
-                continue
-            if self.steps < cue.ready_step:
-                waiting.append(cue)
-                continue
-            r, c = divmod(cue.cell, w)
-            target = np.array([c + 0.5, r + 0.5])
-            best, best_d = None, max_cells
-            for unit in idle:
-                d = float(np.hypot(*(target - unit.post)))
-                if d <= best_d:
-                    best, best_d = unit, d
-            if best is None:
-                if self.steps < cue.expiry_step:
-                    waiting.append(cue)
-                else:
-                    self.pool.cued[cue.slot] = False
-                    self.tally.cues_lapsed += 1
-                continue
-            idle.remove(best)
-            hours = u.cell_km * best_d * self._terrain_factor(best.post, target) / s["ground.speed_kmh"]
-            best.dispatch(cue.slot, cue.uid, u.steps(hours))
-        self.cues = waiting
+        answered = np.zeros(len(q), dtype=bool)
+        if ready.size and idle:
+            rows, cols = np.divmod(q.cell[ready], self.world.shape[1])
+            targets = np.column_stack([cols + 0.5, rows + 0.5])
+            posts = np.array([unit.post for unit in idle])
+            chosen, by = assign_nearest(targets, posts, u.cells(s["ground.max_response_km"]))
+            for t, k in zip(chosen, by):
+                unit, cue = idle[k], ready[t]
+                distance = float(np.hypot(*(targets[t] - posts[k])))
+                hours = u.cell_km * distance * self._terrain_factor(unit.post, targets[t]) / s["ground.speed_kmh"]
+                unit.dispatch(int(q.slot[cue]), int(q.uid[cue]), u.steps(hours))
+            answered[ready[chosen]] = True
+        lapsed = ~answered & (q.expiry_step <= self.steps)
+        p.cued[q.slot[lapsed]] = False
+        self.tally.cues_lapsed += int(lapsed.sum())
+        q.keep(~answered & ~lapsed)
 
     def _terrain_factor(self, start: tuple[float, float], end: np.ndarray) -> float:
         """How much slower than its road speed a unit crosses the straight line start → end."""

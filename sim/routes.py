@@ -31,6 +31,10 @@ class RouteTable:
     cells: np.ndarray
     corridors: np.ndarray
 
+    def along(self, raster: np.ndarray) -> np.ndarray:
+        """The values of a raster at every route position, route by route (aligned with ``cells``)."""
+        return raster.reshape(-1)[self.cells]
+
     def cells_of(self, route: int) -> np.ndarray:
         """The flat cells of one route."""
         return self.cells[self.start[route]:self.start[route] + self.length[route]]

@@ -50,7 +50,7 @@ class Scenario:
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
 
-    def with_overrides(self, overrides: dict[str, Any], source: str) -> "Scenario":
+    def with_overrides(self, overrides: dict[str, Any], source: str) -> Scenario:
         """A copy with ``overrides`` (dotted name → value) checked and applied."""
         values = dict(self.values)
         for name, value in overrides.items():

@@ -20,7 +20,7 @@ class Units:
     step_hours: float
 
     @classmethod
-    def of(cls, scenario: Scenario) -> "Units":
+    def of(cls, scenario: Scenario) -> Units:
         """The units of a scenario."""
         return cls(scenario["world.cell_km"], scenario["run.step_hours"])
 

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from scipy.sparse import lil_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from sim.cues import assign_nearest
 from sim.kernels import flight
 from sim.kernels.counter_rng import uniform
 from sim.kernels.coverage import clear_coverage, stamp_coverage
@@ -238,3 +239,13 @@ def test_lawnmower_sweeps_its_whole_sector():
                           np.uint64(step), legs, count)
         stamp_coverage(cover, touched, 0, legs, count, np.array([True]), 2.0, 1.0, 0.0, np.zeros((100, 100), np.float32))
     assert (cover > 0).mean() > 0.99
+
+
+def test_assign_nearest_serves_cues_in_order_with_the_nearest_free_unit():
+    targets = np.array([[0.0, 0.0], [100.0, 100.0], [1.0, 0.0], [2.0, 0.0]])
+    units = np.array([[3.0, 0.0], [0.5, 0.0]])
+    chosen, by = assign_nearest(targets, units, max_distance=10.0)
+    # target 0 takes the nearer unit 1; target 1 is out of range and skipped; target 2 takes unit 0
+    np.testing.assert_array_equal(chosen, [0, 2])
+    np.testing.assert_array_equal(by, [1, 0])
+    assert assign_nearest(targets[1:2], units, max_distance=10.0)[0].size == 0

@@ -27,14 +27,14 @@ def advance_shipments(
     route_start: np.ndarray,
     route_len: np.ndarray,
     route_cells: np.ndarray,
-    cell_hours: np.ndarray,
+    route_hours: np.ndarray,
     step_hours: float,
-    drone_cover: np.ndarray,
-    checkpoint_cover: np.ndarray,
+    route_drone: np.ndarray,
+    route_checkpoint: np.ndarray,
     interdict_prob: float,
     drone_key: np.uint64,
     checkpoint_key: np.uint64,
-    flow: np.ndarray,
+    route_flow: np.ndarray,
     event_slot: np.ndarray,
     event_kind: np.ndarray,
     event_cell: np.ndarray,
@@ -48,6 +48,9 @@ def advance_shipments(
     spot; a drone detection is an event the ground units answer later. A shipment already cued
     is not detected again until its cue is resolved.
 
+    Every per-cell input is route-aligned (gathered at ``route_cells``), so a shipment reads
+    contiguous memory along its route instead of scattering over the raster.
+
     Args:
         status: (N,) uint8, FREE or IN_TRANSIT; set to FREE on delivery or seizure.
         uid: (N,) int64, unique shipment id (the counter of its random draws).
@@ -57,13 +60,14 @@ def advance_shipments(
         concealment: (N,) float32 in [0, 1).
         cued: (N,) bool, a drone detection is awaiting a ground response.
         route_start, route_len: (R,) int64, offset and length of each route in ``route_cells``.
-        route_cells: (sum L,) int64, flat cell indices of all routes.
-        cell_hours: (H*W,) float32, hours to cross each cell overland.
+        route_cells: (sum L,) int64, flat raster cell of every route position.
+        route_hours: (sum L,) float32, hours to cross the cell at each route position.
         step_hours: hours per step.
-        drone_cover, checkpoint_cover: (H*W,) float32, detection probability per step.
+        route_drone, route_checkpoint: (sum L,) float32, detection probability per step there.
         interdict_prob: probability a checkpoint detection ends in a seizure.
         drone_key, checkpoint_key: uint64 keys of this step's draws for each source.
-        flow: (H*W,) int64, incremented once for every cell a shipment occupies in a step.
+        route_flow: (sum L,) int64, incremented once for every route position a shipment occupies
+            in a step (the raster of flow is its sum per cell).
         event_slot, event_kind, event_cell: (N,) int64 outputs, one row per event.
 
     Returns:
@@ -75,26 +79,24 @@ def advance_shipments(
             continue
         r = route[i]
         base = route_start[r]
-        last = route_len[r] - 1
-        k = progress[i]
-        cell = route_cells[base + k]
-        flow[cell] += 1
-        seen_drone = drone_cover[cell]
-        seen_checkpoint = checkpoint_cover[cell]
+        last = base + route_len[r] - 1
+        at = base + progress[i]
+        route_flow[at] += 1
+        seen_drone = route_drone[at]
+        seen_checkpoint = route_checkpoint[at]
         bank = carry_h[i] + step_hours
-        while k < last:
-            nxt = route_cells[base + k + 1]
-            cost = cell_hours[nxt]
+        while at < last:
+            cost = route_hours[at + 1]
             if bank < cost:
                 break
             bank -= cost
-            k += 1
-            cell = nxt
-            flow[cell] += 1
-            seen_drone = max(seen_drone, drone_cover[cell])
-            seen_checkpoint = max(seen_checkpoint, checkpoint_cover[cell])
-        progress[i] = k
+            at += 1
+            route_flow[at] += 1
+            seen_drone = max(seen_drone, route_drone[at])
+            seen_checkpoint = max(seen_checkpoint, route_checkpoint[at])
+        progress[i] = at - base
         carry_h[i] = bank
+        cell = route_cells[at]
         hide = 1.0 - concealment[i]
         if seen_checkpoint > 0.0 and uniform(checkpoint_key, uid[i]) < seen_checkpoint * hide:
             if uniform(checkpoint_key, -1 - uid[i]) < interdict_prob:
@@ -102,7 +104,7 @@ def advance_shipments(
                 event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_CHECKPOINT_SEIZURE, cell
                 n_events += 1
                 continue
-        if k == last:
+        if at == last:
             status[i] = FREE
             event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_DELIVERED, cell
             n_events += 1

@@ -1,0 +1,71 @@
+"""Cues waiting for a ground unit, as parallel arrays, and the nearest-unit assignment."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# The schema of the queue: field → dtype.
+CUE_FIELDS: dict[str, type] = {
+    "slot": np.int64,  # shipment slot the cue points at
+    "uid": np.int64,  # that shipment's unique id (a slot is reused after the shipment ends)
+    "cell": np.int64,  # flat cell where it was seen
+    "ready_step": np.int64,  # first step a unit may be sent (after the response delay)
+    "expiry_step": np.int64,  # after this step an unanswered cue lapses
+}
+
+
+class CueQueue:
+    """Cues in arrival order; the first-come cue is answered first."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {name: np.zeros(0, dtype) for name, dtype in CUE_FIELDS.items()}
+
+    def __len__(self) -> int:
+        return self.arrays["slot"].size
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self.__dict__["arrays"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def append(self, **columns: np.ndarray | int) -> None:
+        """Add cues at the back; every field of :data:`CUE_FIELDS` is given (scalars broadcast to ``slot``)."""
+        n = np.size(columns["slot"])
+        for name, dtype in CUE_FIELDS.items():
+            added = np.broadcast_to(np.asarray(columns[name], dtype=dtype), (n,))
+            self.arrays[name] = np.concatenate([self.arrays[name], added])
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Drop every cue where ``mask`` is False."""
+        for name in CUE_FIELDS:
+            self.arrays[name] = self.arrays[name][mask]
+
+
+def assign_nearest(targets: np.ndarray, units: np.ndarray, max_distance: float) -> tuple[np.ndarray, np.ndarray]:
+    """First come, first served: each target in order takes the nearest free unit within range.
+
+    Args:
+        targets: (T, 2) positions, in priority order.
+        units: (U, 2) positions of the free units.
+        max_distance: a unit farther than this cannot answer.
+
+    Returns:
+        (target_index, unit_index) of the assignments, in assignment order. A target with no free
+        unit in range is skipped, and the targets after it are still served.
+    """
+    distance = np.hypot(targets[:, None, 0] - units[None, :, 0], targets[:, None, 1] - units[None, :, 1])
+    distance[distance > max_distance] = np.inf
+    chosen_targets, chosen_units = [], []
+    start = 0
+    while True:
+        reachable = np.isfinite(distance[start:]).any(axis=1)
+        if not reachable.any():
+            break
+        t = start + int(np.argmax(reachable))
+        u = int(np.argmin(distance[t]))
+        chosen_targets.append(t)
+        chosen_units.append(u)
+        distance[:, u] = np.inf
+        start = t + 1
+    return np.array(chosen_targets, dtype=np.int64), np.array(chosen_units, dtype=np.int64)
