@@ -7,14 +7,21 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.adaptation import RiskMemory, logistic_target, moving_average, step_towards
+from sim.counter_drone import zone_centres
 from sim.kernels import flight
+from sim.routes import RouteTable, plan_routes
 
 if TYPE_CHECKING:
     from sim.model import SkywatchModel
 
 
 class Cartel(mesa.Agent):
-    """A trafficking organisation: it plans routes, launches shipments, and keeps the books.
+    """A trafficking organisation: it plans routes, launches shipments, keeps the books, and adapts.
+
+    Each planning period it re-plans its routes around its risk map (route shifting), and moves
+    its encryption and counter-drone levels towards the targets of the logistic rule
+    (:func:`sim.adaptation.logistic_target`), paying for both; each switch is a scenario parameter.
 
     Args:
         model: the model.
@@ -24,21 +31,68 @@ class Cartel(mesa.Agent):
 
     def __init__(self, model: SkywatchModel, index: int, sources: np.ndarray) -> None:
         super().__init__(model)
+        s, u = model.scenario, model.units
         self.index = index
         self.sources = sources
-        self.budget = float(model.scenario["cartels.budget"])
+        self.budget = float(s["cartels.budget"])
         self.revenue = 0.0
-        self.route_ids = np.zeros(0, dtype=np.int64)
+        self.route_ids = np.flatnonzero(np.isin(model.routes.source, sources))
         self.route_probs = np.zeros(0)
+        self.risk = RiskMemory(model.world.shape, u.steps(s["cartels.risk_memory_h"]), u.cells(s["cartels.risk_radius_km"]))
+        self.encryption = 0.0
+        self.counter_drone = float(s["counter.initial_level"])
+        self.zones = np.zeros((0, 2))
+        self.intercept_loss = 0.0  # value lost to intercept-cued seizures since the last plan
+        self.sightings = 0  # drone detections of its shipments since the last plan
+        self.intercept_loss_per_day = 0.0  # moving averages over planning periods
+        self.sightings_per_day = 0.0
 
-    def plan(self) -> None:
-        """Choose route probabilities: per source, a logit over its routes' costs."""
+    def plan(self, period_days: float) -> None:
+        """Re-plan routes (if route shifting is on), adapt levels, pay for them, choose route odds."""
+        s = self.model.scenario
+        if s["adaptation.route_shifting"] and len(self.risk):
+            self.route_ids = self.model.add_routes(self._plan_around_risk(), self.sources)
+        memory = s["adaptation.memory_periods"]
+        self.intercept_loss_per_day = moving_average(self.intercept_loss_per_day, self.intercept_loss / period_days, memory)
+        self.sightings_per_day = moving_average(self.sightings_per_day, self.sightings / period_days, memory)
+        self.intercept_loss, self.sightings = 0.0, 0
+        k, rate = s["adaptation.steepness"], s["adaptation.rate"]
+        if s["adaptation.encryption"]:
+            target = logistic_target(self.intercept_loss_per_day, s["encryption.cost_per_day"], k, s["encryption.max_level"])
+            self.encryption = step_towards(self.encryption, target, rate)
+        if s["adaptation.counter_drone"]:
+            target = logistic_target(self.sightings_per_day, s["counter.threshold_per_day"], k, 1.0)
+            self.counter_drone = step_towards(self.counter_drone, target, rate)
+        self.budget -= period_days * (self.encryption * s["encryption.cost_per_day"] + self.counter_drone * s["counter.cost_per_day"])
+        self.zones = self._place_zones()
+        self._choose_routes()
+
+    def _plan_around_risk(self) -> RouteTable:
+        """Least-cost routes from its sources under cost = travel hours + risk aversion × risk."""
+        model = self.model
+        world = model.world
+        plan_cost = world.cell_hours.astype(np.float64) + model.scenario["cartels.risk_aversion"] * self.risk.risk_map(model.steps)
+        return plan_routes(plan_cost, world.sources[self.sources], world.sinks, world.corridor, len(world.corridor_names))
+
+    def _place_zones(self) -> np.ndarray:
+        """Counter-drone zone centres: where its shipments were last spotted, then its sites, then its routes."""
+        count = round(self.counter_drone * self.model.scenario["counter.max_zones"])
+        if count == 0:
+            return np.zeros((0, 2))
+        world, routes = self.model.world, self.model.routes
+        route_cells = np.concatenate([routes.cells_of(r) for r in self.route_ids]) if self.route_ids.size else np.zeros(0, np.int64)
+        spaced = route_cells[np.linspace(0, route_cells.size - 1, min(count, route_cells.size)).astype(int)] if route_cells.size else route_cells
+        candidates = np.concatenate([self.risk.cells[::-1], world.infra_cells[world.infra_owner == self.index], spaced])
+        return zone_centres(candidates, count, world.shape[1])
+
+    def _choose_routes(self) -> None:
+        """Route odds: per source, a logit over its routes' planning costs."""
         routes = self.model.routes
         spread = self.model.scenario["cartels.route_spread"]
         ids, probs = [], []
-        own = [s for s in self.sources if np.any(routes.source == s)]
-        for s in own:
-            mine = np.flatnonzero(routes.source == s)
+        own = [src for src in self.sources if np.any(routes.source[self.route_ids] == src)]
+        for src in own:
+            mine = self.route_ids[routes.source[self.route_ids] == src]
             cost = routes.cost[mine]
             weight = np.exp(-(cost - cost.min()) / (spread * max(cost.min(), 1e-9)))
             ids.append(mine)
@@ -47,12 +101,13 @@ class Cartel(mesa.Agent):
         self.route_probs = np.concatenate(probs) if probs else np.zeros(0)
 
     def launch(self) -> np.ndarray:
-        """Launch this step's shipments (Poisson, limited by budget); returns their route ids."""
+        """Launch this step's shipments (Poisson, slowed by encryption, limited by budget); returns route ids."""
         model = self.model
         rng = model.streams["cartels"]
-        wanted = rng.poisson(model.launch_rate)
+        rate = model.launch_rate * (1.0 - model.scenario["encryption.slowdown"] * self.encryption)
+        wanted = rng.poisson(rate)
         cost = model.scenario["cartels.launch_cost"]
-        affordable = wanted if cost <= 0 else min(wanted, int(self.budget // cost))
+        affordable = wanted if cost <= 0 else min(wanted, int(max(self.budget, 0.0) // cost))
         if affordable <= 0 or self.route_ids.size == 0:
             return np.zeros(0, dtype=np.int64)
         self.budget -= affordable * cost
@@ -104,7 +159,7 @@ class GroundUnit(mesa.Agent):
         super().__init__(model)
         self.post = post
         self.busy_until = -1
-        self.target: tuple[int, int] | None = None  # (slot, uid) of the shipment it goes for
+        self.target: tuple[int, int, int] | None = None  # (slot, uid, cue source) of the shipment it goes for
         self.arrive_step = -1
 
     @property
@@ -112,10 +167,10 @@ class GroundUnit(mesa.Agent):
         """At its post and free to answer a cue."""
         return self.model.steps >= self.busy_until
 
-    def dispatch(self, slot: int, uid: int, travel_steps: int) -> None:
-        """Send the unit to a shipment; it is back at its post after the return trip."""
+    def dispatch(self, slot: int, uid: int, source: int, travel_steps: int) -> None:
+        """Send the unit to a shipment (cued by ``source``); it is back at its post after the return trip."""
         now = self.model.steps
-        self.target = (slot, uid)
+        self.target = (slot, uid, source)
         self.arrive_step = now + travel_steps
         self.busy_until = now + 2 * travel_steps
 
@@ -123,6 +178,6 @@ class GroundUnit(mesa.Agent):
         """On arrival, try to interdict the target shipment."""
         if self.target is None or self.model.steps != self.arrive_step:
             return
-        slot, uid = self.target
+        slot, uid, source = self.target
         self.target = None
-        self.model.interdict(slot, uid)
+        self.model.interdict(slot, uid, source)

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# What a cue came from.
+CUE_DRONE = 0  # a drone detection
+CUE_INTERCEPT = 1  # an intercept of the cartel's communications
+CUE_SOURCES = ("drone", "intercept")
+
 # The schema of the queue: field → dtype.
 CUE_FIELDS: dict[str, type] = {
     "slot": np.int64,  # shipment slot the cue points at
@@ -11,6 +16,7 @@ CUE_FIELDS: dict[str, type] = {
     "cell": np.int64,  # flat cell where it was seen
     "ready_step": np.int64,  # first step a unit may be sent (after the response delay)
     "expiry_step": np.int64,  # after this step an unanswered cue lapses
+    "source": np.int8,  # CUE_DRONE or CUE_INTERCEPT
 }
 
 

@@ -28,22 +28,25 @@ class Fleet:
     leg: np.ndarray
     legs: np.ndarray
     leg_count: np.ndarray
+    jammed_until: np.ndarray  # (D,) int64, step until which the drone's sensor is jammed
 
     @classmethod
-    def create(cls, bases: np.ndarray, count: int, policy: str, width: int, height: int, stagger_h: np.ndarray) -> Fleet:
+    def create(cls, bases: np.ndarray, count: int, policy: str, x_range: tuple[float, float], height: int,
+               stagger_h: np.ndarray) -> Fleet:
         """A fleet of ``count`` drones shared round-robin among ``bases`` ((B, 2) x, y).
 
-        The random policy searches the whole raster; the lawnmower policy gives each drone a
-        strip of equal width. ``stagger_h`` ((D,) hours) delays first take-offs so that sorties
-        do not all end at once.
+        Drones patrol the band of columns ``x_range`` (the whole raster, or one corridor): the
+        random policy searches all of it; the lawnmower policy gives each drone a strip of equal
+        width. ``stagger_h`` ((D,) hours) delays first take-offs so that sorties do not all end
+        at once.
         """
         home = bases[np.arange(count) % len(bases)]
         sector = np.zeros((count, 4))
         if policy == "lawnmower":
-            edges = np.linspace(0.0, width, count + 1)
+            edges = np.linspace(x_range[0], x_range[1], count + 1)
             sector[:, 0], sector[:, 2] = edges[:-1], edges[1:]
         else:
-            sector[:, 2] = width
+            sector[:, 0], sector[:, 2] = x_range
         sector[:, 3] = height
         return cls(
             x=home[:, 0].astype(float).copy(), y=home[:, 1].astype(float).copy(),
@@ -53,6 +56,7 @@ class Fleet:
             base_x=home[:, 0].astype(float).copy(), base_y=home[:, 1].astype(float).copy(),
             sector=sector, lane=np.zeros(count, dtype=np.int64), leg=np.zeros(count, dtype=np.int64),
             legs=np.zeros((count, flight.MAX_LEGS, 4)), leg_count=np.zeros(count, dtype=np.int64),
+            jammed_until=np.full(count, -1, dtype=np.int64),
         )
 
     @staticmethod
@@ -64,3 +68,7 @@ class Fleet:
     def airborne(self) -> np.ndarray:
         """(D,) bool, drones in the air."""
         return (self.state == flight.PATROL) | (self.state == flight.RETURNING)
+
+    def sensing(self, now: int) -> np.ndarray:
+        """(D,) bool, drones in the air whose sensor is not jammed at step ``now``."""
+        return self.airborne & (self.jammed_until <= now)

@@ -2,14 +2,18 @@
 
 One step, in order:
 
-1. Cartels plan (every planning period: route choice) and launch this step's shipments.
-2. Drones fly (patrol policy, return to base, turnaround); their swept footprints make this
-   step's coverage raster (checkpoints' coverage is static).
+1. Cartels plan (every planning period: route shifting, encryption and counter-drone levels,
+   route choice) and launch this step's shipments; the intelligence cell intercepts some of their
+   planning traffic (less as encryption rises) and cues the ground units after a latency.
+2. Drones fly (patrol policy, return to base, turnaround); inside counter-drone zones they may be
+   jammed or lost; the swept footprints of the sensing ones make this step's coverage raster
+   (checkpoints' coverage is static).
 3. Shipments move along their routes and are sensed in every cell they pass: checkpoint
    detections are interdicted on the spot, drone detections become cues; arrivals at sinks
    are delivered and paid.
 4. Drones discover cartel infrastructure under their footprints.
-5. Cues wait out the response delay, then the nearest idle ground unit within range is sent.
+5. Cues (drone detections, intercepts) wait out their delay, then the nearest idle ground unit
+   within range is sent.
 6. Units that reach their target try to interdict it → seizures.
 7. Invariants are checked (validating mode) and the step's metrics recorded.
 """
@@ -22,7 +26,8 @@ import mesa
 import numpy as np
 
 from sim.agents import Cartel, Drone, GroundUnit
-from sim.cues import CueQueue, assign_nearest
+from sim.counter_drone import apply_zones
+from sim.cues import CUE_DRONE, CUE_INTERCEPT, CueQueue, assign_nearest
 from sim.fleet import Fleet
 from sim.kernels import flight
 from sim.kernels.counter_rng import step_key
@@ -52,6 +57,9 @@ class Tally:
     seized: int = 0
     seized_checkpoint: int = 0
     seized_drone_cue: int = 0
+    seized_intercept: int = 0
+    intercepts: int = 0
+    jammed_drone_hours: float = 0.0
     value_delivered: float = 0.0
     value_seized: float = 0.0
     detections: int = 0
@@ -100,6 +108,7 @@ class SkywatchModel(mesa.Model):
         self.tally = Tally()
         self.corridor_launched = np.zeros(len(self.world.corridor_names), dtype=np.int64)
         self._corridor_launched_step = np.zeros_like(self.corridor_launched)
+        self.counter_zones = np.zeros((0, 2))
         self.infra_discovered = np.zeros(self.world.infra_cells.size, dtype=bool)
         self.seizure_cells: list[int] = []
         self.cues = CueQueue()
@@ -107,6 +116,7 @@ class SkywatchModel(mesa.Model):
         for c in range(scenario["cartels.count"]):
             Cartel(self, c, np.flatnonzero(self.world.source_owner == c))
         self.cartels = self.agents_by_type[Cartel]
+        self.cartel_of = list(self.cartels)  # by index, the ``owner`` of shipments
         self._make_fleet()
         self._make_ground_units()
         self._route_checkpoint = self.routes.along(self.checkpoint_cover)
@@ -124,7 +134,11 @@ class SkywatchModel(mesa.Model):
         count = s["drones.count"]
         bases = np.column_stack([rng.uniform(0.1 * w, 0.9 * w, s["drones.bases"]), rng.uniform(0.3 * h, 0.9 * h, s["drones.bases"])])
         stagger = rng.uniform(0.0, s["drones.endurance_h"] + s["drones.turnaround_h"], count) if count else np.zeros(0)
-        self.fleet = Fleet.create(bases, count, s["drones.patrol"], w, h, stagger)
+        focus = s["drones.focus_corridor"]
+        if focus > len(self.world.corridor_names):
+            raise ScenarioError(s.source, "drones.focus_corridor", f"expected 0 or a corridor number up to {len(self.world.corridor_names)}, got {focus}")
+        band = (0.0, float(w)) if focus == 0 else (np.flatnonzero(self.world.corridor[0] == focus - 1)[[0, -1]] + [0, 1]).astype(float)
+        self.fleet = Fleet.create(bases, count, s["drones.patrol"], (float(band[0]), float(band[1])), h, stagger)
         self.drone_bases = bases
         self.drone_radius = u.cells(s["drones.sensor_radius_km"])
         for i in range(count):
@@ -172,6 +186,13 @@ class SkywatchModel(mesa.Model):
             "infrastructure_discovered": t("infrastructure_discovered"),
             "privacy_exposure": t("privacy_exposure"),
             "cartel_budget": lambda m: float(sum(c.budget for c in m.cartels)),
+            "intercepts": t("intercepts"),
+            "seized_intercept": t("seized_intercept"),
+            "encryption_level": lambda m: m.mean_level("encryption"),
+            "counter_drone_level": lambda m: m.mean_level("counter_drone"),
+            "counter_zones": lambda m: len(m.counter_zones),
+            "jammed_drone_hours": t("jammed_drone_hours"),
+            "routes_planned": lambda m: int(m.routes.source.size),
         }
         for k, name in enumerate(self.world.corridor_names):
             reporters[f"launched_{name}"] = lambda m, k=k: int(m._corridor_launched_step[k])
@@ -198,20 +219,53 @@ class SkywatchModel(mesa.Model):
         self.datacollector.collect(self)
 
     def _phase_cartels(self) -> None:
-        period = self.units.steps(self.scenario["cartels.planning_hours"])
+        s = self.scenario
+        period = self.units.steps(s["cartels.planning_hours"])
         if (self.steps - 1) % period == 0:
-            self.cartels.do("plan")
+            self.cartels.do("plan", period * self.units.step_hours / 24.0)
+            self.counter_zones = np.concatenate([c.zones for c in self.cartels])
         self._corridor_launched_step[:] = 0
         for cartel in self.cartels:
             route_ids = cartel.launch()
             n = route_ids.size
             if n == 0:
                 continue
-            self.pool.launch(np.full(n, cartel.index), route_ids, np.full(n, self.scenario["shipments.value"]),
-                             np.full(n, self.scenario["shipments.concealment"]), self.steps)
+            slots = self.pool.launch(np.full(n, cartel.index), route_ids, np.full(n, s["shipments.value"]),
+                                     np.full(n, s["shipments.concealment"]), self.steps)
             self.tally.launched += n
-            self._corridor_launched_step += self.routes.corridors[route_ids].sum(axis=0)
+            self._corridor_launched_step += np.bincount(self.routes.corridor[route_ids], minlength=self._corridor_launched_step.size)
+            self._intercept(slots, route_ids, cartel.encryption)
         self.corridor_launched += self._corridor_launched_step
+
+    def _intercept(self, slots: np.ndarray, route_ids: np.ndarray, encryption: float) -> None:
+        """The intelligence cell intercepts the planning traffic of some new shipments and cues units."""
+        s = self.scenario
+        hit = self.streams["sensing"].random(slots.size) < s["intel.intercept_prob"] * (1.0 - encryption)
+        if not hit.any():
+            return
+        self.tally.intercepts += int(hit.sum())
+        ready = self.steps + self.units.steps(s["intel.latency_h"]) if s["intel.latency_h"] > 0 else self.steps
+        cells = self.routes.cells[self.routes.start[route_ids[hit]]]
+        self.pool.cued[slots[hit]] = True
+        self.cues.append(slot=slots[hit], uid=self.pool.uid[slots[hit]], cell=cells, ready_step=ready,
+                         expiry_step=ready + self.units.steps(s["ground.cue_expiry_h"]), source=CUE_INTERCEPT)
+
+    def add_routes(self, table: RouteTable, sources: np.ndarray) -> np.ndarray:
+        """Append routes planned from ``sources`` (indices into ``World.sources``); return their ids.
+
+        Routes are never removed: shipments already under way keep the route they set off on.
+        """
+        table.source = sources[table.source]
+        self.routes, ids = self.routes.extend(table)
+        self._route_hours = np.concatenate([self._route_hours, table.along(self.world.cell_hours)])
+        self._route_checkpoint = np.concatenate([self._route_checkpoint, table.along(self.checkpoint_cover)])
+        self._route_flow = np.concatenate([self._route_flow, np.zeros(table.cells.size, dtype=np.int64)])
+        self._route_drone = np.concatenate([self._route_drone, table.along(self.drone_cover)])
+        return ids
+
+    def mean_level(self, name: str) -> float:
+        """Mean over cartels of an adaptation level (``encryption`` or ``counter_drone``)."""
+        return float(np.mean([getattr(c, name) for c in self.cartels]))
 
     def _phase_drones(self) -> None:
         s, u, f = self.scenario, self.units, self.fleet
@@ -224,8 +278,14 @@ class SkywatchModel(mesa.Model):
                 f.x, f.y, f.wx, f.wy, f.state, f.airborne_h, f.ground_h, f.base_x, f.base_y, f.sector, f.lane, f.leg,
                 Fleet.policy_code(s["drones.patrol"]), 2.0 * self.drone_radius, u.cells_per_hour(s["drones.speed_kmh"]),
                 s["drones.endurance_h"], s["drones.turnaround_h"], u.step_hours, key, f.legs, f.leg_count)
+            if len(self.counter_zones):
+                effects = apply_zones(f, self.counter_zones, u.cells(s["counter.radius_km"]), s["counter.jam_rate_per_h"],
+                                      u.steps(s["counter.jam_hours"]), s["counter.loss_hazard_per_h"], u.step_hours, self.steps,
+                                      self.streams["drones"])
+                self.tally.drones_lost += effects.lost
+                self.tally.jammed_drone_hours += effects.jammed_hours
             self._n_drone_touched, exposed = stamp_coverage(
-                self.drone_cover, self._drone_touched, 0, f.legs, f.leg_count, f.airborne,
+                self.drone_cover, self._drone_touched, 0, f.legs, f.leg_count, f.sensing(self.steps),
                 self.drone_radius, s["drones.detect_prob"], s["drones.range_falloff"], self.world.population)
             self.tally.privacy_exposure += exposed * u.step_hours
             np.take(self.drone_cover.reshape(-1), self.routes.cells, out=self._route_drone)
@@ -253,14 +313,22 @@ class SkywatchModel(mesa.Model):
         self.tally.seized_checkpoint += seized.size
         p.release(np.concatenate([delivered, seized]))
         self.tally.detections += int(detected.sum())
+        for cartel in self.cartels:
+            spotted = cell[detected][p.owner[slot[detected]] == cartel.index]
+            cartel.sightings += spotted.size
+            cartel.risk.add(spotted, s["cartels.sighting_weight"], self.steps)
         ready = self.steps + self.units.steps(s["ground.response_delay_h"]) if s["ground.response_delay_h"] > 0 else self.steps
         expiry = ready + self.units.steps(s["ground.cue_expiry_h"])
-        self.cues.append(slot=slot[detected], uid=p.uid[slot[detected]], cell=cell[detected], ready_step=ready, expiry_step=expiry)
+        self.cues.append(slot=slot[detected], uid=p.uid[slot[detected]], cell=cell[detected], ready_step=ready, expiry_step=expiry,
+                         source=CUE_DRONE)
 
     def _record_seizures(self, slots: np.ndarray, cells: np.ndarray) -> None:
+        """Count seizures and teach each owner where it lost them."""
         self.tally.seized += slots.size
         self.tally.value_seized += float(self.pool.value[slots].sum())
         self.seizure_cells.extend(int(c) for c in cells)
+        for cartel in self.cartels:
+            cartel.risk.add(cells[self.pool.owner[slots] == cartel.index], 1.0, self.steps)
 
     def _phase_infrastructure(self) -> None:
         remaining = np.flatnonzero(~self.infra_discovered)
@@ -289,7 +357,7 @@ class SkywatchModel(mesa.Model):
                 unit, cue = idle[k], ready[t]
                 distance = float(np.hypot(*(targets[t] - posts[k])))
                 hours = u.cell_km * distance * self._terrain_factor(unit.post, targets[t]) / s["ground.speed_kmh"]
-                unit.dispatch(int(q.slot[cue]), int(q.uid[cue]), u.steps(hours))
+                unit.dispatch(int(q.slot[cue]), int(q.uid[cue]), int(q.source[cue]), u.steps(hours))
             answered[ready[chosen]] = True
         lapsed = ~answered & (q.expiry_step <= self.steps)
         p.cued[q.slot[lapsed]] = False
@@ -311,8 +379,8 @@ class SkywatchModel(mesa.Model):
     def _still_target(self, slot: int, uid: int) -> bool:
         return bool(self.pool.status[slot] == IN_TRANSIT and self.pool.uid[slot] == uid)
 
-    def interdict(self, slot: int, uid: int) -> None:
-        """A unit reaches shipment (slot, uid): seize it with the interdiction probability."""
+    def interdict(self, slot: int, uid: int, source: int) -> None:
+        """A unit cued by ``source`` reaches shipment (slot, uid): seize it with the interdiction probability."""
         if not self._still_target(slot, uid):
             return
         self.pool.cued[slot] = False
@@ -323,7 +391,11 @@ class SkywatchModel(mesa.Model):
         cell = r.cells[r.start[route] + self.pool.progress[slot]]
         slots = np.array([slot])
         self._record_seizures(slots, np.array([cell]))
-        self.tally.seized_drone_cue += 1
+        if source == CUE_INTERCEPT:
+            self.tally.seized_intercept += 1
+            self.cartel_of[int(self.pool.owner[slot])].intercept_loss += float(self.pool.value[slot])
+        else:
+            self.tally.seized_drone_cue += 1
         self.pool.release(slots)
 
     # --- checks -------------------------------------------------------------------------------
@@ -334,7 +406,7 @@ class SkywatchModel(mesa.Model):
         live = p.status == IN_TRANSIT
         if t.launched != t.delivered + t.seized + p.live or live.sum() != p.live:
             raise InvariantError(f"step {self.steps}: launched {t.launched} != delivered {t.delivered} + seized {t.seized} + in transit {p.live}")
-        if t.seized != t.seized_checkpoint + t.seized_drone_cue:
+        if t.seized != t.seized_checkpoint + t.seized_drone_cue + t.seized_intercept:
             raise InvariantError(f"step {self.steps}: seizures by source do not add up")
         routes = p.route[live]
         if np.any(p.progress[live] < 0) or np.any(p.progress[live] >= self.routes.length[routes]):

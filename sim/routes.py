@@ -20,7 +20,7 @@ class RouteTable:
         start: (R,) int64 offset of each route in ``cells``.
         length: (R,) int64 number of cells of each route.
         cells: (sum L,) int64 flat cell indices, source first, sink last.
-        corridors: (R, C) bool, which corridors each route passes through.
+        corridor: (R,) int64 each route's corridor: the one holding most of its cells.
     """
 
     source: np.ndarray
@@ -29,7 +29,17 @@ class RouteTable:
     start: np.ndarray
     length: np.ndarray
     cells: np.ndarray
-    corridors: np.ndarray
+    corridor: np.ndarray
+
+    def extend(self, other: RouteTable) -> tuple[RouteTable, np.ndarray]:
+        """This table with ``other``'s routes appended, and the ids the appended routes get."""
+        ids = np.arange(self.source.size, self.source.size + other.source.size, dtype=np.int64)
+        joined = RouteTable(
+            source=np.concatenate([self.source, other.source]), sink=np.concatenate([self.sink, other.sink]),
+            cost=np.concatenate([self.cost, other.cost]), start=np.concatenate([self.start, other.start + self.cells.size]),
+            length=np.concatenate([self.length, other.length]), cells=np.concatenate([self.cells, other.cells]),
+            corridor=np.concatenate([self.corridor, other.corridor]))
+        return joined, ids
 
     def along(self, raster: np.ndarray) -> np.ndarray:
         """The values of a raster at every route position, route by route (aligned with ``cells``)."""
@@ -61,9 +71,7 @@ def plan_routes(plan_cost: np.ndarray, sources: np.ndarray, sinks: np.ndarray, c
     paths = [row[3] for row in rows]
     lengths = np.array([p.size for p in paths], dtype=np.int64)
     flat_corridor = corridor.ravel()
-    touches = np.zeros((len(rows), n_corridors), dtype=bool)
-    for r, path in enumerate(paths):
-        touches[r, np.unique(flat_corridor[path])] = True
+    main = np.array([np.bincount(flat_corridor[path], minlength=n_corridors).argmax() for path in paths], dtype=np.int64)
     return RouteTable(
         source=np.array([row[0] for row in rows], dtype=np.int64),
         sink=np.array([row[1] for row in rows], dtype=np.int64),
@@ -71,5 +79,5 @@ def plan_routes(plan_cost: np.ndarray, sources: np.ndarray, sinks: np.ndarray, c
         start=np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if rows else np.zeros(0, np.int64),
         length=lengths,
         cells=np.concatenate(paths) if rows else np.zeros(0, np.int64),
-        corridors=touches,
+        corridor=main,
     )

@@ -1,8 +1,7 @@
 """Run totals: the ``summary.json`` of a run, computed from a finished model.
 
 Keys whose mechanism the model does not have yet are present with a fixed value and listed in
-:data:`NOT_YET_MODELLED`: ``intercepts``, ``tips`` and ``violence_events`` are 0,
-``encryption_level`` and ``counter_drone_level`` are 0.0 and ``trust`` is null.
+:data:`NOT_YET_MODELLED`: ``tips`` and ``violence_events`` are 0 and ``trust`` is null.
 """
 
 from __future__ import annotations
@@ -15,10 +14,7 @@ from sim import __version__
 from sim.model import SkywatchModel
 
 NOT_YET_MODELLED: dict[str, Any] = {
-    "intercepts": 0,
     "tips": 0,
-    "encryption_level": 0.0,
-    "counter_drone_level": 0.0,
     "violence_events": 0,
     "trust": None,
 }
@@ -51,11 +47,14 @@ def summarize(model: SkywatchModel) -> dict[str, Any]:
         "seizure_rate": t.seized / ended if ended else None,
         "seized_by_drone_cue": t.seized_drone_cue,
         "seized_at_checkpoint": t.seized_checkpoint,
+        "seized_by_intercept": t.seized_intercept,
         "detections": t.detections,
+        "intercepts": t.intercepts,
         "cues_lapsed": t.cues_lapsed,
         "infrastructure_total": int(model.world.infra_cells.size),
         "infrastructure_discovered": t.infrastructure_discovered,
         "drones_lost": t.drones_lost,
+        "jammed_drone_hours": t.jammed_drone_hours,
         "drone_flight_hours": t.drone_flight_hours,
         "ground_unit_hours": t.unit_hours,
         "surveillance_cost": cost,
@@ -63,6 +62,9 @@ def summarize(model: SkywatchModel) -> dict[str, Any]:
         "route_dispersion": route_dispersion_km2(model.flow, s["world.cell_km"]),
         "corridor_flow": {name: int(n) for name, n in zip(model.world.corridor_names, model.corridor_launched)},
         "privacy_exposure": t.privacy_exposure,
+        "encryption_level": model.mean_level("encryption"),
+        "counter_drone_level": model.mean_level("counter_drone"),
+        "routes_planned": int(model.routes.source.size),
         **NOT_YET_MODELLED,
         "seed": s["run.seed"],
         "steps": model.steps,

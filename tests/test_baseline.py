@@ -17,12 +17,12 @@ from sim.run import simulate
 from sim.scenario import load_scenario
 from sim.summary import summarize
 
-STORED = Path(__file__).parent / "baselines" / "drone_surge_seed7.json"
-OVERRIDES = {"run.seed": 7, "run.steps": 300, "world.height": 128, "world.width": 128}
+STORED = Path(__file__).parent / "baselines" / "arms_race_seed7.json"
+OVERRIDES = {"run.seed": 7, "run.steps": 600, "world.height": 128, "world.width": 128}
 
 
 def current() -> dict:
-    model = simulate(load_scenario("drone_surge").with_overrides(OVERRIDES, "test"))
+    model = simulate(load_scenario("arms_race").with_overrides(OVERRIDES, "test"))
     summary = summarize(model)
     summary.pop("version")
     summary["flow_total"] = int(model.flow.sum())

@@ -77,6 +77,10 @@ BAD_SCENARIOS = {
     "bad_choice": ("[drones]\npatrol = \"zigzag\"\n", "drones.patrol", "random|lawnmower"),
     "not_a_table": ("drones = 3\n", "drones", "expected a table"),
     "missing_npy": ("[world]\ncost_file = \"nowhere.npy\"\n", "world.cost_file", "file not found"),
+    "negative_hazard": ("[counter]\nloss_hazard_per_h = -0.5\n", "counter.loss_hazard_per_h", "[0, 100]"),
+    "zero_threshold": ("[counter]\nthreshold_per_day = 0\n", "counter.threshold_per_day", "[0.01, 1e+06]"),
+    "rate_above_one": ("[adaptation]\nrate = 1.5\n", "adaptation.rate", "[0, 1]"),
+    "no_such_corridor": ("[drones]\nfocus_corridor = 5\n", "drones.focus_corridor", "corridor number up to 3"),
 }
 
 

@@ -22,10 +22,14 @@ def small(**overrides) -> Scenario:
 
 @settings(max_examples=12, deadline=None)
 @given(seed=st.integers(0, 2**32), drones=st.integers(0, 30), policy=st.sampled_from(["random", "lawnmower"]),
-       concealment=st.floats(0.0, 0.9), step_hours=st.sampled_from([0.1, 0.25, 1.0]))
-def test_invariants_hold_every_step(seed, drones, policy, concealment, step_hours):
+       concealment=st.floats(0.0, 0.9), step_hours=st.sampled_from([0.1, 0.25, 1.0]),
+       adaptations=st.tuples(st.booleans(), st.booleans(), st.booleans()), intercept=st.floats(0.0, 1.0))
+def test_invariants_hold_every_step(seed, drones, policy, concealment, step_hours, adaptations, intercept):
+    shifting, encryption, counter_drone = adaptations
     scenario = small(run__seed=seed, drones__count=drones, drones__patrol=policy,
-                     shipments__concealment=concealment, run__step_hours=step_hours)
+                     shipments__concealment=concealment, run__step_hours=step_hours, intel__intercept_prob=intercept,
+                     adaptation__route_shifting=shifting, adaptation__encryption=encryption,
+                     adaptation__counter_drone=counter_drone, cartels__planning_hours=12.0)
     model = simulate(scenario)  # validating mode raises InvariantError on any broken invariant
     t = model.tally
     assert t.launched == t.delivered + t.seized + model.pool.live

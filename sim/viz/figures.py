@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.lines import Line2D
+from matplotlib.patches import Circle
 
 from sim.model import SkywatchModel
 
@@ -58,6 +59,9 @@ def _draw_map(ax: plt.Axes, model: SkywatchModel) -> None:
     ax.plot(model.checkpoints[:, 0], model.checkpoints[:, 1], "D", color=OKABE_ITO["yellow"], ms=5, mec="black")
     if model.seizure_cells:
         ax.plot(*_xy(np.array(model.seizure_cells), w), "x", color=OKABE_ITO["vermillion"], ms=5, mew=1.2)
+    zone_radius = model.units.cells(model.scenario["counter.radius_km"])
+    for x, y in model.counter_zones:
+        ax.add_patch(Circle((x, y), zone_radius, fill=False, ec=OKABE_ITO["vermillion"], lw=1.8))
     ax.set_xlim(0, w)
     ax.set_ylim(h, 0)
     ticks = np.linspace(0, w, 5)
@@ -76,6 +80,7 @@ def _draw_map(ax: plt.Axes, model: SkywatchModel) -> None:
         Line2D([], [], marker="P", ls="", color=OKABE_ITO["green"], mec="black", label="ground unit post"),
         Line2D([], [], marker="D", ls="", color=OKABE_ITO["yellow"], mec="black", label="checkpoint"),
         Line2D([], [], marker="x", ls="", color=OKABE_ITO["vermillion"], label="seizure"),
+        Line2D([], [], marker="o", ls="", ms=10, mfc="none", mec=OKABE_ITO["vermillion"], label="counter-drone zone"),
     ]
     ax.legend(handles=legend, loc="lower left", fontsize=7, framealpha=0.85)
     ax.set_title("Terrain, trafficking flow, surveillance and seizures")
@@ -93,23 +98,45 @@ def _draw_series(top: plt.Axes, bottom: plt.Axes, model: SkywatchModel) -> None:
     bottom.plot(hours, frame["detections"], color=OKABE_ITO["sky"], label="drone detections (cumulative)")
     bottom.plot(hours, frame["seized_drone_cue"], color=OKABE_ITO["vermillion"], label="seized after a drone cue")
     bottom.plot(hours, frame["seized_checkpoint"], color=OKABE_ITO["green"], label="seized at a checkpoint")
+    bottom.plot(hours, frame["seized_intercept"], color=OKABE_ITO["purple"], label="seized after an intercept")
     bottom.set_ylabel("events")
-    bottom.set_xlabel("time (hours)")
     twin = bottom.twinx()
     twin.plot(hours, frame["drones_airborne"], color=OKABE_ITO["blue"], lw=0.7, alpha=0.6, label="drones airborne")
     twin.set_ylabel("drones airborne")
     lines = bottom.get_legend_handles_labels()
     more = twin.get_legend_handles_labels()
     bottom.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8, loc="upper left")
-    bottom.set_title("Detections and seizures")
+    bottom.set_title("Detections and seizures (cumulative)")
+
+
+def _draw_adaptation(ax: plt.Axes, model: SkywatchModel) -> None:
+    frame = model.datacollector.get_model_vars_dataframe()
+    hours = frame["hour"]
+    ax.plot(hours, frame["encryption_level"], color=OKABE_ITO["purple"], label="encryption level (mean of cartels)")
+    ax.plot(hours, frame["counter_drone_level"], color=OKABE_ITO["vermillion"], label="counter-drone level (mean of cartels)")
+    daily = max(1, model.units.steps(24.0))
+    launched = frame[[f"launched_{name}" for name in model.world.corridor_names]].rolling(daily, min_periods=1).sum()
+    share = launched.div(launched.sum(axis=1).replace(0, np.nan), axis=0)
+    for (name, column), colour in zip(zip(model.world.corridor_names, share.columns), ("sky", "green", "orange", "yellow", "blue", "black", "purple", "vermillion")):
+        ax.plot(hours, share[column], color=OKABE_ITO[colour], ls=":", label=f"share of launches via {name} (past day)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel("level / share")
+    ax.set_xlabel("time (hours)")
+    twin = ax.twinx()
+    twin.plot(hours, frame["drones_lost"], color=OKABE_ITO["black"], lw=1.2, label="drones lost (cumulative)")
+    twin.set_ylabel("drones lost")
+    lines, more = ax.get_legend_handles_labels(), twin.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=7, loc="upper left", ncol=2)
+    ax.set_title("Cartel adaptation: encryption, counter-drone measures, route shares")
 
 
 def draw_overview(model: SkywatchModel) -> plt.Figure:
-    """The overview figure of a run: the map beside the main time series."""
-    fig = plt.figure(figsize=(15, 7.5), layout="constrained")
-    grid = fig.add_gridspec(2, 2, width_ratios=(1.25, 1))
+    """The overview figure of a run: the map beside the main time series and the cartels' adaptation."""
+    fig = plt.figure(figsize=(16, 10), layout="constrained")
+    grid = fig.add_gridspec(3, 2, width_ratios=(1.25, 1))
     _draw_map(fig.add_subplot(grid[:, 0]), model)
     _draw_series(fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, 1]), model)
+    _draw_adaptation(fig.add_subplot(grid[2, 1]), model)
     summary = f"seed {model.scenario['run.seed']} · {model.steps} steps of {model.units.step_hours:g} h · {model.fleet.x.size} drones"
     fig.suptitle(f"Skywatch run — {Path(model.scenario.source).stem} ({summary})")
     return fig

@@ -1,0 +1,79 @@
+"""How cartels learn: a decaying risk map of their losses, and the logistic rule that sets levels."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+MIN_WEIGHT = 1e-3  # a remembered event that has decayed below this weight is forgotten
+
+
+class RiskMemory:
+    """Where a cartel has lost shipments or seen them spotted, with a memory that decays.
+
+    Events are kept as (cell, weight, step); the map is built only when the cartel plans, so a
+    step costs nothing but the appends.
+
+    Args:
+        shape: (H, W) of the raster.
+        memory_steps: time constant of the exponential decay, in steps.
+        radius_cells: Gaussian sigma with which each event spreads over nearby cells.
+    """
+
+    def __init__(self, shape: tuple[int, int], memory_steps: float, radius_cells: float) -> None:
+        self.shape = shape
+        self.memory_steps = memory_steps
+        self.radius_cells = radius_cells
+        self.cells = np.zeros(0, dtype=np.int64)
+        self.weights = np.zeros(0, dtype=np.float64)
+        self.steps = np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return self.cells.size
+
+    def add(self, cells: np.ndarray, weight: float, step: int) -> None:
+        """Remember events at ``cells`` (flat), each of ``weight``, seen at ``step``."""
+        if cells.size == 0 or weight <= 0.0:
+            return
+        self.cells = np.concatenate([self.cells, cells.astype(np.int64)])
+        self.weights = np.concatenate([self.weights, np.full(cells.size, weight)])
+        self.steps = np.concatenate([self.steps, np.full(cells.size, step, dtype=np.int64)])
+
+    def decayed(self, now: int) -> np.ndarray:
+        """Each event's weight at step ``now``; events below :data:`MIN_WEIGHT` are dropped first."""
+        weight = self.weights * np.exp(-(now - self.steps) / self.memory_steps)
+        keep = weight >= MIN_WEIGHT
+        self.cells, self.weights, self.steps, weight = self.cells[keep], self.weights[keep], self.steps[keep], weight[keep]
+        return weight
+
+    def risk_map(self, now: int) -> np.ndarray:
+        """(H, W) float32 perceived risk in [0, 1): 1 − exp(−Σ decayed weight × Gaussian of peak 1)."""
+        weight = self.decayed(now)
+        density = np.bincount(self.cells, weights=weight, minlength=self.shape[0] * self.shape[1]).reshape(self.shape)
+        sigma = self.radius_cells
+        spread = gaussian_filter(density, sigma, mode="constant", truncate=3.0) * (2.0 * np.pi * sigma**2)
+        return (1.0 - np.exp(-spread)).astype(np.float32)
+
+
+def moving_average(previous: float, value: float, periods: float) -> float:
+    """Exponential moving average with time constant ``periods`` (one update per period)."""
+    alpha = 1.0 - np.exp(-1.0 / periods)
+    return float(previous + alpha * (value - previous))
+
+
+def logistic_target(pressure: float, threshold: float, steepness: float, maximum: float) -> float:
+    """The level a cartel aims for: ``maximum × σ(steepness × (pressure / threshold − 1))``.
+
+    Near zero while the pressure (a loss rate, a sighting rate) is well under the threshold (the
+    cost it would take to answer it), half the maximum where they are equal, near the maximum well
+    above it.
+    """
+    if threshold <= 0.0:
+        return maximum if pressure > 0.0 else 0.0
+    z = steepness * (pressure / threshold - 1.0)
+    return float(maximum / (1.0 + np.exp(-z)))
+
+
+def step_towards(level: float, target: float, rate: float) -> float:
+    """Close the share ``rate`` of the gap between a level and its target."""
+    return level + rate * (target - level)

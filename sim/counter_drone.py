@@ -1,0 +1,55 @@
+"""Counter-drone zones: drones inside are jammed (blind for a while) or lost, at hazards per hour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.fleet import Fleet
+from sim.kernels import flight
+
+
+@dataclass
+class ZoneEffects:
+    """What the zones did to the fleet in one step."""
+
+    jammed: int
+    lost: int
+    jammed_hours: float
+
+
+def zone_centres(candidates: np.ndarray, count: int, width: int) -> np.ndarray:
+    """(n, 2) x, y centres (cell units) of the first ``count`` distinct candidate cells (flat)."""
+    _, first = np.unique(candidates, return_index=True)
+    chosen = candidates[np.sort(first)][:count]
+    rows, cols = np.divmod(chosen, width)
+    return np.column_stack([cols + 0.5, rows + 0.5]).astype(np.float64)
+
+
+def inside_any(x: np.ndarray, y: np.ndarray, centres: np.ndarray, radius: float) -> np.ndarray:
+    """(D,) bool, which points lie within ``radius`` of any centre."""
+    if centres.size == 0 or x.size == 0:
+        return np.zeros(x.size, dtype=bool)
+    d2 = (x[:, None] - centres[None, :, 0]) ** 2 + (y[:, None] - centres[None, :, 1]) ** 2
+    return (d2 <= radius * radius).any(axis=1)
+
+
+def apply_zones(fleet: Fleet, centres: np.ndarray, radius: float, jam_rate: float, jam_steps: int, loss_hazard: float,
+                step_hours: float, now: int, rng: np.random.Generator) -> ZoneEffects:
+    """Expose the airborne drones inside the zones to one step of jamming and loss hazards.
+
+    A drone inside is lost with probability ``1 − exp(−loss_hazard × step_hours)``; a survivor not
+    already jammed is jammed with probability ``1 − exp(−jam_rate × step_hours)`` and stays blind
+    for ``jam_steps`` steps. Draws are made for every drone, in index order, so they do not depend
+    on who is inside.
+    """
+    draws = rng.random((2, fleet.x.size))
+    exposed = fleet.airborne & inside_any(fleet.x, fleet.y, centres, radius)
+    lost = exposed & (draws[0] < 1.0 - np.exp(-loss_hazard * step_hours))
+    fleet.state[lost] = flight.LOST
+    blind = fleet.jammed_until > now
+    jammed = exposed & ~lost & ~blind & (draws[1] < 1.0 - np.exp(-jam_rate * step_hours))
+    fleet.jammed_until[jammed] = now + jam_steps
+    blind_airborne = fleet.airborne & (fleet.jammed_until > now)
+    return ZoneEffects(int(jammed.sum()), int(lost.sum()), float(blind_airborne.sum()) * step_hours)

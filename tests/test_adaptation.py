@@ -1,0 +1,102 @@
+"""Cartel adaptation: route shifting (displacement), encryption, counter-drone measures."""
+
+import numpy as np
+import pytest
+
+from sim.adaptation import RiskMemory, logistic_target, moving_average
+from sim.model import SkywatchModel
+from sim.run import simulate
+from sim.scenario import Scenario, load_scenario
+
+SEEDS = range(4)
+
+
+def corridor_shares(model: SkywatchModel, first: slice, last: slice) -> tuple[np.ndarray, np.ndarray]:
+    frame = model.datacollector.get_model_vars_dataframe()
+    launched = frame[[f"launched_{name}" for name in model.world.corridor_names]]
+    early, late = launched.iloc[first].sum().to_numpy(), launched.iloc[last].sum().to_numpy()
+    return early / early.sum(), late / late.sum()
+
+
+def test_watching_one_corridor_displaces_flow_only_when_routes_shift():
+    """corridor_focus: the watched corridor's share falls, the others rise, launches stay; off: shares stay."""
+    focus = load_scenario("corridor_focus")["drones.focus_corridor"] - 1
+    first_day, last_four_days = slice(1, 97), slice(-384, None)
+    drops, drifts, launched = [], [], {True: 0, False: 0}
+    for seed in SEEDS:
+        for shifting in (True, False):
+            scenario = load_scenario("corridor_focus").with_overrides({"run.seed": seed, "adaptation.route_shifting": shifting}, "test")
+            model = simulate(scenario)
+            early, late = corridor_shares(model, first_day, last_four_days)
+            launched[shifting] += model.tally.launched
+            (drops if shifting else drifts).append((early[focus] - late[focus], np.delete(late - early, focus)))
+    mean_drop = np.mean([d for d, _ in drops])
+    assert mean_drop > 0.2, f"the watched corridor's share should fall with route shifting, fell {mean_drop:.3f}"
+    assert np.mean([others.sum() for _, others in drops]) == pytest.approx(mean_drop, abs=1e-9), "shares sum to one"
+    assert np.mean([max(others) for _, others in drops]) > 0.1, "some other corridor takes the displaced flow"
+    assert abs(np.mean([d for d, _ in drifts])) < 0.06, "without route shifting the shares do not move"
+    assert launched[True] == pytest.approx(launched[False], rel=0.05), "displacement, not removal"
+
+
+def test_risk_memory_decays_and_spreads():
+    risk = RiskMemory((50, 50), memory_steps=10.0, radius_cells=2.0)
+    risk.add(np.array([25 * 50 + 25]), 1.0, step=0)
+    fresh = risk.risk_map(now=0)
+    assert fresh[25, 25] == pytest.approx(1 - np.exp(-1), rel=0.02)
+    assert fresh[25, 31] < 0.05 * fresh[25, 25] and fresh[0, 0] == 0
+    old = risk.risk_map(now=10)
+    assert old[25, 25] == pytest.approx(1 - np.exp(-np.exp(-1)), rel=0.02)
+    assert len(risk) == 1
+    risk.risk_map(now=1000)
+    assert len(risk) == 0, "events decayed to nothing are forgotten"
+
+
+def test_logistic_rule_and_moving_average():
+    assert logistic_target(0.0, 100.0, 4.0, 0.9) < 0.02
+    assert logistic_target(100.0, 100.0, 4.0, 0.9) == pytest.approx(0.45)
+    assert logistic_target(1000.0, 100.0, 4.0, 0.9) > 0.89
+    assert moving_average(0.0, 10.0, 1.0) == pytest.approx(10 * (1 - np.exp(-1)))
+
+
+def _encryption_run(intercept_prob: float, interdict_prob: float, seed: int) -> float:
+    scenario = load_scenario("drone_surge").with_overrides(
+        {"run.seed": seed, "run.steps": 1344, "intel.intercept_prob": intercept_prob, "adaptation.encryption": True,
+         "ground.interdict_prob": interdict_prob}, "test")
+    return simulate(scenario).mean_level("encryption")
+
+
+def test_encryption_rises_with_the_intercept_rate_and_stays_low_when_intercepts_cost_nothing():
+    levels = {p: np.mean([_encryption_run(p, 0.7, seed) for seed in range(2)]) for p in (0.0, 0.15, 0.5)}
+    assert levels[0.0] < levels[0.15] < levels[0.5]
+    assert levels[0.0] < 0.03 and levels[0.5] > 0.1
+    harmless = np.mean([_encryption_run(0.5, 0.0, seed) for seed in range(2)])
+    assert harmless < 0.03, "intercepts that never lead to a seizure cost nothing, so no encryption"
+
+
+def test_no_counter_drone_measures_no_drones_lost():
+    scenario = load_scenario("arms_race").with_overrides({"adaptation.counter_drone": False, "run.steps": 1000}, "test")
+    model = simulate(scenario)
+    assert model.tally.drones_lost == 0 and model.tally.jammed_drone_hours == 0
+    assert model.mean_level("counter_drone") == 0.0
+    on = simulate(load_scenario("arms_race").with_overrides({"run.steps": 1000}, "test"))
+    assert on.mean_level("counter_drone") > 0.5 and on.tally.drones_lost > 0 and on.tally.jammed_drone_hours > 0
+
+
+def test_surviving_fleet_follows_exponential_decay_under_a_constant_hazard():
+    hazard, drones, steps, seeds = 0.1, 100, 120, 10
+    alive = np.zeros(steps)
+    for seed in range(seeds):
+        scenario = Scenario().with_overrides({
+            "run.seed": seed, "world.height": 64, "world.width": 64, "drones.count": drones, "drones.endurance_h": 100.0,
+            "drones.turnaround_h": 0.0, "counter.initial_level": 1.0, "counter.radius_km": 5000.0,
+            "counter.loss_hazard_per_h": hazard, "counter.jam_rate_per_h": 0.0, "cartels.shipments_per_day": 0.0}, "test")
+        model = SkywatchModel(scenario)
+        model.fleet.ground_h[:] = 0.0  # every drone takes off at the first step and stays up (endurance > horizon)
+        for k in range(steps):
+            model.step()
+            alive[k] += drones - model.tally.drones_lost
+    n = drones * seeds
+    t = np.arange(1, steps + 1) * scenario["run.step_hours"]
+    expected = np.exp(-hazard * t)
+    sigma = np.sqrt(expected * (1 - expected) / n)
+    assert np.all(np.abs(alive / n - expected) < 4 * sigma + 1e-9), np.max(np.abs(alive / n - expected) / (sigma + 1e-12))
