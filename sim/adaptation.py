@@ -46,13 +46,21 @@ class RiskMemory:
         self.cells, self.weights, self.steps, weight = self.cells[keep], self.weights[keep], self.steps[keep], weight[keep]
         return weight
 
-    def risk_map(self, now: int) -> np.ndarray:
-        """(H, W) float32 perceived risk in [0, 1): 1 − exp(−Σ decayed weight × Gaussian of peak 1)."""
+    def risk_map(self, now: int, block: int = 1) -> np.ndarray:
+        """(H, W) float32 perceived risk in [0, 1): 1 − exp(−Σ decayed weight × Gaussian of peak 1).
+
+        With ``block`` > 1 the events are binned and spread on a grid of block × block cells
+        (cheaper on large rasters; exact up to that resolution).
+        """
         weight = self.decayed(now)
-        density = np.bincount(self.cells, weights=weight, minlength=self.shape[0] * self.shape[1]).reshape(self.shape)
-        sigma = self.radius_cells
+        h, w = self.shape
+        rows, cols = -(-h // block), -(-w // block)
+        coarse_cells = (self.cells // w) // block * cols + (self.cells % w) // block
+        density = np.bincount(coarse_cells, weights=weight, minlength=rows * cols).reshape(rows, cols)
+        sigma = self.radius_cells / block
         spread = gaussian_filter(density, sigma, mode="constant", truncate=3.0) * (2.0 * np.pi * sigma**2)
-        return (1.0 - np.exp(-spread)).astype(np.float32)
+        risk = (1.0 - np.exp(-spread)).astype(np.float32)
+        return np.repeat(np.repeat(risk, block, axis=0), block, axis=1)[:h, :w] if block > 1 else risk
 
 
 def moving_average(previous: float, value: float, periods: float) -> float:

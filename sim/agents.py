@@ -10,7 +10,7 @@ import numpy as np
 from sim.adaptation import RiskMemory, logistic_target, moving_average, step_towards
 from sim.counter_drone import zone_centres
 from sim.kernels import flight
-from sim.routes import RouteTable, plan_routes
+from sim.routes import RouteTable, coarsening, plan_routes
 
 if TYPE_CHECKING:
     from sim.model import SkywatchModel
@@ -71,8 +71,9 @@ class Cartel(mesa.Agent):
         """Least-cost routes from its sources under cost = travel hours + risk aversion × risk."""
         model = self.model
         world = model.world
-        plan_cost = world.cell_hours.astype(np.float64) + model.scenario["cartels.risk_aversion"] * self.risk.risk_map(model.steps)
-        return plan_routes(plan_cost, world.sources[self.sources], world.sinks, world.corridor, len(world.corridor_names))
+        risk = self.risk.risk_map(model.steps, block=coarsening(world.shape))
+        plan_cost = world.cell_hours.astype(np.float64) + model.scenario["cartels.risk_aversion"] * risk
+        return plan_routes(plan_cost, world.sources[self.sources], world.sinks, world.corridor, len(world.corridor_names), coarse=True)
 
     def _place_zones(self) -> np.ndarray:
         """Counter-drone zone centres: where its shipments were last spotted, then its sites, then its routes."""

@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import binary_dilation
 
 from sim.kernels.paths import cost_to_target, trace_path
+
+EXACT_SIDE = 512  # rasters up to this side are planned exactly; larger ones coarse-to-fine
+BAND_BLOCKS = 2  # the fine search may stray this many coarse blocks either side of the coarse path
 
 
 @dataclass
@@ -50,7 +54,56 @@ class RouteTable:
         return self.cells[self.start[route]:self.start[route] + self.length[route]]
 
 
-def plan_routes(plan_cost: np.ndarray, sources: np.ndarray, sinks: np.ndarray, corridor: np.ndarray, n_corridors: int) -> RouteTable:
+def coarsening(shape: tuple[int, int]) -> int:
+    """Block side of the coarse planning grid for a raster of ``shape`` (1 = plan exactly)."""
+    return max(1, -(-max(shape) // EXACT_SIDE))
+
+
+def _coarse_cost(plan_cost: np.ndarray, k: int) -> np.ndarray:
+    """Cost of crossing each k × k block: k × the cheapest of its cells (inf if none is passable).
+
+    The cheapest cell, not the mean, so that a road one cell wide still makes its blocks fast.
+    """
+    h, w = plan_cost.shape
+    padded = np.full((-(-h // k) * k, -(-w // k) * k), np.inf)
+    padded[:h, :w] = plan_cost
+    blocks = padded.reshape(padded.shape[0] // k, k, padded.shape[1] // k, k).swapaxes(1, 2).reshape(padded.shape[0] // k, padded.shape[1] // k, -1)
+    return k * blocks.min(axis=2)
+
+
+def _paths_to_sink(plan_cost: np.ndarray, coarse: np.ndarray | None, sources: np.ndarray, sink: int, k: int) -> list[tuple[int, float, np.ndarray]]:
+    """(source index, cost, path) of every source that reaches ``sink``.
+
+    With ``k`` > 1 the search is coarse-to-fine: least-cost paths on ``coarse``, the grid of k × k blocks
+    mark a band (the blocks they cross, widened by :data:`BAND_BLOCKS`), and the exact search
+    runs inside that band only. A source the band cuts off is planned on the whole raster.
+    """
+    h, w = plan_cost.shape
+    band_cost = plan_cost
+    if coarse is not None:
+        cw = coarse.shape[1]
+        _, coarse_next = cost_to_target(coarse, (sink // w) // k * cw + (sink % w) // k)
+        band = np.zeros(coarse.shape, dtype=bool)
+        for source in sources:
+            band.ravel()[trace_path(coarse_next, int((source // w) // k * cw + (source % w) // k))] = True
+        band = binary_dilation(band, iterations=BAND_BLOCKS)
+        fine_band = np.repeat(np.repeat(band, k, axis=0), k, axis=1)[:h, :w]
+        band_cost = np.where(fine_band, plan_cost, np.inf)
+    dist, next_cell = cost_to_target(band_cost, sink)
+    full: tuple[np.ndarray, np.ndarray] | None = None
+    found = []
+    for s, source in enumerate(sources):
+        d, nxt = dist, next_cell
+        if coarse is not None and not np.isfinite(dist[source]):
+            full = full or cost_to_target(plan_cost, sink)
+            d, nxt = full
+        if np.isfinite(d[source]):
+            found.append((s, float(d[source]), trace_path(nxt, int(source))))
+    return found
+
+
+def plan_routes(plan_cost: np.ndarray, sources: np.ndarray, sinks: np.ndarray, corridor: np.ndarray, n_corridors: int,
+                coarse: bool = False) -> RouteTable:
     """Least-cost routes for every (source, sink) pair that is connected under ``plan_cost``.
 
     Args:
@@ -58,16 +111,17 @@ def plan_routes(plan_cost: np.ndarray, sources: np.ndarray, sinks: np.ndarray, c
         sources, sinks: flat cells.
         corridor: (H, W) int8 corridor index of each cell.
         n_corridors: number of corridors.
+        coarse: on rasters larger than :data:`EXACT_SIDE`, plan coarse-to-fine (fast, near
+            least-cost) instead of exactly.
 
     Returns:
         The table; it has no rows when no source reaches any sink.
     """
+    k = coarsening(plan_cost.shape) if coarse else 1
+    blocks = _coarse_cost(plan_cost, k) if k > 1 else None
     rows: list[tuple[int, int, float, np.ndarray]] = []
-    for k, sink in enumerate(sinks):
-        dist, next_cell = cost_to_target(plan_cost, int(sink))
-        for s, source in enumerate(sources):
-            if np.isfinite(dist[source]):
-                rows.append((s, k, float(dist[source]), trace_path(next_cell, int(source))))
+    for j, sink in enumerate(sinks):
+        rows.extend((s, j, cost, path) for s, cost, path in _paths_to_sink(plan_cost, blocks, sources, int(sink), k))
     paths = [row[3] for row in rows]
     lengths = np.array([p.size for p in paths], dtype=np.int64)
     flat_corridor = corridor.ravel()

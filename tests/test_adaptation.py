@@ -100,3 +100,26 @@ def test_surviving_fleet_follows_exponential_decay_under_a_constant_hazard():
     expected = np.exp(-hazard * t)
     sigma = np.sqrt(expected * (1 - expected) / n)
     assert np.all(np.abs(alive / n - expected) < 4 * sigma + 1e-9), np.max(np.abs(alive / n - expected) / (sigma + 1e-12))
+
+
+def test_coarse_to_fine_planning_finds_near_least_cost_routes(monkeypatch):
+    """Large rasters re-plan coarse-to-fine; shrink the exact limit to check it against exact Dijkstra."""
+    import sim.routes as routes
+
+    model = SkywatchModel(Scenario().with_overrides({"run.seed": 3}, "test"))
+    world = model.world
+    risk = RiskMemory(world.shape, 100.0, 6.0)
+    risk.add(np.random.default_rng(0).integers(0, world.cell_hours.size, 40), 1.0, 0)
+    cost = world.cell_hours.astype(np.float64) + 2.0 * risk.risk_map(0)
+    exact = routes.plan_routes(cost, world.sources, world.sinks, world.corridor, 3)
+    monkeypatch.setattr(routes, "EXACT_SIDE", 64)  # 256² → blocks of 4
+    coarse = routes.plan_routes(cost, world.sources, world.sinks, world.corridor, 3, coarse=True)
+    assert coarse.source.size == exact.source.size
+    np.testing.assert_array_less(exact.cost - 1e-6, coarse.cost)
+    ratio = coarse.cost / exact.cost
+    assert ratio.max() < 1.08 and ratio.mean() < 1.03, ratio
+    for r in range(coarse.source.size):
+        path = coarse.cells_of(r)
+        assert path[0] == world.sources[coarse.source[r]] and path[-1] == world.sinks[coarse.sink[r]]
+        rows, cols = np.divmod(path, world.shape[1])
+        assert np.all(np.maximum(abs(np.diff(rows)), abs(np.diff(cols))) == 1)
