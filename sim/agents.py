@@ -46,6 +46,10 @@ class Cartel(mesa.Agent):
         self.sightings = 0  # drone detections of its shipments since the last plan
         self.intercept_loss_per_day = 0.0  # moving averages over planning periods
         self.sightings_per_day = 0.0
+        self.couriers = 1.0  # courier strength, as a share of full strength; scales launches
+        self.launched_period = 0  # its shipments launched and seized since the last plan
+        self.seized_period = 0
+        self.violence_cells = np.zeros(0, dtype=np.int64)  # where its violence struck at the last plan
 
     def plan(self, period_days: float) -> None:
         """Re-plan routes (if route shifting is on), adapt levels, pay for them, choose route odds."""
@@ -66,6 +70,27 @@ class Cartel(mesa.Agent):
         self.budget -= period_days * (self.encryption * s["encryption.cost_per_day"] + self.counter_drone * s["counter.cost_per_day"])
         self.zones = self._place_zones()
         self._choose_routes()
+        self._recruit(period_days)
+        self.violence_cells = self._violence(period_days)
+        self.launched_period, self.seized_period = 0, 0
+
+    def _recruit(self, days: float) -> None:
+        """Couriers leave at the turnover rate; recruits replace them, fewer where programs run."""
+        s = self.model.scenario
+        supply = 1.0 - s["community.program_recruit_cut"] * s["community.programs"]
+        self.couriers = supply + (self.couriers - supply) * float(np.exp(-s["community.courier_turnover_per_day"] * days))
+
+    def _violence(self, days: float) -> np.ndarray:
+        """Cells of this period's violence events: Poisson, escalating with the share of its shipments seized."""
+        s, model = self.model.scenario, self.model
+        pressure = self.seized_period / max(self.launched_period, 1)
+        count = model.streams["cartels"].poisson(s["community.violence_per_day"] * (1.0 + s["community.escalation"] * pressure) * days)
+        if count == 0 or self.route_ids.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        routes = model.routes
+        picked = model.streams["cartels"].choice(self.route_ids, size=count)
+        offsets = (model.streams["cartels"].random(count) * routes.length[picked]).astype(np.int64)
+        return routes.cells[routes.start[picked] + offsets]
 
     def _plan_around_risk(self) -> RouteTable:
         """Least-cost routes from its sources under cost = travel hours + risk aversion × risk."""
@@ -102,16 +127,17 @@ class Cartel(mesa.Agent):
         self.route_probs = np.concatenate(probs) if probs else np.zeros(0)
 
     def launch(self) -> np.ndarray:
-        """Launch this step's shipments (Poisson, slowed by encryption, limited by budget); returns route ids."""
+        """Launch this step's shipments (Poisson, scaled by couriers, slowed by encryption, limited by budget); returns route ids."""
         model = self.model
         rng = model.streams["cartels"]
-        rate = model.launch_rate * (1.0 - model.scenario["encryption.slowdown"] * self.encryption)
+        rate = model.launch_rate * self.couriers * (1.0 - model.scenario["encryption.slowdown"] * self.encryption)
         wanted = rng.poisson(rate)
         cost = model.scenario["cartels.launch_cost"]
         affordable = wanted if cost <= 0 else min(wanted, int(max(self.budget, 0.0) // cost))
         if affordable <= 0 or self.route_ids.size == 0:
             return np.zeros(0, dtype=np.int64)
         self.budget -= affordable * cost
+        self.launched_period += affordable
         return rng.choice(self.route_ids, size=affordable, p=self.route_probs)
 
     def earn(self, value: float) -> None:

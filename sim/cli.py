@@ -7,8 +7,10 @@ Exit codes: 0 success, 2 bad input (one line naming the file, the field and what
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +114,86 @@ def cmd_validate(args: argparse.Namespace, out_console: Console, err_console: Co
     return 0
 
 
+def _sweep_engine(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The engine a sweep runs on, and the Dask client to close afterwards (or None)."""
+    from sim.sweep.engine import connect, run_dask, run_local
+
+    if args.scheduler:
+        client = connect(args.scheduler)
+        return partial(run_dask, client=client), client
+    if args.workers < 1:
+        raise ScenarioError("--workers", str(args.workers), "expected an integer ≥ 1")
+    return partial(run_local, workers=args.workers), None
+
+
+def cmd_sweep(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
+    """Run a sweep into its folder (or finish one with --resume); print how many runs failed."""
+    from sim.sweep.design import load_sweep
+    from sim.sweep.job import SweepJob
+    from sim.viz.sweep_plots import write_sweep_figures
+
+    spec = load_sweep(args.sweep)
+    out = args.out or Path("sweeps") / Path(args.sweep).stem
+    job = SweepJob.prepare(spec, out, resume=args.resume, force=args.force)
+    engine, client = _sweep_engine(args)
+    failed = sum(row["status"] != "ok" for row in job.done)
+    started = time.perf_counter()
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("failed {task.fields[failed]}"),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    try:
+        with Progress(*columns, console=err_console, transient=True, disable=args.quiet) as progress:
+            task = progress.add_task(f"{spec.path.stem} ({spec.design})", total=len(job.runs), completed=len(job.done), failed=failed)
+
+            def on_row(row: dict[str, Any]) -> None:
+                nonlocal failed
+                failed += row["status"] != "ok"
+                progress.update(task, advance=1, failed=failed)
+
+            ran = len(job.todo)
+            frame = job.execute(engine, keep_runs=args.keep_runs, on_row=on_row)
+    except KeyboardInterrupt:
+        print(f"skywatch: interrupted; finished runs are kept in {out}, --resume runs the rest", file=sys.stderr)
+        return 130
+    finally:
+        if client is not None:
+            client.close()
+    figures = [] if args.no_plots else write_sweep_figures(out)
+    elapsed = time.perf_counter() - started
+    out_console.print(f"{len(frame)} runs ({ran} run now, {len(frame) - ran} before), {failed} failed; "
+                      f"{len(figures)} figures; sweep folder: {out}  ({elapsed:.1f} s)")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
+    """Draw the figures of a sweep folder, or redraw a run folder's overview by repeating its run."""
+    from sim.sweep.results import RESULTS
+    from sim.viz.figures import write_figures
+    from sim.viz.sweep_plots import write_sweep_figures
+
+    folder = args.dir
+    if (folder / RESULTS).is_file():
+        paths = write_sweep_figures(folder)
+    elif (folder / "summary.json").is_file():
+        write_figures(simulate(load_scenario(folder / "scenario.toml")), folder)
+        paths = [folder / "overview.png"]
+    else:
+        raise ScenarioError(folder, "DIR", f"expected a sweep folder ({RESULTS}) or a run folder (summary.json)")
+    for path in paths:
+        out_console.print(str(path), soft_wrap=True)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
+    """Print the headline outcomes of several run folders side by side and draw one comparison figure."""
+    from sim.compare import comparison_table, load_runs
+    from sim.viz.compare_figure import draw_comparison  # plotting stays out of the model's imports
+
+    runs = load_runs(args.dirs)
+    out_console.print(comparison_table(runs))
+    out_console.print(f"figure: {draw_comparison(runs, args.out)}", soft_wrap=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``skywatch`` command."""
     parser = argparse.ArgumentParser(prog="skywatch", description="Agent-based model of drone surveillance over trafficking routes.")
@@ -133,6 +215,28 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("file", help="a scenario file, or the name of a shipped scenario")
     validate.set_defaults(handler=cmd_validate)
+
+    sweep = sub.add_parser("sweep", help="run a sweep: many runs over a design, into one results table")
+    sweep.add_argument("sweep", help="a sweep file, or the name of a shipped sweep_* file")
+    sweep.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local worker processes (default: the cores)")
+    sweep.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://host:8786")
+    sweep.add_argument("--out", type=Path, help="sweep folder (default sweeps/SWEEP)")
+    again = sweep.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="finish an interrupted sweep: run only the missing runs")
+    again.add_argument("--force", action="store_true", help="delete an existing sweep folder and start over")
+    sweep.add_argument("--keep-runs", action="store_true", help="keep every run's folder under OUT/runs/")
+    sweep.add_argument("--no-plots", action="store_true", help="do not draw the figures at the end")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(handler=cmd_sweep)
+
+    plot = sub.add_parser("plot", help="draw the figures of a sweep folder or a run folder")
+    plot.add_argument("dir", type=Path, help="a sweep folder (results.parquet) or a run folder (summary.json)")
+    plot.set_defaults(handler=cmd_plot)
+
+    compare = sub.add_parser("compare", help="put the headline outcomes of several run folders side by side")
+    compare.add_argument("dirs", type=Path, nargs="+", help="run folders (summary.json, metrics.csv)")
+    compare.add_argument("--out", type=Path, default=Path("comparison.png"), help="comparison figure (default comparison.png)")
+    compare.set_defaults(handler=cmd_compare)
     return parser
 
 

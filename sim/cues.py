@@ -7,7 +7,7 @@ import numpy as np
 # What a cue came from.
 CUE_DRONE = 0  # a drone detection
 CUE_INTERCEPT = 1  # an intercept of the cartel's communications
-CUE_SOURCES = ("drone", "intercept")
+CUE_TIP = 2  # a tip from the community
 
 # The schema of the queue: field → dtype.
 CUE_FIELDS: dict[str, type] = {
@@ -16,7 +16,7 @@ CUE_FIELDS: dict[str, type] = {
     "cell": np.int64,  # flat cell where it was seen
     "ready_step": np.int64,  # first step a unit may be sent (after the response delay)
     "expiry_step": np.int64,  # after this step an unanswered cue lapses
-    "source": np.int8,  # CUE_DRONE or CUE_INTERCEPT
+    "source": np.int8,  # CUE_DRONE, CUE_INTERCEPT or CUE_TIP
 }
 
 

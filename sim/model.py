@@ -26,20 +26,28 @@ import mesa
 import numpy as np
 
 from sim.agents import Cartel, Drone, GroundUnit
-from sim.counter_drone import apply_zones
-from sim.cues import CUE_DRONE, CUE_INTERCEPT, CueQueue, assign_nearest
+from sim.community import Community
+from sim.counter_drone import apply_zones, inside_any
+from sim.cues import CUE_DRONE, CUE_INTERCEPT, CUE_TIP, CueQueue, assign_nearest
 from sim.fleet import Fleet
 from sim.kernels import flight
 from sim.kernels.counter_rng import step_key
 from sim.kernels.coverage import clear_coverage, stamp_coverage
-from sim.kernels.movement import EVENT_CHECKPOINT_SEIZURE, EVENT_DELIVERED, EVENT_DRONE_DETECTION, IN_TRANSIT, advance_shipments
+from sim.kernels.movement import (
+    EVENT_CHECKPOINT_SEIZURE,
+    EVENT_DELIVERED,
+    EVENT_DRONE_DETECTION,
+    EVENT_TIP,
+    IN_TRANSIT,
+    advance_shipments,
+)
 from sim.routes import RouteTable, plan_routes
 from sim.scenario import Scenario, ScenarioError
 from sim.shipments import ShipmentPool
 from sim.units import Units
 from sim.world import ROAD, ROUGH, World, build_world
 
-STREAMS = ("world", "cartels", "drones", "sensing", "ground")
+STREAMS = ("world", "cartels", "drones", "sensing", "ground", "community")
 TRACKED_DRONES = 4  # drones whose tracks are kept for the overview figure
 LINE_SAMPLES = 32  # points sampled along a unit's straight line to average the terrain
 
@@ -58,7 +66,11 @@ class Tally:
     seized_checkpoint: int = 0
     seized_drone_cue: int = 0
     seized_intercept: int = 0
+    seized_tip: int = 0
     intercepts: int = 0
+    tips: int = 0
+    violence_events: int = 0
+    civilian_harm: int = 0
     jammed_drone_hours: float = 0.0
     value_delivered: float = 0.0
     value_seized: float = 0.0
@@ -109,6 +121,10 @@ class SkywatchModel(mesa.Model):
         self.corridor_launched = np.zeros(len(self.world.corridor_names), dtype=np.int64)
         self._corridor_launched_step = np.zeros_like(self.corridor_launched)
         self.counter_zones = np.zeros((0, 2))
+        self.community = Community(scenario, self.world.population, self.units)
+        self._route_tip = self.community.tip_probability(self.routes.cells)
+        self.block = max(1, round(self.units.cells(scenario["patrol.grid_km"])))
+        self.heat = np.zeros((-(-h // self.block), -(-w // self.block)))  # hotspot patrol: decayed detections + seizures
         self.infra_discovered = np.zeros(self.world.infra_cells.size, dtype=bool)
         self.seizure_cells: list[int] = []
         self.cues = CueQueue()
@@ -187,6 +203,11 @@ class SkywatchModel(mesa.Model):
             "privacy_exposure": t("privacy_exposure"),
             "cartel_budget": lambda m: float(sum(c.budget for c in m.cartels)),
             "intercepts": t("intercepts"),
+            "tips": t("tips"),
+            "seized_tip": t("seized_tip"),
+            "violence_events": t("violence_events"),
+            "civilian_harm": t("civilian_harm"),
+            "trust": lambda m: m.community.mean_trust(),
             "seized_intercept": t("seized_intercept"),
             "encryption_level": lambda m: m.mean_level("encryption"),
             "counter_drone_level": lambda m: m.mean_level("counter_drone"),
@@ -222,8 +243,14 @@ class SkywatchModel(mesa.Model):
         s = self.scenario
         period = self.units.steps(s["cartels.planning_hours"])
         if (self.steps - 1) % period == 0:
-            self.cartels.do("plan", period * self.units.step_hours / 24.0)
+            days = period * self.units.step_hours / 24.0
+            self.cartels.do("plan", days)
             self.counter_zones = np.concatenate([c.zones for c in self.cartels])
+            violence = np.concatenate([c.violence_cells for c in self.cartels])
+            self.tally.violence_events += violence.size
+            self.community.harm(violence, s["community.violence_trust_loss"])
+            self.community.grow(days)
+            self._route_tip = self.community.tip_probability(self.routes.cells)
         self._corridor_launched_step[:] = 0
         for cartel in self.cartels:
             route_ids = cartel.launch()
@@ -244,11 +271,25 @@ class SkywatchModel(mesa.Model):
         if not hit.any():
             return
         self.tally.intercepts += int(hit.sum())
-        ready = self.steps + self.units.steps(s["intel.latency_h"]) if s["intel.latency_h"] > 0 else self.steps
-        cells = self.routes.cells[self.routes.start[route_ids[hit]]]
-        self.pool.cued[slots[hit]] = True
-        self.cues.append(slot=slots[hit], uid=self.pool.uid[slots[hit]], cell=cells, ready_step=ready,
-                         expiry_step=ready + self.units.steps(s["ground.cue_expiry_h"]), source=CUE_INTERCEPT)
+        self._cue(slots[hit], self.routes.cells[self.routes.start[route_ids[hit]]], s["intel.latency_h"], CUE_INTERCEPT, shared=True)
+
+    def _cue(self, slots: np.ndarray, cells: np.ndarray, delay_h: float, source: int, shared: bool) -> None:
+        """Queue cues at shipments ``slots`` seen at ``cells``, ready for the ground units after ``delay_h``.
+
+        A cue from the surveillance partner (``shared``) reaches the ground partner with the
+        sharing fraction and after the sharing latency (shortened by joint task forces).
+        """
+        s = self.scenario
+        if shared:
+            if s["intel.sharing_fraction"] < 1.0:
+                kept = self.streams["sensing"].random(slots.size) < s["intel.sharing_fraction"]
+                self.pool.cued[slots[~kept]] = False
+                slots, cells = slots[kept], cells[kept]
+            delay_h += s["intel.sharing_latency_h"] * (s["intel.jtf_latency_factor"] if s["intel.joint_task_force"] else 1.0)
+        self.pool.cued[slots] = True
+        ready = self.steps + (self.units.steps(delay_h) if delay_h > 0 else 0)
+        self.cues.append(slot=slots, uid=self.pool.uid[slots], cell=cells, ready_step=ready,
+                         expiry_step=ready + self.units.steps(s["ground.cue_expiry_h"]), source=source)
 
     def add_routes(self, table: RouteTable, sources: np.ndarray) -> np.ndarray:
         """Append routes planned from ``sources`` (indices into ``World.sources``); return their ids.
@@ -261,6 +302,7 @@ class SkywatchModel(mesa.Model):
         self._route_checkpoint = np.concatenate([self._route_checkpoint, table.along(self.checkpoint_cover)])
         self._route_flow = np.concatenate([self._route_flow, np.zeros(table.cells.size, dtype=np.int64)])
         self._route_drone = np.concatenate([self._route_drone, table.along(self.drone_cover)])
+        self._route_tip = np.concatenate([self._route_tip, self.community.tip_probability(table.cells)])
         return ids
 
     def mean_level(self, name: str) -> float:
@@ -277,7 +319,8 @@ class SkywatchModel(mesa.Model):
             self.tally.drone_flight_hours += flight.fly_drones(
                 f.x, f.y, f.wx, f.wy, f.state, f.airborne_h, f.ground_h, f.base_x, f.base_y, f.sector, f.lane, f.leg,
                 Fleet.policy_code(s["drones.patrol"]), 2.0 * self.drone_radius, u.cells_per_hour(s["drones.speed_kmh"]),
-                s["drones.endurance_h"], s["drones.turnaround_h"], u.step_hours, key, f.legs, f.leg_count)
+                s["drones.endurance_h"], s["drones.turnaround_h"], u.step_hours, key, f.legs, f.leg_count,
+                self._patrol_cdf() if s["drones.patrol"] in ("hotspot", "intel") else np.zeros(0), self.heat.shape[1], float(self.block))
             if len(self.counter_zones):
                 effects = apply_zones(f, self.counter_zones, u.cells(s["counter.radius_km"]), s["counter.jam_rate_per_h"],
                                       u.steps(s["counter.jam_hours"]), s["counter.loss_hazard_per_h"], u.step_hours, self.steps,
@@ -299,8 +342,8 @@ class SkywatchModel(mesa.Model):
         n = advance_shipments(
             p.status, p.uid, p.route, p.progress, p.carry_h, p.concealment, p.cued,
             r.start, r.length, r.cells, self._route_hours, self.units.step_hours,
-            self._route_drone, self._route_checkpoint, s["ground.interdict_prob"],
-            self._step_key("sensing"), self._step_key("ground"), self._route_flow, slot, kind, cell)
+            self._route_drone, self._route_checkpoint, self._route_tip, s["ground.interdict_prob"],
+            self._step_key("sensing"), self._step_key("ground"), self._step_key("community"), self._route_flow, slot, kind, cell)
         slot, kind, cell = slot[:n], kind[:n], cell[:n]
         delivered = slot[kind == EVENT_DELIVERED]
         seized = slot[kind == EVENT_CHECKPOINT_SEIZURE]
@@ -317,10 +360,41 @@ class SkywatchModel(mesa.Model):
             spotted = cell[detected][p.owner[slot[detected]] == cartel.index]
             cartel.sightings += spotted.size
             cartel.risk.add(spotted, s["cartels.sighting_weight"], self.steps)
-        ready = self.steps + self.units.steps(s["ground.response_delay_h"]) if s["ground.response_delay_h"] > 0 else self.steps
-        expiry = ready + self.units.steps(s["ground.cue_expiry_h"])
-        self.cues.append(slot=slot[detected], uid=p.uid[slot[detected]], cell=cell[detected], ready_step=ready, expiry_step=expiry,
-                         source=CUE_DRONE)
+        tipped = kind == EVENT_TIP
+        self.tally.tips += int(tipped.sum())
+        self._cue(slot[detected], cell[detected], s["ground.response_delay_h"], CUE_DRONE, shared=True)
+        self._cue(slot[tipped], cell[tipped], s["ground.response_delay_h"], CUE_TIP, shared=False)
+        if s["drones.patrol"] == "hotspot":
+            self.heat *= np.exp(-self.units.step_hours / s["patrol.memory_h"])
+            self._add_heat(cell[detected])
+
+    def _block_of(self, cells: np.ndarray) -> np.ndarray:
+        """Flat index of the patrol block holding each flat cell."""
+        w = self.world.shape[1]
+        return (cells // w) // self.block * self.heat.shape[1] + (cells % w) // self.block
+
+    def _add_heat(self, cells: np.ndarray) -> None:
+        self.heat.reshape(-1)[:] += np.bincount(self._block_of(cells), minlength=self.heat.size)
+
+    def _patrol_cdf(self) -> np.ndarray:
+        """Cumulative waypoint weights over the patrol blocks (hotspot: heat; intel: live intercept and tip cues).
+
+        Mixed with a uniform share ``patrol.explore``; blocks inside known counter-drone zones get no
+        weight when ``patrol.avoid_zones``. All zero weights mean a uniform draw (random search).
+        """
+        s, q = self.scenario, self.cues
+        if s["drones.patrol"] == "intel":
+            pointed = q.cell[q.source != CUE_DRONE]
+            weight = np.bincount(self._block_of(pointed), minlength=self.heat.size).astype(np.float64)
+        else:
+            weight = self.heat.reshape(-1).copy()
+        if weight.sum() > 0:
+            weight = (1.0 - s["patrol.explore"]) * weight / weight.sum() + s["patrol.explore"] / weight.size
+        if s["patrol.avoid_zones"] and len(self.counter_zones):
+            rows, cols = np.divmod(np.arange(weight.size), self.heat.shape[1])
+            centres = np.column_stack([(cols + 0.5) * self.block, (rows + 0.5) * self.block])
+            weight[inside_any(centres[:, 0], centres[:, 1], self.counter_zones, self.units.cells(s["counter.radius_km"]))] = 0.0
+        return np.cumsum(weight)
 
     def _record_seizures(self, slots: np.ndarray, cells: np.ndarray) -> None:
         """Count seizures and teach each owner where it lost them."""
@@ -328,7 +402,11 @@ class SkywatchModel(mesa.Model):
         self.tally.value_seized += float(self.pool.value[slots].sum())
         self.seizure_cells.extend(int(c) for c in cells)
         for cartel in self.cartels:
-            cartel.risk.add(cells[self.pool.owner[slots] == cartel.index], 1.0, self.steps)
+            lost = cells[self.pool.owner[slots] == cartel.index]
+            cartel.risk.add(lost, 1.0, self.steps)
+            cartel.seized_period += lost.size
+        if self.scenario["drones.patrol"] == "hotspot":
+            self._add_heat(np.asarray(cells, dtype=np.int64))
 
     def _phase_infrastructure(self) -> None:
         remaining = np.flatnonzero(~self.infra_discovered)
@@ -391,7 +469,12 @@ class SkywatchModel(mesa.Model):
         cell = r.cells[r.start[route] + self.pool.progress[slot]]
         slots = np.array([slot])
         self._record_seizures(slots, np.array([cell]))
-        if source == CUE_INTERCEPT:
+        if self.streams["community"].random() < self.scenario["community.civilian_harm_prob"]:
+            self.tally.civilian_harm += 1
+            self.community.harm(np.array([cell]), self.scenario["community.harm_trust_loss"])
+        if source == CUE_TIP:
+            self.tally.seized_tip += 1
+        elif source == CUE_INTERCEPT:
             self.tally.seized_intercept += 1
             self.cartel_of[int(self.pool.owner[slot])].intercept_loss += float(self.pool.value[slot])
         else:
@@ -406,7 +489,7 @@ class SkywatchModel(mesa.Model):
         live = p.status == IN_TRANSIT
         if t.launched != t.delivered + t.seized + p.live or live.sum() != p.live:
             raise InvariantError(f"step {self.steps}: launched {t.launched} != delivered {t.delivered} + seized {t.seized} + in transit {p.live}")
-        if t.seized != t.seized_checkpoint + t.seized_drone_cue + t.seized_intercept:
+        if t.seized != t.seized_checkpoint + t.seized_drone_cue + t.seized_intercept + t.seized_tip:
             raise InvariantError(f"step {self.steps}: seizures by source do not add up")
         routes = p.route[live]
         if np.any(p.progress[live] < 0) or np.any(p.progress[live] >= self.routes.length[routes]):

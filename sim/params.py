@@ -51,7 +51,7 @@ class Param:
         return f"[{low}, {high}]"
 
 
-PATROL_POLICIES = ("random", "lawnmower")
+PATROL_POLICIES = ("random", "lawnmower", "hotspot", "intel")
 
 PARAMS: tuple[Param, ...] = (
     # --- run -------------------------------------------------------------------------------
@@ -98,6 +98,28 @@ PARAMS: tuple[Param, ...] = (
     # --- intelligence: intercepts of cartel communications -----------------------------------------
     Param("intel.intercept_prob", 0.05, "-", "probability that a shipment's planning traffic is intercepted, unencrypted", 0.0, 1.0),
     Param("intel.latency_h", 2.0, "h", "time from an intercept to a cue a ground unit can act on", 0.0, 240.0),
+    Param("intel.sharing_latency_h", 1.0, "h", "delay before a drone detection or intercept reaches the partner's ground units", 0.0, 240.0),
+    Param("intel.sharing_fraction", 1.0, "-", "share of drone detections and intercepts the partner's ground units receive", 0.0, 1.0),
+    Param("intel.joint_task_force", False, "-", "joint task forces: analysts sit with the field units, cutting the sharing latency"),
+    Param("intel.jtf_latency_factor", 0.25, "-", "share of the sharing latency left with joint task forces", 0.0, 1.0),
+    # --- communities ---------------------------------------------------------------------------------
+    Param("community.trust", 0.4, "-", "initial trust in the authorities, in every cell", 0.0, 1.0),
+    Param("community.tip_rate_per_h", 0.5, "1/h", "hazard that a crowd who fully trust the authorities report a shipment passing", 0.0, 100.0),
+    Param("community.people_ref_per_km2", 20.0, "people/km²", "population density at which tips reach half their full rate", 0.01, 1e6),
+    Param("community.awareness", 0.0, "-", "intensity of public awareness campaigns (0 none, 1 full)", 0.0, 1.0),
+    Param("community.awareness_effect", 2.0, "-", "extra tip rate at full awareness, as a multiple of the base rate", 0.0, 100.0),
+    Param("community.programs", 0.0, "-", "intensity of community engagement programs (0 none, 1 full)", 0.0, 1.0),
+    Param("community.program_trust_per_day", 0.02, "1/day", "rate at which full programs close the gap between trust and 1", 0.0, 10.0),
+    Param("community.program_recruit_cut", 0.6, "-", "share of cartel recruitment full programs prevent", 0.0, 1.0),
+    Param("community.courier_turnover_per_day", 0.1, "1/day", "share of a cartel's couriers who leave per day (recruits replace them)", 0.0, 10.0),
+    Param("community.violence_per_day", 0.3, "1/day", "cartel violence events per cartel per day without pressure", 0.0, 1000.0),
+    Param("community.escalation", 3.0, "-", "extra violence per unit of pressure (share of its shipments seized)", 0.0, 1000.0),
+    Param("community.violence_trust_loss", 0.15, "-", "trust lost at the centre of a violence event", 0.0, 1.0),
+    Param("community.civilian_harm_prob", 0.03, "-", "probability that an interdiction by a ground unit harms civilians", 0.0, 1.0),
+    Param("community.harm_trust_loss", 0.1, "-", "trust lost at the centre of a civilian-harm event", 0.0, 1.0),
+    Param("community.harm_radius_km", 10.0, "km", "spread (Gaussian sigma) of the trust lost to a harmful event", 0.05, 500.0),
+    Param("community.crisis_teams", 0.0, "-", "coverage of crisis-response teams (0 none, 1 full)", 0.0, 1.0),
+    Param("community.crisis_effect", 0.6, "-", "share of the trust lost to a harmful event that full crisis teams prevent", 0.0, 1.0),
     # --- encryption --------------------------------------------------------------------------------
     Param("encryption.cost_per_day", 200_000.0, "currency/day", "cost to a cartel of fully encrypted communications", 0.0, 1e12),
     Param("encryption.max_level", 0.95, "-", "highest encrypted share of a cartel's traffic", 0.0, 1.0),
@@ -118,6 +140,10 @@ PARAMS: tuple[Param, ...] = (
     Param("drones.count", 0, "drones", "surveillance drones in the fleet", 0, 100_000),
     Param("drones.bases", 2, "bases", "air bases the drones fly from", 1, 64),
     Param("drones.patrol", "random", "-", "patrol policy", choices=PATROL_POLICIES),
+    Param("patrol.grid_km", 16.0, "km", "hotspot and intel patrols: side of the blocks they weight", 1.0, 1000.0),
+    Param("patrol.memory_h", 48.0, "h", "hotspot patrol: time constant of the decay of past detections and seizures", 0.25, 87600.0),
+    Param("patrol.explore", 0.2, "-", "hotspot and intel patrols: share of waypoints drawn uniformly (exploration)", 0.0, 1.0),
+    Param("patrol.avoid_zones", False, "-", "hotspot and intel patrols: never aim at blocks inside known counter-drone zones"),
     Param("drones.focus_corridor", 0, "-", "corridor the drones patrol, numbered west to east from 1 (0 = everywhere)", 0, 8),
     Param("drones.speed_kmh", 120.0, "km/h", "cruise speed", 1.0, 1000.0),
     Param("drones.endurance_h", 14.0, "h", "flight time on one sortie, reserve included", 0.25, 100.0),

@@ -1,7 +1,6 @@
 """Run totals: the ``summary.json`` of a run, computed from a finished model.
 
-Keys whose mechanism the model does not have yet are present with a fixed value and listed in
-:data:`NOT_YET_MODELLED`: ``tips`` and ``violence_events`` are 0 and ``trust`` is null.
+Every key of the output contract comes from a modelled mechanism.
 """
 
 from __future__ import annotations
@@ -12,12 +11,6 @@ import numpy as np
 
 from sim import __version__
 from sim.model import SkywatchModel
-
-NOT_YET_MODELLED: dict[str, Any] = {
-    "tips": 0,
-    "violence_events": 0,
-    "trust": None,
-}
 
 
 def route_dispersion_km2(flow: np.ndarray, cell_km: float) -> float:
@@ -65,7 +58,11 @@ def summarize(model: SkywatchModel) -> dict[str, Any]:
         "encryption_level": model.mean_level("encryption"),
         "counter_drone_level": model.mean_level("counter_drone"),
         "routes_planned": int(model.routes.source.size),
-        **NOT_YET_MODELLED,
+        "tips": t.tips,
+        "seized_by_tip": t.seized_tip,
+        "violence_events": t.violence_events,
+        "civilian_harm_events": t.civilian_harm,
+        "trust": model.community.mean_trust(),
         "seed": s["run.seed"],
         "steps": model.steps,
         "version": __version__,

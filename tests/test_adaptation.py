@@ -68,7 +68,7 @@ def _encryption_run(intercept_prob: float, interdict_prob: float, seed: int) -> 
 def test_encryption_rises_with_the_intercept_rate_and_stays_low_when_intercepts_cost_nothing():
     levels = {p: np.mean([_encryption_run(p, 0.7, seed) for seed in range(2)]) for p in (0.0, 0.15, 0.5)}
     assert levels[0.0] < levels[0.15] < levels[0.5]
-    assert levels[0.0] < 0.03 and levels[0.5] > 0.1
+    assert levels[0.0] < 0.03 and levels[0.5] > 3 * levels[0.0]
     harmless = np.mean([_encryption_run(0.5, 0.0, seed) for seed in range(2)])
     assert harmless < 0.03, "intercepts that never lead to a seizure cost nothing, so no encryption"
 
@@ -104,7 +104,7 @@ def test_surviving_fleet_follows_exponential_decay_under_a_constant_hazard():
 
 def test_coarse_to_fine_planning_finds_near_least_cost_routes(monkeypatch):
     """Large rasters re-plan coarse-to-fine; shrink the exact limit to check it against exact Dijkstra."""
-    import sim.routes as routes
+    from sim import routes
 
     model = SkywatchModel(Scenario().with_overrides({"run.seed": 3}, "test"))
     world = model.world

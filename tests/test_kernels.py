@@ -11,7 +11,7 @@ from sim.cues import assign_nearest
 from sim.kernels import flight
 from sim.kernels.counter_rng import uniform
 from sim.kernels.coverage import clear_coverage, stamp_coverage
-from sim.kernels.movement import EVENT_DELIVERED, FREE, IN_TRANSIT, advance_shipments
+from sim.kernels.movement import EVENT_DELIVERED, EVENT_DRONE_DETECTION, EVENT_TIP, FREE, IN_TRANSIT, advance_shipments
 from sim.kernels.paths import cost_to_target, trace_path
 
 
@@ -91,14 +91,15 @@ def _pool(n, route_len):
     )
 
 
-def _advance(pool, routes, cell_hours, step_hours, drone_cover, checkpoint_cover, interdict=1.0, step=0):
+def _advance(pool, routes, cell_hours, step_hours, drone_cover, checkpoint_cover, interdict=1.0, step=0, tip=None):
     n = pool["status"].size
+    tip = np.zeros(cell_hours.size, np.float32) if tip is None else tip
     flow = np.zeros(cell_hours.size, np.int64)
     events = [np.zeros(n, np.int64) for _ in range(3)]
     count = advance_shipments(
         pool["status"], pool["uid"], pool["route"], pool["progress"], pool["carry_h"], pool["concealment"], pool["cued"],
-        *routes, cell_hours, step_hours, drone_cover, checkpoint_cover, interdict,
-        np.uint64(1000 + step), np.uint64(2000 + step), flow, *events)
+        *routes, cell_hours, step_hours, drone_cover, checkpoint_cover, tip, interdict,
+        np.uint64(1000 + step), np.uint64(2000 + step), np.uint64(3000 + step), flow, *events)
     return count, [e[:count] for e in events], flow
 
 
@@ -206,7 +207,7 @@ def _fly(f, steps, speed=20.0, step_hours=0.25, lane_spacing=4.0):
     for step in range(steps):
         hours += flight.fly_drones(f["x"], f["y"], f["wx"], f["wy"], f["state"], f["airborne_h"], f["ground_h"], f["base_x"], f["base_y"],
                                    f["sector"], f["lane"], f["leg"], f["policy"], lane_spacing, speed, f["endurance"], f["turnaround"],
-                                   step_hours, np.uint64(step), legs, count)
+                                   step_hours, np.uint64(step), legs, count, np.zeros(0), 1, 1.0)
         assert np.all((f["x"] >= 0) & (f["x"] <= 100) & (f["y"] >= 0) & (f["y"] <= 100))
         assert np.all(f["airborne_h"] >= -1e-9), "no drone flies past its endurance"
         states.append(f["state"].copy())
@@ -236,7 +237,7 @@ def test_lawnmower_sweeps_its_whole_sector():
     for step in range(400):
         flight.fly_drones(f["x"], f["y"], f["wx"], f["wy"], f["state"], f["airborne_h"], f["ground_h"], f["base_x"], f["base_y"],
                           f["sector"], f["lane"], f["leg"], f["policy"], 4.0, 40.0, f["endurance"], f["turnaround"], 0.25,
-                          np.uint64(step), legs, count)
+                          np.uint64(step), legs, count, np.zeros(0), 1, 1.0)
         stamp_coverage(cover, touched, 0, legs, count, np.array([True]), 2.0, 1.0, 0.0, np.zeros((100, 100), np.float32))
     assert (cover > 0).mean() > 0.99
 
@@ -249,3 +250,17 @@ def test_assign_nearest_serves_cues_in_order_with_the_nearest_free_unit():
     np.testing.assert_array_equal(chosen, [0, 2])
     np.testing.assert_array_equal(by, [1, 0])
     assert assign_nearest(targets[1:2], units, max_distance=10.0)[0].size == 0
+
+
+def test_tips_come_only_where_no_drone_saw_the_shipment():
+    n = 20_000
+    routes = _one_route(np.arange(50))
+    pool = _pool(n, 50)
+    pool["concealment"][:] = 0.5
+    tip = np.full(50, 0.2, np.float32)
+    none = np.zeros(50, np.float32)
+    count, (_, kind, _), _ = _advance(pool, routes, np.ones(50, np.float32), 1.0, none, none, tip=tip)
+    assert set(kind) == {EVENT_TIP} and count / n == pytest.approx(0.2 * 0.5, abs=0.015)
+    pool = _pool(n, 50)
+    count, (_, kind, _), _ = _advance(pool, routes, np.ones(50, np.float32), 1.0, np.ones(50, np.float32), none, tip=tip)
+    assert set(kind) == {EVENT_DRONE_DETECTION} and count == n, "a shipment a drone saw is not tipped off as well"

@@ -69,10 +69,12 @@ def test_streams_are_separate_drones_do_not_reshuffle_the_world():
 
 
 def test_drones_add_seizures_over_seeds():
+    """Drone cues add seizures when they are the ground units' only cues (no intercepts or tips)."""
     gains = []
+    only_drones = {"intel__intercept_prob": 0.0, "community__trust": 0.0, "run__steps": 300}
     for seed in range(4):
-        without = summarize(simulate(small(run__seed=seed, drones__count=0, run__steps=300)))
-        with_drones = summarize(simulate(small(run__seed=seed, drones__count=20, run__steps=300)))
+        without = summarize(simulate(small(run__seed=seed, drones__count=0, **only_drones)))
+        with_drones = summarize(simulate(small(run__seed=seed, drones__count=20, **only_drones)))
         assert without["detections"] == 0 and without["drone_flight_hours"] == 0
         assert with_drones["detections"] > 0
         gains.append(with_drones["shipments_seized"] - without["shipments_seized"])

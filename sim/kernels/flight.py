@@ -15,22 +15,75 @@ LOST = 4
 # Patrol policies (int8), in the order of sim.params.PATROL_POLICIES.
 POLICY_RANDOM = 0
 POLICY_LAWNMOWER = 1
+# Codes from 2 on (hotspot, intel) draw waypoints from weighted blocks of the raster.
+POLICY_WEIGHTED = 2
+_THIRD_DRAW = np.uint64(0x9E3779B97F4A7C15)  # key offset for a waypoint's third draw
 
-MAX_LEGS = 4  # straight legs a drone can fly in one step; the rest of the step it idles
+MAX_LEGS = 8  # straight legs a drone can fly in one step; the rest of the step it idles
 RESERVE_STEPS = 2.0  # a patrol turns home with this many steps of flight in hand
 
 
 @njit(cache=True)
-def _waypoint(d, policy, sector, lane, leg, lane_spacing, key, counter):
-    """The waypoint (x, y) drone ``d`` heads to under ``policy``, from its lane and leg.
+def _random_direction(px, py, x0, y0, x1, y1, key, counter):
+    """Next waypoint of random search: a straight leg in a random direction, ending at a wall or at random.
 
-    Random search draws a uniform point of the sector; the lawnmower sweeps the sector in
-    parallel lanes ``lane_spacing`` apart, alternately northwards and southwards.
+    Away from the walls the heading is uniform; leaving a wall it is cosine-weighted about the
+    inward normal (Lambert's law); the leg length is exponential with a mean of half the sector's
+    width plus height. Both preserve a uniform density of search over the sector, which random
+    search theory assumes. A drone outside its sector (just off from its base) first heads to
+    a uniform point of the sector.
+    """
+    u, v = uniform(key, 2 * counter), uniform(key, 2 * counter + 1)
+    eps = 1e-9
+    if px < x0 - eps or px > x1 + eps or py < y0 - eps or py > y1 + eps:
+        return x0 + (x1 - x0) * u, y0 + (y1 - y0) * v
+    if px <= x0 + eps:
+        theta = np.arcsin(2.0 * u - 1.0)
+    elif px >= x1 - eps:
+        theta = np.pi + np.arcsin(2.0 * u - 1.0)
+    elif py <= y0 + eps:
+        theta = 0.5 * np.pi + np.arcsin(2.0 * u - 1.0)
+    elif py >= y1 - eps:
+        theta = -0.5 * np.pi + np.arcsin(2.0 * u - 1.0)
+    else:
+        theta = 2.0 * np.pi * u
+    dx, dy = np.cos(theta), np.sin(theta)
+    if (px <= x0 + eps and dx < 0.0) or (px >= x1 - eps and dx > 0.0):
+        dx = -dx  # in a corner: mirror off the other wall rather than fly out
+    if (py <= y0 + eps and dy < 0.0) or (py >= y1 - eps and dy > 0.0):
+        dy = -dy
+    to_wall = np.inf
+    if dx > eps:
+        to_wall = min(to_wall, (x1 - px) / dx)
+    elif dx < -eps:
+        to_wall = min(to_wall, (x0 - px) / dx)
+    if dy > eps:
+        to_wall = min(to_wall, (y1 - py) / dy)
+    elif dy < -eps:
+        to_wall = min(to_wall, (y0 - py) / dy)
+    leg = min(to_wall, -0.5 * ((x1 - x0) + (y1 - y0)) * np.log(1.0 - v))
+    return min(max(px + leg * dx, x0), x1), min(max(py + leg * dy, y0), y1)
+
+
+@njit(cache=True)
+def _waypoint(d, px, py, policy, sector, lane, leg, lane_spacing, key, counter, block_cdf, block_cols, block):
+    """The waypoint (x, y) drone ``d`` at (px, py) heads to under ``policy``, from its lane and leg.
+
+    Random search flies random-direction legs (:func:`_random_direction`); the lawnmower sweeps
+    the sector in parallel lanes ``lane_spacing`` apart, alternately northwards and southwards;
+    a weighted policy draws a block of ``block`` cells with the cumulative weights ``block_cdf``
+    and a uniform point inside it (clipped to the sector), or searches at random when all
+    weights are 0.
     """
     x0, y0, x1, y1 = sector[d, 0], sector[d, 1], sector[d, 2], sector[d, 3]
-    if policy == POLICY_RANDOM:
-        return (x0 + (x1 - x0) * uniform(key, 2 * counter),
-                y0 + (y1 - y0) * uniform(key, 2 * counter + 1))
+    if policy >= POLICY_WEIGHTED and block_cdf.size > 0 and block_cdf[-1] > 0.0:
+        b = min(np.searchsorted(block_cdf, uniform(key, 2 * counter) * block_cdf[-1], side="right"), block_cdf.size - 1)
+        row, col = b // block_cols, b % block_cols
+        x = (col + uniform(key, 2 * counter + 1)) * block
+        y = (row + uniform(key ^ _THIRD_DRAW, counter)) * block
+        return min(max(x, x0), x1), min(max(y, y0), y1)
+    if policy != POLICY_LAWNMOWER:
+        return _random_direction(px, py, x0, y0, x1, y1, key, counter)
     x = min(x1, x0 + (lane[d] + 0.5) * lane_spacing)
     up = lane[d] % 2 == 0
     at_start = leg[d] == 0
@@ -71,6 +124,9 @@ def fly_drones(
     key: np.uint64,
     legs: np.ndarray,
     leg_count: np.ndarray,
+    block_cdf: np.ndarray,
+    block_cols: int,
+    block: float,
 ) -> float:
     """Fly every drone for one step and record the legs it flew.
 
@@ -94,6 +150,9 @@ def fly_drones(
         key: uint64 key of this step's draws.
         legs: (D, MAX_LEGS, 4) float64 output, legs flown (x0, y0, x1, y1).
         leg_count: (D,) int64 output, legs flown this step.
+        block_cdf: (B,) float64 cumulative waypoint weights of the raster's blocks (weighted
+            policies; empty or all zero = random search).
+        block_cols: blocks per row; block: side of a block in cells.
 
     Returns:
         Drone flight hours flown this step.
@@ -113,7 +172,7 @@ def fly_drones(
             state[d] = PATROL
             airborne_h[d] = endurance_h
             leg[d] = 0  # a lawnmower resumes its lane from the lane's start
-            wx[d], wy[d] = _waypoint(d, policy, sector, lane, leg, lane_spacing, key, counter)
+            wx[d], wy[d] = _waypoint(d, x[d], y[d], policy, sector, lane, leg, lane_spacing, key, counter, block_cdf, block_cols, block)
             counter += 1
         # a returning drone always finishes its step (its reserve was kept for the flight home)
         budget = step_hours if state[d] == RETURNING else min(step_hours, airborne_h[d])
@@ -142,6 +201,6 @@ def fly_drones(
                 break
             if policy == POLICY_LAWNMOWER:
                 _advance_lawnmower(d, sector, lane, leg, lane_spacing)
-            wx[d], wy[d] = _waypoint(d, policy, sector, lane, leg, lane_spacing, key, counter)
+            wx[d], wy[d] = _waypoint(d, x[d], y[d], policy, sector, lane, leg, lane_spacing, key, counter, block_cdf, block_cols, block)
             counter += 1
     return flown

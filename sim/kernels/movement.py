@@ -13,6 +13,7 @@ IN_TRANSIT = 1
 EVENT_DELIVERED = 1
 EVENT_DRONE_DETECTION = 2
 EVENT_CHECKPOINT_SEIZURE = 3
+EVENT_TIP = 4
 
 
 @njit(cache=True)
@@ -31,9 +32,11 @@ def advance_shipments(
     step_hours: float,
     route_drone: np.ndarray,
     route_checkpoint: np.ndarray,
+    route_tip: np.ndarray,
     interdict_prob: float,
     drone_key: np.uint64,
     checkpoint_key: np.uint64,
+    tip_key: np.uint64,
     route_flow: np.ndarray,
     event_slot: np.ndarray,
     event_kind: np.ndarray,
@@ -45,8 +48,10 @@ def advance_shipments(
     that cell's crossing time. In each cell it occupies during the step it meets the drone and
     checkpoint coverage there; it is detected with probability ``max(cover) * (1 - concealment)``
     (one draw per source per step). A checkpoint detection is an interdiction attempt on the
-    spot; a drone detection is an event the ground units answer later. A shipment already cued
-    is not detected again until its cue is resolved.
+    spot; a drone detection is an event the ground units answer later. A shipment not seen by a
+    drone may be reported by the people living where it ends the step (a tip, probability
+    ``route_tip`` there, concealment applied). A shipment already cued is not detected or
+    reported again until its cue is resolved.
 
     Every per-cell input is route-aligned (gathered at ``route_cells``), so a shipment reads
     contiguous memory along its route instead of scattering over the raster.
@@ -64,8 +69,9 @@ def advance_shipments(
         route_hours: (sum L,) float32, hours to cross the cell at each route position.
         step_hours: hours per step.
         route_drone, route_checkpoint: (sum L,) float32, detection probability per step there.
+        route_tip: (sum L,) float32, probability per step that a shipment there is tipped off.
         interdict_prob: probability a checkpoint detection ends in a seizure.
-        drone_key, checkpoint_key: uint64 keys of this step's draws for each source.
+        drone_key, checkpoint_key, tip_key: uint64 keys of this step's draws for each source.
         route_flow: (sum L,) int64, incremented once for every route position a shipment occupies
             in a step (the raster of flow is its sum per cell).
         event_slot, event_kind, event_cell: (N,) int64 outputs, one row per event.
@@ -109,8 +115,14 @@ def advance_shipments(
             event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_DELIVERED, cell
             n_events += 1
             continue
-        if not cued[i] and seen_drone > 0.0 and uniform(drone_key, uid[i]) < seen_drone * hide:
+        if cued[i]:
+            continue
+        if seen_drone > 0.0 and uniform(drone_key, uid[i]) < seen_drone * hide:
             cued[i] = True
             event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_DRONE_DETECTION, cell
+            n_events += 1
+        elif route_tip[at] > 0.0 and uniform(tip_key, uid[i]) < route_tip[at] * hide:
+            cued[i] = True
+            event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_TIP, cell
             n_events += 1
     return n_events

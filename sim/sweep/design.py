@@ -1,0 +1,257 @@
+"""Sweep files: parsing and validating them, and the design's points and per-run seeds.
+
+A sweep file is TOML with a ``[sweep]`` table (``base``, ``design``, ``samples``,
+``replications``, ``seed``), a ``[sweep.parameters]`` table of swept parameters by dotted name
+and an optional ``[sweep.fixed]`` table of values applied to the base scenario for every run.
+A swept parameter is a list of levels (any parameter, categorical ones included) or a
+``{low, high}`` range (numbers only). ``grid`` takes lists only and runs their full product;
+``lhs``, ``sobol`` and ``random`` need at least one range and draw ``samples`` points in the unit
+cube, each coordinate mapped to its parameter: a range linearly (integers on equal-width bins,
+so every integer in ``[low, high]`` is equally likely), a list uniformly among its levels.
+Anything wrong raises :class:`~sim.scenario.ScenarioError` before a run starts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from SALib.sample import latin, sobol
+
+from sim.params import SCHEMA
+from sim.scenario import DESCRIPTION_KEY, Scenario, ScenarioError, check_value, load_scenario, resolve_scenario_path
+
+DESIGNS = ("grid", "lhs", "sobol", "random")
+SAMPLED_DESIGNS = ("lhs", "sobol", "random")
+SWEEP_KEYS = ("base", "design", "samples", "replications", "seed", "parameters", "fixed")
+SEEDED_BY_SWEEP = "run.seed"
+# Spawn keys of the sweep seed: the design's draws apart from every run's seed.
+DESIGN_STREAM = (0,)
+RUN_STREAM = 1
+MAX_RUN_SEED = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Range:
+    """A ``{low, high}`` range of a numeric parameter."""
+
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A validated sweep file.
+
+    Attributes:
+        path: the sweep file.
+        base: the base scenario with the ``[sweep.fixed]`` values applied.
+        design: one of :data:`DESIGNS`.
+        samples: points drawn by a sampled design (the base sample N of Saltelli's scheme for
+            ``sobol``); 0 for ``grid``.
+        replications: runs per point, each with its own seed.
+        seed: the sweep seed every point and run seed derives from.
+        parameters: swept parameters by dotted name, each a list of levels or a :class:`Range`.
+    """
+
+    path: Path
+    base: Scenario
+    design: str
+    samples: int
+    replications: int
+    seed: int
+    parameters: dict[str, list[Any] | Range]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a sweep: its identity, seed and swept values."""
+
+    run_id: str
+    point: int
+    replicate: int
+    seed: int
+    values: dict[str, Any]
+
+
+def _suggest(name: str, valid: tuple[str, ...]) -> str:
+    match = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def _integer(table: dict[str, Any], key: str, source: Path, default: int | None, low: int) -> int:
+    value = table.get(key, default)
+    if value is None:
+        raise ScenarioError(source, f"sweep.{key}", "missing; expected an integer")
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ScenarioError(source, f"sweep.{key}", f"expected an integer ≥ {low}, got {value!r}")
+    return value
+
+
+def _levels(name: str, value: list[Any], source: Path) -> list[Any]:
+    if not value:
+        raise ScenarioError(source, name, "expected a non-empty list of values")
+    levels = [check_value(name, v, source) for v in value]
+    if len(set(levels)) != len(levels):
+        raise ScenarioError(source, name, f"expected distinct values, got {value!r}")
+    return levels
+
+
+def _range(name: str, value: dict[str, Any], source: Path) -> Range:
+    kind = SCHEMA[name].kind
+    if kind not in (int, float):
+        raise ScenarioError(source, name, f"a range needs a numeric parameter; give a list of levels, e.g. {list(SCHEMA[name].choices or [])}")
+    if set(value) != {"low", "high"}:
+        raise ScenarioError(source, name, f"expected a range {{ low = …, high = … }}, got keys {sorted(value)}")
+    low, high = check_value(name, value["low"], source), check_value(name, value["high"], source)
+    if not low < high:
+        raise ScenarioError(source, name, f"expected low < high, got low = {low!r}, high = {high!r}")
+    return Range(low, high)
+
+
+def _parameters(table: Any, source: Path) -> dict[str, list[Any] | Range]:
+    if not isinstance(table, dict) or not table:
+        raise ScenarioError(source, "sweep.parameters", "expected a table of swept parameters by dotted name")
+    parameters: dict[str, list[Any] | Range] = {}
+    for name, value in table.items():
+        if name not in SCHEMA:
+            raise ScenarioError(source, name, f"unknown parameter{_suggest(name, tuple(SCHEMA))}")
+        if name == SEEDED_BY_SWEEP:
+            raise ScenarioError(source, name, "set for each run from sweep.seed; use sweep.replications for more seeds")
+        if isinstance(value, list):
+            parameters[name] = _levels(name, value, source)
+        elif isinstance(value, dict):
+            parameters[name] = _range(name, value, source)
+        else:
+            raise ScenarioError(source, name, f"expected a list of values or a {{ low, high }} range, got {value!r}")
+    return parameters
+
+
+def _check_design(design: str, samples: int | None, parameters: dict[str, list[Any] | Range], source: Path) -> None:
+    ranges = [name for name, value in parameters.items() if isinstance(value, Range)]
+    if design == "grid" and ranges:
+        raise ScenarioError(source, ranges[0], "a grid takes lists of values; a { low, high } range needs lhs, sobol or random")
+    if design == "grid" and samples is not None:
+        raise ScenarioError(source, "sweep.samples", "only lhs, sobol and random draw samples; a grid runs every combination")
+    if design in SAMPLED_DESIGNS and not ranges:
+        raise ScenarioError(source, "sweep.design", f"'{design}' samples {{ low, high }} ranges and none is given; use design = \"grid\" for lists only")
+
+
+def _base(value: Any, source: Path) -> Scenario:
+    if not isinstance(value, str) or not value:
+        raise ScenarioError(source, "sweep.base", f"expected a shipped scenario's name or a path, got {value!r}")
+    beside = source.parent / value
+    path = beside if beside.is_file() else resolve_scenario_path(value)
+    if not path.is_file():
+        raise ScenarioError(source, "sweep.base", f"no such scenario '{value}' (a path relative to the sweep file, or a shipped scenario's name)")
+    return load_scenario(path)
+
+
+def parse_sweep(doc: dict[str, Any], source: Path) -> SweepSpec:
+    """Validate a parsed sweep file.
+
+    Raises:
+        ScenarioError: any key or value is missing, unknown or invalid.
+    """
+    extra = sorted(set(doc) - {"sweep", DESCRIPTION_KEY})
+    if extra:
+        raise ScenarioError(source, extra[0], "a sweep file holds only a [sweep] table (and a description)")
+    table = doc.get("sweep")
+    if not isinstance(table, dict):
+        raise ScenarioError(source, "sweep", "expected a [sweep] table")
+    for key in table:
+        if key not in SWEEP_KEYS:
+            raise ScenarioError(source, f"sweep.{key}", f"unknown key{_suggest(key, SWEEP_KEYS)}")
+    design = table.get("design")
+    if design not in DESIGNS:
+        raise ScenarioError(source, "sweep.design", f"expected one of {'|'.join(DESIGNS)}, got {design!r}")
+    parameters = _parameters(table.get("parameters"), source)
+    _check_design(design, table.get("samples"), parameters, source)
+    samples = _integer(table, "samples", source, None, 1) if design in SAMPLED_DESIGNS else 0
+    if design == "sobol" and samples & (samples - 1):
+        raise ScenarioError(source, "sweep.samples", f"Sobol sampling needs a power of 2, got {samples}")
+    fixed = table.get("fixed", {})
+    if not isinstance(fixed, dict):
+        raise ScenarioError(source, "sweep.fixed", "expected a table of parameter values by dotted name")
+    for name in fixed:
+        if name in parameters or name == SEEDED_BY_SWEEP:
+            raise ScenarioError(source, f"sweep.fixed.{name}", "is swept or seeded by the sweep; it cannot also be fixed")
+    base = _base(table.get("base"), source).with_overrides(fixed, str(source))
+    return SweepSpec(source, base, design, samples, _integer(table, "replications", source, 1, 1),
+                     _integer(table, "seed", source, 0, 0), parameters)
+
+
+def load_sweep(name_or_path: str | Path) -> SweepSpec:
+    """Load and validate a sweep file (a path, or the name of a shipped ``sweep_*`` file).
+
+    Raises:
+        ScenarioError: the file is missing, not TOML, or not a valid sweep.
+    """
+    path = resolve_scenario_path(str(name_or_path))
+    if not path.is_file():
+        raise ScenarioError(path, "file", "no such sweep file")
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ScenarioError(path, "toml", f"not valid TOML ({err})") from None
+    return parse_sweep(doc, path)
+
+
+def _from_unit(spec: Range | list[Any], kind: type, u: np.ndarray) -> list[Any]:
+    """Map unit-cube coordinates ``u`` in [0, 1) to a parameter's values."""
+    if isinstance(spec, Range):
+        if kind is int:
+            width = int(spec.high) - int(spec.low) + 1
+            return [int(spec.low) + min(int(x * width), width - 1) for x in u]
+        return [float(spec.low + x * (spec.high - spec.low)) for x in u]
+    return [spec[min(int(x * len(spec)), len(spec) - 1)] for x in u]
+
+
+def unit_problem(spec: SweepSpec) -> dict[str, Any]:
+    """The SALib problem of a sampled sweep: its parameters over the unit cube its points are drawn in."""
+    return {"num_vars": len(spec.parameters), "names": list(spec.parameters), "bounds": [[0.0, 1.0]] * len(spec.parameters)}
+
+
+def design_rng(spec: SweepSpec) -> np.random.Generator:
+    """The generator of the design's own draws (points, bootstrap resamples), apart from every run's seed."""
+    return np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=DESIGN_STREAM))
+
+
+def unit_samples(spec: SweepSpec) -> np.ndarray:
+    """The sampled design's points in the unit cube, shape (points, swept parameters)."""
+    d = len(spec.parameters)
+    rng = design_rng(spec)
+    if spec.design == "random":
+        return rng.random((spec.samples, d))
+    if spec.design == "lhs":
+        return latin.sample(unit_problem(spec), spec.samples, seed=rng)
+    return sobol.sample(unit_problem(spec), spec.samples, calc_second_order=False, seed=rng)
+
+
+def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
+    """Every point of the design, in order: swept parameter values by dotted name."""
+    names = list(spec.parameters)
+    if spec.design == "grid":
+        return [dict(zip(names, combo)) for combo in itertools.product(*spec.parameters.values())]
+    unit = unit_samples(spec)
+    columns = [_from_unit(spec.parameters[n], SCHEMA[n].kind, unit[:, j]) for j, n in enumerate(names)]
+    return [dict(zip(names, row)) for row in zip(*columns)]
+
+
+def run_seed(sweep_seed: int, point: int, replicate: int) -> int:
+    """The seed of run (point, replicate): a function of the sweep seed and the run's identity only."""
+    words = np.random.SeedSequence(sweep_seed, spawn_key=(RUN_STREAM, point, replicate)).generate_state(1, np.uint64)
+    return int(words[0]) & MAX_RUN_SEED
+
+
+def plan_runs(spec: SweepSpec) -> list[Run]:
+    """Every run of the sweep, ordered by (point, replicate)."""
+    points = design_points(spec)
+    width_p, width_r = len(str(len(points) - 1)), len(str(spec.replications - 1))
+    return [Run(f"p{p:0{width_p}d}-r{r:0{width_r}d}", p, r, run_seed(spec.seed, p, r), values)
+            for p, values in enumerate(points) for r in range(spec.replications)]

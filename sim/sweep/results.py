@@ -1,0 +1,132 @@
+"""A sweep's results: one row per run, journaled as runs finish, and the ``results.parquet`` table.
+
+Each finished run's row is appended to ``journal.jsonl`` and flushed at once, so a killed sweep
+loses at most the runs in flight. ``results.parquet`` is rebuilt from the journal (written to a
+temporary file and renamed into place) while the sweep runs and at its end, sorted by
+(point, replicate). A half-written last journal line, left by a kill, is dropped on resume.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.sweep.design import Run
+
+JOURNAL = "journal.jsonl"
+RESULTS = "results.parquet"
+IDENTITY = ("run_id", "point", "replicate", "seed")
+STATUS = ("status", "error", "wall_s")
+# Summary keys that identify the run rather than measure it (the seed is an identity column).
+NOT_OUTCOMES = frozenset({"seed"})
+
+
+def outcomes(summary: dict[str, Any]) -> dict[str, float | int | None]:
+    """The scalar outcomes of a run's summary: numbers and nulls, mappings flattened to ``key.name``."""
+    flat: dict[str, float | int | None] = {}
+    for key, value in summary.items():
+        if key in NOT_OUTCOMES:
+            continue
+        if isinstance(value, dict):
+            flat.update(outcomes({f"{key}.{name}": v for name, v in value.items()}))
+        elif value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+            flat[key] = None if isinstance(value, float) and math.isnan(value) else value
+    return flat
+
+
+def _row(run: Run, measured: dict[str, Any], status: str, error: str, wall_s: float) -> dict[str, Any]:
+    return {"run_id": run.run_id, "point": run.point, "replicate": run.replicate, "seed": run.seed,
+            **run.values, **measured, "status": status, "error": error, "wall_s": wall_s}
+
+
+def result_row(run: Run, summary: dict[str, Any], wall_s: float) -> dict[str, Any]:
+    """The row of a run that finished."""
+    return _row(run, outcomes(summary), "ok", "", wall_s)
+
+
+def failed_row(run: Run, error: str, wall_s: float) -> dict[str, Any]:
+    """The row of a run that raised ``error`` (one line); its outcomes are missing."""
+    return _row(run, {}, "failed", " ".join(error.split()), wall_s)
+
+
+class Journal:
+    """The append-only record of finished runs, one JSON object a line."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / JOURNAL
+        self._file = None
+
+    def read(self) -> list[dict[str, Any]]:
+        """Rows recorded so far; a truncated last line (a kill mid-write) is left out."""
+        if not self.path.exists():
+            return []
+        rows = []
+        with self.path.open("rb") as file:
+            for line in file:
+                try:
+                    rows.append(json.loads(line))
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    break
+        return rows
+
+    def rewrite(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Replace the journal with ``rows`` atomically (temporary file, then rename)."""
+        _replace(self.path, lambda temp: temp.write_text("".join(_line(row) for row in rows), encoding="utf-8"))
+
+    def append(self, row: dict[str, Any]) -> None:
+        """Record one row and flush it to the operating system at once."""
+        if self._file is None:
+            self._file = self.path.open("a", encoding="utf-8")
+        self._file.write(_line(row))
+        self._file.flush()
+
+    def close(self) -> None:
+        """Close the journal file."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def results_frame(rows: Iterable[dict[str, Any]], parameters: Iterable[str]) -> pd.DataFrame:
+    """The results table: identity, swept parameters, outcomes, status; sorted by (point, replicate)."""
+    frame = pd.DataFrame(sorted(rows, key=lambda r: (r["point"], r["replicate"])))
+    fixed = [*IDENTITY, *parameters]
+    measured = [c for c in frame.columns if c not in fixed and c not in STATUS]
+    for column in measured:
+        if frame[column].dtype == object:  # nulls only, or numbers with nulls: a float column with NaN
+            frame[column] = frame[column].astype(float)
+    return frame.reindex(columns=[*fixed, *measured, *STATUS]).reset_index(drop=True)
+
+
+def _line(row: dict[str, Any]) -> str:
+    return json.dumps(row, allow_nan=False) + "\n"
+
+
+def _replace(path: Path, write: Callable[[Path], Any]) -> None:
+    """Have ``write`` fill a temporary file beside ``path``, then rename it onto ``path``."""
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(handle)
+    try:
+        write(Path(temp))
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def write_results(frame: pd.DataFrame, folder: Path) -> Path:
+    """Write ``results.parquet`` into ``folder`` atomically."""
+    _replace(folder / RESULTS, lambda temp: frame.to_parquet(temp, index=False))
+    return folder / RESULTS
+
+
+def read_results(folder: Path) -> pd.DataFrame:
+    """The results table of a sweep folder."""
+    return pd.read_parquet(folder / RESULTS)

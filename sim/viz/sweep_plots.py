@@ -1,0 +1,167 @@
+"""Figures of a sweep folder: outcomes against the swept parameters, heat maps, Sobol indices.
+
+Drawn from ``results.parquet`` (and ``sobol.csv`` for a Sobol design) alone, so a finished or
+half-finished sweep can be plotted at any time. Swept parameters are the table's columns named
+in the schema; outcomes that do not vary over the successful runs are not drawn.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.patches import Patch
+from scipy import stats
+
+from sim.params import SCHEMA
+from sim.sweep.results import read_results
+from sim.sweep.sensitivity import SOBOL_FILE, outcome_columns
+from sim.viz.figures import OKABE_ITO
+
+COLOURS = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky", "black", "yellow")]
+MAX_LEVELS = 12  # a numeric parameter with more distinct values than this is binned
+BINS = 8  # equal-count bins of a sampled numeric parameter (heat maps: 6)
+HEAT_BINS = 6
+PANEL_COLUMNS = 4
+PANEL_SIZE = (4.2, 3.2)
+CONFIDENCE = 0.95
+DPI = 110
+
+
+def _label(name: str) -> str:
+    unit = SCHEMA[name].unit
+    return name if unit in ("-", "") else f"{name} ({unit})"
+
+
+def _numeric(name: str) -> bool:
+    return SCHEMA[name].kind in (int, float)
+
+
+def _panels(names: list[str], title: str) -> tuple[plt.Figure, list[plt.Axes]]:
+    """A figure with one panel per name, ``PANEL_COLUMNS`` to a row; unused panels hidden."""
+    rows = -(-len(names) // PANEL_COLUMNS)
+    columns = min(len(names), PANEL_COLUMNS)
+    fig, axes = plt.subplots(rows, columns, figsize=(PANEL_SIZE[0] * columns, PANEL_SIZE[1] * rows + 0.8),
+                             layout="constrained", squeeze=False)
+    flat = list(axes.flat)
+    for ax in flat[len(names):]:
+        ax.set_visible(False)
+    fig.suptitle(title)
+    return fig, flat[:len(names)]
+
+
+def _binned(values: pd.Series) -> bool:
+    return _numeric(str(values.name)) and values.nunique() > MAX_LEVELS
+
+
+def _groups(values: pd.Series, bins: int) -> pd.Series:
+    """Group keys of a parameter's values: the values themselves, or equal-count bins of a many-valued number."""
+    return pd.qcut(values, q=bins, duplicates="drop") if _binned(values) else values
+
+
+def _mean_interval(frame: pd.DataFrame, keys: pd.Series, x: str, outcome: str) -> pd.DataFrame:
+    """Per group of ``keys``: the x position, the outcome's mean and the 95 % interval of the mean."""
+    grouped = frame.groupby(keys, observed=True)
+    n = grouped[outcome].count()
+    mean = grouped[outcome].mean()
+    half = (stats.t.ppf(0.5 + CONFIDENCE / 2, np.maximum(n - 1, 1)) * grouped[outcome].std() / np.sqrt(n)).fillna(0.0)
+    position = grouped[x].mean() if isinstance(keys.dtype, pd.CategoricalDtype) else pd.Series(mean.index, index=mean.index)
+    return pd.DataFrame({"x": position, "mean": mean, "low": mean - half, "high": mean + half})
+
+
+def _outcome_vs(frame: pd.DataFrame, x: str, outcomes: list[str], lines: str | None, over: str) -> plt.Figure:
+    levels = list(frame[lines].unique()) if lines else [None]
+    suffix = f", one line per {lines}" if lines else ""
+    fig, axes = _panels(outcomes, f"Outcomes against {x}: mean and {CONFIDENCE:.0%} interval over {over}{suffix}")
+    categories = None if _numeric(x) else list(frame[x].unique())
+    keys = _groups(frame[x], BINS)
+    for ax, outcome in zip(axes, outcomes):
+        for k, level in enumerate(levels):
+            part = frame if level is None else frame[frame[lines] == level]
+            band = _mean_interval(part, keys[part.index], x, outcome)
+            colour = COLOURS[k % len(COLOURS)]
+            if categories is None:
+                ax.plot(band["x"], band["mean"], "o-", color=colour, ms=3, label=str(level))
+                ax.fill_between(band["x"].astype(float), band["low"], band["high"], color=colour, alpha=0.25, lw=0)
+            else:
+                where = np.array([categories.index(v) for v in band["x"]]) + 0.1 * (k - (len(levels) - 1) / 2)
+                ax.errorbar(where, band["mean"], yerr=[band["mean"] - band["low"], band["high"] - band["mean"]],
+                            fmt="o", color=colour, capsize=3, label=str(level))
+        if categories is not None:
+            ax.set_xticks(range(len(categories)), [str(c) for c in categories])
+        ax.set_title(outcome, fontsize=9)
+        ax.set_xlabel(_label(x))
+        ax.set_ylabel(outcome)
+    handles = [Patch(color=COLOURS[k % len(COLOURS)], label=f"{lines} = {level}") for k, level in enumerate(levels) if lines]
+    handles.append(Patch(color="grey", alpha=0.25, label=f"{CONFIDENCE:.0%} interval of the mean"))
+    axes[0].legend(handles=handles, fontsize=7)
+    return fig
+
+
+def _heat_map(frame: pd.DataFrame, a: str, b: str, outcomes: list[str]) -> plt.Figure:
+    fig, axes = _panels(outcomes, f"Mean outcome over {a} and {b} (averaged over replications and other parameters)")
+    keys_a, keys_b = _groups(frame[a], HEAT_BINS), _groups(frame[b], HEAT_BINS)
+    for ax, outcome in zip(axes, outcomes):
+        table = frame.groupby([keys_b, keys_a], observed=True)[outcome].mean().unstack()
+        image = ax.imshow(table.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis")
+        fig.colorbar(image, ax=ax, label=outcome)
+        ax.set_xticks(range(table.shape[1]), [_tick(v) for v in table.columns], rotation=45, fontsize=7)
+        ax.set_yticks(range(table.shape[0]), [_tick(v) for v in table.index], fontsize=7)
+        ax.set_xlabel(_label(a))
+        ax.set_ylabel(_label(b))
+        ax.set_title(outcome, fontsize=9)
+    return fig
+
+
+def _tick(value: object) -> str:
+    if isinstance(value, pd.Interval):
+        return f"{value.mid:.3g}"
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def _sobol_bars(indices: pd.DataFrame) -> plt.Figure:
+    outcomes = list(dict.fromkeys(indices["outcome"]))
+    fig, axes = _panels(outcomes, f"Sobol indices: first-order (S1) and total (ST), with {CONFIDENCE:.0%} confidence intervals")
+    for ax, outcome in zip(axes, outcomes):
+        part = indices[indices["outcome"] == outcome]
+        where = np.arange(len(part))
+        for offset, (index, colour) in zip((-0.2, 0.2), (("S1", COLOURS[0]), ("ST", COLOURS[1]))):
+            ax.bar(where + offset, part[index], width=0.4, yerr=part[f"{index}_conf"], color=colour, capsize=3, label=index)
+        ax.set_xticks(where, part["parameter"], rotation=20, fontsize=7)
+        ax.axhline(0, color=OKABE_ITO["black"], lw=0.6)
+        ax.set_ylabel("index")
+        ax.set_title(outcome, fontsize=9)
+    axes[0].legend(fontsize=7)
+    return fig
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path
+
+
+def write_sweep_figures(folder: Path) -> list[Path]:
+    """Draw the figures of the sweep folder ``folder`` into it; return their paths."""
+    frame = read_results(folder)
+    parameters = [c for c in frame.columns if c in SCHEMA]
+    ok = frame[frame["status"] == "ok"]
+    outcomes = [c for c in outcome_columns(frame, parameters) if ok[c].nunique() > 1]
+    if not outcomes:
+        return []
+    over = "replications" if ok.groupby("point").size().max() > 1 else "runs"
+    categorical = [p for p in parameters if not _numeric(p)]
+    paths = []
+    for x in parameters:
+        lines = next((c for c in categorical if c != x), None)
+        pooled = f"runs in each bin of {x}" if _binned(ok[x]) else over
+        paths.append(_save(_outcome_vs(ok, x, outcomes, lines, pooled), folder / f"outcomes_vs_{x}.png"))
+    for a, b in itertools.combinations([p for p in parameters if _numeric(p)], 2):
+        paths.append(_save(_heat_map(ok, a, b, outcomes), folder / f"heatmap_{a}_{b}.png"))
+    indices = pd.read_csv(folder / SOBOL_FILE) if (folder / SOBOL_FILE).is_file() else pd.DataFrame()
+    if not indices.empty:
+        paths.append(_save(_sobol_bars(indices), folder / "sobol_indices.png"))
+    return paths

@@ -1,0 +1,111 @@
+"""Analytic limits: the random and lawnmower patrols against classical search theory.
+
+N drones with sweep width W = 2R fly at speed v for a time t over an area A; the coverage ratio
+is c = N·W·v·t / A. For stationary targets and a sensor that always sees within R (p0 = 1, no
+falloff), Koopman's random search finds 1 − exp(−c) of them and an exhaustive parallel sweep
+finds min(1, c). Drones take off at step 0 from inside the area (random search: a uniform point;
+lawnmower: the start of the drone's first lane), so t counts search time with no transit, and
+their endurance outlasts the test, so no drone turns home. Targets are uniform random points,
+found when their cell is in the raster of everything ever swept.
+"""
+
+from functools import cache
+
+import numpy as np
+import pytest
+
+from sim.fleet import Fleet
+from sim.kernels.counter_rng import step_key
+from sim.kernels.coverage import stamp_coverage
+from sim.kernels.flight import fly_drones
+
+SIDE = 96  # cells; A = SIDE²
+RADIUS = 2.0  # cells; sweep width W = 4 divides each lawnmower strip (SIDE / DRONES = 32) into whole lanes
+WIDTH = 2.0 * RADIUS
+DRONES = 3
+SPEED = 40.0  # cells per hour: 10 cells a step, so a waypoint leg (≈ 50 cells) spans several steps
+STEP_H = 0.25
+ENDURANCE_H = 1e6  # hours: never turns home
+RATIOS = (0.25, 0.5, 1.0, 2.0)  # coverage ratios c checked
+TARGETS = 2000  # per seed
+SEEDS = {"random": 200, "lawnmower": 30}  # the lawnmower is deterministic; its seeds only redraw targets
+SIGMAS = 4.0  # sampling tolerance in standard errors of the mean over seeds
+
+
+def _checkpoints() -> tuple[np.ndarray, np.ndarray]:
+    """Steps at which the coverage ratios are read, and the exact ratios c at those steps."""
+    per_step = DRONES * WIDTH * SPEED * STEP_H / SIDE**2
+    steps = np.round(np.array(RATIOS) / per_step).astype(int)
+    return steps, steps * per_step
+
+
+def _bases(policy: str, rng: np.random.Generator) -> np.ndarray:
+    """(DRONES, 2) take-off points inside the area: uniform for random search, first lane starts for the lawnmower."""
+    if policy == "random":
+        return rng.uniform(0.0, SIDE, (DRONES, 2))
+    strips = np.linspace(0.0, SIDE, DRONES + 1)[:-1]
+    return np.column_stack([strips + 0.5 * WIDTH, np.full(DRONES, float(SIDE))])  # lane 0 starts at the far edge
+
+
+def _found_fractions(policy: str, seed: int) -> np.ndarray:
+    """Share of TARGETS uniform random targets inside the ever-swept raster at each checkpoint."""
+    rng = np.random.default_rng(seed)
+    f = Fleet.create(_bases(policy, rng), DRONES, policy, (0.0, float(SIDE)), SIDE, np.zeros(DRONES))
+    code = Fleet.policy_code(policy)
+    swept = np.zeros((SIDE, SIDE), np.float32)  # never cleared: 1 wherever a sensor has ever looked
+    touched = np.zeros(swept.size, np.int64)
+    n_touched = 0
+    nobody = np.zeros_like(swept)
+    sensing = np.ones(DRONES, np.bool_)
+    rows, cols = rng.integers(0, SIDE, (2, TARGETS))  # a uniform point's cell is a uniform cell
+    steps, _ = _checkpoints()
+    found = []
+    stream = np.uint64(rng.integers(2**63))
+    for step in range(steps[-1]):
+        flown = fly_drones(f.x, f.y, f.wx, f.wy, f.state, f.airborne_h, f.ground_h, f.base_x, f.base_y, f.sector, f.lane, f.leg,
+                           code, WIDTH, SPEED, ENDURANCE_H, 0.0, STEP_H, np.uint64(step_key(stream, step)), f.legs, f.leg_count,
+                           np.zeros(0), 1, 1.0)
+        assert flown == pytest.approx(DRONES * STEP_H), "every drone searches the whole step"
+        n_touched, _ = stamp_coverage(swept, touched, n_touched, f.legs, f.leg_count, sensing, RADIUS, 1.0, 0.0, nobody)
+        if step + 1 in steps:
+            found.append((swept[rows, cols] > 0).mean())
+    return np.array(found)
+
+
+@cache
+def _measured(policy: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coverage ratios, mean found fraction and its standard error over seeds, per checkpoint."""
+    found = np.array([_found_fractions(policy, seed) for seed in range(SEEDS[policy])])
+    return _checkpoints()[1], found.mean(axis=0), found.std(axis=0, ddof=1) / np.sqrt(len(found))
+
+
+def test_lawnmower_sweep_finds_min_1_c():
+    """An exhaustive sweep finds min(1, c), less the time spent on turns between lanes.
+
+    A lane is SIDE long and the turn to the next one WIDTH long, so at most WIDTH / (SIDE + WIDTH)
+    = 4 % of the flight sweeps no new lane: the share found lies between min(1, c·SIDE / (SIDE +
+    WIDTH)) (turns sweep nothing new) and min(1, c) (turns sweep fully). Beyond that, only the
+    targets' sampling error (SIGMAS standard errors; ≤ 0.007 here) is allowed.
+    """
+    ratios, found, error = _measured("lawnmower")
+    low = np.minimum(1.0, ratios * SIDE / (SIDE + WIDTH)) - SIGMAS * error
+    high = np.minimum(1.0, ratios) + SIGMAS * error
+    assert np.all((low <= found) & (found <= high)), f"c {ratios}: found {found}, expected within [{low}, {high}]"
+    assert found[-1] == 1.0, "at c = 2 the sweep has covered every target"
+
+
+def test_random_search_finds_one_minus_exp_minus_c():
+    """Koopman's law for random search: 1 − exp(−c).
+
+    The classical law ignores the area's edges and a track's turns. Here a swath running near a
+    wall partly sweeps outside the area and a drone turning re-sweeps the end of its last leg,
+    which only lowers what is found (measured: 3 % at c = 2 to 6 % at c = 0.25 below the law).
+    So up to 8 % below the law and nothing above it is allowed, beyond SIGMAS standard errors of
+    the mean over seeds. Uniform waypoints, which crowd search into the centre, found 13-15 %
+    below the law at c ≥ 1 and fail this test.
+    """
+    ratios, found, error = _measured("random")
+    law = 1.0 - np.exp(-ratios)
+    low = 0.92 * law - SIGMAS * error
+    high = law + SIGMAS * error
+    assert np.all((low <= found) & (found <= high)), f"c {ratios}: found {found}, law {law}, allowed [{low}, {high}]"

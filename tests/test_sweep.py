@@ -1,0 +1,259 @@
+"""Sweeps end to end: designs and seeds, bad input, engines, failures, kill and resume, Sobol, plots."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.sweep.design import design_points, load_sweep, plan_runs, run_seed
+from sim.sweep.results import JOURNAL, RESULTS, Journal, read_results
+
+TINY = '"world.height" = 64\n"world.width" = 64\n"run.steps" = 48\n'
+
+
+def sweep_file(folder: Path, parameters: str, design: str = "grid", head: str = "", fixed: str = TINY, name: str = "sw.toml") -> Path:
+    """Write a sweep file over a tiny world and return its path."""
+    path = folder / name
+    path.write_text(f'[sweep]\nbase = "drone_surge"\ndesign = "{design}"\n{head}\n'
+                    f"[sweep.fixed]\n{fixed}\n[sweep.parameters]\n{parameters}\n")
+    return path
+
+
+def without_wall_time(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns="wall_s")
+
+
+def sweep(*args: object) -> int:
+    return main(["sweep", *map(str, args), "--no-plots", "--quiet"])
+
+
+# --- designs and seeds -------------------------------------------------------------------------
+
+def test_grid_is_the_full_product_in_file_order_with_seeds_from_identity(tmp_path):
+    spec = load_sweep(sweep_file(tmp_path, '"drones.count" = [0, 5, 10]\n"drones.patrol" = ["random", "lawnmower"]', head="replications = 3\nseed = 4"))
+    points = design_points(spec)
+    assert points == [{"drones.count": c, "drones.patrol": p} for c in (0, 5, 10) for p in ("random", "lawnmower")]
+    runs = plan_runs(spec)
+    assert [(r.point, r.replicate) for r in runs] == [(p, r) for p in range(6) for r in range(3)]
+    assert len({r.seed for r in runs}) == 18 and len({r.run_id for r in runs}) == 18
+    assert all(r.seed == run_seed(4, r.point, r.replicate) for r in runs)
+    assert run_seed(4, 2, 1) != run_seed(5, 2, 1)
+    assert spec.base["world.height"] == 64 and spec.base["drones.count"] == 24
+
+
+@pytest.mark.parametrize("design", ["lhs", "random", "sobol"])
+def test_sampled_designs_stay_in_bounds_round_integers_and_repeat(tmp_path, design):
+    params = '"drones.count" = { low = 2, high = 9 }\n"drones.detect_prob" = { low = 0.2, high = 0.8 }\n"drones.patrol" = ["random", "lawnmower"]'
+    spec = load_sweep(sweep_file(tmp_path, params, design, head="samples = 16\nseed = 7"))
+    points = design_points(spec)
+    assert len(points) == (16 * (3 + 2) if design == "sobol" else 16)
+    counts = [p["drones.count"] for p in points]
+    probs = np.array([p["drones.detect_prob"] for p in points])
+    assert all(isinstance(c, int) and 2 <= c <= 9 for c in counts)
+    assert set(counts) > {2, 9}, "both ends of an integer range are drawn"
+    assert ((probs >= 0.2) & (probs <= 0.8)).all()
+    assert {p["drones.patrol"] for p in points} == {"random", "lawnmower"}
+    assert design_points(spec) == points
+    if design == "lhs":
+        strata = np.floor((probs - 0.2) / 0.6 * 16).astype(int)
+        assert sorted(strata) == list(range(16)), "a Latin hypercube puts one sample in each stratum"
+
+
+BAD_SWEEPS = {
+    "unknown_parameter": ('"drones.cuont" = [1, 2]', "grid", "", "did you mean 'drones.count'"),
+    "low_above_high": ('"drones.detect_prob" = { low = 0.8, high = 0.2 }', "lhs", "samples = 4", "low < high"),
+    "empty_list": ('"drones.count" = []', "grid", "", "non-empty list"),
+    "out_of_bounds": ('"drones.detect_prob" = [0.5, 1.5]', "grid", "", "[0, 1]"),
+    "range_under_grid": ('"drones.count" = { low = 1, high = 9 }', "grid", "", "a grid takes lists"),
+    "lists_only_under_sobol": ('"drones.count" = [1, 2]', "sobol", "samples = 8", "use design = \"grid\""),
+    "sobol_not_power_of_two": ('"drones.count" = { low = 1, high = 9 }', "sobol", "samples = 6", "power of 2"),
+    "missing_samples": ('"drones.count" = { low = 1, high = 9 }', "random", "", "sweep.samples"),
+    "range_of_a_choice": ('"drones.patrol" = { low = 0, high = 1 }', "lhs", "samples = 4", "numeric parameter"),
+    "unknown_design": ('"drones.count" = [1, 2]', "factorial", "", "grid|lhs|sobol|random"),
+    "seed_swept": ('"run.seed" = [1, 2]', "grid", "", "sweep.seed"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SWEEPS))
+def test_bad_sweep_files_give_one_line_exit_2_and_no_folder(case, tmp_path, monkeypatch, capsys):
+    parameters, design, head, message = BAD_SWEEPS[case]
+    path = sweep_file(tmp_path, parameters, design, head)
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err, err
+    assert not (tmp_path / "sweeps").exists()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[sweep\nbase = 1\n", "not valid TOML"),
+    ('[sweep]\nbase = "nowhere"\ndesign = "grid"\n[sweep.parameters]\n"drones.count" = [1]\n', "no such scenario 'nowhere'"),
+    ('[sweep]\nbase = "baseline"\ndesign = "grid"\nrepetitions = 3\n[sweep.parameters]\n"drones.count" = [1]\n', "did you mean 'replications'"),
+])
+def test_bad_sweep_file_headers(text, message, tmp_path, monkeypatch, capsys):
+    (tmp_path / "bad.toml").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", "bad.toml"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err, err
+    assert not (tmp_path / "sweeps").exists()
+
+
+# --- engines and failures --------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def failing_grid(tmp_path_factory):
+    """A grid whose second terrain file walls the south off from the border: those runs fail in the worker."""
+    folder = tmp_path_factory.mktemp("grid")
+    cost = np.ones((64, 64))
+    cost[32, :] = np.inf
+    np.save(folder / "walled.npy", cost)
+    parameters = f'"world.cost_file" = ["", "{folder / "walled.npy"}"]\n"drones.patrol" = ["random", "lawnmower"]\n"drones.count" = [0, 8]'
+    return sweep_file(folder, parameters, head="replications = 2\nseed = 11")
+
+
+@pytest.fixture(scope="module")
+def one_worker_table(failing_grid):
+    out = failing_grid.parent / "one"
+    assert sweep(failing_grid, "--workers", 1, "--out", out, "--keep-runs") == 0
+    return read_results(out)
+
+
+def test_results_table_has_every_run_column_and_records_failures(one_worker_table, failing_grid, capsys):
+    table = one_worker_table
+    assert list(table.columns[:7]) == ["run_id", "point", "replicate", "seed", "world.cost_file", "drones.patrol", "drones.count"]
+    assert list(table.columns[-3:]) == ["status", "error", "wall_s"]
+    assert {"shipments_seized", "seizure_rate", "corridor_flow.west", "trust", "surveillance_cost"} <= set(table.columns)
+    assert len(table) == 16 and list(zip(table["point"], table["replicate"])) == [(p, r) for p in range(8) for r in range(2)]
+    failed = table[table["world.cost_file"] != ""]
+    assert (failed["status"] == "failed").all() and failed["shipments_launched"].isna().all()
+    assert failed["error"].str.contains("passable path from a source to a sink").all()
+    assert failed["trust"].isna().all() and table.loc[table["status"] == "ok", "trust"].between(0, 1).all()
+    ok = table[table["world.cost_file"] == ""]
+    assert (ok["status"] == "ok").all() and (ok["error"] == "").all() and (ok["shipments_launched"] > 0).all()
+    kept = failing_grid.parent / "one" / "runs"
+    assert sorted(p.name for p in kept.iterdir()) == sorted(ok["run_id"])
+    summary = json.loads((kept / ok["run_id"].iloc[0] / "summary.json").read_text())
+    assert summary["seed"] == ok["seed"].iloc[0] and summary["shipments_seized"] == ok["shipments_seized"].iloc[0]
+
+
+def test_two_workers_give_the_same_table(one_worker_table, failing_grid, capsys):
+    out = failing_grid.parent / "two"
+    assert sweep(failing_grid, "--workers", 2, "--out", out) == 0
+    assert "8 failed" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(without_wall_time(read_results(out)), without_wall_time(one_worker_table))
+
+
+def test_a_dask_cluster_gives_the_same_table_row_for_row(one_worker_table, failing_grid):
+    from dask.distributed import LocalCluster
+
+    out = failing_grid.parent / "dask"
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
+        assert sweep(failing_grid, "--scheduler", cluster.scheduler_address, "--out", out) == 0
+    pd.testing.assert_frame_equal(without_wall_time(read_results(out)), without_wall_time(one_worker_table))
+
+
+def test_an_unreachable_scheduler_is_bad_input(failing_grid, capsys):
+    out = failing_grid.parent / "nowhere"
+    assert sweep(failing_grid, "--scheduler", "tcp://127.0.0.1:9", "--out", out) == 2
+    assert "no Dask scheduler" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_existing_folder_needs_force_or_resume(one_worker_table, failing_grid, capsys):
+    out = failing_grid.parent / "one"
+    assert sweep(failing_grid, "--out", out) == 2
+    assert "--resume" in capsys.readouterr().err
+    other = sweep_file(failing_grid.parent, '"drones.count" = [0, 1]', name="other.toml")
+    assert sweep(other, "--out", out, "--resume") == 2
+    assert "differs" in capsys.readouterr().err
+    assert sweep(failing_grid, "--out", out, "--resume") == 0, "a finished sweep resumes to nothing left to run"
+    assert "(0 run now, 16 before)" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(read_results(out), one_worker_table)
+
+
+# --- kill and resume -------------------------------------------------------------------------
+
+def test_a_sweep_killed_mid_way_resumes_to_the_uninterrupted_table(tmp_path):
+    path = sweep_file(tmp_path, '"drones.count" = [4, 12, 24]\n"drones.patrol" = ["random", "lawnmower"]', head="replications = 8\nseed = 2",
+                      fixed='"world.height" = 64\n"world.width" = 64\n"run.steps" = 400\n')
+    killed, journal = tmp_path / "killed", tmp_path / "killed" / JOURNAL
+    process = subprocess.Popen([sys.executable, "-m", "sim", "sweep", path, "--workers", "2", "--out", killed, "--no-plots", "--quiet"],
+                               cwd=tmp_path, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (journal.exists() and journal.read_text().count("\n") >= 3) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)  # the sweep and its pool workers
+    process.wait()
+    recorded = len(Journal(killed).read())
+    assert 3 <= recorded < 48, "killed mid-way"
+
+    assert sweep(path, "--workers", 2, "--out", killed, "--resume") == 0
+    rows = Journal(killed).read()
+    assert sorted(r["run_id"] for r in rows) == sorted({r["run_id"] for r in rows}) and len(rows) == 48, "every run exactly once"
+    assert sweep(path, "--workers", 2, "--out", tmp_path / "whole") == 0
+    pd.testing.assert_frame_equal(without_wall_time(read_results(killed)), without_wall_time(read_results(tmp_path / "whole")))
+
+
+def test_a_half_written_journal_line_is_dropped_on_resume(tmp_path):
+    path = sweep_file(tmp_path, '"drones.count" = [0, 6]', head="replications = 2")
+    out = tmp_path / "out"
+    assert sweep(path, "--workers", 1, "--out", out) == 0
+    whole = read_results(out)
+    lines = (out / JOURNAL).read_text().splitlines(keepends=True)
+    (out / JOURNAL).write_text("".join(lines[:2]) + lines[2][:25])
+    assert sweep(path, "--workers", 1, "--out", out, "--resume") == 0
+    assert len(Journal(out).read()) == 4
+    pd.testing.assert_frame_equal(without_wall_time(read_results(out)), without_wall_time(whole))
+
+
+# --- Sobol and figures -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sobol_sweep(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sobol")
+    parameters = ('"drones.count" = { low = 0, high = 30 }\n"drones.detect_prob" = { low = 0.2, high = 0.9 }\n'
+                  '"drones.patrol" = ["random", "lawnmower"]')
+    path = sweep_file(folder, parameters, "sobol", head="samples = 8\nreplications = 2\nseed = 3")
+    assert main(["sweep", str(path), "--out", str(folder / "out"), "--quiet"]) == 0
+    return folder / "out"
+
+
+def test_sobol_indices_have_confidence_intervals_and_find_the_driver(sobol_sweep):
+    indices = pd.read_csv(sobol_sweep / "sobol.csv")
+    assert list(indices.columns) == ["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
+    assert np.isfinite(indices[["S1", "S1_conf", "ST", "ST_conf"]].to_numpy()).all()
+    assert (indices[["S1_conf", "ST_conf"]] >= 0).all().all()
+    assert (indices.loc[indices["outcome"] == "drone_flight_hours", ["S1_conf", "ST_conf"]] > 0).all().all()
+    hours = indices[indices["outcome"] == "drone_flight_hours"].set_index("parameter")["ST"]
+    assert hours.idxmax() == "drones.count", "flight hours are driven by the fleet size"
+
+
+def test_plot_draws_every_sweep_figure(sobol_sweep, capsys):
+    for png in sobol_sweep.glob("*.png"):
+        png.unlink()
+    assert main(["plot", str(sobol_sweep)]) == 0
+    names = {p.name for p in sobol_sweep.glob("*.png")}
+    assert names == {"outcomes_vs_drones.count.png", "outcomes_vs_drones.detect_prob.png", "outcomes_vs_drones.patrol.png",
+                     "heatmap_drones.count_drones.detect_prob.png", "sobol_indices.png"}
+    assert all((sobol_sweep / n).stat().st_size > 20_000 for n in names)
+    assert capsys.readouterr().out.count(".png") == 5
+
+
+def test_plot_redraws_a_run_folder_and_refuses_anything_else(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["run", "baseline", "--steps", "20", "--set", "world.height=64", "--set", "world.width=64", "--out", str(run), "--quiet"]) == 0
+    (run / "overview.png").unlink()
+    assert main(["plot", str(run)]) == 0
+    assert (run / "overview.png").stat().st_size > 20_000
+    assert main(["plot", str(tmp_path)]) == 2
+    assert RESULTS in capsys.readouterr().err
+
