@@ -5,14 +5,16 @@ One step, in order:
 1. Cartels plan (every planning period: route shifting, encryption and counter-drone levels,
    route choice) and launch this step's shipments; the intelligence cell intercepts some of their
    planning traffic (less as encryption rises) and cues the ground units after a latency.
+   Each planning period also brings cartel violence and community programs' effect on trust.
 2. Drones fly (patrol policy, return to base, turnaround); inside counter-drone zones they may be
    jammed or lost; the swept footprints of the sensing ones make this step's coverage raster
    (checkpoints' coverage is static).
 3. Shipments move along their routes and are sensed in every cell they pass: checkpoint
-   detections are interdicted on the spot, drone detections become cues; arrivals at sinks
-   are delivered and paid.
+   detections are interdicted on the spot, drone detections become cues (shared with the
+   partner's ground units after a latency, with a sharing fraction), tips from the people
+   along the way become cues; arrivals at sinks are delivered and paid.
 4. Drones discover cartel infrastructure under their footprints.
-5. Cues (drone detections, intercepts) wait out their delay, then the nearest idle ground unit
+5. Cues (drone detections, intercepts, tips) wait out their delay, then the nearest idle ground unit
    within range is sent.
 6. Units that reach their target try to interdict it → seizures.
 7. Invariants are checked (validating mode) and the step's metrics recorded.
