@@ -176,11 +176,35 @@ def cmd_plot(args: argparse.Namespace, out_console: Console, err_console: Consol
     elif (folder / "summary.json").is_file():
         write_figures(simulate(load_scenario(folder / "scenario.toml")), folder)
         paths = [folder / "overview.png"]
+        if args.animate:
+            from sim.viz.animation import write_animation
+
+            paths.append(write_animation(load_scenario(folder / "scenario.toml"), folder / "animation"))
     else:
         raise ScenarioError(folder, "DIR", f"expected a sweep folder ({RESULTS}) or a run folder (summary.json)")
     for path in paths:
         out_console.print(str(path), soft_wrap=True)
     return 0
+
+
+def cmd_viz(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
+    """Serve the live page of a scenario (Mesa's SolaraViz) until interrupted."""
+    import subprocess
+
+    scenario = load_scenario(args.scenario)  # bad input stops here, before the web stack is imported
+    from sim.viz import app
+    env = {**os.environ, app.SCENARIO_ENV: scenario.source, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+           "SOLARA_ASSETS_PROXY": "True"}
+    command = [sys.executable, "-m", "solara", "run", app.__file__, "--host", args.host, "--port", str(args.port),
+               "--production", "--no-open"]
+    out_console.print(f"live page of {scenario.source} at http://{args.host}:{args.port}  (Ctrl-C stops it)", soft_wrap=True)
+    server = subprocess.Popen(command, env=env)
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        server.wait()
+        return 0
 
 
 def cmd_compare(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
@@ -231,7 +255,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     plot = sub.add_parser("plot", help="draw the figures of a sweep folder or a run folder")
     plot.add_argument("dir", type=Path, help="a sweep folder (results.parquet) or a run folder (summary.json)")
+    plot.add_argument("--animate", action="store_true", help="for a run folder, also write animation.gif (animation.mp4 with ffmpeg)")
     plot.set_defaults(handler=cmd_plot)
+
+    viz = sub.add_parser("viz", help="serve the live page of a scenario in the browser (Mesa SolaraViz)")
+    viz.add_argument("scenario", help="a scenario file, or the name of a shipped scenario")
+    viz.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    viz.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    viz.set_defaults(handler=cmd_viz)
 
     compare = sub.add_parser("compare", help="put the headline outcomes of several run folders side by side")
     compare.add_argument("dirs", type=Path, nargs="+", help="run folders (summary.json, metrics.csv)")
