@@ -1,0 +1,404 @@
+"""Skywatch's core step written as idiomatic Mesa 3.5: the yardstick the fast path is measured against.
+
+One Mesa agent per shipment, drone and ground unit on an ``OrthogonalMooreGrid`` whose property
+layers hold the terrain (hours to cross a cell, rough land), the static checkpoint coverage and
+this step's drone coverage. Every agent acts in plain Python, in shuffled order (``shuffle_do``).
+The world (terrain, routes, checkpoints, drone bases and first take-offs, unit posts) is taken
+from a built :class:`~sim.model.SkywatchModel`, so both models run on the same map; the
+probabilities are Skywatch's. One step, in order:
+
+1. Cartels launch Poisson(rate) shipments on routes drawn by Skywatch's logit over route costs.
+2. The drone-coverage layer is cleared; drones fly random-direction legs from their bases
+   (endurance with a reserve for the flight home, turnaround on the ground) and each stamps its
+   footprint ``p0 * (1 - falloff * (d / R)^2)`` within R onto the layer as an independent look.
+3. Shipments bank the step's hours and move cell by cell along their routes; a shipment is
+   detected with ``max(cover over the cells it occupied) * (1 - concealment)``. A checkpoint
+   detection is an interdiction attempt on the spot; a drone detection becomes a cue; arrival at
+   the route's end is a delivery.
+4. Ready cues, first come first served, get the nearest idle unit within range; its travel time
+   is distance × terrain factor / speed, and it is back at its post after the return trip.
+5. Units reaching their target seize it with the interdiction probability.
+
+The two models are the same only with the mechanisms the reference leaves out switched off in
+Skywatch: :data:`MATCHING` (adaptation is off by default).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import mesa
+import numpy as np
+from mesa.discrete_space import CellAgent, FixedAgent, OrthogonalMooreGrid
+from mesa.discrete_space.cell import Cell
+from scipy import stats
+
+from sim.kernels.coverage import _dist_to_leg
+from sim.kernels.flight import MAX_LEGS, PATROL, READY, RESERVE_STEPS, RETURNING, TURNAROUND
+from sim.model import LINE_SAMPLES, SkywatchModel
+from sim.scenario import Scenario
+from sim.world import ROUGH
+
+MATCHING: dict[str, Any] = {
+    "intel.intercept_prob": 0.0,  # no intercepts: cues come from drones only
+    "intel.sharing_latency_h": 0.0,  # a drone cue waits only the response delay
+    "community.trust": 0.0,  # no tips
+    "cartels.launch_cost": 0.0,  # launches never limited by the budget
+}
+EPS = 1e-9
+distance_to_leg = _dist_to_leg.py_func  # the coverage kernel's geometry, run as plain Python
+
+
+@dataclass
+class Cue:
+    """A drone detection waiting for a ground unit."""
+
+    shipment: Shipment
+    cell: Cell
+    ready_step: int
+    expiry_step: int
+
+
+class Cartel(mesa.Agent):
+    """Launches Poisson shipments on its routes, chosen per source by Skywatch's logit over route costs."""
+
+    def __init__(self, model: ReferenceModel, route_ids: np.ndarray, costs: np.ndarray, sources: np.ndarray) -> None:
+        super().__init__(model)
+        spread = model.scenario["cartels.route_spread"]
+        probs = np.zeros(route_ids.size)
+        for source in np.unique(sources):
+            mine = sources == source
+            cost = costs[mine]
+            weight = np.exp(-(cost - cost.min()) / (spread * max(cost.min(), 1e-9)))
+            probs[mine] = weight / weight.sum()
+        self.route_ids = route_ids
+        self.route_probs = probs / probs.sum()
+
+    def launch(self) -> None:
+        """Launch this step's shipments."""
+        m = self.model
+        if self.route_ids.size == 0:
+            return
+        for route in m.rng.choice(self.route_ids, size=m.rng.poisson(m.launch_rate), p=self.route_probs):
+            Shipment(m, int(route))
+            m.launched += 1
+
+
+class Shipment(CellAgent):
+    """A shipment on its route: banks the step's hours, enters cells while the bank pays, is sensed in each."""
+
+    def __init__(self, model: ReferenceModel, route: int, progress: int = 0) -> None:
+        super().__init__(model)
+        self.route = model.route_cells[route]
+        self.progress = progress
+        self.carry_h = 0.0
+        self.concealment = model.scenario["shipments.concealment"]
+        self.cued = False
+        self.in_transit = True
+        self.cell = self.route[progress]
+
+    def step(self) -> None:
+        """Move along the route, then meet checkpoints, the sink or the drones."""
+        m = self.model
+        cell = self.cell
+        seen_drone, seen_checkpoint = cell.drone_cover, cell.checkpoint_cover
+        bank = self.carry_h + m.step_hours
+        last = len(self.route) - 1
+        while self.progress < last and bank >= self.route[self.progress + 1].hours:
+            cell = self.route[self.progress + 1]
+            bank -= cell.hours
+            self.progress += 1
+            self.cell = cell
+            seen_drone = max(seen_drone, cell.drone_cover)
+            seen_checkpoint = max(seen_checkpoint, cell.checkpoint_cover)
+        self.carry_h = bank
+        hide = 1.0 - self.concealment
+        if m.random.random() < seen_checkpoint * hide and m.random.random() < m.interdict_prob:
+            m.seize(self)
+        elif self.progress == last:
+            m.delivered += 1
+            self.end()
+        elif not self.cued and m.random.random() < seen_drone * hide:
+            self.cued = True
+            m.cue(self)
+
+    def end(self) -> None:
+        """Leave the model (delivered or seized)."""
+        self.in_transit = False
+        self.remove()
+
+
+class Drone(CellAgent):
+    """A drone flying sorties of random-direction legs from its base, stamping its footprint as it goes."""
+
+    def __init__(self, model: ReferenceModel, base: tuple[float, float], first_takeoff_h: float,
+                 sector: tuple[float, float, float, float]) -> None:
+        super().__init__(model)
+        self.base = base
+        self.x, self.y = base
+        self.waypoint = base
+        self.sector = sector
+        self.state = TURNAROUND
+        self.ground_h = first_takeoff_h
+        self.airborne_h = 0.0
+        self.cell = model.cell_at(self.x, self.y)
+
+    def step(self) -> None:
+        """Fly one step (take off, patrol, return, turn around) and sense if in the air."""
+        m = self.model
+        if self.state == TURNAROUND:
+            self.ground_h -= m.step_hours
+            if self.ground_h > EPS:
+                return
+            self.state = READY
+        if self.state == READY:
+            self.state = PATROL
+            self.airborne_h = m.endurance_h
+            self.waypoint = self.next_waypoint()
+        legs = self.fly()
+        self.cell = m.cell_at(self.x, self.y)
+        if self.state in (PATROL, RETURNING):
+            self.stamp(legs)
+
+    def fly(self) -> list[tuple[float, float, float, float]]:
+        """Fly this step's straight legs towards the waypoints; return them."""
+        m = self.model
+        legs: list[tuple[float, float, float, float]] = []
+        budget = m.step_hours if self.state == RETURNING else min(m.step_hours, self.airborne_h)
+        while budget > EPS and len(legs) < MAX_LEGS:
+            home_h = math.hypot(self.base[0] - self.x, self.base[1] - self.y) / m.drone_speed
+            if self.state == PATROL and self.airborne_h <= home_h + RESERVE_STEPS * m.step_hours:
+                self.state = RETURNING
+                self.waypoint = self.base
+            dist = math.hypot(self.waypoint[0] - self.x, self.waypoint[1] - self.y)
+            hours = min(budget, dist / m.drone_speed)
+            share = 1.0 if dist <= 0.0 else min(1.0, hours * m.drone_speed / dist)
+            start = (self.x, self.y)
+            self.x += (self.waypoint[0] - self.x) * share
+            self.y += (self.waypoint[1] - self.y) * share
+            legs.append((*start, self.x, self.y))
+            budget -= hours
+            self.airborne_h -= hours
+            if hours * m.drone_speed < dist - EPS:
+                continue
+            if self.state == RETURNING:
+                self.state = TURNAROUND
+                self.ground_h = m.turnaround_h
+                break
+            self.waypoint = self.next_waypoint()
+        return legs
+
+    def next_waypoint(self) -> tuple[float, float]:
+        """Random search: a leg in a random direction (Lambert's law off a wall), exponential length up to a wall."""
+        x0, y0, x1, y1 = self.sector
+        u, v = self.random.random(), self.random.random()
+        if not (x0 - EPS <= self.x <= x1 + EPS and y0 - EPS <= self.y <= y1 + EPS):
+            return x0 + (x1 - x0) * u, y0 + (y1 - y0) * v
+        inward = ((self.x <= x0 + EPS, 0.0), (self.x >= x1 - EPS, math.pi), (self.y <= y0 + EPS, 0.5 * math.pi),
+                  (self.y >= y1 - EPS, -0.5 * math.pi))
+        walls = [normal for touching, normal in inward if touching]
+        heading = walls[0] + math.asin(2.0 * u - 1.0) if walls else 2.0 * math.pi * u
+        dx, dy = math.cos(heading), math.sin(heading)
+        if (self.x <= x0 + EPS and dx < 0.0) or (self.x >= x1 - EPS and dx > 0.0):
+            dx = -dx
+        if (self.y <= y0 + EPS and dy < 0.0) or (self.y >= y1 - EPS and dy > 0.0):
+            dy = -dy
+        reach = [(x1 - self.x) / dx if dx > EPS else (x0 - self.x) / dx if dx < -EPS else math.inf,
+                 (y1 - self.y) / dy if dy > EPS else (y0 - self.y) / dy if dy < -EPS else math.inf]
+        length = min(*reach, -0.5 * ((x1 - x0) + (y1 - y0)) * math.log(1.0 - v))
+        return min(max(self.x + length * dx, x0), x1), min(max(self.y + length * dy, y0), y1)
+
+    def stamp(self, legs: list[tuple[float, float, float, float]]) -> None:
+        """Add this step's footprint to the drone-coverage layer (each cell once, from the first leg that reaches it)."""
+        m = self.model
+        radius, h, w = m.drone_radius, m.height, m.width
+        for k, (ax, ay, bx, by) in enumerate(legs):
+            for row in range(max(0, math.floor(min(ay, by) - radius)), min(h - 1, math.floor(max(ay, by) + radius)) + 1):
+                for col in range(max(0, math.floor(min(ax, bx) - radius)), min(w - 1, math.floor(max(ax, bx) + radius)) + 1):
+                    d = distance_to_leg(col + 0.5, row + 0.5, ax, ay, bx, by)
+                    if d > radius or any(distance_to_leg(col + 0.5, row + 0.5, *leg) <= radius for leg in legs[:k]):
+                        continue
+                    cell = m.grid[row, col]
+                    cell.drone_cover = 1.0 - (1.0 - cell.drone_cover) * (1.0 - m.detect_prob * (1.0 - m.falloff * (d / radius) ** 2))
+
+
+class GroundUnit(FixedAgent):
+    """A field unit at its post: sent to a cue, it tries to seize the shipment on arrival."""
+
+    def __init__(self, model: ReferenceModel, post: tuple[float, float]) -> None:
+        super().__init__(model)
+        self.post = post
+        self.cell = model.cell_at(*post)
+        self.target: Shipment | None = None
+        self.arrive_step = -1
+        self.busy_until = -1
+
+    @property
+    def idle(self) -> bool:
+        """At its post and free to answer a cue."""
+        return self.model.steps >= self.busy_until
+
+    def send(self, cue: Cue) -> None:
+        """Go for the shipment of ``cue``: travel time by road speed, slowed over rough land on the straight line."""
+        m = self.model
+        row, col = cue.cell.coordinate
+        tx, ty = col + 0.5, row + 0.5
+        samples = [i / (LINE_SAMPLES - 1) for i in range(LINE_SAMPLES)]
+        rough = sum(m.cell_at(self.post[0] + t * (tx - self.post[0]), self.post[1] + t * (ty - self.post[1])).rough for t in samples)
+        slowdown = 1.0 + (m.scenario["ground.offroad_slowdown"] - 1.0) * rough / LINE_SAMPLES
+        hours = m.units.cell_km * math.hypot(tx - self.post[0], ty - self.post[1]) * slowdown / m.scenario["ground.speed_kmh"]
+        travel = m.units.steps(hours)
+        self.target = cue.shipment
+        self.arrive_step = m.steps + travel
+        self.busy_until = m.steps + 2 * travel
+
+    def step(self) -> None:
+        """On arrival, try to seize the target if it is still on its way."""
+        if self.target is None or self.model.steps != self.arrive_step:
+            return
+        target, self.target = self.target, None
+        if not target.in_transit:
+            return
+        target.cued = False
+        if self.random.random() < self.model.interdict_prob:
+            self.model.seize(target)
+
+
+class ReferenceModel(mesa.Model):
+    """Skywatch's core step as plain Mesa agents, on the world of ``skywatch`` (read before it steps).
+
+    Args:
+        skywatch: a built, not yet stepped Skywatch model; its world, routes, checkpoint coverage,
+            drone bases and first take-off times, and unit posts are copied.
+        seed: seed of the reference's own random draws.
+    """
+
+    def __init__(self, skywatch: SkywatchModel, seed: int) -> None:
+        super().__init__(rng=seed)
+        s = self.scenario = skywatch.scenario
+        self.units = u = skywatch.units
+        self.height, self.width = skywatch.world.shape
+        self.step_hours = u.step_hours
+        self.launch_rate = skywatch.launch_rate
+        self.interdict_prob = s["ground.interdict_prob"]
+        self.drone_radius = skywatch.drone_radius
+        self.drone_speed = u.cells_per_hour(s["drones.speed_kmh"])
+        self.endurance_h, self.turnaround_h = s["drones.endurance_h"], s["drones.turnaround_h"]
+        self.detect_prob, self.falloff = s["drones.detect_prob"], s["drones.range_falloff"]
+        self.launched = self.delivered = self.seized = 0
+        self.cues: list[Cue] = []
+
+        self.grid = OrthogonalMooreGrid((self.height, self.width), torus=False, random=self.random)
+        self.grid.create_property_layer("hours", dtype=float).data[:] = skywatch.world.cell_hours
+        self.grid.create_property_layer("rough", dtype=bool).data[:] = skywatch.world.cover == ROUGH
+        self.grid.create_property_layer("checkpoint_cover", dtype=float).data[:] = skywatch.checkpoint_cover
+        self.drone_layer = self.grid.create_property_layer("drone_cover", dtype=float)
+        r = skywatch.routes
+        self.route_cells = [tuple(self.grid[divmod(int(c), self.width)] for c in r.cells_of(k)) for k in range(r.length.size)]
+        for cartel in skywatch.cartels:
+            ids = np.flatnonzero(np.isin(r.source, cartel.sources))
+            Cartel(self, ids, r.cost[ids], r.source[ids])
+        f = skywatch.fleet
+        for d in range(f.x.size):
+            Drone(self, (float(f.base_x[d]), float(f.base_y[d])), float(f.ground_h[d]), tuple(float(v) for v in f.sector[d]))
+        for unit in skywatch.ground_units:
+            GroundUnit(self, unit.post)
+
+    def cell_at(self, x: float, y: float) -> Cell:
+        """The grid cell holding point (x, y) in cell units (x = column, y = row), clipped to the grid."""
+        return self.grid[min(max(int(y), 0), self.height - 1), min(max(int(x), 0), self.width - 1)]
+
+    def step(self) -> None:
+        """Launch, fly, move and sense, dispatch, interdict (see the module docstring)."""
+        self.agents_by_type[Cartel].shuffle_do("launch")
+        self.drone_layer.data[:] = 0.0
+        if Drone in self.agents_by_type:
+            self.agents_by_type[Drone].shuffle_do("step")
+        if Shipment in self.agents_by_type:
+            self.agents_by_type[Shipment].shuffle_do("step")
+        self.dispatch()
+        if GroundUnit in self.agents_by_type:
+            self.agents_by_type[GroundUnit].shuffle_do("step")
+
+    def cue(self, shipment: Shipment) -> None:
+        """Queue a drone detection of ``shipment`` where it is now."""
+        s, u = self.scenario, self.units
+        delay_h = s["ground.response_delay_h"] + s["intel.sharing_latency_h"]
+        ready = self.steps + (u.steps(delay_h) if delay_h > 0 else 0)
+        self.cues.append(Cue(shipment, shipment.cell, ready, ready + u.steps(s["ground.cue_expiry_h"])))
+
+    def dispatch(self) -> None:
+        """Each ready cue in arrival order takes the nearest idle unit within range; unanswered cues lapse at expiry."""
+        reach = self.units.cells(self.scenario["ground.max_response_km"])
+        idle = [unit for unit in self.agents_by_type.get(GroundUnit, []) if unit.idle]
+        waiting = []
+        for cue in self.cues:
+            if not cue.shipment.in_transit:
+                continue
+            row, col = cue.cell.coordinate
+            distance, nearest = min(((math.hypot(col + 0.5 - unit.post[0], row + 0.5 - unit.post[1]), i)
+                                     for i, unit in enumerate(idle)), default=(math.inf, -1))
+            if cue.ready_step <= self.steps and distance <= reach:
+                idle.pop(nearest).send(cue)
+            elif cue.expiry_step <= self.steps:
+                cue.shipment.cued = False
+            else:
+                waiting.append(cue)
+        self.cues = waiting
+
+    def seize(self, shipment: Shipment) -> None:
+        """Count a seizure and take the shipment off the map."""
+        self.seized += 1
+        shipment.end()
+
+
+# --- agreement with Skywatch ---------------------------------------------------------------------
+
+AGREEMENT_WORLD: dict[str, Any] = {"world.height": 96, "world.width": 96, "drones.count": 8, "ground.checkpoints": 4}
+OUTCOMES = ("seizure_rate", "delivered")
+
+
+@dataclass
+class Agreement:
+    """Both models' samples of one outcome over the seeds, and a Mann-Whitney U test between them."""
+
+    outcome: str
+    skywatch: np.ndarray
+    reference: np.ndarray
+    p_value: float
+
+    @property
+    def relative_gap(self) -> float:
+        """|mean(reference) - mean(skywatch)| / mean(skywatch)."""
+        return abs(self.reference.mean() - self.skywatch.mean()) / self.skywatch.mean()
+
+    def line(self) -> str:
+        """One line: the outcome, both means and standard deviations, the test and its p-value."""
+        return (f"{self.outcome:<13} skywatch {self.skywatch.mean():9.3f} ± {self.skywatch.std(ddof=1):7.3f}   "
+                f"reference {self.reference.mean():9.3f} ± {self.reference.std(ddof=1):7.3f}   "
+                f"gap {100 * self.relative_gap:5.1f} %   Mann-Whitney U two-sided p = {self.p_value:.3f}")
+
+
+def run_pair(overrides: dict[str, Any], seed: int, steps: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Run Skywatch and the reference for ``steps`` on the world of ``seed``; each one's outcomes."""
+    skywatch = SkywatchModel(Scenario().with_overrides({**MATCHING, **overrides, "run.seed": seed}, "reference"))
+    reference = ReferenceModel(skywatch, seed)
+    for _ in range(steps):
+        skywatch.step()
+        reference.step()
+    t = skywatch.tally
+    return ({"seizure_rate": t.seized / max(t.launched, 1), "delivered": t.delivered},
+            {"seizure_rate": reference.seized / max(reference.launched, 1), "delivered": reference.delivered})
+
+
+def agreement(seeds: range, steps: int, overrides: dict[str, Any] | None = None) -> list[Agreement]:
+    """Both models over ``seeds`` (Skywatch with :data:`MATCHING`); a two-sample test per outcome."""
+    runs = [run_pair(overrides or AGREEMENT_WORLD, seed, steps) for seed in seeds]
+    result = []
+    for name in OUTCOMES:
+        a = np.array([sky[name] for sky, _ in runs], dtype=float)
+        b = np.array([ref[name] for _, ref in runs], dtype=float)
+        result.append(Agreement(name, a, b, float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)))
+    return result
