@@ -6,6 +6,9 @@ Run from the repository root::
     python benchmarks/run_scale.py --quick    # small sizes, a fast check
     python benchmarks/run_scale.py --steps 50 # time 50 steps in every configuration
     python benchmarks/run_scale.py --all-mechanisms  # every mechanism on: 10^5 on 1024², 10^6 on 2048²
+    python benchmarks/run_scale.py --grid     # every mechanism on, three axes from 10^5 on 1024², 100 drones (about 35 s)
+    python benchmarks/run_scale.py --million  # every mechanism on, 10^6 live on 2048² for 1,000 steps (about 75 s)
+    python benchmarks/run_scale.py --grid --million --json benchmarks/results.json  # figures into a JSON file
 
 Configurations, each run in a fresh process (so its peak memory is its own):
 
@@ -34,20 +37,43 @@ Every configuration is warmed up for a few steps (so numba compilation is exclud
 * Phase table: milliseconds per step of each phase; ``kernel`` is the part of ``shipments``
   spent inside ``advance_shipments``; ``other`` is the rest of the step (ground units stepping,
   data collection).
+
+``--grid`` runs the full model with every mechanism on (:data:`ALL_MECHANISMS`) along three
+axes from a common centre (10^5 live shipments on 1024² with 100 drones): live shipments 10^4,
+10^5, 10^6; world 256², 1024², 2048²; drones 10, 100, 1000. The timed window ends on a
+re-planning step (every ``cartels.planning_hours``, 96 steps by default): the other steps give
+the steady ``ms/step``, the re-planning step is reported on its own (its extra cost over a
+steady step, and that extra spread over the planning period: ``amortised``). Growth along each
+axis is the log-log slope of ms/step against shipments, world cells or drones (1 = linear); memory per live shipment is
+the difference of peak RSS between 10^6 and 10^5 live shipments divided by 9 x 10^5.
+
+``--million`` runs 10^6 live shipments on 2048² for 1,000 steps with every mechanism on, with
+no warm-up (numba's cache load and every re-planning step included): the wall time of the
+whole process (imports, build, fill, steps; top-ups excluded) against 5 minutes, and peak RSS
+against 4 GiB. ``--json PATH`` writes every figure under the mode's key of that JSON file
+(other keys in it are kept).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import datetime
+import json
+import math
 import multiprocessing
 import os
+import platform
 import resource
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import mesa
 import numba
 import numpy as np
 
@@ -55,6 +81,7 @@ import sim.model
 from sim.model import SkywatchModel
 from sim.scenario import Scenario
 from sim.shipments import ShipmentPool
+from sim.units import Units
 
 PHASES = ("_phase_cartels", "_phase_drones", "_phase_shipments", "_phase_infrastructure", "_phase_dispatch")
 CORE_PHASES = ("_phase_drones", "_phase_shipments")
@@ -70,6 +97,12 @@ ALL_MECHANISMS: dict[str, Any] = {
     "intel.intercept_prob": 0.1, "drones.patrol": "hotspot", "community.awareness": 1.0, "community.programs": 0.5,
     "community.crisis_teams": 0.5,
 }
+GRID_CENTRE = {"live": TARGET_LIVE, "side": 1024, "drones": SCALE_DRONES}
+GRID_AXES = {"live": (10_000, TARGET_LIVE, 1_000_000), "side": (256, 1024, 2048), "drones": (10, SCALE_DRONES, 1000)}
+GRID_STEPS = 40
+MILLION = {"live": 1_000_000, "side": 2048, "drones": SCALE_DRONES, "steps": 1000}
+MILLION_WALL_TARGET_S = 300.0
+MILLION_PEAK_TARGET_MIB = 4096.0
 
 
 @dataclass(frozen=True)
@@ -87,11 +120,52 @@ class Config:
     overrides: dict[str, Any]
     live: int | None
     steps: int
+    warmup: int = WARMUP_STEPS
+
+
+@dataclass
+class StepTimes:
+    """Seconds spent in some steps: the whole step, each phase, the shipment kernel; shipments moved."""
+
+    steps: int = 0
+    step_s: float = 0.0
+    kernel_s: float = 0.0
+    shipment_steps: int = 0
+    phase_s: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
+
+    def add(self, other: StepTimes) -> None:
+        """Add ``other``'s steps and times to these."""
+        self.steps += other.steps
+        self.step_s += other.step_s
+        self.kernel_s += other.kernel_s
+        self.shipment_steps += other.shipment_steps
+        for name, seconds in other.phase_s.items():
+            self.phase_s[name] += seconds
+
+    @property
+    def core_s(self) -> float:
+        """Time in the core phases (drones, shipments)."""
+        return sum(self.phase_s[name] for name in CORE_PHASES)
+
+    def ms_per_step(self) -> float:
+        """Mean milliseconds per step (0 for no steps)."""
+        return 1e3 * self.step_s / self.steps if self.steps else 0.0
+
+    def phase_ms(self) -> dict[str, float]:
+        """Milliseconds per step of each phase, the kernel (part of shipments) and the rest of the step."""
+        seconds = {name.removeprefix("_phase_"): s for name, s in self.phase_s.items()}
+        seconds["kernel"] = self.kernel_s
+        seconds["other"] = self.step_s - sum(self.phase_s.values())
+        return {name: 1e3 * s / max(self.steps, 1) for name, s in seconds.items()}
 
 
 @dataclass
 class Result:
-    """What one configuration measured (seconds unless named otherwise)."""
+    """What one configuration measured (seconds unless named otherwise).
+
+    ``timed`` holds the timed steps without cartel re-planning, ``replan`` the re-planning steps
+    among them; ``process_s`` is the parent's wall time around the whole configuration's process.
+    """
 
     config: Config
     world: str
@@ -101,16 +175,26 @@ class Result:
     build_s: float
     fill_s: float
     base_mib: float
+    planning_period: int
     peak_mib: float = 0.0
-    step_s: float = 0.0
-    shipment_steps: int = 0
-    kernel_s: float = 0.0
-    phase_s: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
+    topup_s: float = 0.0
+    process_s: float = 0.0
+    timed: StepTimes = field(default_factory=StepTimes)
+    replan: StepTimes = field(default_factory=StepTimes)
+    current: StepTimes = field(default_factory=StepTimes)
 
     @property
-    def core_s(self) -> float:
-        """Time in the core phases (drones, shipments)."""
-        return sum(self.phase_s[name] for name in CORE_PHASES)
+    def total(self) -> StepTimes:
+        """Every timed step, re-planning steps included."""
+        both = StepTimes()
+        both.add(self.timed)
+        both.add(self.replan)
+        return both
+
+    def amortised_ms(self) -> float:
+        """Milliseconds per step with the re-planning step's extra cost spread over the planning period."""
+        extra = self.replan.ms_per_step() - self.timed.ms_per_step() if self.replan.steps else 0.0
+        return self.timed.ms_per_step() + extra / self.planning_period
 
 
 def max_rss_mib() -> float:
@@ -131,7 +215,7 @@ def top_up(model: SkywatchModel, target: int, rng: np.random.Generator) -> None:
 
 
 def instrument(model: SkywatchModel, result: Result) -> None:
-    """Make the model's phases and the shipment kernel add their time to ``result`` as they run.
+    """Make the model's phases and the shipment kernel add their time to ``result.current`` as they run.
 
     The phases are wrapped on the instance; the kernel is swapped in ``sim.model``'s namespace,
     which is safe because each configuration runs in its own process.
@@ -140,7 +224,7 @@ def instrument(model: SkywatchModel, result: Result) -> None:
         def run() -> None:
             start = time.perf_counter()
             phase()
-            result.phase_s[name] += time.perf_counter() - start
+            result.current.phase_s[name] += time.perf_counter() - start
         return run
 
     for name in PHASES:
@@ -148,10 +232,10 @@ def instrument(model: SkywatchModel, result: Result) -> None:
     kernel = sim.model.advance_shipments
 
     def timed_kernel(*args: Any) -> int:
-        result.shipment_steps += model.pool.live  # the kernel moves every live shipment
+        result.current.shipment_steps += model.pool.live  # the kernel moves every live shipment
         start = time.perf_counter()
         n_events = kernel(*args)
-        result.kernel_s += time.perf_counter() - start
+        result.current.kernel_s += time.perf_counter() - start
         return n_events
 
     sim.model.advance_shipments = timed_kernel
@@ -171,21 +255,49 @@ def measure(config: Config) -> Result:
         top_up(model, config.live, rng)
     fill_s = time.perf_counter() - start
     h, w = model.world.shape
-    result = Result(config, f"{h}x{w}", model.fleet.x.size, model.routes.length.size,
-                    float(model.routes.length.mean()), build_s, fill_s, base_mib)
+    result = Result(config, f"{h}x{w}", model.fleet.x.size, model.routes.length.size, float(model.routes.length.mean()),
+                    build_s, fill_s, base_mib, planning_period(model.scenario))
     instrument(model, result)
-    for i in range(WARMUP_STEPS + config.steps):
-        if i == WARMUP_STEPS:
-            result.kernel_s, result.shipment_steps = 0.0, 0
-            result.phase_s = dict.fromkeys(PHASES, 0.0)
+    for i in range(config.warmup + config.steps):
+        result.current = StepTimes(steps=1)
         start = time.perf_counter()
         model.step()
-        if i >= WARMUP_STEPS:
-            result.step_s += time.perf_counter() - start
+        result.current.step_s = time.perf_counter() - start
+        if i >= config.warmup:
+            replanned = (model.steps - 1) % result.planning_period == 0  # as in SkywatchModel._phase_cartels
+            (result.replan if replanned else result.timed).add(result.current)
         if config.live is not None:
+            start = time.perf_counter()
             top_up(model, config.live, rng)
+            result.topup_s += time.perf_counter() - start
     result.peak_mib = max_rss_mib()
     return result
+
+
+def planning_period(scenario: Scenario) -> int:
+    """Steps between the cartels' re-planning steps."""
+    return Units.of(scenario).steps(scenario["cartels.planning_hours"])
+
+
+def scale_config(label: str, side: int, live: int, drones: int, steps: int, warmup: int = WARMUP_STEPS) -> Config:
+    """Every mechanism on, ``live`` shipments kept in transit on a ``side``² world with ``drones`` drones."""
+    return Config(label, {"world.height": side, "world.width": side, "drones.count": drones, **ALL_MECHANISMS}, live, steps, warmup)
+
+
+def grid_configurations(steps: int) -> dict[tuple[int, int, int], Config]:
+    """The grid's points by (live, side, drones): the centre and each axis's other values.
+
+    The warm-up is long enough that the timed window ends on the first re-planning step after step 1.
+    """
+    warmup = max(WARMUP_STEPS, planning_period(Scenario()) + 1 - steps)
+    points = {}
+    for axis, values in GRID_AXES.items():
+        for value in values:
+            point = {**GRID_CENTRE, axis: value}
+            key = (point["live"], point["side"], point["drones"])
+            label = f"{point['live']:.0e} {point['side']}² {point['drones']}d"
+            points[key] = scale_config(label, point["side"], point["live"], point["drones"], steps, warmup)
+    return points
 
 
 def configurations(quick: bool, steps: int | None, all_mechanisms: bool) -> list[Config]:
@@ -206,6 +318,21 @@ def configurations(quick: bool, steps: int | None, all_mechanisms: bool) -> list
         for size, n in sizes]
 
 
+def run_configs(configs: list[Config]) -> list[Result]:
+    """Measure each configuration in a fresh spawned process, one after another."""
+    results = []
+    spawn = multiprocessing.get_context("spawn")
+    for config in configs:
+        print(f"running {config.label} {config.overrides} live={config.live or 'cartels'} steps={config.steps} "
+              f"(+{config.warmup} warm-up) ...", flush=True)
+        start = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+            result = pool.submit(measure, config).result()
+        result.process_s = time.perf_counter() - start
+        results.append(result)
+    return results
+
+
 def print_report(results: list[Result]) -> None:
     """The setup, throughput and phase tables."""
     print("\nsetup (model build = procedural world + Dijkstra routes + agents; fill = initial pool launch)")
@@ -219,27 +346,133 @@ def print_report(results: list[Result]) -> None:
     print(f"{'configuration':<20}{'step':>5}{'world':>11}{'drones':>8}{'live shipments':>16}{'steps':>7}"
           f"{'seconds':>9}{'steps/s':>10}{'shipment-steps/s':>18}{'peak MiB':>10}")
     for r in results:
-        live = r.shipment_steps / r.config.steps
-        for kind, seconds in (("full", r.step_s), ("core", r.core_s)):
-            print(f"{r.config.label:<20}{kind:>5}{r.world:>11}{r.drones:>8}{live:>16,.0f}{r.config.steps:>7}"
-                  f"{seconds:>9.3f}{r.config.steps / seconds:>10,.1f}{r.shipment_steps / seconds:>18,.0f}{r.peak_mib:>10.0f}")
+        t = r.total
+        live = t.shipment_steps / t.steps
+        for kind, seconds in (("full", t.step_s), ("core", t.core_s)):
+            print(f"{r.config.label:<20}{kind:>5}{r.world:>11}{r.drones:>8}{live:>16,.0f}{t.steps:>7}"
+                  f"{seconds:>9.3f}{t.steps / seconds:>10,.1f}{t.shipment_steps / seconds:>18,.0f}{r.peak_mib:>10.0f}")
 
-    print("\nms per step by phase (kernel = advance_shipments, part of shipments; other = ground units + data collection)")
-    names = ("cartels", "drones", "shipments", "kernel", "infrastructure", "dispatch", "other")
-    print(f"{'configuration':<20}{'live':>10}" + "".join(f"{name:>15}" for name in names))
-    for r in results:
-        per_step = [r.phase_s[f"_phase_{name}"] if name != "kernel" else r.kernel_s for name in names[:-1]]
-        per_step.append(r.step_s - sum(r.phase_s.values()))
-        live = r.shipment_steps / r.config.steps
-        print(f"{r.config.label:<20}{live:>10,.0f}" + "".join(f"{1e3 * s / r.config.steps:>15.3f}" for s in per_step))
+    print_phases([(r.config.label, r.total) for r in results])
 
     at_target = [r for r in results if r.config.live == TARGET_LIVE]
     for r in at_target:
         full = r.config.label == "all mechanisms"  # its target is the whole step's
-        rate = r.shipment_steps / (r.step_s if full else r.core_s)
+        t = r.total
+        rate = t.shipment_steps / (t.step_s if full else t.core_s)
         verdict = "met" if rate >= CORE_TARGET else "NOT met"
         print(f"\n{'full' if full else 'core'} step at {TARGET_LIVE:,} shipments on {r.world}: {rate:,.0f} shipment-steps/s; "
               f"target >= {CORE_TARGET:,.0f}: {verdict}")
+
+
+def print_phases(rows: list[tuple[str, StepTimes]]) -> None:
+    """The table of milliseconds per step by phase."""
+    print("\nms per step by phase (kernel = advance_shipments, part of shipments; other = ground units + data collection)")
+    names = ("cartels", "drones", "shipments", "kernel", "infrastructure", "dispatch", "other")
+    print(f"{'configuration':<24}{'live':>10}" + "".join(f"{name:>15}" for name in names))
+    for label, t in rows:
+        ms = t.phase_ms()
+        print(f"{label:<24}{t.shipment_steps / max(t.steps, 1):>10,.0f}" + "".join(f"{ms[name]:>15.3f}" for name in names))
+
+
+def slope(x0: float, y0: float, x1: float, y1: float) -> float:
+    """Log-log slope between two points (1 = cost linear in x)."""
+    return math.log(y1 / y0) / math.log(x1 / x0)
+
+
+def grid_report(points: dict[tuple[int, int, int], Result]) -> dict[str, Any]:
+    """Print the grid's tables and growth along each axis; return the derived figures."""
+    def key(axis: str, value: int) -> tuple[int, int, int]:
+        point = {**GRID_CENTRE, axis: value}
+        return point["live"], point["side"], point["drones"]
+
+    size = {"live": lambda v: v, "side": lambda v: v * v, "drones": lambda v: v}  # cells for the world axis
+    print("\nfull model.step(), every mechanism on; steady = timed steps without re-planning; "
+          "re-plan = the re-planning step's extra ms; amortised = steady + extra / planning period")
+    print(f"{'axis':<8}{'point':<24}{'live':>11}{'steady ms':>11}{'x prev':>8}{'shipment-steps/s':>18}"
+          f"{'re-plan +ms':>13}{'amortised ms':>14}{'amortised /s':>14}{'peak MiB':>10}{'build s':>9}")
+    derived: dict[str, Any] = {"axes": {}}
+    for axis, values in GRID_AXES.items():
+        rows, previous = [], None
+        for value in values:
+            r = points[key(axis, value)]
+            ms, live = r.timed.ms_per_step(), r.timed.shipment_steps / r.timed.steps
+            extra = r.replan.ms_per_step() - ms
+            ratio = ms / previous if previous else float("nan")
+            print(f"{axis:<8}{r.config.label:<24}{live:>11,.0f}{ms:>11.2f}{ratio:>8.2f}{1e3 * live / ms:>18,.0f}"
+                  f"{extra:>13.1f}{r.amortised_ms():>14.2f}{1e3 * live / r.amortised_ms():>14,.0f}{r.peak_mib:>10.0f}{r.build_s:>9.1f}")
+            rows.append({"value": value, "live": live, "steady_ms": ms, "ratio_to_previous": ratio if previous else None,
+                         "shipment_steps_per_s": 1e3 * live / ms, "replan_extra_ms": extra, "amortised_ms": r.amortised_ms(),
+                         "amortised_shipment_steps_per_s": 1e3 * live / r.amortised_ms(), "peak_mib": r.peak_mib})
+            previous = ms
+        first, last = rows[0], rows[-1]
+        growth = slope(size[axis](first["value"]), first["steady_ms"], size[axis](last["value"]), last["steady_ms"])
+        derived["axes"][axis] = {"points": rows, "loglog_slope": growth}
+    slopes = {axis: d["loglog_slope"] for axis, d in derived["axes"].items()}
+    print(f"\ngrowth of steady ms/step (log-log slope over each axis's range; 1 = linear): shipments {slopes['live']:.2f}, "
+          f"world cells {slopes['side']:.2f}, drones {slopes['drones']:.2f} (a cost in shipments x drones would give 1 for drones)")
+    low, high = points[key("live", GRID_AXES["live"][1])], points[key("live", GRID_AXES["live"][2])]
+    per_shipment = (high.peak_mib - low.peak_mib) * 2**20 / (high.config.live - low.config.live)
+    derived["bytes_per_live_shipment"] = per_shipment
+    print(f"memory per live shipment: (peak {high.peak_mib:.0f} MiB - {low.peak_mib:.0f} MiB) / "
+          f"{high.config.live - low.config.live:,} = {per_shipment:.0f} bytes")
+    centre = points[key("live", GRID_CENTRE["live"])]
+    rate = centre.timed.shipment_steps / centre.timed.step_s
+    derived["centre_shipment_steps_per_s"] = rate
+    print(f"full step at {TARGET_LIVE:,} shipments on {centre.world}: {rate:,.0f} shipment-steps/s steady, "
+          f"{1e3 * TARGET_LIVE / centre.amortised_ms():,.0f} amortised; target >= {CORE_TARGET:,.0f}: "
+          f"{'met' if rate >= CORE_TARGET else 'NOT met'}")
+    print_phases([(r.config.label, r.timed) for r in points.values()])
+    print("\nthe re-planning step alone:", end="")
+    print_phases([(r.config.label, r.replan) for r in points.values()])
+    return derived
+
+
+def million_report(r: Result) -> dict[str, Any]:
+    """Print the million-shipment run's figures and verdicts; return them."""
+    t = r.total
+    wall = r.process_s - r.topup_s
+    figures = {"process_wall_s": r.process_s, "wall_without_topups_s": wall, "steps_s": t.step_s, "build_s": r.build_s,
+               "fill_s": r.fill_s, "topup_s": r.topup_s, "peak_mib": r.peak_mib, "ms_per_step": t.ms_per_step(),
+               "shipment_steps_per_s": t.shipment_steps / t.step_s, "replan_steps": r.replan.steps,
+               "wall_target_met": wall < MILLION_WALL_TARGET_S, "peak_target_met": r.peak_mib < MILLION_PEAK_TARGET_MIB}
+    print(f"\n{r.config.live:,} live shipments on {r.world}, {r.drones} drones, every mechanism on, {t.steps} steps "
+          f"({r.replan.steps} re-planning):")
+    print(f"  process wall {r.process_s:.1f} s = imports + build {r.build_s:.1f} s + fill {r.fill_s:.1f} s "
+          f"+ steps {t.step_s:.1f} s ({t.ms_per_step():.1f} ms/step) + top-ups {r.topup_s:.1f} s (not counted)")
+    print(f"  wall without top-ups {wall:.1f} s; target < {MILLION_WALL_TARGET_S:.0f} s: "
+          f"{'met' if figures['wall_target_met'] else 'NOT met'}")
+    print(f"  peak RSS {r.peak_mib:,.0f} MiB; target < {MILLION_PEAK_TARGET_MIB:,.0f} MiB: "
+          f"{'met' if figures['peak_target_met'] else 'NOT met'}")
+    print_phases([("steady steps", r.timed), ("re-planning steps", r.replan)])
+    return figures
+
+
+def machine() -> dict[str, Any]:
+    """The machine and software the figures were measured on."""
+    return {"machine": platform.machine(), "platform": platform.platform(), "cpu_count": os.cpu_count(),
+            "load_average": os.getloadavg(), "python": platform.python_version(), "numpy": np.__version__,
+            "numba": numba.__version__, "mesa": mesa.__version__, "numba_threads": numba.get_num_threads()}
+
+
+def write_json(path: Path, key: str, figures: dict[str, Any]) -> None:
+    """Store ``figures`` under ``key`` of the JSON file at ``path`` with the date, machine and command; keep its other keys."""
+    doc = json.loads(path.read_text()) if path.exists() else {}
+    doc[key] = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "machine": machine(),
+                "command": " ".join(["python", *sys.argv]), **figures}
+    path.write_text(json.dumps(doc, indent=2, default=float) + "\n")
+    print(f"wrote {key} figures to {path}")
+
+
+def as_json(results: list[Result]) -> list[dict[str, Any]]:
+    """Every measured figure of ``results``, the per-step phase milliseconds included."""
+    rows = []
+    for r in results:
+        row = dataclasses.asdict(r)
+        del row["current"]
+        for part in ("timed", "replan"):
+            row[part]["phase_ms"] = getattr(r, part).phase_ms()
+        rows.append(row)
+    return rows
 
 
 def main() -> None:
@@ -247,23 +480,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small world and pool sizes, for a fast check")
     parser.add_argument("--all-mechanisms", action="store_true", help="every adaptation, intelligence and community mechanism on")
+    parser.add_argument("--grid", action="store_true", help="every mechanism on, along the shipments, world and drones axes")
+    parser.add_argument("--million", action="store_true", help="every mechanism on, 10^6 live shipments on 2048² for 1,000 steps")
     parser.add_argument("--steps", type=int, default=None, metavar="N",
                         help="steps timed in every configuration (default: 672 for the default scenario, 100 at scale; "
-                             "200 and 50 with --quick)")
+                             f"200 and 50 with --quick; {GRID_STEPS} with --grid; {MILLION['steps']} with --million)")
+    parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="write every figure to this JSON file")
     args = parser.parse_args()
     if args.steps is not None and args.steps < 1:
         parser.error("--steps must be at least 1")
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"CPUs: {os.cpu_count()} (usable by this process: {affinity}); numba threads: {numba.get_num_threads()} "
           f"(the kernels are serial @njit, so one core does the stepping); numba {numba.__version__}, numpy {np.__version__}")
-    print(f"warm-up: {WARMUP_STEPS} steps per configuration, not timed; each configuration in a fresh process")
-    results = []
-    spawn = multiprocessing.get_context("spawn")
-    for config in configurations(args.quick, args.steps, args.all_mechanisms):
-        print(f"running {config.label} {config.overrides} live={config.live or 'cartels'} steps={config.steps} ...", flush=True)
-        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
-            results.append(pool.submit(measure, config).result())
-    print_report(results)
+    print("each configuration in a fresh process; warm-up steps not timed")
+    if args.grid:
+        points = grid_configurations(args.steps or GRID_STEPS)
+        results = dict(zip(points, run_configs(list(points.values()))))
+        derived = grid_report(results)
+        if args.json:
+            write_json(args.json, "grid", {"results": as_json(list(results.values())), **derived})
+    if args.million:
+        steps = args.steps or MILLION["steps"]
+        config = scale_config("million", MILLION["side"], MILLION["live"], MILLION["drones"], steps, warmup=0)
+        (result,) = run_configs([config])
+        figures = million_report(result)
+        if args.json:
+            write_json(args.json, "million", {"results": as_json([result]), **figures})
+    if not (args.grid or args.million):
+        results = run_configs(configurations(args.quick, args.steps, args.all_mechanisms))
+        print_report(results)
+        if args.json:
+            write_json(args.json, "all_mechanisms" if args.all_mechanisms else "scale", {"results": as_json(results)})
 
 
 if __name__ == "__main__":
