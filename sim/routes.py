@@ -71,34 +71,55 @@ def _coarse_cost(plan_cost: np.ndarray, k: int) -> np.ndarray:
     return k * blocks.min(axis=2)
 
 
+def _band_window(coarse: np.ndarray, sources: np.ndarray, sink: int, k: int, shape: tuple[int, int]) -> tuple[slice, slice, np.ndarray]:
+    """The rows, columns and cell mask of the band the coarse paths from ``sources`` to ``sink`` mark.
+
+    The band is the blocks the least-cost paths on ``coarse`` (the grid of k × k blocks) cross,
+    widened by :data:`BAND_BLOCKS`; the window is its bounding box in cells.
+    """
+    h, w = shape
+    cw = coarse.shape[1]
+    _, coarse_next = cost_to_target(coarse, (sink // w) // k * cw + (sink % w) // k)
+    band = np.zeros(coarse.shape, dtype=bool)
+    for source in sources:
+        band.ravel()[trace_path(coarse_next, int((source // w) // k * cw + (source % w) // k))] = True
+    band = binary_dilation(band, iterations=BAND_BLOCKS)
+    rows, cols = np.flatnonzero(band.any(axis=1)), np.flatnonzero(band.any(axis=0))
+    band = band[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    window = slice(rows[0] * k, min(h, (rows[-1] + 1) * k)), slice(cols[0] * k, min(w, (cols[-1] + 1) * k))
+    mask = np.repeat(np.repeat(band, k, axis=0), k, axis=1)[:window[0].stop - window[0].start, :window[1].stop - window[1].start]
+    return window[0], window[1], mask
+
+
 def _paths_to_sink(plan_cost: np.ndarray, coarse: np.ndarray | None, sources: np.ndarray, sink: int, k: int) -> list[tuple[int, float, np.ndarray]]:
     """(source index, cost, path) of every source that reaches ``sink``.
 
-    With ``k`` > 1 the search is coarse-to-fine: least-cost paths on ``coarse``, the grid of k × k blocks
-    mark a band (the blocks they cross, widened by :data:`BAND_BLOCKS`), and the exact search
-    runs inside that band only. A source the band cuts off is planned on the whole raster.
+    With ``coarse`` (the grid of k × k blocks) the search is coarse-to-fine: the exact search runs
+    only inside the band the coarse paths mark (:func:`_band_window`). A source the band cuts off
+    is planned on the whole raster.
     """
     h, w = plan_cost.shape
-    band_cost = plan_cost
+    rows, cols, mask = slice(0, h), slice(0, w), None
     if coarse is not None:
-        cw = coarse.shape[1]
-        _, coarse_next = cost_to_target(coarse, (sink // w) // k * cw + (sink % w) // k)
-        band = np.zeros(coarse.shape, dtype=bool)
-        for source in sources:
-            band.ravel()[trace_path(coarse_next, int((source // w) // k * cw + (source % w) // k))] = True
-        band = binary_dilation(band, iterations=BAND_BLOCKS)
-        fine_band = np.repeat(np.repeat(band, k, axis=0), k, axis=1)[:h, :w]
-        band_cost = np.where(fine_band, plan_cost, np.inf)
-    dist, next_cell = cost_to_target(band_cost, sink)
+        rows, cols, mask = _band_window(coarse, sources, sink, k, (h, w))
+    window = plan_cost[rows, cols] if mask is None else np.where(mask, plan_cost[rows, cols], np.inf)
+    ww = cols.stop - cols.start
+
+    def local(cell: int) -> int:
+        return (cell // w - rows.start) * ww + (cell % w - cols.start)
+
+    dist, next_cell = cost_to_target(window, local(sink))
     full: tuple[np.ndarray, np.ndarray] | None = None
     found = []
     for s, source in enumerate(sources):
-        d, nxt = dist, next_cell
-        if coarse is not None and not np.isfinite(dist[source]):
+        at = local(int(source))
+        if np.isfinite(dist[at]):
+            path = trace_path(next_cell, at)
+            found.append((s, float(dist[at]), (path // ww + rows.start) * w + path % ww + cols.start))
+        elif mask is not None:
             full = full or cost_to_target(plan_cost, sink)
-            d, nxt = full
-        if np.isfinite(d[source]):
-            found.append((s, float(d[source]), trace_path(nxt, int(source))))
+            if np.isfinite(full[0][source]):
+                found.append((s, float(full[0][source]), trace_path(full[1], int(source))))
     return found
 
 
