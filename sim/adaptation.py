@@ -24,27 +24,40 @@ class RiskMemory:
         self.shape = shape
         self.memory_steps = memory_steps
         self.radius_cells = radius_cells
-        self.cells = np.zeros(0, dtype=np.int64)
-        self.weights = np.zeros(0, dtype=np.float64)
-        self.steps = np.zeros(0, dtype=np.int64)
+        self._cells = np.zeros(0, dtype=np.int64)
+        self._weights = np.zeros(0, dtype=np.float64)
+        self._steps = np.zeros(0, dtype=np.int64)
+        self._pending: list[tuple[np.ndarray, float, int]] = []  # appended in O(1), joined when read
 
     def __len__(self) -> int:
         return self.cells.size
 
+    @property
+    def cells(self) -> np.ndarray:
+        """Flat cells of the remembered events, oldest first."""
+        self._join()
+        return self._cells
+
     def add(self, cells: np.ndarray, weight: float, step: int) -> None:
         """Remember events at ``cells`` (flat), each of ``weight``, seen at ``step``."""
-        if cells.size == 0 or weight <= 0.0:
+        if cells.size and weight > 0.0:
+            self._pending.append((cells.astype(np.int64), weight, step))
+
+    def _join(self) -> None:
+        if not self._pending:
             return
-        self.cells = np.concatenate([self.cells, cells.astype(np.int64)])
-        self.weights = np.concatenate([self.weights, np.full(cells.size, weight)])
-        self.steps = np.concatenate([self.steps, np.full(cells.size, step, dtype=np.int64)])
+        self._cells = np.concatenate([self._cells, *(cells for cells, _, _ in self._pending)])
+        self._weights = np.concatenate([self._weights, *(np.full(c.size, w) for c, w, _ in self._pending)])
+        self._steps = np.concatenate([self._steps, *(np.full(c.size, t, dtype=np.int64) for c, _, t in self._pending)])
+        self._pending = []
 
     def decayed(self, now: int) -> np.ndarray:
         """Each event's weight at step ``now``; events below :data:`MIN_WEIGHT` are dropped first."""
-        weight = self.weights * np.exp(-(now - self.steps) / self.memory_steps)
+        self._join()
+        weight = self._weights * np.exp(-(now - self._steps) / self.memory_steps)
         keep = weight >= MIN_WEIGHT
-        self.cells, self.weights, self.steps, weight = self.cells[keep], self.weights[keep], self.steps[keep], weight[keep]
-        return weight
+        self._cells, self._weights, self._steps = self._cells[keep], self._weights[keep], self._steps[keep]
+        return weight[keep]
 
     def risk_map(self, now: int, block: int = 1) -> np.ndarray:
         """(H, W) float32 perceived risk in [0, 1): 1 − exp(−Σ decayed weight × Gaussian of peak 1).

@@ -402,7 +402,7 @@ class SkywatchModel(mesa.Model):
         """Count seizures and teach each owner where it lost them."""
         self.tally.seized += slots.size
         self.tally.value_seized += float(self.pool.value[slots].sum())
-        self.seizure_cells.extend(int(c) for c in cells)
+        self.seizure_cells.extend(np.asarray(cells, dtype=np.int64).tolist())
         for cartel in self.cartels:
             lost = cells[self.pool.owner[slots] == cartel.index]
             cartel.risk.add(lost, 1.0, self.steps)
