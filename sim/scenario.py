@@ -147,6 +147,20 @@ def shipped_scenarios() -> dict[str, Path]:
     return {p.stem: p for p in sorted(SCENARIO_DIR.glob("*.toml")) if not p.stem.startswith("sweep_")}
 
 
+def read_toml(path: Path) -> dict[str, Any]:
+    """The TOML document in ``path``.
+
+    Raises:
+        ScenarioError: the file is not UTF-8 text or not valid TOML.
+    """
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(path, "toml", f"not valid TOML ({err})") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(path, "toml", "expected a UTF-8 text file") from None
+
+
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load and validate a scenario file (a path, or a shipped scenario's name).
 
@@ -157,12 +171,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     if not path.is_file():
         names = ", ".join(shipped_scenarios())
         raise ScenarioError(path, "file", f"no such scenario file (shipped scenarios: {names})")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(path, "toml", f"not valid TOML ({err})") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(path, "toml", "expected a UTF-8 text file") from None
+    doc = read_toml(path)
     description = doc.get(DESCRIPTION_KEY, "")
     if not isinstance(description, str):
         raise ScenarioError(path, DESCRIPTION_KEY, f"expected a string, got {description!r}")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import difflib
 import itertools
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ import numpy as np
 from SALib.sample import latin, sobol
 
 from sim.params import SCHEMA
-from sim.scenario import DESCRIPTION_KEY, Scenario, ScenarioError, check_value, load_scenario, resolve_scenario_path
+from sim.scenario import DESCRIPTION_KEY, Scenario, ScenarioError, check_value, load_scenario, read_toml, resolve_scenario_path
 
 DESIGNS = ("grid", "lhs", "sobol", "random")
 SAMPLED_DESIGNS = ("lhs", "sobol", "random")
@@ -195,11 +194,7 @@ def load_sweep(name_or_path: str | Path) -> SweepSpec:
     path = resolve_scenario_path(str(name_or_path))
     if not path.is_file():
         raise ScenarioError(path, "file", "no such sweep file")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ScenarioError(path, "toml", f"not valid TOML ({err})") from None
-    return parse_sweep(doc, path)
+    return parse_sweep(read_toml(path), path)
 
 
 def _from_unit(spec: Range | list[Any], kind: type, u: np.ndarray) -> list[Any]:
