@@ -22,7 +22,7 @@ One step, in order:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import mesa
 import numpy as np
@@ -85,6 +85,21 @@ class Tally:
     infrastructure_discovered: int = 0
 
 
+@dataclass
+class AlongRoutes:
+    """The shipment kernel's per-cell inputs, gathered at every route position (aligned with ``RouteTable.cells``)."""
+
+    hours: np.ndarray  # float32, hours to cross the cell
+    checkpoint: np.ndarray  # float32, checkpoint detection probability per step (static)
+    drone: np.ndarray  # float32, drone detection probability this step (refreshed every step)
+    tip: np.ndarray  # float32, tip probability per step (refreshed every planning period)
+    flow: np.ndarray  # int64, shipment-steps carried so far
+
+    def extend(self, other: AlongRoutes) -> AlongRoutes:
+        """These positions followed by ``other``'s (for routes appended to the table)."""
+        return AlongRoutes(*(np.concatenate([getattr(self, f.name), getattr(other, f.name)]) for f in fields(self)))
+
+
 class SkywatchModel(mesa.Model):
     """Drone surveillance over trafficking routes (see the module docstring for the step order).
 
@@ -108,9 +123,6 @@ class SkywatchModel(mesa.Model):
         if self.routes.source.size == 0:
             field = "world.cost_file" if scenario["world.cost_file"] else "world"
             raise ScenarioError(scenario.source, field, "expected a passable path from a source to a sink, found none")
-        self._route_hours = self.routes.along(self.world.cell_hours)
-        self._route_flow = np.zeros(self.routes.cells.size, dtype=np.int64)
-        self._route_drone = np.zeros(self.routes.cells.size, dtype=np.float32)
         self.drone_cover = np.zeros((h, w), dtype=np.float32)
         self.checkpoint_cover = np.zeros((h, w), dtype=np.float32)
         self._drone_touched = np.zeros(h * w, dtype=np.int64)
@@ -124,7 +136,6 @@ class SkywatchModel(mesa.Model):
         self._corridor_launched_step = np.zeros_like(self.corridor_launched)
         self.counter_zones = np.zeros((0, 2))
         self.community = Community(scenario, self.world.population, self.units)
-        self._route_tip = self.community.tip_probability(self.routes.cells)
         self.block = max(1, round(self.units.cells(scenario["patrol.grid_km"])))
         self.heat = np.zeros((-(-h // self.block), -(-w // self.block)))  # hotspot patrol: decayed detections + seizures
         self.infra_discovered = np.zeros(self.world.infra_cells.size, dtype=bool)
@@ -137,7 +148,7 @@ class SkywatchModel(mesa.Model):
         self.cartel_of = list(self.cartels)  # by index, the ``owner`` of shipments
         self._make_fleet()
         self._make_ground_units()
-        self._route_checkpoint = self.routes.along(self.checkpoint_cover)
+        self.along = self._along(self.routes)
         self.track: list[np.ndarray] = []
 
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
@@ -224,7 +235,7 @@ class SkywatchModel(mesa.Model):
     @property
     def flow(self) -> np.ndarray:
         """(H*W,) int64: shipment-steps each cell has carried so far."""
-        return np.bincount(self.routes.cells, weights=self._route_flow, minlength=self.drone_cover.size).astype(np.int64)
+        return np.bincount(self.routes.cells, weights=self.along.flow, minlength=self.drone_cover.size).astype(np.int64)
 
     # --- the step -----------------------------------------------------------------------------
 
@@ -252,7 +263,7 @@ class SkywatchModel(mesa.Model):
             self.tally.violence_events += violence.size
             self.community.harm(violence, s["community.violence_trust_loss"])
             self.community.grow(days)
-            self._route_tip = self.community.tip_probability(self.routes.cells)
+            self.along.tip = self.community.tip_probability(self.routes.cells)
         self._corridor_launched_step[:] = 0
         for cartel in self.cartels:
             route_ids = cartel.launch()
@@ -300,12 +311,14 @@ class SkywatchModel(mesa.Model):
         """
         table.source = sources[table.source]
         self.routes, ids = self.routes.extend(table)
-        self._route_hours = np.concatenate([self._route_hours, table.along(self.world.cell_hours)])
-        self._route_checkpoint = np.concatenate([self._route_checkpoint, table.along(self.checkpoint_cover)])
-        self._route_flow = np.concatenate([self._route_flow, np.zeros(table.cells.size, dtype=np.int64)])
-        self._route_drone = np.concatenate([self._route_drone, table.along(self.drone_cover)])
-        self._route_tip = np.concatenate([self._route_tip, self.community.tip_probability(table.cells)])
+        self.along = self.along.extend(self._along(table))
         return ids
+
+    def _along(self, table: RouteTable) -> AlongRoutes:
+        """The kernel's inputs at the positions of ``table``'s routes, with no flow yet."""
+        return AlongRoutes(hours=table.along(self.world.cell_hours), checkpoint=table.along(self.checkpoint_cover),
+                           drone=table.along(self.drone_cover), tip=self.community.tip_probability(table.cells),
+                           flow=np.zeros(table.cells.size, dtype=np.int64))
 
     def mean_level(self, name: str) -> float:
         """Mean over cartels of an adaptation level (``encryption`` or ``counter_drone``)."""
@@ -333,19 +346,18 @@ class SkywatchModel(mesa.Model):
                 self.drone_cover, self._drone_touched, 0, f.legs, f.leg_count, f.sensing(self.steps),
                 self.drone_radius, s["drones.detect_prob"], s["drones.range_falloff"], self.world.population)
             self.tally.privacy_exposure += exposed * u.step_hours
-            np.take(self.drone_cover.reshape(-1), self.routes.cells, out=self._route_drone)
+            np.take(self.drone_cover.reshape(-1), self.routes.cells, out=self.along.drone)
             self.track.append(np.column_stack([f.x[:TRACKED_DRONES], f.y[:TRACKED_DRONES]]))
 
     def _phase_shipments(self) -> None:
-        p, r, s = self.pool, self.routes, self.scenario
+        p, r, s, a = self.pool, self.routes, self.scenario, self.along
         if self._events[0].size < p.capacity:  # one event at most per shipment
             self._events = [np.zeros(p.capacity, dtype=np.int64) for _ in range(3)]
         slot, kind, cell = self._events
         n = advance_shipments(
             p.status, p.uid, p.route, p.progress, p.carry_h, p.concealment, p.cued,
-            r.start, r.length, r.cells, self._route_hours, self.units.step_hours,
-            self._route_drone, self._route_checkpoint, self._route_tip, s["ground.interdict_prob"],
-            self._step_key("sensing"), self._step_key("ground"), self._step_key("community"), self._route_flow, slot, kind, cell)
+            r.start, r.length, r.cells, a.hours, self.units.step_hours, a.drone, a.checkpoint, a.tip, s["ground.interdict_prob"],
+            self._step_key("sensing"), self._step_key("ground"), self._step_key("community"), a.flow, slot, kind, cell)
         slot, kind, cell = slot[:n], kind[:n], cell[:n]
         delivered = slot[kind == EVENT_DELIVERED]
         seized = slot[kind == EVENT_CHECKPOINT_SEIZURE]
