@@ -41,7 +41,9 @@ from sim.kernels.movement import (
     EVENT_DRONE_DETECTION,
     EVENT_TIP,
     IN_TRANSIT,
+    LANES,
     advance_shipments,
+    joined_events,
 )
 from sim.routes import RouteTable, plan_routes
 from sim.scenario import Scenario, ScenarioError
@@ -93,11 +95,11 @@ class AlongRoutes:
     checkpoint: np.ndarray  # float32, checkpoint detection probability per step (static)
     drone: np.ndarray  # float32, drone detection probability this step (refreshed every step)
     tip: np.ndarray  # float32, tip probability per step (refreshed every planning period)
-    flow: np.ndarray  # int64, shipment-steps carried so far
+    flow: np.ndarray  # (LANES, positions) int64, shipment-steps carried so far, one row per kernel lane
 
     def extend(self, other: AlongRoutes) -> AlongRoutes:
         """These positions followed by ``other``'s (for routes appended to the table)."""
-        return AlongRoutes(*(np.concatenate([getattr(self, f.name), getattr(other, f.name)]) for f in fields(self)))
+        return AlongRoutes(*(np.concatenate([getattr(self, f.name), getattr(other, f.name)], axis=-1) for f in fields(self)))
 
 
 class SkywatchModel(mesa.Model):
@@ -131,6 +133,7 @@ class SkywatchModel(mesa.Model):
         self.launch_rate = self.units.per_step(scenario["cartels.shipments_per_day"])
         self.pool = ShipmentPool()
         self._events = [np.zeros(0, dtype=np.int64) for _ in range(3)]
+        self._lane_events = np.zeros(LANES, dtype=np.int64)
         self.tally = Tally()
         self.corridor_launched = np.zeros(len(self.world.corridor_names), dtype=np.int64)
         self._corridor_launched_step = np.zeros_like(self.corridor_launched)
@@ -235,7 +238,7 @@ class SkywatchModel(mesa.Model):
     @property
     def flow(self) -> np.ndarray:
         """(H*W,) int64: shipment-steps each cell has carried so far."""
-        return np.bincount(self.routes.cells, weights=self.along.flow, minlength=self.drone_cover.size).astype(np.int64)
+        return np.bincount(self.routes.cells, weights=self.along.flow.sum(axis=0), minlength=self.drone_cover.size).astype(np.int64)
 
     # --- the step -----------------------------------------------------------------------------
 
@@ -318,7 +321,7 @@ class SkywatchModel(mesa.Model):
         """The kernel's inputs at the positions of ``table``'s routes, with no flow yet."""
         return AlongRoutes(hours=table.along(self.world.cell_hours), checkpoint=table.along(self.checkpoint_cover),
                            drone=table.along(self.drone_cover), tip=self.community.tip_probability(table.cells),
-                           flow=np.zeros(table.cells.size, dtype=np.int64))
+                           flow=np.zeros((LANES, table.cells.size), dtype=np.int64))
 
     def mean_level(self, name: str) -> float:
         """Mean over cartels of an adaptation level (``encryption`` or ``counter_drone``)."""
@@ -351,14 +354,14 @@ class SkywatchModel(mesa.Model):
 
     def _phase_shipments(self) -> None:
         p, r, s, a = self.pool, self.routes, self.scenario, self.along
-        if self._events[0].size < p.capacity:  # one event at most per shipment
+        if self._events[0].size != p.capacity:  # one event at most per shipment
             self._events = [np.zeros(p.capacity, dtype=np.int64) for _ in range(3)]
-        slot, kind, cell = self._events
-        n = advance_shipments(
+        advance_shipments(
             p.status, p.uid, p.route, p.progress, p.carry_h, p.concealment, p.cued,
             r.start, r.length, r.cells, a.hours, self.units.step_hours, a.drone, a.checkpoint, a.tip, s["ground.interdict_prob"],
-            self._step_key("sensing"), self._step_key("ground"), self._step_key("community"), a.flow, slot, kind, cell)
-        slot, kind, cell = slot[:n], kind[:n], cell[:n]
+            self._step_key("sensing"), self._step_key("ground"), self._step_key("community"), a.flow, *self._events,
+            self._lane_events)
+        slot, kind, cell = joined_events(self._events, self._lane_events)
         delivered = slot[kind == EVENT_DELIVERED]
         seized = slot[kind == EVENT_CHECKPOINT_SEIZURE]
         detected = kind == EVENT_DRONE_DETECTION

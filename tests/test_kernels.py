@@ -11,7 +11,16 @@ from sim.cues import assign_nearest
 from sim.kernels import flight
 from sim.kernels.counter_rng import uniform
 from sim.kernels.coverage import clear_coverage, stamp_coverage
-from sim.kernels.movement import EVENT_DELIVERED, EVENT_DRONE_DETECTION, EVENT_TIP, FREE, IN_TRANSIT, advance_shipments
+from sim.kernels.movement import (
+    EVENT_DELIVERED,
+    EVENT_DRONE_DETECTION,
+    EVENT_TIP,
+    FREE,
+    IN_TRANSIT,
+    LANES,
+    advance_shipments,
+    joined_events,
+)
 from sim.kernels.paths import cost_to_target, trace_path
 
 
@@ -91,16 +100,18 @@ def _pool(n, route_len):
     )
 
 
-def _advance(pool, routes, cell_hours, step_hours, drone_cover, checkpoint_cover, interdict=1.0, step=0, tip=None):
+def _advance(pool, routes, cell_hours, step_hours, drone_cover, checkpoint_cover, interdict=1.0, step=0, tip=None, lanes=LANES):
     n = pool["status"].size
     tip = np.zeros(cell_hours.size, np.float32) if tip is None else tip
-    flow = np.zeros(cell_hours.size, np.int64)
+    flow = np.zeros((lanes, cell_hours.size), np.int64)
     events = [np.zeros(n, np.int64) for _ in range(3)]
-    count = advance_shipments(
+    lane_events = np.zeros(lanes, np.int64)
+    advance_shipments(
         pool["status"], pool["uid"], pool["route"], pool["progress"], pool["carry_h"], pool["concealment"], pool["cued"],
         *routes, cell_hours, step_hours, drone_cover, checkpoint_cover, tip, interdict,
-        np.uint64(1000 + step), np.uint64(2000 + step), np.uint64(3000 + step), flow, *events)
-    return count, [e[:count] for e in events], flow
+        np.uint64(1000 + step), np.uint64(2000 + step), np.uint64(3000 + step), flow, *events, lane_events)
+    joined = joined_events(events, lane_events)
+    return joined[0].size, joined, flow.sum(axis=0)
 
 
 @settings(max_examples=40, deadline=None)
@@ -129,6 +140,31 @@ def test_flow_counts_every_cell_a_shipment_occupies():
     cover = np.zeros(10, np.float32)
     _, _, flow = _advance(pool, routes, np.ones(10, np.float32), 3.0, cover, cover)
     np.testing.assert_array_equal(flow, [1, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+
+
+@pytest.mark.parametrize("lanes", [1, 3, 7])
+def test_lanes_change_nothing_but_the_split(lanes):
+    """Any number of lanes (threads or not) gives the same shipments, events in slot order and flow."""
+    routes = _one_route(np.arange(60))
+    rng = np.random.default_rng(3)
+    cover, checkpoint, tip = (rng.uniform(0, 0.3, 60).astype(np.float32) for _ in range(3))
+    hours = rng.uniform(0.2, 2.0, 60).astype(np.float32)
+    start = rng.integers(0, 59, 1001)
+    runs = []
+    for k in (1, lanes):
+        pool = _pool(1001, 60)
+        pool["progress"][:] = start
+        steps = [_advance(pool, routes, hours, 1.0, cover, checkpoint, interdict=0.5, step=t, tip=tip, lanes=k) for t in range(30)]
+        runs.append((pool, steps))
+    (pool_a, steps_a), (pool_b, steps_b) = runs
+    for name in pool_a:
+        np.testing.assert_array_equal(pool_a[name], pool_b[name])
+    for (count_a, events_a, flow_a), (count_b, events_b, flow_b) in zip(steps_a, steps_b):
+        assert count_a == count_b
+        for a, b in zip(events_a, events_b):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(flow_a, flow_b)
+    assert sum(count for count, _, _ in steps_a) > 100 and np.all(np.diff(steps_a[0][1][0]) > 0)
 
 
 def test_full_cover_detects_every_unconcealed_shipment_once():

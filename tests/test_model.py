@@ -1,5 +1,8 @@
 """Model-level tests: invariants in validating mode, determinism, and what drones add."""
 
+import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -60,6 +63,28 @@ def test_same_seed_same_outputs_and_different_seed_differs():
     assert a.datacollector.get_model_vars_dataframe().equals(b.datacollector.get_model_vars_dataframe())
     assert summarize(a) != summarize(c)
     assert not np.array_equal(a.flow, c.flow)
+
+
+def _fingerprint(seed: int) -> tuple:
+    model = simulate(small(run__seed=seed, drones__count=10, run__validate=False))
+    return summarize(model), model.flow.tolist()
+
+
+def test_runs_in_threads_match_runs_one_after_another():
+    """Models stepped from several threads at once (as in the live view) give their serial results."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = list(pool.map(_fingerprint, range(4)))
+    assert threaded == [_fingerprint(seed) for seed in range(4)]
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")  # the fork is what is tested
+def test_a_forked_process_can_run_after_the_parent_ran():
+    """A user's fork-based multiprocessing pool works after a run in the parent (no threading layer hang)."""
+    expected = _fingerprint(1)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        result = pool.map_async(_fingerprint, [1, 2])
+        forked = result.get(timeout=120)
+    assert forked[0] == expected and forked[1] != expected
 
 
 def test_streams_are_separate_drones_do_not_reshuffle_the_world():

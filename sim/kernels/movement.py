@@ -1,9 +1,18 @@
 """Shipments move along their routes and are sensed in every cell they pass."""
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from numba import njit
 
 from sim.kernels.counter_rng import uniform
+
+# The shipment slots are split into this many contiguous lanes, stepped on parallel threads (the
+# lane kernel releases the GIL). Each lane writes its own row of flow and its own stretch of the
+# event arrays, so no two threads write the same memory, and the results depend neither on the
+# number of lanes nor on the number of threads.
+LANES = min(8, len(os.sched_getaffinity(0)))
 
 # Shipment status codes (uint8).
 FREE = 0
@@ -16,7 +25,6 @@ EVENT_CHECKPOINT_SEIZURE = 3
 EVENT_TIP = 4
 
 
-@njit(cache=True)
 def advance_shipments(
     status: np.ndarray,
     uid: np.ndarray,
@@ -41,7 +49,8 @@ def advance_shipments(
     event_slot: np.ndarray,
     event_kind: np.ndarray,
     event_cell: np.ndarray,
-) -> int:
+    lane_events: np.ndarray,
+) -> None:
     """Move every live shipment one step and sense it along the cells it passes.
 
     A shipment banks ``step_hours`` and enters the next cell of its route while the bank pays
@@ -72,15 +81,60 @@ def advance_shipments(
         route_tip: (sum L,) float32, probability per step that a shipment there is tipped off.
         interdict_prob: probability a checkpoint detection ends in a seizure.
         drone_key, checkpoint_key, tip_key: uint64 keys of this step's draws for each source.
-        route_flow: (sum L,) int64, incremented once for every route position a shipment occupies
-            in a step (the raster of flow is its sum per cell).
-        event_slot, event_kind, event_cell: (N,) int64 outputs, one row per event.
-
-    Returns:
-        Number of events written.
+        route_flow: (lanes, sum L) int64, row ``lane`` incremented once for every route position a
+            shipment of that lane occupies in a step (flow per position is the sum over rows).
+        event_slot, event_kind, event_cell: (N,) int64 outputs, one row per event: the events of
+            lane ``j`` start at slot :func:`lane_start` ``(j)``, in slot order.
+        lane_events: (lanes,) int64 output, number of events each lane wrote.
     """
-    n_events = 0
-    for i in range(status.shape[0]):
+    n, lanes = status.shape[0], route_flow.shape[0]
+
+    def lane(j: int) -> int:
+        return _advance_lane(
+            lane_start(j, lanes, n), lane_start(j + 1, lanes, n), status, uid, route, progress, carry_h, concealment,
+            cued, route_start, route_len, route_cells, route_hours, step_hours, route_drone, route_checkpoint, route_tip,
+            interdict_prob, drone_key, checkpoint_key, tip_key, route_flow[j], event_slot, event_kind, event_cell)
+
+    workers = _lane_workers()
+    if workers is None:
+        lane_events[:] = [lane(j) for j in range(lanes)]
+        return
+    others = [workers.submit(lane, j) for j in range(1, lanes)]
+    lane_events[0] = lane(0)
+    lane_events[1:] = [future.result() for future in others]
+
+
+def lane_start(lane: int, lanes: int, n: int) -> int:
+    """First slot of ``lane`` when ``n`` slots are split into ``lanes`` contiguous lanes."""
+    return lane * n // lanes
+
+
+_threads = LANES
+_workers: tuple[int, ThreadPoolExecutor | None] | None = None  # (pid that made it, pool)
+
+
+def use_threads(count: int) -> None:
+    """Step the lanes on ``count`` threads, the calling one included (1: all in the calling thread)."""
+    global _threads, _workers
+    _threads, _workers = max(1, count), None
+
+
+def _lane_workers() -> ThreadPoolExecutor | None:
+    """The threads beside the caller that step lanes (None for one thread); made again after a fork."""
+    global _workers
+    if _workers is None or _workers[0] != os.getpid():  # a forked child has the pool but not its threads
+        pool = ThreadPoolExecutor(_threads - 1, thread_name_prefix="skywatch-lane") if _threads > 1 else None
+        _workers = (os.getpid(), pool)
+    return _workers[1]
+
+
+@njit(cache=True, nogil=True)
+def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealment, cued, route_start, route_len,
+                  route_cells, route_hours, step_hours, route_drone, route_checkpoint, route_tip, interdict_prob,
+                  drone_key, checkpoint_key, tip_key, route_flow, event_slot, event_kind, event_cell):
+    """:func:`advance_shipments` over slots ``first`` to ``stop`` - 1; returns the number of events written from ``first``."""
+    n_events = first
+    for i in range(first, stop):
         if status[i] != IN_TRANSIT:
             continue
         r = route[i]
@@ -125,4 +179,11 @@ def advance_shipments(
             cued[i] = True
             event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_TIP, cell
             n_events += 1
-    return n_events
+    return n_events - first
+
+
+def joined_events(events: list[np.ndarray], lane_events: np.ndarray) -> list[np.ndarray]:
+    """The events :func:`advance_shipments` wrote, lane after lane (so in slot order), as compact arrays."""
+    n, lanes = events[0].size, lane_events.size
+    rows = np.concatenate([np.arange(lane_start(j, lanes, n), lane_start(j, lanes, n) + lane_events[j]) for j in range(lanes)])
+    return [e[rows] for e in events]

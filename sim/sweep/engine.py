@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.kernels.movement import LANES, use_threads
 from sim.run import simulate, write_run_folder
 from sim.scenario import Scenario, ScenarioError
 from sim.summary import summarize
@@ -50,10 +51,16 @@ def run_task(task: Task) -> dict[str, Any]:
     return result_row(run, summary, time.perf_counter() - started)
 
 
+def share_cores(workers: int) -> None:
+    """Let each of ``workers`` processes step shipments on its share of the cores (at least one thread)."""
+    use_threads(max(1, LANES // workers))
+
+
 def run_local(tasks: Iterable[Task], workers: int) -> Iterator[dict[str, Any]]:
     """Execute ``tasks`` on a pool of ``workers`` fresh processes; yield rows as runs finish."""
     # "spawn": the parent runs a progress thread, and forking a threaded process is unsafe.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=share_cores, initargs=(workers,)) as pool:
         futures = [pool.submit(run_task, task) for task in tasks]
         try:
             for future in as_completed(futures):
