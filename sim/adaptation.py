@@ -62,8 +62,9 @@ class RiskMemory:
     def risk_map(self, now: int, block: int = 1) -> np.ndarray:
         """(H, W) float32 perceived risk in [0, 1): 1 − exp(−Σ decayed weight × Gaussian of peak 1).
 
-        With ``block`` > 1 the events are binned and spread on a grid of block × block cells
-        (cheaper on large rasters; exact up to that resolution).
+        With ``block`` > 1 the events are binned and spread on the grid of block × block cells,
+        and the map is that grid, (⌈H/block⌉, ⌈W/block⌉) (cheaper on large rasters; exact up to
+        that resolution).
         """
         weight = self.decayed(now)
         h, w = self.shape
@@ -72,8 +73,7 @@ class RiskMemory:
         density = np.bincount(coarse_cells, weights=weight, minlength=rows * cols).reshape(rows, cols)
         sigma = self.radius_cells / block
         spread = gaussian_filter(density, sigma, mode="constant", truncate=3.0) * (2.0 * np.pi * sigma**2)
-        risk = (1.0 - np.exp(-spread)).astype(np.float32)
-        return np.repeat(np.repeat(risk, block, axis=0), block, axis=1)[:h, :w] if block > 1 else risk
+        return (1.0 - np.exp(-spread)).astype(np.float32)
 
 
 def moving_average(previous: float, value: float, periods: float) -> float:

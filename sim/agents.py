@@ -10,6 +10,7 @@ import numpy as np
 from sim.adaptation import RiskMemory, logistic_target, moving_average, step_towards
 from sim.counter_drone import zone_centres
 from sim.kernels import flight
+from sim.kernels.blocks import add_blocks
 from sim.routes import RouteTable, coarsening, plan_routes
 
 if TYPE_CHECKING:
@@ -96,8 +97,9 @@ class Cartel(mesa.Agent):
         """Least-cost routes from its sources under cost = travel hours + risk aversion × risk."""
         model = self.model
         world = model.world
-        risk = self.risk.risk_map(model.steps, block=coarsening(world.shape))
-        plan_cost = world.cell_hours.astype(np.float64) + model.scenario["cartels.risk_aversion"] * risk
+        block = coarsening(world.shape)
+        risk = self.risk.risk_map(model.steps, block=block)
+        plan_cost = add_blocks(world.cell_hours, risk, block, model.scenario["cartels.risk_aversion"])
         return plan_routes(plan_cost, world.sources[self.sources], world.sinks, world.corridor, len(world.corridor_names), coarse=True)
 
     def _place_zones(self) -> np.ndarray:

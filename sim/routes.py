@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import binary_dilation
 
+from sim.kernels.blocks import block_min
 from sim.kernels.paths import cost_to_target, trace_path
+from sim.kernels.threads import run_all
 
 EXACT_SIDE = 256  # rasters up to this side are planned exactly; larger ones coarse-to-fine
 MAX_BLOCK = 4  # coarser blocks miss narrow passages (blocks of 8: a route 17 % above least cost)
@@ -65,11 +67,7 @@ def _coarse_cost(plan_cost: np.ndarray, k: int) -> np.ndarray:
 
     The cheapest cell, not the mean, so that a road one cell wide still makes its blocks fast.
     """
-    h, w = plan_cost.shape
-    padded = np.full((-(-h // k) * k, -(-w // k) * k), np.inf)
-    padded[:h, :w] = plan_cost
-    blocks = padded.reshape(padded.shape[0] // k, k, padded.shape[1] // k, k).swapaxes(1, 2).reshape(padded.shape[0] // k, padded.shape[1] // k, -1)
-    return k * blocks.min(axis=2)
+    return k * block_min(plan_cost, k)
 
 
 def _band_window(coarse: np.ndarray, sources: np.ndarray, sink: int, k: int, shape: tuple[int, int]) -> tuple[slice, slice, np.ndarray]:
@@ -141,9 +139,8 @@ def plan_routes(plan_cost: np.ndarray, sources: np.ndarray, sinks: np.ndarray, c
     """
     k = coarsening(plan_cost.shape) if coarse else 1
     blocks = _coarse_cost(plan_cost, k) if k > 1 else None
-    rows: list[tuple[int, int, float, np.ndarray]] = []
-    for j, sink in enumerate(sinks):
-        rows.extend((s, j, cost, path) for s, cost, path in _paths_to_sink(plan_cost, blocks, sources, int(sink), k))
+    per_sink = run_all([lambda sink=sink: _paths_to_sink(plan_cost, blocks, sources, int(sink), k) for sink in sinks])
+    rows = [(s, j, cost, path) for j, found in enumerate(per_sink) for s, cost, path in found]
     paths = [row[3] for row in rows]
     lengths = np.array([p.size for p in paths], dtype=np.int64)
     flat_corridor = corridor.ravel()

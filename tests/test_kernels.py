@@ -8,6 +8,7 @@ from scipy.sparse import lil_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from sim.cues import assign_nearest
+from sim.kernels.blocks import add_blocks, block_min
 from sim.kernels import flight
 from sim.kernels.counter_rng import uniform
 from sim.kernels.coverage import clear_coverage, stamp_coverage
@@ -300,3 +301,18 @@ def test_tips_come_only_where_no_drone_saw_the_shipment():
     pool = _pool(n, 50)
     count, (_, kind, _), _ = _advance(pool, routes, np.ones(50, np.float32), 1.0, np.ones(50, np.float32), none, tip=tip)
     assert set(kind) == {EVENT_DRONE_DETECTION} and count == n, "a shipment a drone saw is not tipped off as well"
+
+
+@pytest.mark.parametrize("shape", [(12, 12), (13, 10), (1, 7)])
+def test_block_kernels_match_the_numpy_formulas(shape):
+    rng = np.random.default_rng(5)
+    h, w, k = *shape, 4
+    hours = rng.uniform(0.1, 3.0, shape).astype(np.float32)
+    hours[0, 0] = np.inf
+    risk = rng.uniform(0.0, 1.0, (-(-h // k), -(-w // k))).astype(np.float32)
+    upsampled = np.repeat(np.repeat(risk, k, axis=0), k, axis=1)[:h, :w]
+    np.testing.assert_array_equal(add_blocks(hours, risk, k, 2.7), hours.astype(np.float64) + 2.7 * upsampled)
+    padded = np.full((risk.shape[0] * k, risk.shape[1] * k), np.inf)
+    padded[:h, :w] = hours
+    expected = padded.reshape(risk.shape[0], k, risk.shape[1], k).min(axis=(1, 3))
+    np.testing.assert_array_equal(block_min(hours.astype(np.float64), k), expected)

@@ -1,18 +1,16 @@
 """Shipments move along their routes and are sensed in every cell they pass."""
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from numba import njit
 
 from sim.kernels.counter_rng import uniform
+from sim.kernels.threads import MAX_THREADS, run_all
 
 # The shipment slots are split into this many contiguous lanes, stepped on parallel threads (the
 # lane kernel releases the GIL). Each lane writes its own row of flow and its own stretch of the
 # event arrays, so no two threads write the same memory, and the results depend neither on the
 # number of lanes nor on the number of threads.
-LANES = min(8, len(os.sched_getaffinity(0)))
+LANES = MAX_THREADS
 
 # Shipment status codes (uint8).
 FREE = 0
@@ -95,37 +93,12 @@ def advance_shipments(
             cued, route_start, route_len, route_cells, route_hours, step_hours, route_drone, route_checkpoint, route_tip,
             interdict_prob, drone_key, checkpoint_key, tip_key, route_flow[j], event_slot, event_kind, event_cell)
 
-    workers = _lane_workers()
-    if workers is None:
-        lane_events[:] = [lane(j) for j in range(lanes)]
-        return
-    others = [workers.submit(lane, j) for j in range(1, lanes)]
-    lane_events[0] = lane(0)
-    lane_events[1:] = [future.result() for future in others]
+    lane_events[:] = run_all([lambda j=j: lane(j) for j in range(lanes)])
 
 
 def lane_start(lane: int, lanes: int, n: int) -> int:
     """First slot of ``lane`` when ``n`` slots are split into ``lanes`` contiguous lanes."""
     return lane * n // lanes
-
-
-_threads = LANES
-_workers: tuple[int, ThreadPoolExecutor | None] | None = None  # (pid that made it, pool)
-
-
-def use_threads(count: int) -> None:
-    """Step the lanes on ``count`` threads, the calling one included (1: all in the calling thread)."""
-    global _threads, _workers
-    _threads, _workers = max(1, count), None
-
-
-def _lane_workers() -> ThreadPoolExecutor | None:
-    """The threads beside the caller that step lanes (None for one thread); made again after a fork."""
-    global _workers
-    if _workers is None or _workers[0] != os.getpid():  # a forked child has the pool but not its threads
-        pool = ThreadPoolExecutor(_threads - 1, thread_name_prefix="skywatch-lane") if _threads > 1 else None
-        _workers = (os.getpid(), pool)
-    return _workers[1]
 
 
 @njit(cache=True, nogil=True)

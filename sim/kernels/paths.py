@@ -40,7 +40,7 @@ def _sift_down(heap, pos, dist, i, size):
     pos[node] = i
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def cost_to_target(cell_cost: np.ndarray, target: int) -> tuple[np.ndarray, np.ndarray]:
     """Least cost from every cell to ``target``, and the next cell on that path.
 
@@ -99,7 +99,7 @@ def cost_to_target(cell_cost: np.ndarray, target: int) -> tuple[np.ndarray, np.n
     return dist, next_cell
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def trace_path(next_cell: np.ndarray, start: int) -> np.ndarray:
     """Cells from ``start`` to the target of ``next_cell`` (both included), as flat indices.
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.kernels.movement import LANES, use_threads
+from sim.kernels.threads import MAX_THREADS, use_threads
 from sim.run import simulate, write_run_folder
 from sim.scenario import Scenario, ScenarioError
 from sim.summary import summarize
@@ -53,7 +53,7 @@ def run_task(task: Task) -> dict[str, Any]:
 
 def share_cores(workers: int) -> None:
     """Let each of ``workers`` processes step shipments on its share of the cores (at least one thread)."""
-    use_threads(max(1, LANES // workers))
+    use_threads(max(1, MAX_THREADS // workers))
 
 
 def run_local(tasks: Iterable[Task], workers: int) -> Iterator[dict[str, Any]]:
