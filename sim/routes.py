@@ -78,10 +78,11 @@ def _band_window(coarse: np.ndarray, sources: np.ndarray, sink: int, k: int, sha
     """
     h, w = shape
     cw = coarse.shape[1]
-    _, coarse_next = cost_to_target(coarse, (sink // w) // k * cw + (sink % w) // k)
+    starts = (sources // w) // k * cw + (sources % w) // k
+    _, coarse_next = cost_to_target(coarse, (sink // w) // k * cw + (sink % w) // k, starts)
     band = np.zeros(coarse.shape, dtype=bool)
-    for source in sources:
-        band.ravel()[trace_path(coarse_next, int((source // w) // k * cw + (source % w) // k))] = True
+    for start in starts:
+        band.ravel()[trace_path(coarse_next, int(start))] = True
     band = binary_dilation(band, iterations=BAND_BLOCKS)
     rows, cols = np.flatnonzero(band.any(axis=1)), np.flatnonzero(band.any(axis=0))
     band = band[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
@@ -107,7 +108,7 @@ def _paths_to_sink(plan_cost: np.ndarray, coarse: np.ndarray | None, sources: np
     def local(cell: int) -> int:
         return (cell // w - rows.start) * ww + (cell % w - cols.start)
 
-    dist, next_cell = cost_to_target(window, local(sink))
+    dist, next_cell = cost_to_target(window, local(sink), np.array([local(int(source)) for source in sources], dtype=np.int64))
     full: tuple[np.ndarray, np.ndarray] | None = None
     found = []
     for s, source in enumerate(sources):
@@ -116,7 +117,7 @@ def _paths_to_sink(plan_cost: np.ndarray, coarse: np.ndarray | None, sources: np
             path = trace_path(next_cell, at)
             found.append((s, float(dist[at]), (path // ww + rows.start) * w + path % ww + cols.start))
         elif mask is not None:
-            full = full or cost_to_target(plan_cost, sink)
+            full = full or cost_to_target(plan_cost, sink, sources)
             if np.isfinite(full[0][source]):
                 found.append((s, float(full[0][source]), trace_path(full[1], int(source))))
     return found

@@ -58,7 +58,7 @@ def test_planner_matches_reference_dijkstra(h, w, seed, wall_share):
     cost[rng.random((h, w)) < wall_share] = np.inf
     target = int(rng.integers(h * w))
     cost.ravel()[target] = 1.0
-    dist, next_cell = cost_to_target(cost, target)
+    dist, next_cell = cost_to_target(cost, target, np.zeros(0, np.int64))
     expected = reference_distances(cost, target)
     np.testing.assert_allclose(dist, expected, rtol=1e-9)
     for start in np.flatnonzero(np.isfinite(dist)):
@@ -67,10 +67,26 @@ def test_planner_matches_reference_dijkstra(h, w, seed, wall_share):
         assert path_cost(cost, path) == pytest.approx(dist[start], rel=1e-9)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(3, 12), st.integers(3, 12), st.integers(0, 10_000), st.integers(1, 4))
+def test_a_search_stopped_at_its_starts_gives_their_least_cost_paths(h, w, seed, n_starts):
+    rng = np.random.default_rng(seed)
+    cost = rng.uniform(0.1, 5.0, (h, w))
+    cost[rng.random((h, w)) < 0.2] = np.inf
+    target = int(rng.integers(h * w))
+    cost.ravel()[target] = 1.0
+    starts = rng.integers(0, h * w, n_starts)
+    full, _ = cost_to_target(cost, target, np.zeros(0, np.int64))
+    dist, next_cell = cost_to_target(cost, target, starts)
+    np.testing.assert_array_equal(dist[starts], full[starts])
+    for start in starts[np.isfinite(full[starts])]:
+        assert path_cost(cost, trace_path(next_cell, int(start))) == pytest.approx(full[start], rel=1e-9)
+
+
 def test_planner_detours_around_a_wall():
     cost = np.ones((5, 5))
     cost[1:, 2] = np.inf  # a wall open only at the top row
-    dist, next_cell = cost_to_target(cost, 4 * 5 + 4)  # bottom-right
+    dist, next_cell = cost_to_target(cost, 4 * 5 + 4, np.zeros(0, np.int64))  # bottom-right
     path = trace_path(next_cell, 4 * 5 + 0)  # from bottom-left
     rows = path // 5
     cols = path % 5
