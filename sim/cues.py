@@ -1,4 +1,4 @@
-"""Cues waiting for a ground unit, as parallel arrays, and the nearest-unit assignment."""
+"""Cues waiting for a ground unit, as parallel arrays (answered by :func:`sim.kernels.dispatch.triage_cues`)."""
 
 from __future__ import annotations
 
@@ -47,31 +47,3 @@ class CueQueue:
         for name in CUE_FIELDS:
             self.arrays[name] = self.arrays[name][mask]
 
-
-def assign_nearest(targets: np.ndarray, units: np.ndarray, max_distance: float) -> tuple[np.ndarray, np.ndarray]:
-    """First come, first served: each target in order takes the nearest free unit within range.
-
-    Args:
-        targets: (T, 2) positions, in priority order.
-        units: (U, 2) positions of the free units.
-        max_distance: a unit farther than this cannot answer.
-
-    Returns:
-        (target_index, unit_index) of the assignments, in assignment order. A target with no free
-        unit in range is skipped, and the targets after it are still served.
-    """
-    distance = np.hypot(targets[:, None, 0] - units[None, :, 0], targets[:, None, 1] - units[None, :, 1])
-    distance[distance > max_distance] = np.inf
-    chosen_targets, chosen_units = [], []
-    start = 0
-    while True:
-        reachable = np.isfinite(distance[start:]).any(axis=1)
-        if not reachable.any():
-            break
-        t = start + int(np.argmax(reachable))
-        u = int(np.argmin(distance[t]))
-        chosen_targets.append(t)
-        chosen_units.append(u)
-        distance[:, u] = np.inf
-        start = t + 1
-    return np.array(chosen_targets, dtype=np.int64), np.array(chosen_units, dtype=np.int64)

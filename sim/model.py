@@ -30,11 +30,12 @@ import numpy as np
 from sim.agents import Cartel, Drone, GroundUnit
 from sim.community import Community
 from sim.counter_drone import apply_zones, inside_any
-from sim.cues import CUE_DRONE, CUE_INTERCEPT, CUE_TIP, CueQueue, assign_nearest
+from sim.cues import CUE_DRONE, CUE_INTERCEPT, CUE_TIP, CueQueue
 from sim.fleet import Fleet
 from sim.kernels import flight
 from sim.kernels.counter_rng import step_key
 from sim.kernels.coverage import clear_coverage, stamp_coverage
+from sim.kernels.dispatch import triage_cues
 from sim.kernels.movement import (
     EVENT_CHECKPOINT_SEIZURE,
     EVENT_DELIVERED,
@@ -439,25 +440,20 @@ class SkywatchModel(mesa.Model):
         s, u, p, q = self.scenario, self.units, self.pool, self.cues
         if len(q) == 0:
             return
-        q.keep((p.status[q.slot] == IN_TRANSIT) & (p.uid[q.slot] == q.uid))
-        ready = np.flatnonzero(q.ready_step <= self.steps)
         idle = [unit for unit in self.ground_units if unit.idle]
-        answered = np.zeros(len(q), dtype=bool)
-        if ready.size and idle:
-            rows, cols = np.divmod(q.cell[ready], self.world.shape[1])
-            targets = np.column_stack([cols + 0.5, rows + 0.5])
-            posts = np.array([unit.post for unit in idle])
-            chosen, by = assign_nearest(targets, posts, u.cells(s["ground.max_response_km"]))
-            for t, k in zip(chosen, by):
-                unit, cue = idle[k], ready[t]
-                distance = float(np.hypot(*(targets[t] - posts[k])))
-                hours = u.cell_km * distance * self._terrain_factor(unit.post, targets[t]) / s["ground.speed_kmh"]
-                unit.dispatch(int(q.slot[cue]), int(q.uid[cue]), int(q.source[cue]), u.steps(hours))
-            answered[ready[chosen]] = True
-        lapsed = ~answered & (q.expiry_step <= self.steps)
+        posts = np.array([unit.post for unit in idle], dtype=np.float64).reshape(-1, 2)
+        w = self.world.shape[1]
+        sent, lapsed, stale = triage_cues(q.slot, q.uid, q.cell, q.ready_step, q.expiry_step, p.status, p.uid, self.steps, w,
+                                          posts, u.cells(s["ground.max_response_km"]))
+        for cue in np.flatnonzero(sent >= 0):
+            unit = idle[sent[cue]]
+            target = np.array([q.cell[cue] % w + 0.5, q.cell[cue] // w + 0.5])
+            distance = float(np.hypot(*(target - posts[sent[cue]])))
+            hours = u.cell_km * distance * self._terrain_factor(unit.post, target) / s["ground.speed_kmh"]
+            unit.dispatch(int(q.slot[cue]), int(q.uid[cue]), int(q.source[cue]), u.steps(hours))
         p.cued[q.slot[lapsed]] = False
         self.tally.cues_lapsed += int(lapsed.sum())
-        q.keep(~answered & ~lapsed)
+        q.keep((sent < 0) & ~lapsed & ~stale)
 
     def _terrain_factor(self, start: tuple[float, float], end: np.ndarray) -> float:
         """How much slower than its road speed a unit crosses the straight line start → end."""

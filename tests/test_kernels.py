@@ -7,11 +7,11 @@ from hypothesis import strategies as st
 from scipy.sparse import lil_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from sim.cues import assign_nearest
-from sim.kernels.blocks import add_blocks, block_min
 from sim.kernels import flight
+from sim.kernels.blocks import add_blocks, block_min
 from sim.kernels.counter_rng import uniform
 from sim.kernels.coverage import clear_coverage, stamp_coverage
+from sim.kernels.dispatch import triage_cues
 from sim.kernels.movement import (
     EVENT_DELIVERED,
     EVENT_DRONE_DETECTION,
@@ -295,14 +295,23 @@ def test_lawnmower_sweeps_its_whole_sector():
     assert (cover > 0).mean() > 0.99
 
 
-def test_assign_nearest_serves_cues_in_order_with_the_nearest_free_unit():
-    targets = np.array([[0.0, 0.0], [100.0, 100.0], [1.0, 0.0], [2.0, 0.0]])
-    units = np.array([[3.0, 0.0], [0.5, 0.0]])
-    chosen, by = assign_nearest(targets, units, max_distance=10.0)
-    # target 0 takes the nearer unit 1; target 1 is out of range and skipped; target 2 takes unit 0
-    np.testing.assert_array_equal(chosen, [0, 2])
-    np.testing.assert_array_equal(by, [1, 0])
-    assert assign_nearest(targets[1:2], units, max_distance=10.0)[0].size == 0
+def test_triage_serves_ready_cues_in_order_with_the_nearest_idle_unit():
+    width = 100
+    cells = np.array([0, 100 * width + 100, 1, 2, 3, 4, 5], dtype=np.int64)  # cue 1 is far from every unit
+    n = cells.size
+    status = np.full(n, IN_TRANSIT, np.uint8)
+    status[5] = FREE  # cue 5's shipment has ended
+    uid = np.arange(n, dtype=np.int64)
+    ready = np.array([0, 0, 0, 5, 0, 0, 0])  # cue 3 is not ready yet
+    expiry = np.array([9, 9, 9, 9, 1, 1, 9])  # cue 4 expires now
+    units = np.array([[3.5, 0.5], [0.9, 0.5]])
+    sent, lapsed, stale = triage_cues(np.arange(n), uid, cells, ready, expiry, status, uid, 1, width, units, 10.0)
+    # cue 0 takes the nearer unit 1; cue 1 is out of range; cue 2 takes unit 0; none is left for 4 and 6
+    np.testing.assert_array_equal(sent, [1, -1, 0, -1, -1, -1, -1])
+    np.testing.assert_array_equal(lapsed, [False, False, False, False, True, False, False])
+    np.testing.assert_array_equal(stale, [False, False, False, False, False, True, False])
+    sent, _, _ = triage_cues(np.arange(n), uid, cells, ready, expiry, status, uid, 1, width, units[:0], 10.0)
+    assert np.all(sent == -1)
 
 
 def test_tips_come_only_where_no_drone_saw_the_shipment():

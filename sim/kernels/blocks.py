@@ -34,6 +34,5 @@ def block_min(cells: np.ndarray, k: int) -> np.ndarray:
     out = np.full(((h + k - 1) // k, (w + k - 1) // k), np.inf)
     for r in range(h):
         for c in range(w):
-            if cells[r, c] < out[r // k, c // k]:
-                out[r // k, c // k] = cells[r, c]
+            out[r // k, c // k] = min(out[r // k, c // k], cells[r, c])
     return out

@@ -5,9 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
-
-T = TypeVar("T")
 
 MAX_THREADS = min(8, len(os.sched_getaffinity(0)))  # the cores this process may run on, at most 8
 
@@ -30,7 +27,7 @@ def _pool() -> ThreadPoolExecutor | None:
     return _workers[1]
 
 
-def run_all(tasks: Sequence[Callable[[], T]]) -> list[T]:
+def run_all[T](tasks: Sequence[Callable[[], T]]) -> list[T]:
     """Run ``tasks`` on the threads, the caller's included, and return their results in task order.
 
     The tasks are dealt round-robin into one group per thread; the caller runs the first group.
