@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.kernels.stamps import subtract_stamps
 from sim.scenario import Scenario
 from sim.units import Units
 
@@ -46,15 +47,10 @@ class Community:
         if loss <= 0.0 or np.size(cells) == 0:
             return
         self._mean = None
-        h, w = self.trust.shape
         reach = int(np.ceil(3.0 * self.harm_sigma))
-        for cell in np.asarray(cells, dtype=np.int64):
-            r, c = divmod(int(cell), w)
-            r0, r1, c0, c1 = max(0, r - reach), min(h, r + reach + 1), max(0, c - reach), min(w, c + reach + 1)
-            rows, cols = np.ogrid[r0:r1, c0:c1]
-            drop = loss * np.exp(-((rows - r) ** 2 + (cols - c) ** 2) / (2.0 * self.harm_sigma**2))
-            window = self.trust[r0:r1, c0:c1]
-            np.maximum(window - drop, 0.0, out=window, casting="unsafe")
+        rows, cols = np.ogrid[-reach:reach + 1, -reach:reach + 1]
+        stamp = loss * np.exp(-(rows**2 + cols**2) / (2.0 * self.harm_sigma**2))
+        subtract_stamps(self.trust, np.asarray(cells, dtype=np.int64), stamp)
 
     def grow(self, days: float) -> None:
         """Community programs close part of the gap between trust and 1 over ``days``."""

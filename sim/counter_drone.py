@@ -21,7 +21,12 @@ class ZoneEffects:
 
 def zone_centres(candidates: np.ndarray, count: int, width: int) -> np.ndarray:
     """(n, 2) x, y centres (cell units) of the first ``count`` distinct candidate cells (flat)."""
-    _, first = np.unique(candidates, return_index=True)
+    head = max(count, 64)  # look only as far along the candidates as it takes to find ``count`` distinct ones
+    while True:
+        _, first = np.unique(candidates[:head], return_index=True)
+        if first.size >= count or head >= candidates.size:
+            break
+        head *= 4
     chosen = candidates[np.sort(first)][:count]
     rows, cols = np.divmod(chosen, width)
     return np.column_stack([cols + 0.5, rows + 0.5]).astype(np.float64)

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from scipy.sparse import lil_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from sim.counter_drone import zone_centres
 from sim.kernels import flight
 from sim.kernels.blocks import add_blocks, block_min
 from sim.kernels.counter_rng import uniform
@@ -23,6 +24,7 @@ from sim.kernels.movement import (
     joined_events,
 )
 from sim.kernels.paths import cost_to_target, trace_path
+from sim.kernels.stamps import subtract_stamps
 
 
 def reference_distances(cost: np.ndarray, target: int) -> np.ndarray:
@@ -341,3 +343,31 @@ def test_block_kernels_match_the_numpy_formulas(shape):
     padded[:h, :w] = hours
     expected = padded.reshape(risk.shape[0], k, risk.shape[1], k).min(axis=(1, 3))
     np.testing.assert_array_equal(block_min(hours.astype(np.float64), k), expected)
+
+
+def test_stamps_lower_the_raster_in_order_and_stop_at_zero():
+    rng = np.random.default_rng(2)
+    raster = rng.uniform(0.0, 1.0, (30, 40)).astype(np.float32)
+    cells = np.array([0, 41, 41, 30 * 40 - 1, 15 * 40 + 20], dtype=np.int64)  # corners, a repeat, the middle
+    reach, sigma = 4, 1.5
+    rows, cols = np.ogrid[-reach:reach + 1, -reach:reach + 1]
+    stamp = 0.3 * np.exp(-(rows**2 + cols**2) / (2.0 * sigma**2))
+    expected = raster.copy()
+    for cell in cells:  # one window at a time, clipped at the edges
+        r, c = divmod(int(cell), 40)
+        r0, r1, c0, c1 = max(0, r - reach), min(30, r + reach + 1), max(0, c - reach), min(40, c + reach + 1)
+        window = expected[r0:r1, c0:c1]
+        np.maximum(window - stamp[r0 - r + reach:r1 - r + reach, c0 - c + reach:c1 - c + reach], 0.0, out=window, casting="unsafe")
+    subtract_stamps(raster, cells, stamp)
+    np.testing.assert_array_equal(raster, expected)
+    assert raster.min() == 0.0 and raster.reshape(-1)[41] == 0.0
+
+
+def test_zone_centres_are_the_first_distinct_candidates():
+    rng = np.random.default_rng(4)
+    candidates = np.concatenate([np.full(500, 7), rng.integers(0, 50, 2000)])  # a long run of one cell first
+    centres = zone_centres(candidates, 12, width=10)
+    _, first = np.unique(candidates, return_index=True)
+    expected = candidates[np.sort(first)][:12]
+    np.testing.assert_array_equal(centres, np.column_stack([expected % 10 + 0.5, expected // 10 + 0.5]))
+    assert len(zone_centres(np.array([3, 3, 3]), 5, width=10)) == 1
