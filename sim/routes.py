@@ -8,7 +8,7 @@ import numpy as np
 from scipy.ndimage import binary_dilation
 
 from sim.kernels.blocks import block_min
-from sim.kernels.paths import cost_to_target, trace_path
+from sim.kernels.paths import cost_to_target, search_blocks, trace_path
 from sim.kernels.threads import run_all
 
 EXACT_SIDE = 256  # rasters up to this side are planned exactly; larger ones coarse-to-fine
@@ -70,53 +70,35 @@ def _coarse_cost(plan_cost: np.ndarray, k: int) -> np.ndarray:
     return k * block_min(plan_cost, k)
 
 
-def _band_window(coarse: np.ndarray, sources: np.ndarray, sink: int, k: int, shape: tuple[int, int]) -> tuple[slice, slice, np.ndarray]:
-    """The rows, columns and cell mask of the band the coarse paths from ``sources`` to ``sink`` mark.
-
-    The band is the blocks the least-cost paths on ``coarse`` (the grid of k × k blocks) cross,
-    widened by :data:`BAND_BLOCKS`; the window is its bounding box in cells.
-    """
-    h, w = shape
+def _band(coarse: np.ndarray, sources: np.ndarray, sink: int, k: int, width: int) -> np.ndarray:
+    """The blocks (flat indices on ``coarse``, the grid of k × k blocks) the coarse paths from ``sources`` to ``sink`` cross, widened by :data:`BAND_BLOCKS`."""
     cw = coarse.shape[1]
-    starts = (sources // w) // k * cw + (sources % w) // k
-    _, coarse_next = cost_to_target(coarse, (sink // w) // k * cw + (sink % w) // k, starts)
+    starts = (sources // width) // k * cw + (sources % width) // k
+    _, coarse_next = cost_to_target(coarse, (sink // width) // k * cw + (sink % width) // k, starts)
     band = np.zeros(coarse.shape, dtype=bool)
     for start in starts:
         band.ravel()[trace_path(coarse_next, int(start))] = True
-    band = binary_dilation(band, iterations=BAND_BLOCKS)
-    rows, cols = np.flatnonzero(band.any(axis=1)), np.flatnonzero(band.any(axis=0))
-    band = band[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    window = slice(rows[0] * k, min(h, (rows[-1] + 1) * k)), slice(cols[0] * k, min(w, (cols[-1] + 1) * k))
-    mask = np.repeat(np.repeat(band, k, axis=0), k, axis=1)[:window[0].stop - window[0].start, :window[1].stop - window[1].start]
-    return window[0], window[1], mask
+    return np.flatnonzero(binary_dilation(band, iterations=BAND_BLOCKS))
 
 
 def _paths_to_sink(plan_cost: np.ndarray, coarse: np.ndarray | None, sources: np.ndarray, sink: int, k: int) -> list[tuple[int, float, np.ndarray]]:
     """(source index, cost, path) of every source that reaches ``sink``.
 
     With ``coarse`` (the grid of k × k blocks) the search is coarse-to-fine: the exact search runs
-    only inside the band the coarse paths mark (:func:`_band_window`). A source the band cuts off
-    is planned on the whole raster.
+    only inside the band the coarse paths mark (:func:`_band`). A source the band cuts off is
+    planned on the whole raster.
     """
-    h, w = plan_cost.shape
-    rows, cols, mask = slice(0, h), slice(0, w), None
-    if coarse is not None:
-        rows, cols, mask = _band_window(coarse, sources, sink, k, (h, w))
-    window = plan_cost[rows, cols] if mask is None else np.where(mask, plan_cost[rows, cols], np.inf)
-    ww = cols.stop - cols.start
-
-    def local(cell: int) -> int:
-        return (cell // w - rows.start) * ww + (cell % w - cols.start)
-
-    dist, next_cell = cost_to_target(window, local(sink), np.array([local(int(source)) for source in sources], dtype=np.int64))
+    if coarse is None:
+        dist, next_cell = cost_to_target(plan_cost, sink, sources)
+        return [(s, float(dist[source]), trace_path(next_cell, int(source))) for s, source in enumerate(sources) if np.isfinite(dist[source])]
+    band = _band(coarse, sources, sink, k, plan_cost.shape[1])
+    dist, next_node, cell_of, start_node = search_blocks(plan_cost, k, band, sink, sources)
     full: tuple[np.ndarray, np.ndarray] | None = None
     found = []
-    for s, source in enumerate(sources):
-        at = local(int(source))
-        if np.isfinite(dist[at]):
-            path = trace_path(next_cell, at)
-            found.append((s, float(dist[at]), (path // ww + rows.start) * w + path % ww + cols.start))
-        elif mask is not None:
+    for s, (source, node) in enumerate(zip(sources, start_node)):
+        if node >= 0 and np.isfinite(dist[node]):
+            found.append((s, float(dist[node]), cell_of[trace_path(next_node, int(node))]))
+        else:
             full = full or cost_to_target(plan_cost, sink, sources)
             if np.isfinite(full[0][source]):
                 found.append((s, float(full[0][source]), trace_path(full[1], int(source))))

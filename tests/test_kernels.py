@@ -23,7 +23,7 @@ from sim.kernels.movement import (
     advance_shipments,
     joined_events,
 )
-from sim.kernels.paths import cost_to_target, trace_path
+from sim.kernels.paths import cost_to_target, search_blocks, trace_path
 from sim.kernels.stamps import subtract_stamps
 
 
@@ -52,14 +52,20 @@ def path_cost(cost: np.ndarray, path: np.ndarray) -> float:
     return total
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.integers(3, 9), st.integers(3, 9), st.integers(0, 10_000), st.floats(0.0, 0.4))
-def test_planner_matches_reference_dijkstra(h, w, seed, wall_share):
+def random_costs(h: int, w: int, seed: int, wall_share: float) -> tuple[np.random.Generator, np.ndarray, int]:
+    """A generator, an h × w cost raster with a share of impassable cells, and a passable target cell."""
     rng = np.random.default_rng(seed)
     cost = rng.uniform(0.1, 5.0, (h, w))
     cost[rng.random((h, w)) < wall_share] = np.inf
     target = int(rng.integers(h * w))
     cost.ravel()[target] = 1.0
+    return rng, cost, target
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(3, 9), st.integers(3, 9), st.integers(0, 10_000), st.floats(0.0, 0.4))
+def test_planner_matches_reference_dijkstra(h, w, seed, wall_share):
+    _, cost, target = random_costs(h, w, seed, wall_share)
     dist, next_cell = cost_to_target(cost, target, np.zeros(0, np.int64))
     expected = reference_distances(cost, target)
     np.testing.assert_allclose(dist, expected, rtol=1e-9)
@@ -72,17 +78,36 @@ def test_planner_matches_reference_dijkstra(h, w, seed, wall_share):
 @settings(max_examples=40, deadline=None)
 @given(st.integers(3, 12), st.integers(3, 12), st.integers(0, 10_000), st.integers(1, 4))
 def test_a_search_stopped_at_its_starts_gives_their_least_cost_paths(h, w, seed, n_starts):
-    rng = np.random.default_rng(seed)
-    cost = rng.uniform(0.1, 5.0, (h, w))
-    cost[rng.random((h, w)) < 0.2] = np.inf
-    target = int(rng.integers(h * w))
-    cost.ravel()[target] = 1.0
+    rng, cost, target = random_costs(h, w, seed, 0.2)
     starts = rng.integers(0, h * w, n_starts)
     full, _ = cost_to_target(cost, target, np.zeros(0, np.int64))
     dist, next_cell = cost_to_target(cost, target, starts)
     np.testing.assert_array_equal(dist[starts], full[starts])
     for start in starts[np.isfinite(full[starts])]:
         assert path_cost(cost, trace_path(next_cell, int(start))) == pytest.approx(full[start], rel=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(3, 14), st.integers(3, 14), st.integers(0, 10_000), st.integers(2, 4))
+def test_a_search_within_blocks_equals_the_search_with_the_rest_walled_off(h, w, seed, k):
+    rng, cost, _ = random_costs(h, w, seed, 0.1)
+    bh, bw = -(-h // k), -(-w // k)
+    blocks = np.flatnonzero(rng.random(bh * bw) < 0.7)
+    inside = np.zeros((bh, bw), bool)
+    inside.ravel()[blocks] = True
+    walled = np.where(np.repeat(np.repeat(inside, k, axis=0), k, axis=1)[:h, :w], cost, np.inf)
+    target, starts = int(rng.integers(h * w)), rng.integers(0, h * w, 3)  # the target may be walled off
+    full, _ = cost_to_target(walled, target, np.zeros(0, np.int64))
+    dist, next_node, cell_of, start_node = search_blocks(cost, k, blocks, target, starts)
+    for start, node in zip(starts, start_node):
+        assert (node >= 0) == inside[start // w // k, start % w // k]
+        reached = node >= 0 and np.isfinite(dist[node])
+        assert reached == np.isfinite(full[start])
+        if reached:
+            path = cell_of[trace_path(next_node, int(node))]
+            assert path[0] == start and path[-1] == target
+            assert dist[node] == full[start]
+            assert path_cost(cost, path) == pytest.approx(full[start], rel=1e-9)
 
 
 def test_planner_detours_around_a_wall():

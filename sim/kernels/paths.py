@@ -30,25 +30,79 @@ def cost_to_target(cell_cost: np.ndarray, target: int, starts: np.ndarray) -> tu
             not reached); a path traced from a start is a least-cost path.
     """
     h, w = cell_cost.shape
-    n = h * w
-    cost = cell_cost.ravel()
+    dist, next_cell, _, _ = search_blocks(cell_cost, 1, np.arange(h * w), target, starts)
+    return dist, next_cell
+
+
+@njit(cache=True, nogil=True)
+def search_blocks(
+    cell_cost: np.ndarray, k: int, blocks: np.ndarray, target: int, starts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`cost_to_target` with moves confined to the cells of some k × k blocks.
+
+    The cells of the blocks are the search's nodes, numbered block by block (node
+    ``i·k² + (r mod k)·k + (c mod k)`` is cell (r, c) of ``blocks[i]``), so its memory is in
+    proportion to the blocks, not to the raster. Every block in order with k = 1 is the whole
+    raster, node = cell (searched without the block lookups).
+
+    Args:
+        cell_cost: (H, W) float64, as for :func:`cost_to_target`.
+        k: block side, in cells.
+        blocks: (B,) int64 distinct flat indices on the grid of ⌈H/k⌉ × ⌈W/k⌉ blocks.
+        target, starts: flat cells, as for :func:`cost_to_target`; those outside the blocks are
+            unreachable.
+
+    Returns:
+        dist: (B·k²,) float64 least cost of each node to the target (as for :func:`cost_to_target`).
+        next_node: (B·k²,) int64 the next node towards the target (-1 at the target or not reached).
+        cell_of: (B·k²,) int64 flat cell of each node (-1 for a block's part beyond the raster);
+            empty for the whole raster, where node = cell.
+        start_node: (S,) int64 node of each start (-1 outside the blocks).
+    """
+    h, w = cell_cost.shape
+    bw = (w + k - 1) // k
+    kk = k * k
+    n = blocks.shape[0] * kk
+    whole = k == 1 and n == h * w
+    slot = np.full(0 if whole else ((h + k - 1) // k) * bw, -1, dtype=np.int32)
+    cost = np.full(n, -1.0)  # negative = impassable
+    cell_of = np.full(0 if whole else n, -1, dtype=np.int64)
+    flat_cost = cell_cost.ravel()
+    for i in range(blocks.shape[0]):
+        if not whole:
+            slot[blocks[i]] = i
+        br, bc = blocks[i] // bw, blocks[i] % bw
+        for dr in range(k):
+            for dc in range(k):
+                r, c = br * k + dr, bc * k + dc
+                if r < h and c < w:
+                    if not whole:
+                        cell_of[i * kk + dr * k + dc] = r * w + c
+                    if flat_cost[r * w + c] >= 0.0 and flat_cost[r * w + c] < np.inf:
+                        cost[i * kk + dr * k + dc] = flat_cost[r * w + c]
+    start_node = np.empty(starts.shape[0], dtype=np.int64)
+    for j in range(starts.shape[0]):
+        start_node[j] = starts[j] if whole else _node(slot, starts[j] // w, starts[j] % w, k, bw)
     dist = np.full(n, np.inf)
-    next_cell = np.full(n, -1, dtype=np.int64)
-    if not (np.isfinite(cost[target]) and cost[target] >= 0.0):
-        return dist, next_cell
-    # A binary heap of queued cells, each stored with its key; pos[cell] is its place in the heap
+    next_node = np.full(n, -1, dtype=np.int64)
+    source = target if whole else _node(slot, target // w, target % w, k, bw)
+    if source < 0 or cost[source] < 0.0:
+        return dist, next_node, cell_of, start_node
+    # A binary heap of queued nodes, each stored with its key; pos[node] is its place in the heap
     # (-1 never queued, -2 settled).
-    heap_cell = np.empty(n, dtype=np.int32)
+    heap_node = np.empty(n, dtype=np.int32)
     heap_key = np.empty(n, dtype=np.float64)
     pos = np.full(n, -1, dtype=np.int32)
     wanted = np.zeros(n, dtype=np.bool_)
-    wanted[starts] = True
+    for node in start_node:
+        if node >= 0:
+            wanted[node] = True
     pending = wanted.sum()
-    dist[target] = 0.0
-    heap_cell[0], heap_key[0], pos[target] = target, 0.0, 0
+    dist[source] = 0.0
+    heap_node[0], heap_key[0], pos[source] = source, 0.0, 0
     size = 1
     while size > 0:
-        node, settled = heap_cell[0], heap_key[0]
+        node, settled = heap_node[0], heap_key[0]
         pos[node] = -2
         if wanted[node]:
             pending -= 1
@@ -56,26 +110,36 @@ def cost_to_target(cell_cost: np.ndarray, target: int, starts: np.ndarray) -> tu
                 break
         size -= 1
         if size > 0:
-            _sift_down(heap_cell, heap_key, pos, heap_cell[size], heap_key[size], size)
-        r, c = node // w, node % w
+            _sift_down(heap_node, heap_key, pos, heap_node[size], heap_key[size], size)
+        cell = node if whole else cell_of[node]
+        r, c = cell // w, cell % w
         half = 0.5 * cost[node]
-        for k in range(8):
-            rr, cc = r + _DR[k], c + _DC[k]
+        for d in range(8):
+            rr, cc = r + _DR[d], c + _DC[d]
             if rr < 0 or rr >= h or cc < 0 or cc >= w:
                 continue
-            nb = rr * w + cc
-            at = pos[nb]
-            if at == -2 or not (cost[nb] >= 0.0 and cost[nb] < np.inf):
+            nb = rr * w + cc if whole else _node(slot, rr, cc, k, bw)
+            if nb < 0:
                 continue
-            cand = settled + (half + 0.5 * cost[nb]) * _STEP[k]
+            at = pos[nb]
+            if at == -2 or cost[nb] < 0.0:
+                continue
+            cand = settled + (half + 0.5 * cost[nb]) * _STEP[d]
             if cand < dist[nb]:
                 dist[nb] = cand
-                next_cell[nb] = node
+                next_node[nb] = node
                 if at == -1:
                     at = size
                     size += 1
-                _sift_up(heap_cell, heap_key, pos, nb, cand, at)
-    return dist, next_cell
+                _sift_up(heap_node, heap_key, pos, nb, cand, at)
+    return dist, next_node, cell_of, start_node
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _node(slot, r, c, k, bw):
+    """Node of cell (r, c), or -1 if its block is not searched."""
+    i = slot[(r // k) * bw + c // k]
+    return -1 if i < 0 else i * k * k + (r % k) * k + c % k
 
 
 @njit(cache=True, nogil=True)
