@@ -21,29 +21,39 @@ CUE_FIELDS: dict[str, type] = {
 
 
 class CueQueue:
-    """Cues in arrival order; the first-come cue is answered first."""
+    """Cues in arrival order; the first-come cue is answered first.
+
+    The columns live at the front of arrays that double when full, so adding cues costs in
+    proportion to the cues added, not to the queue.
+    """
 
     def __init__(self) -> None:
-        self.arrays: dict[str, np.ndarray] = {name: np.zeros(0, dtype) for name, dtype in CUE_FIELDS.items()}
+        self.size = 0
+        self.arrays: dict[str, np.ndarray] = {name: np.zeros(64, dtype) for name, dtype in CUE_FIELDS.items()}
 
     def __len__(self) -> int:
-        return self.arrays["slot"].size
+        return self.size
 
     def __getattr__(self, name: str) -> np.ndarray:
+        """A column of the waiting cues (a view)."""
         try:
-            return self.__dict__["arrays"][name]
+            return self.__dict__["arrays"][name][:self.__dict__["size"]]
         except KeyError:
             raise AttributeError(name) from None
 
     def append(self, **columns: np.ndarray | int) -> None:
         """Add cues at the back; every field of :data:`CUE_FIELDS` is given (scalars broadcast to ``slot``)."""
         n = np.size(columns["slot"])
-        for name, dtype in CUE_FIELDS.items():
-            added = np.broadcast_to(np.asarray(columns[name], dtype=dtype), (n,))
-            self.arrays[name] = np.concatenate([self.arrays[name], added])
+        end = self.size + n
+        for name, array in self.arrays.items():
+            if end > array.size:
+                array = self.arrays[name] = np.concatenate([array[:self.size], np.zeros(max(end, 2 * array.size) - self.size, array.dtype)])
+            array[self.size:end] = columns[name]
+        self.size = end
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop every cue where ``mask`` is False."""
-        for name in CUE_FIELDS:
-            self.arrays[name] = self.arrays[name][mask]
-
+        kept = int(np.count_nonzero(mask))
+        for array in self.arrays.values():
+            array[:kept] = array[:self.size][mask]
+        self.size = kept
