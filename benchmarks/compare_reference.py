@@ -4,6 +4,7 @@ Run from the repository root::
 
     python benchmarks/compare_reference.py            # wall time per step at 10^3, 10^4, 10^5 live shipments
     python benchmarks/compare_reference.py --check    # do the two agree in distribution? (two-sample tests)
+    python benchmarks/compare_reference.py --threads 1  # Skywatch on one thread (recorded apart)
 
 Timing: both models run on the same world (the default 256 x 256 scenario with 24 drones and
 :data:`reference_mesa.MATCHING`), first for :data:`WARMUP_STEPS` steps with the cartels' own
@@ -38,6 +39,7 @@ import numpy as np
 from reference_mesa import AGREEMENT_WORLD, MATCHING, ReferenceModel, Shipment, agreement
 from run_scale import DEFAULT_DRONES, POOL_HEADROOM, top_up
 
+from sim.kernels.threads import MAX_THREADS, use_threads
 from sim.model import SkywatchModel
 from sim.scenario import Scenario
 from sim.shipments import ShipmentPool
@@ -148,11 +150,15 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=384, help="steps per run of the agreement check (default 384)")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="live shipment counts to time")
     parser.add_argument("--repeats", type=int, default=5, help="alternating repeats per size (default 5)")
+    parser.add_argument("--threads", type=int, default=MAX_THREADS, metavar="N",
+                        help=f"threads stepping Skywatch's shipment lanes (default {MAX_THREADS}, every usable core); "
+                             "other counts are recorded under their own key")
     parser.add_argument("--max-reference-step", type=float, default=30.0, metavar="S",
                         help="skip the reference at larger sizes once a step takes longer than S seconds (default 30)")
     args = parser.parse_args()
+    use_threads(args.threads)
     print(f"CPUs: {os.cpu_count()}; {platform.platform()}; numba {numba.__version__}, mesa {mesa.__version__}; "
-          "the machine may be shared with other processes", flush=True)
+          f"Skywatch's shipment lanes on {args.threads} thread(s); the machine may be shared with other processes", flush=True)
     recorded = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     stamp = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "machine": machine(),
              "command": " ".join(["python", *sys.argv])}
@@ -161,7 +167,8 @@ def main() -> None:
         block, passed = check(args)
         recorded["agreement"] = {**stamp, **block}
     else:
-        recorded["timing"] = {**stamp, **timing(args)}
+        key = "timing" if args.threads == MAX_THREADS else f"timing_{args.threads}_threads"
+        recorded[key] = {**stamp, "skywatch_threads": args.threads, **timing(args)}
     RESULTS.write_text(json.dumps(recorded, indent=2) + "\n")
     print(f"\nwritten {RESULTS}")
     if not passed:

@@ -78,6 +78,7 @@ import numba
 import numpy as np
 
 import sim.model
+from sim.kernels.threads import MAX_THREADS
 from sim.model import SkywatchModel
 from sim.scenario import Scenario
 from sim.shipments import ShipmentPool
@@ -451,7 +452,7 @@ def machine() -> dict[str, Any]:
     """The machine and software the figures were measured on."""
     return {"machine": platform.machine(), "platform": platform.platform(), "cpu_count": os.cpu_count(),
             "load_average": os.getloadavg(), "python": platform.python_version(), "numpy": np.__version__,
-            "numba": numba.__version__, "mesa": mesa.__version__, "numba_threads": numba.get_num_threads()}
+            "numba": numba.__version__, "mesa": mesa.__version__, "shipment_threads": MAX_THREADS}
 
 
 def write_json(path: Path, key: str, figures: dict[str, Any]) -> None:
@@ -490,8 +491,8 @@ def main() -> None:
     if args.steps is not None and args.steps < 1:
         parser.error("--steps must be at least 1")
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"CPUs: {os.cpu_count()} (usable by this process: {affinity}); numba threads: {numba.get_num_threads()} "
-          f"(the kernels are serial @njit, so one core does the stepping); numba {numba.__version__}, numpy {np.__version__}")
+    print(f"CPUs: {os.cpu_count()} (usable by this process: {affinity}); shipment lanes stepped on {MAX_THREADS} threads "
+          f"(the other kernels are serial); numba {numba.__version__}, numpy {np.__version__}")
     print("each configuration in a fresh process; warm-up steps not timed")
     if args.grid:
         points = grid_configurations(args.steps or GRID_STEPS)

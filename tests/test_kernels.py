@@ -8,7 +8,7 @@ from scipy.sparse import lil_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from sim.counter_drone import zone_centres
-from sim.kernels import flight
+from sim.kernels import flight, movement
 from sim.kernels.blocks import add_blocks, block_min
 from sim.kernels.counter_rng import uniform
 from sim.kernels.coverage import clear_coverage, stamp_coverage
@@ -187,8 +187,8 @@ def test_flow_counts_every_cell_a_shipment_occupies():
 
 
 @pytest.mark.parametrize("lanes", [1, 3, 7])
-def test_lanes_change_nothing_but_the_split(lanes):
-    """Any number of lanes (threads or not) gives the same shipments, events in slot order and flow."""
+def test_lanes_change_nothing_but_the_split(lanes, monkeypatch):
+    """Any number of lanes, stepped on threads, gives the same shipments, events in slot order and flow as one lane."""
     routes = _one_route(np.arange(60))
     rng = np.random.default_rng(3)
     cover, checkpoint, tip = (rng.uniform(0, 0.3, 60).astype(np.float32) for _ in range(3))
@@ -196,6 +196,7 @@ def test_lanes_change_nothing_but_the_split(lanes):
     start = rng.integers(0, 59, 1001)
     runs = []
     for k in (1, lanes):
+        monkeypatch.setattr(movement, "PARALLEL_SLOTS", 10**9 if k == 1 else 0)  # one lane inline, then lanes on threads
         pool = _pool(1001, 60)
         pool["progress"][:] = start
         steps = [_advance(pool, routes, hours, 1.0, cover, checkpoint, interdict=0.5, step=t, tip=tip, lanes=k) for t in range(30)]

@@ -11,6 +11,7 @@ from sim.kernels.threads import MAX_THREADS, run_all
 # event arrays, so no two threads write the same memory, and the results depend neither on the
 # number of lanes nor on the number of threads.
 LANES = MAX_THREADS
+PARALLEL_SLOTS = 32_768  # below this many slots the lanes run in the calling thread: waking threads costs more
 
 # Shipment status codes (uint8).
 FREE = 0
@@ -93,7 +94,8 @@ def advance_shipments(
             cued, route_start, route_len, route_cells, route_hours, step_hours, route_drone, route_checkpoint, route_tip,
             interdict_prob, drone_key, checkpoint_key, tip_key, route_flow[j], event_slot, event_kind, event_cell)
 
-    lane_events[:] = run_all([lambda j=j: lane(j) for j in range(lanes)])
+    tasks = [lambda j=j: lane(j) for j in range(lanes)]
+    lane_events[:] = run_all(tasks) if n >= PARALLEL_SLOTS else [task() for task in tasks]
 
 
 def lane_start(lane: int, lanes: int, n: int) -> int:
