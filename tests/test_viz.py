@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.animation import FFMpegWriter
 from PIL import Image
 from playwright.sync_api import Page, Route, sync_playwright
 
@@ -134,17 +135,32 @@ def test_screenshot_not_blank(browser_page: tuple[Page, list[str]], tmp_path: Pa
     assert np.unique(pixels).size > 64, "the screenshot has too few shades to hold the figures"
 
 
-def test_plot_animate_writes_animation(tmp_path: Path) -> None:
+def _animate(tmp_path: Path) -> Path:
+    """Run a 24-step scenario and animate it with ``skywatch plot --animate``; return the run folder."""
     scenario = tmp_path / "short.toml"
     scenario.write_text(SMALL + "[run]\nsteps = 24\n")
     run = tmp_path / "run"
     assert main(["run", str(scenario), "--out", str(run), "--quiet"]) == 0
     assert main(["plot", str(run), "--animate"]) == 0
-    written = [path for path in (run / "animation.gif", run / "animation.mp4") if path.is_file()]
-    assert written, "no animation written"
-    assert written[0].stat().st_size > 20_000
-    if written[0].suffix == ".gif":
-        assert Image.open(written[0]).n_frames >= 20
+    return run
+
+
+def test_plot_animate_writes_mp4_with_ffmpeg(tmp_path: Path) -> None:
+    assert FFMpegWriter.isAvailable(), "ffmpeg is not on the PATH (.ci/run installs it)"
+    run = _animate(tmp_path)
+    assert not (run / "animation.gif").exists()
+    probe = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+                            "stream=codec_type,nb_read_frames", "-of", "csv=p=0", str(run / "animation.mp4")],
+                           check=True, capture_output=True, text=True, timeout=60)
+    kind, frames = probe.stdout.strip().split(",")
+    assert kind == "video" and int(frames) == 25  # every step of 24, and the start
+
+
+def test_plot_animate_writes_gif_without_ffmpeg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(FFMpegWriter, "isAvailable", classmethod(lambda cls: False))
+    run = _animate(tmp_path)
+    assert not (run / "animation.mp4").exists()
+    assert Image.open(run / "animation.gif").n_frames == 25
 
 
 def test_viz_bad_scenario_exits_2(tmp_path: Path) -> None:
