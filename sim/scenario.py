@@ -112,13 +112,10 @@ def check_value(name: str, value: Any, source: str | Path) -> Any:
     ok_type = isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value, ok_type = float(value), True
-    if not ok_type:
+    out_of_bounds = ok_type and kind in (int, float) and (
+        (param.low is not None and value < param.low) or (param.high is not None and value > param.high))
+    if not ok_type or out_of_bounds or (param.choices is not None and value not in param.choices):
         raise ScenarioError(source, name, f"expected {_expected(param)}, got {value!r}")
-    if param.choices is not None and value not in param.choices:
-        raise ScenarioError(source, name, f"expected {_expected(param)}, got {value!r}")
-    if kind in (int, float):
-        if (param.low is not None and value < param.low) or (param.high is not None and value > param.high):
-            raise ScenarioError(source, name, f"expected {_expected(param)}, got {value!r}")
     return value
 
 

@@ -7,6 +7,7 @@ south and end at sinks (border crossings) on the northern edge.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,7 +87,7 @@ def _fractal_noise(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
 
 def _draw_polyline(mask: np.ndarray, points: np.ndarray) -> None:
     """Set the cells of ``mask`` on the polyline through ``points`` ((n, 2) rows, cols) to True."""
-    for (r0, c0), (r1, c1) in zip(points[:-1], points[1:]):
+    for (r0, c0), (r1, c1) in itertools.pairwise(points):
         n = int(max(abs(r1 - r0), abs(c1 - c0))) + 1
         rows = np.linspace(r0, r1, n).round().astype(int)
         cols = np.linspace(c0, c1, n).round().astype(int)
@@ -104,7 +105,7 @@ def _roads(rng: np.random.Generator, h: int, w: int, count: int) -> tuple[np.nda
         centre = (i + 0.5) / count * w
         cols = np.clip(centre + rng.normal(0.0, w / (3 * count + 3), knots).cumsum() / 2, 0, w - 1)
         _draw_polyline(mask, np.column_stack([rows, cols]))
-        ends[i] = int(round(cols[-1]))
+        ends[i] = round(cols[-1])
     return mask, ends
 
 

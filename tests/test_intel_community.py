@@ -32,7 +32,7 @@ def test_seizures_fall_as_sharing_latency_grows():
 
 
 def test_joint_task_forces_and_sharing_fraction():
-    slow = dict(intel__sharing_latency_h=4.0, intel__intercept_prob=0.2)
+    slow = {"intel__sharing_latency_h": 4.0, "intel__intercept_prob": 0.2}
     without = np.mean([cued_seizures(run("drone_surge", seed, **slow)) for seed in SEEDS])
     joint = np.mean([cued_seizures(run("drone_surge", seed, intel__joint_task_force=True, **slow)) for seed in SEEDS])
     assert joint > without
@@ -88,20 +88,20 @@ def test_privacy_exposure_needs_drones():
 
 
 def test_intel_patrol_without_cues_is_random_search():
-    quiet = dict(intel__intercept_prob=0.0, community__trust=0.0)
+    quiet = {"intel__intercept_prob": 0.0, "community__trust": 0.0}
     assert run("drone_surge", 2, drones__patrol="intel", **quiet) == run("drone_surge", 2, drones__patrol="random", **quiet) | {
         "scenario_sha256": run("drone_surge", 2, drones__patrol="intel", **quiet)["scenario_sha256"]}
 
 
 def test_hotspot_patrol_finds_more_where_the_flow_is():
-    steps = dict(run__steps=1344)
+    steps = {"run__steps": 1344}
     hotspot = mean_of("detections", "drone_surge", drones__patrol="hotspot", **steps)
     random = mean_of("detections", "drone_surge", drones__patrol="random", **steps)
     assert hotspot > 1.1 * random, (hotspot, random)
 
 
 def test_avoiding_counter_drone_zones_saves_drones():
-    zones = dict(counter__initial_level=1.0, counter__loss_hazard_per_h=0.2, drones__patrol="hotspot", run__steps=1344)
+    zones = {"counter__initial_level": 1.0, "counter__loss_hazard_per_h": 0.2, "drones__patrol": "hotspot", "run__steps": 1344}
     exposed = mean_of("drones_lost", "drone_surge", **zones)
     avoiding = mean_of("drones_lost", "drone_surge", patrol__avoid_zones=True, **zones)
     assert avoiding < exposed, (avoiding, exposed)

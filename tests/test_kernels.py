@@ -1,5 +1,7 @@
 """Unit and property tests of the numba kernels."""
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -45,7 +47,7 @@ def path_cost(cost: np.ndarray, path: np.ndarray) -> float:
     w = cost.shape[1]
     flat = cost.ravel()
     total = 0.0
-    for a, b in zip(path[:-1], path[1:]):
+    for a, b in itertools.pairwise(path):
         (ra, ca), (rb, cb) = divmod(int(a), w), divmod(int(b), w)
         assert max(abs(ra - rb), abs(ca - cb)) == 1, "path steps to a non-neighbour"
         total += 0.5 * (flat[a] + flat[b]) * np.hypot(ra - rb, ca - cb)
@@ -137,11 +139,11 @@ def _one_route(cells):
 
 
 def _pool(n, route_len):
-    return dict(
-        status=np.full(n, IN_TRANSIT, np.uint8), uid=np.arange(n, dtype=np.int64), route=np.zeros(n, np.int32),
-        progress=np.zeros(n, np.int32), carry_h=np.zeros(n, np.float32), concealment=np.zeros(n, np.float32),
-        cued=np.zeros(n, np.bool_),
-    )
+    return {
+        "status": np.full(n, IN_TRANSIT, np.uint8), "uid": np.arange(n, dtype=np.int64), "route": np.zeros(n, np.int32),
+        "progress": np.zeros(n, np.int32), "carry_h": np.zeros(n, np.float32), "concealment": np.zeros(n, np.float32),
+        "cued": np.zeros(n, np.bool_),
+    }
 
 
 def _advance(pool, routes, cell_hours, step_hours, drone_cover, checkpoint_cover, interdict=1.0, step=0, tip=None, lanes=LANES):
@@ -168,7 +170,7 @@ def test_shipments_stay_on_route_and_are_delivered_on_time(length, step_hours, h
     pool = _pool(3, length)
     steps = 0
     while pool["status"][0] == IN_TRANSIT:
-        count, (slot, kind, _), _ = _advance(pool, routes, cell_hours, step_hours, cover, cover, step=steps)
+        _, (_, kind, _), _ = _advance(pool, routes, cell_hours, step_hours, cover, cover, step=steps)
         steps += 1
         live = pool["status"] == IN_TRANSIT
         assert np.all(pool["progress"][live] < length)
@@ -217,7 +219,7 @@ def test_full_cover_detects_every_unconcealed_shipment_once():
     pool = _pool(200, 50)
     cover = np.ones(50, np.float32)
     none = np.zeros(50, np.float32)
-    count, (slot, kind, _), _ = _advance(pool, routes, np.ones(50, np.float32), 1.0, cover, none)
+    count, _, _ = _advance(pool, routes, np.ones(50, np.float32), 1.0, cover, none)
     assert count == 200 and np.all(pool["cued"])
     count, _, _ = _advance(pool, routes, np.ones(50, np.float32), 1.0, cover, none, step=1)
     assert count == 0, "a cued shipment is not detected again"
@@ -239,7 +241,7 @@ def test_checkpoint_seizure_needs_detection_and_interdiction():
     pool = _pool(n, 50)
     checkpoint = np.zeros(50, np.float32)
     checkpoint[0] = 0.5
-    count, (slot, kind, _), _ = _advance(pool, routes, np.ones(50, np.float32), 1.0, np.zeros(50, np.float32), checkpoint, interdict=0.6)
+    count, (slot, _, _), _ = _advance(pool, routes, np.ones(50, np.float32), 1.0, np.zeros(50, np.float32), checkpoint, interdict=0.6)
     assert count / n == pytest.approx(0.5 * 0.6, abs=0.015)
     assert np.all(pool["status"][slot] == FREE)
 
@@ -275,9 +277,10 @@ def test_a_sensor_sweeping_a_leg_covers_a_capsule():
 def _fleet(n, policy, endurance=6.0, turnaround=2.0, size=100.0):
     base = np.full(n, size / 2)
     sector = np.tile([0.0, 0.0, size, size], (n, 1))
-    return dict(x=base.copy(), y=base.copy(), wx=base.copy(), wy=base.copy(), state=np.full(n, flight.READY, np.int8),
-                airborne_h=np.zeros(n), ground_h=np.zeros(n), base_x=base.copy(), base_y=base.copy(), sector=sector,
-                lane=np.zeros(n, np.int64), leg=np.zeros(n, np.int64), policy=policy, endurance=endurance, turnaround=turnaround)
+    return {"x": base.copy(), "y": base.copy(), "wx": base.copy(), "wy": base.copy(), "state": np.full(n, flight.READY, np.int8),
+            "airborne_h": np.zeros(n), "ground_h": np.zeros(n), "base_x": base.copy(), "base_y": base.copy(), "sector": sector,
+            "lane": np.zeros(n, np.int64), "leg": np.zeros(n, np.int64), "policy": policy, "endurance": endurance,
+            "turnaround": turnaround}
 
 
 def _fly(f, steps, speed=20.0, step_hours=0.25, lane_spacing=4.0):

@@ -133,12 +133,12 @@ def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealmen
         carry_h[i] = bank
         cell = route_cells[at]
         hide = 1.0 - concealment[i]
-        if seen_checkpoint > 0.0 and uniform(checkpoint_key, uid[i]) < seen_checkpoint * hide:
-            if uniform(checkpoint_key, -1 - uid[i]) < interdict_prob:
-                status[i] = FREE
-                event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_CHECKPOINT_SEIZURE, cell
-                n_events += 1
-                continue
+        seen = seen_checkpoint > 0.0 and uniform(checkpoint_key, uid[i]) < seen_checkpoint * hide
+        if seen and uniform(checkpoint_key, -1 - uid[i]) < interdict_prob:
+            status[i] = FREE
+            event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_CHECKPOINT_SEIZURE, cell
+            n_events += 1
+            continue
         if at == last:
             status[i] = FREE
             event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_DELIVERED, cell
