@@ -102,6 +102,10 @@ class AlongRoutes:
         """These positions followed by ``other``'s (for routes appended to the table)."""
         return AlongRoutes(*(np.concatenate([getattr(self, f.name), getattr(other, f.name)], axis=-1) for f in fields(self)))
 
+    def subset(self, positions: np.ndarray) -> AlongRoutes:
+        """Only these positions, in this order (for routes kept by :meth:`RouteTable.subset`)."""
+        return AlongRoutes(*(getattr(self, f.name)[..., positions] for f in fields(self)))
+
 
 class SkywatchModel(mesa.Model):
     """Drone surveillance over trafficking routes (see the module docstring for the step order).
@@ -153,6 +157,8 @@ class SkywatchModel(mesa.Model):
         self._make_fleet()
         self._make_ground_units()
         self.along = self._along(self.routes)
+        self.routes_planned = int(self.routes.source.size)
+        self._retired_flow = np.zeros(0, dtype=np.int64)  # flow raster of dropped routes (empty until one is dropped)
         self.track: list[np.ndarray] = []
 
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
@@ -230,7 +236,7 @@ class SkywatchModel(mesa.Model):
             "counter_drone_level": lambda m: m.mean_level("counter_drone"),
             "counter_zones": lambda m: len(m.counter_zones),
             "jammed_drone_hours": t("jammed_drone_hours"),
-            "routes_planned": lambda m: int(m.routes.source.size),
+            "routes_planned": lambda m: m.routes_planned,
         }
         for k, name in enumerate(self.world.corridor_names):
             reporters[f"launched_{name}"] = lambda m, k=k: int(m._corridor_launched_step[k])
@@ -239,7 +245,8 @@ class SkywatchModel(mesa.Model):
     @property
     def flow(self) -> np.ndarray:
         """(H*W,) int64: shipment-steps each cell has carried so far."""
-        return np.bincount(self.routes.cells, weights=self.along.flow.sum(axis=0), minlength=self.drone_cover.size).astype(np.int64)
+        flow = np.bincount(self.routes.cells, weights=self.along.flow.sum(axis=0), minlength=self.drone_cover.size).astype(np.int64)
+        return flow + self._retired_flow if self._retired_flow.size else flow
 
     # --- the step -----------------------------------------------------------------------------
 
@@ -262,6 +269,7 @@ class SkywatchModel(mesa.Model):
         if (self.steps - 1) % period == 0:
             days = period * self.units.step_hours / 24.0
             self.cartels.do("plan", days)
+            self._drop_unused_routes()
             self.counter_zones = np.concatenate([c.zones for c in self.cartels])
             violence = np.concatenate([c.violence_cells for c in self.cartels])
             self.tally.violence_events += violence.size
@@ -311,12 +319,40 @@ class SkywatchModel(mesa.Model):
     def add_routes(self, table: RouteTable, sources: np.ndarray) -> np.ndarray:
         """Append routes planned from ``sources`` (indices into ``World.sources``); return their ids.
 
-        Routes are never removed: shipments already under way keep the route they set off on.
+        Shipments already under way keep the route they set off on (see :meth:`_drop_unused_routes`).
         """
         table.source = sources[table.source]
         self.routes, ids = self.routes.extend(table)
         self.along = self.along.extend(self._along(table))
+        self.routes_planned += int(table.source.size)
         return ids
+
+    def _drop_unused_routes(self) -> None:
+        """Drop the routes no shipment is on and no cartel launches on, renumbering the rest in order.
+
+        Their flow is kept in the flow raster. Route ids only index the table, so nothing a run
+        reports changes; the table stops growing with every re-plan.
+        """
+        p, routes = self.pool, self.routes
+        live = p.status == IN_TRANSIT
+        used = np.zeros(routes.source.size, dtype=bool)
+        used[p.route[live]] = True
+        for cartel in self.cartels:
+            used[cartel.route_ids] = True
+        if used.all():
+            return
+        kept = np.flatnonzero(used)
+        self.routes, positions = routes.subset(kept)
+        dropped = np.ones(routes.cells.size, dtype=bool)
+        dropped[positions] = False
+        retired = np.bincount(routes.cells[dropped], weights=self.along.flow.sum(axis=0)[dropped], minlength=self.drone_cover.size)
+        self._retired_flow = retired.astype(np.int64) + (self._retired_flow if self._retired_flow.size else 0)
+        self.along = self.along.subset(positions)
+        renumbered = np.full(routes.source.size, -1, dtype=np.int64)
+        renumbered[kept] = np.arange(kept.size)
+        p.route[live] = renumbered[p.route[live]]
+        for cartel in self.cartels:
+            cartel.route_ids = renumbered[cartel.route_ids]
 
     def _along(self, table: RouteTable) -> AlongRoutes:
         """The kernel's inputs at the positions of ``table``'s routes, with no flow yet."""

@@ -48,6 +48,15 @@ class RouteTable:
             corridor=np.concatenate([self.corridor, other.corridor]))
         return joined, ids
 
+    def subset(self, ids: np.ndarray) -> tuple[RouteTable, np.ndarray]:
+        """The routes ``ids``, in that order and renumbered from 0, and the positions of ``cells`` they keep."""
+        length = self.length[ids]
+        start = np.concatenate([[0], np.cumsum(length)[:-1]]).astype(np.int64)
+        positions = np.repeat(self.start[ids] - start, length) + np.arange(int(length.sum()))
+        table = RouteTable(source=self.source[ids], sink=self.sink[ids], cost=self.cost[ids], start=start, length=length,
+                           cells=self.cells[positions], corridor=self.corridor[ids])
+        return table, positions
+
     def along(self, raster: np.ndarray) -> np.ndarray:
         """The values of a raster at every route position, route by route (aligned with ``cells``)."""
         return raster.reshape(-1)[self.cells]

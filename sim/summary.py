@@ -57,7 +57,7 @@ def summarize(model: SkywatchModel) -> dict[str, Any]:
         "privacy_exposure": t.privacy_exposure,
         "encryption_level": model.mean_level("encryption"),
         "counter_drone_level": model.mean_level("counter_drone"),
-        "routes_planned": int(model.routes.source.size),
+        "routes_planned": model.routes_planned,
         "tips": t.tips,
         "seized_by_tip": t.seized_tip,
         "violence_events": t.violence_events,

@@ -7,6 +7,7 @@ from sim.adaptation import RiskMemory, logistic_target, moving_average
 from sim.model import SkywatchModel
 from sim.run import simulate
 from sim.scenario import Scenario, load_scenario
+from sim.summary import summarize
 
 SEEDS = range(4)
 
@@ -123,3 +124,17 @@ def test_coarse_to_fine_planning_finds_near_least_cost_routes(monkeypatch):
         assert path[0] == world.sources[coarse.source[r]] and path[-1] == world.sinks[coarse.sink[r]]
         rows, cols = np.divmod(path, world.shape[1])
         assert np.all(np.maximum(abs(np.diff(rows)), abs(np.diff(cols))) == 1)
+
+
+def test_dropping_unused_routes_bounds_the_table_and_changes_no_output(monkeypatch):
+    """Re-planning every 6 h appends routes; dropping those no one uses keeps every output the same."""
+    scenario = load_scenario("arms_race").with_overrides(
+        {"run.steps": 400, "cartels.planning_hours": 6.0, "run.validate": True, "world.height": 128, "world.width": 128}, "test")
+    dropping = simulate(scenario)
+    monkeypatch.setattr(SkywatchModel, "_drop_unused_routes", lambda model: None)
+    keeping = simulate(scenario)
+    assert dropping.routes_planned == keeping.routes_planned == keeping.routes.source.size > 100
+    assert dropping.routes.source.size < keeping.routes.source.size / 3
+    np.testing.assert_array_equal(dropping.flow, keeping.flow)
+    assert summarize(dropping) == summarize(keeping)
+    assert dropping.datacollector.get_model_vars_dataframe().equals(keeping.datacollector.get_model_vars_dataframe())
