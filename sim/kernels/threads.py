@@ -6,7 +6,8 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-MAX_THREADS = min(8, len(os.sched_getaffinity(0)))  # the cores this process may run on, at most 8
+# The cores this process may run on (every core where the platform cannot tell), at most 8.
+MAX_THREADS = min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 _threads = MAX_THREADS
 _workers: tuple[int, ThreadPoolExecutor | None] | None = None  # (pid that made it, pool)
