@@ -158,7 +158,7 @@ class SkywatchModel(mesa.Model):
         self._make_ground_units()
         self.along = self._along(self.routes)
         self.routes_planned = int(self.routes.source.size)
-        self._retired_flow = np.zeros(0, dtype=np.int64)  # flow raster of dropped routes (empty until one is dropped)
+        self._retired_flow = np.zeros(self.drone_cover.size, dtype=np.int64)  # flow raster of dropped routes
         self.track: list[np.ndarray] = []
 
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
@@ -245,8 +245,11 @@ class SkywatchModel(mesa.Model):
     @property
     def flow(self) -> np.ndarray:
         """(H*W,) int64: shipment-steps each cell has carried so far."""
-        flow = np.bincount(self.routes.cells, weights=self.along.flow.sum(axis=0), minlength=self.drone_cover.size).astype(np.int64)
-        return flow + self._retired_flow if self._retired_flow.size else flow
+        return self._retired_flow + self._flow_raster(self.routes.cells, self.along.flow.sum(axis=0))
+
+    def _flow_raster(self, cells: np.ndarray, flow: np.ndarray) -> np.ndarray:
+        """(H*W,) int64: the flow of the route positions at ``cells`` summed per cell."""
+        return np.bincount(cells, weights=flow, minlength=self.drone_cover.size).astype(np.int64)
 
     # --- the step -----------------------------------------------------------------------------
 
@@ -345,8 +348,7 @@ class SkywatchModel(mesa.Model):
         self.routes, positions = routes.subset(kept)
         dropped = np.ones(routes.cells.size, dtype=bool)
         dropped[positions] = False
-        retired = np.bincount(routes.cells[dropped], weights=self.along.flow.sum(axis=0)[dropped], minlength=self.drone_cover.size)
-        self._retired_flow = retired.astype(np.int64) + (self._retired_flow if self._retired_flow.size else 0)
+        self._retired_flow += self._flow_raster(routes.cells[dropped], self.along.flow.sum(axis=0)[dropped])
         self.along = self.along.subset(positions)
         renumbered = np.full(routes.source.size, -1, dtype=np.int64)
         renumbered[kept] = np.arange(kept.size)

@@ -97,21 +97,17 @@ def _paths_to_sink(plan_cost: np.ndarray, coarse: np.ndarray | None, sources: np
     only inside the band the coarse paths mark (:func:`_band`). A source the band cuts off is
     planned on the whole raster.
     """
-    if coarse is None:
-        dist, next_cell = cost_to_target(plan_cost, sink, sources)
-        return [(s, float(dist[source]), trace_path(next_cell, int(source))) for s, source in enumerate(sources) if np.isfinite(dist[source])]
-    band = _band(coarse, sources, sink, k, plan_cost.shape[1])
-    dist, next_node, cell_of, start_node = search_blocks(plan_cost, k, band, sink, sources)
-    full: tuple[np.ndarray, np.ndarray] | None = None
-    found = []
-    for s, (source, node) in enumerate(zip(sources, start_node)):
-        if node >= 0 and np.isfinite(dist[node]):
-            found.append((s, float(dist[node]), cell_of[trace_path(next_node, int(node))]))
-        else:
-            full = full or cost_to_target(plan_cost, sink, sources)
-            if np.isfinite(full[0][source]):
-                found.append((s, float(full[0][source]), trace_path(full[1], int(source))))
-    return found
+    found, cut_off = [], list(range(sources.size))
+    if coarse is not None:
+        band = _band(coarse, sources, sink, k, plan_cost.shape[1])
+        dist, next_node, cell_of, start_node = search_blocks(plan_cost, k, band, sink, sources)
+        reached = [node >= 0 and np.isfinite(dist[node]) for node in start_node]
+        found = [(s, float(dist[node]), cell_of[trace_path(next_node, int(node))]) for s, node in enumerate(start_node) if reached[s]]
+        cut_off = [s for s in cut_off if not reached[s]]
+    if cut_off:
+        dist, next_cell = cost_to_target(plan_cost, sink, sources[cut_off])
+        found += [(s, float(dist[sources[s]]), trace_path(next_cell, int(sources[s]))) for s in cut_off if np.isfinite(dist[sources[s]])]
+    return sorted(found, key=lambda row: row[0])
 
 
 def plan_routes(plan_cost: np.ndarray, sources: np.ndarray, sinks: np.ndarray, corridor: np.ndarray, n_corridors: int,

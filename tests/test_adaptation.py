@@ -138,3 +138,16 @@ def test_dropping_unused_routes_bounds_the_table_and_changes_no_output(monkeypat
     np.testing.assert_array_equal(dropping.flow, keeping.flow)
     assert summarize(dropping) == summarize(keeping)
     assert dropping.datacollector.get_model_vars_dataframe().equals(keeping.datacollector.get_model_vars_dataframe())
+
+
+def test_sources_the_band_cuts_off_are_planned_on_the_whole_raster(monkeypatch):
+    from sim import routes
+
+    world = SkywatchModel(Scenario().with_overrides({"run.seed": 3}, "test")).world
+    cost = world.cell_hours.astype(np.float64)
+    exact = routes.plan_routes(cost, world.sources, world.sinks, world.corridor, 3)
+    monkeypatch.setattr(routes, "EXACT_SIDE", 64)  # 256² → blocks of 4
+    monkeypatch.setattr(routes, "_band", lambda *args: np.zeros(0, dtype=np.int64))  # a band that holds nothing
+    fallback = routes.plan_routes(cost, world.sources, world.sinks, world.corridor, 3, coarse=True)
+    for name in ("source", "sink", "cost", "start", "length", "cells", "corridor"):
+        np.testing.assert_array_equal(getattr(fallback, name), getattr(exact, name))
