@@ -1,12 +1,14 @@
 """A sweep folder and the runs still to do in it: fresh, forced over an old one, or resumed.
 
-:meth:`SweepJob.prepare` checks everything and writes nothing; :meth:`SweepJob.execute` then
-makes the folder (a copy of the sweep file as ``sweep.toml``, the journal, ``results.parquet``,
-``sobol.csv`` for a Sobol design, and ``runs/`` with ``keep_runs``) and runs what is missing.
+:meth:`SweepJob.prepare` checks everything and writes nothing (beyond putting right what a killed
+sweep left); :meth:`SweepJob.execute` then makes the folder (its marker, a copy of the sweep file as
+``sweep.toml`` and an empty journal, swapped in whole), runs what is missing and writes
+``results.parquet``, ``sobol.csv`` for a Sobol design, and ``runs/`` with ``keep_runs``.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 import tomllib
@@ -17,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.outfolder import check_out, folder_kind, recover, staged_folder, write_marker
 from sim.scenario import ScenarioError
 from sim.sweep.design import Run, SweepSpec, plan_runs
 from sim.sweep.engine import Task
@@ -37,8 +40,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _recorded(spec: SweepSpec, out: Path, runs: list[Run]) -> list[dict[str, Any]]:
     """Rows already in the journal of ``out``, checked against the sweep's plan."""
     copy = out / SWEEP_COPY
-    if not copy.is_file():
-        raise ScenarioError(out, "--resume", f"not a sweep folder (no {SWEEP_COPY})")
+    kind = folder_kind(out)
+    if kind not in (None, "sweep") or not copy.is_file():
+        found = f"a Skywatch {kind} folder" if kind not in (None, "sweep") else f"no {SWEEP_COPY}"
+        raise ScenarioError(out, "--resume", f"expected a sweep folder to finish, found {found}")
     if _read_toml(copy) != _read_toml(spec.path):
         raise ScenarioError(out, "--resume", f"the sweep file differs from the {SWEEP_COPY} this folder was started with")
     seeds = {run.run_id: run.seed for run in runs}
@@ -48,17 +53,6 @@ def _recorded(spec: SweepSpec, out: Path, runs: list[Run]) -> list[dict[str, Any
             raise ScenarioError(out / JOURNAL, str(row.get("run_id")), "a run this sweep does not plan")
         done.setdefault(row["run_id"], row)
     return list(done.values())
-
-
-def _check_fresh(out: Path, force: bool) -> None:
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise ScenarioError(out, "--out", "a file is in the way")
-    if not force:
-        raise ScenarioError(out, "--out", "sweep folder exists; pass --resume to finish it or --force to start over")
-    if any(out.iterdir()) and not (out / SWEEP_COPY).is_file():
-        raise ScenarioError(out, "--force", f"not a sweep folder (no {SWEEP_COPY}); refusing to delete it")
 
 
 @dataclass
@@ -71,6 +65,7 @@ class SweepJob:
         runs: every run of the sweep, by (point, replicate).
         done: rows of runs recorded before (when resuming).
         resume: finish the runs an earlier sweep into ``out`` left missing.
+        force: replace an old sweep folder at ``out`` (only a Skywatch sweep folder).
     """
 
     spec: SweepSpec
@@ -78,20 +73,26 @@ class SweepJob:
     runs: list[Run]
     done: list[dict[str, Any]]
     resume: bool
+    force: bool = False
 
     @classmethod
     def prepare(cls, spec: SweepSpec, out: Path, resume: bool = False, force: bool = False) -> SweepJob:
-        """Check the folder and find what is left to run; nothing is written.
+        """Check the folder and find what is left to run.
+
+        Nothing is written, except that what a killed sweep left beside ``out`` is put right first
+        (:func:`sim.outfolder.recover`). ``resume`` takes a sweep folder with its marker, or one made
+        before markers existed that holds ``sweep.toml``.
 
         Raises:
-            ScenarioError: the folder exists without ``resume``/``force``, or does not match the sweep.
+            ScenarioError: the folder exists without ``resume``/``force``, is not a Skywatch sweep
+                folder, or does not match the sweep.
         """
         runs = plan_runs(spec)
-        resume = resume and out.exists()
-        if resume:
+        recover(out)
+        if resume and os.path.lexists(out):
             return cls(spec, out, runs, _recorded(spec, out, runs), True)
-        _check_fresh(out, force)
-        return cls(spec, out, runs, [], False)
+        check_out(out, "sweep", force)
+        return cls(spec, out, runs, [], False, force)
 
     @property
     def todo(self) -> list[Run]:
@@ -100,13 +101,17 @@ class SweepJob:
         return [run for run in self.runs if run.run_id not in recorded]
 
     def _open(self) -> Journal:
-        if not self.resume:
-            shutil.rmtree(self.out, ignore_errors=True)
-            self.out.mkdir(parents=True)
-            shutil.copyfile(self.spec.path, self.out / SWEEP_COPY)
-        journal = Journal(self.out)
-        journal.rewrite(self.done)
-        return journal
+        """The journal of the sweep folder: a new folder swapped in whole, or the old one resumed."""
+        if self.resume:
+            if folder_kind(self.out) is None:
+                write_marker(self.out, "sweep")  # a folder made before markers existed
+            journal = Journal(self.out)
+            journal.rewrite(self.done)
+            return journal
+        with staged_folder(self.out, "sweep", self.force) as staging:
+            shutil.copyfile(self.spec.path, staging / SWEEP_COPY)
+            Journal(staging).rewrite([])
+        return Journal(self.out)
 
     def execute(self, engine: Engine, keep_runs: bool = False,
                 on_row: Callable[[dict[str, Any]], None] | None = None) -> pd.DataFrame:
