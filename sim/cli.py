@@ -277,8 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     out_console, err_console = Console(), Console(stderr=True)
     try:
         return args.handler(args, out_console, err_console)
-    except ScenarioError as err:
-        print(f"skywatch: error: {err}", file=sys.stderr)
+    except ScenarioError as err:  # one line per error: a ScenarioErrors holds several
+        for line in str(err).splitlines():
+            print(f"skywatch: error: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("skywatch: interrupted; nothing was written", file=sys.stderr)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+PATH_UNIT = "path"  # the unit of a parameter whose value names a file
+
 
 @dataclass(frozen=True)
 class Param:
@@ -40,15 +42,25 @@ class Param:
         """The Python type values of this parameter must have."""
         return type(self.default)
 
+    @property
+    def is_path(self) -> bool:
+        """Whether the value names a file (resolved relative to the scenario file)."""
+        return self.unit == PATH_UNIT
+
     def describe_bounds(self) -> str:
         """Human-readable bounds or choices, e.g. ``[0, 100]`` or ``random|lawnmower``."""
         if self.choices is not None:
             return "|".join(self.choices)
         if self.low is None and self.high is None:
             return ""
-        low = "-inf" if self.low is None else f"{self.low:g}"
-        high = "inf" if self.high is None else f"{self.high:g}"
+        low = "-inf" if self.low is None else _bound_text(self.low)
+        high = "inf" if self.high is None else _bound_text(self.high)
         return f"[{low}, {high}]"
+
+
+def _bound_text(bound: float) -> str:
+    """A bound as written in messages: integers in full (2**63 - 1 is not 9.22337e+18), floats short."""
+    return str(bound) if isinstance(bound, int) else f"{bound:g}"
 
 
 PATROL_POLICIES = ("random", "lawnmower", "hotspot", "intel")
@@ -71,8 +83,8 @@ PARAMS: tuple[Param, ...] = (
     Param("world.sinks", 3, "sites", "border crossings and ports where shipments end (north)", 1, 256),
     Param("world.corridors", 3, "corridors", "named corridors (equal west-to-east bands) flow is reported by", 2, 8),
     Param("world.infrastructure", 24, "sites", "cartel labs, stash houses and airstrips to be discovered", 0, 10_000),
-    Param("world.cost_file", "", "path", "optional .npy travel-cost raster, hours per cell (H × W); inf = impassable"),
-    Param("world.population_file", "", "path", "optional .npy population raster, people per cell (H × W)"),
+    Param("world.cost_file", "", PATH_UNIT, "optional .npy travel-cost raster, hours per cell (H × W); inf = impassable"),
+    Param("world.population_file", "", PATH_UNIT, "optional .npy population raster, people per cell (H × W)"),
     # --- terrain speeds ----------------------------------------------------------------------
     Param("terrain.road_kmh", 60.0, "km/h", "overland speed on roads", 1.0, 200.0),
     Param("terrain.open_kmh", 20.0, "km/h", "overland speed on open land", 0.5, 200.0),

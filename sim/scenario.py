@@ -1,18 +1,24 @@
 """Loading, validating and overriding scenario files.
 
 A scenario is a TOML file that is a small diff over the defaults in :mod:`sim.params`: tables
-are parameter sections (``[drones]``), keys are parameter names. Anything wrong with it raises
-:class:`ScenarioError`, whose message is one line naming the file, the field and what was
-expected.
+are parameter sections (``[drones]``), keys are parameter names. Every value passes one gate,
+:func:`check_value`: the right type, finite, within its bounds, a well-formed path. Anything wrong
+raises :class:`ScenarioError`, whose message is one line naming the file, the field and what was
+expected; a file with several errors raises :class:`ScenarioErrors`, one line per error.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
+import re
+import reprlib
+import sys
 import tomllib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import tomli_w
@@ -22,6 +28,49 @@ from sim.params import SCHEMA, Param, defaults
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 DESCRIPTION_KEY = "description"
 
+MAX_TOML_BYTES = 1 << 20  # a scenario or sweep file is a small diff; 1 MiB is far more than any needs
+MAX_TOML_DEPTH = 16  # tables and arrays nested at most this deep (a sweep's ranges need 4)
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+FLOAT_MAX = sys.float_info.max
+MAX_PATH_BYTES = 4095  # PATH_MAX (4096, with its terminating NUL) on Linux
+MAX_NAME_BYTES = 255  # NAME_MAX: one component of a path
+SHOWN_CHARS = 60  # a value quoted in a message is cut to this many characters
+FIELD_CHARS = 80  # a field name in a message is cut to this many characters
+SOURCE_CHARS = 300  # a file name in a message is cut to this many characters
+MAX_LISTED_ERRORS = 20  # a file with more errors lists these and counts the rest
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # control characters and line separators
+_TOO_DEEP = f"expected tables and arrays nested at most {MAX_TOML_DEPTH} deep"
+
+
+def one_line(text: str, limit: int | None = None) -> str:
+    """``text`` with every unprintable character escaped (``\\n``, ``\\x00``), cut to ``limit`` characters."""
+    escaped = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    return escaped if limit is None or len(escaped) <= limit else escaped[:limit - 1] + "…"
+
+
+class _ShortRepr(reprlib.Repr):
+    """``repr`` of user values for messages: shallow, few items, long strings and numbers cut."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        try:
+            text = repr(x)
+        except ValueError:  # more digits than Python converts to text
+            return f"<integer of more than {sys.get_int_max_str_digits()} digits>"
+        digits = len(text.lstrip("-"))
+        return text if len(text) <= self.maxlong else f"{text[:self.maxlong // 2]}…<{digits} digits>"
+
+    def repr_str(self, x: str, level: int) -> str:
+        return repr(x) if len(x) <= self.maxstring else f"{x[:self.maxstring // 2]!r}…<{len(x)} characters>"
+
+
+_SHORT_REPR = _ShortRepr(maxlevel=2, maxlist=4, maxtuple=4, maxdict=4, maxset=4, maxstring=SHOWN_CHARS, maxlong=SHOWN_CHARS,
+                         maxother=SHOWN_CHARS)
+
+
+def shown(value: Any) -> str:
+    """A value as quoted in a message: its ``repr``, shortened and on one line."""
+    return one_line(_SHORT_REPR.repr(value), SHOWN_CHARS)
+
 
 class ScenarioError(ValueError):
     """Bad input: a one-line message naming the file, the field and what was expected."""
@@ -30,7 +79,56 @@ class ScenarioError(ValueError):
         self.source = str(source)
         self.field_name = field_name
         self.expected = expected
-        super().__init__(f"{source}: {field_name}: {expected}")
+        super().__init__(f"{one_line(self.source, SOURCE_CHARS)}: {one_line(field_name, FIELD_CHARS)}: {one_line(expected)}")
+
+    @property
+    def errors(self) -> tuple[ScenarioError, ...]:
+        """The single errors this one stands for: itself."""
+        return (self,)
+
+
+class ScenarioErrors(ScenarioError):
+    """Several bad-input errors of one file; ``str()`` is one line per error (the first few, then a count)."""
+
+    def __init__(self, errors: Sequence[ScenarioError]) -> None:
+        first = errors[0]
+        self._errors = tuple(errors)
+        self.source, self.field_name, self.expected = first.source, first.field_name, first.expected
+        lines = [str(error) for error in self._errors[:MAX_LISTED_ERRORS]]
+        if len(self._errors) > MAX_LISTED_ERRORS:
+            lines.append(f"{one_line(first.source, SOURCE_CHARS)}: …: {len(self._errors) - MAX_LISTED_ERRORS} more errors not listed")
+        ValueError.__init__(self, "\n".join(lines))
+
+    @property
+    def errors(self) -> tuple[ScenarioError, ...]:
+        """The single errors, in the order they were found."""
+        return self._errors
+
+
+class ErrorList:
+    """Bad-input errors gathered while checking one file, raised together at the end."""
+
+    def __init__(self) -> None:
+        self.errors: list[ScenarioError] = []
+
+    def add(self, error: ScenarioError) -> None:
+        """Record ``error`` (every error of a :class:`ScenarioErrors`)."""
+        self.errors.extend(error.errors)
+
+    @contextmanager
+    def gather(self) -> Iterator[None]:
+        """Record a :class:`ScenarioError` raised in the ``with`` block instead of letting it through."""
+        try:
+            yield
+        except ScenarioError as err:
+            self.add(err)
+
+    def raise_any(self) -> None:
+        """Raise what was gathered: nothing, the one error, or :class:`ScenarioErrors`."""
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise ScenarioErrors(self.errors)
 
 
 @dataclass
@@ -51,10 +149,17 @@ class Scenario:
         return self.values[name]
 
     def with_overrides(self, overrides: dict[str, Any], source: str) -> Scenario:
-        """A copy with ``overrides`` (dotted name → value) checked and applied."""
+        """A copy with ``overrides`` (dotted name → value) checked and applied.
+
+        Raises:
+            ScenarioError: a value is invalid (:class:`ScenarioErrors` when several are).
+        """
         values = dict(self.values)
+        errors = ErrorList()
         for name, value in overrides.items():
-            values[name] = check_value(name, value, source)
+            with errors.gather():
+                values[name] = check_value(name, value, source)
+        errors.raise_any()
         return Scenario(values, self.source, self.description)
 
     def base_dir(self) -> Path:
@@ -86,46 +191,84 @@ class Scenario:
         return hashlib.sha256(self.to_toml().encode()).hexdigest()
 
 
-def _nearest(name: str) -> str:
-    match = difflib.get_close_matches(name, SCHEMA.keys(), n=1, cutoff=0.5)
+SECTIONS = tuple(dict.fromkeys(name.split(".", 1)[0] for name in SCHEMA))
+
+
+def _nearest(name: str, valid: Sequence[str] = tuple(SCHEMA)) -> str:
+    match = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
     return f" (did you mean '{match[0]}'?)" if match else ""
 
 
 def _expected(param: Param) -> str:
+    if param.choices:
+        return f"one of {param.describe_bounds()}"
+    if param.is_path:
+        return (f"a relative or absolute file path, or \"\" for none (no control characters, at most {MAX_PATH_BYTES} bytes, "
+                f"{MAX_NAME_BYTES} per name)")
     kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[param.kind]
     bounds = param.describe_bounds()
-    if param.choices:
-        return f"one of {bounds}"
     return f"{kind} in {bounds}" if bounds else kind
+
+
+def path_is_well_formed(text: str) -> bool:
+    """Whether ``text`` can name a file: no control characters, at most PATH_MAX bytes and NAME_MAX per name."""
+    return (not _CONTROL_CHARACTERS.search(text) and len(text.encode("utf-8", "surrogateescape")) <= MAX_PATH_BYTES
+            and all(len(part.encode("utf-8", "surrogateescape")) <= MAX_NAME_BYTES for part in PurePath(text).parts))
+
+
+def _number_in_bounds(param: Param, value: float) -> bool:
+    """Whether ``value`` lies within the bounds of ``param`` and of its machine type (False for NaN)."""
+    machine_low, machine_high = (INT64_MIN, INT64_MAX) if param.kind is int else (-FLOAT_MAX, FLOAT_MAX)
+    low = machine_low if param.low is None else max(param.low, machine_low)
+    high = machine_high if param.high is None else min(param.high, machine_high)
+    return low <= value <= high  # exact for any int against a float bound; False for NaN and out-of-range ±inf
+
+
+def _is_valid(param: Param, value: Any) -> bool:
+    kind = param.kind
+    if kind is bool:
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if kind in (int, float):
+        numeric = (int,) if kind is int else (int, float)
+        return isinstance(value, numeric) and _number_in_bounds(param, value)
+    if not isinstance(value, str):
+        return False
+    if param.choices is not None:
+        return value in param.choices
+    return not param.is_path or path_is_well_formed(value)
 
 
 def check_value(name: str, value: Any, source: str | Path) -> Any:
     """Check ``value`` for parameter ``name`` and return it in the parameter's type.
 
+    The one gate every value passes: numbers must be finite and within their bounds (and
+    integers within int64), strings one of their choices or a well-formed path.
+
     Raises:
-        ScenarioError: unknown name, wrong type, out of bounds or not an allowed choice.
+        ScenarioError: unknown name, wrong type, not finite, out of bounds, not an allowed
+            choice or not a well-formed path.
     """
     param = SCHEMA.get(name)
     if param is None:
         raise ScenarioError(source, name, f"unknown parameter{_nearest(name)}")
-    kind = param.kind
-    ok_type = isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value, ok_type = float(value), True
-    out_of_bounds = ok_type and kind in (int, float) and (
-        (param.low is not None and value < param.low) or (param.high is not None and value > param.high))
-    if not ok_type or out_of_bounds or (param.choices is not None and value not in param.choices):
-        raise ScenarioError(source, name, f"expected {_expected(param)}, got {value!r}")
-    return value
+    if not _is_valid(param, value):
+        raise ScenarioError(source, name, f"expected {_expected(param)}, got {shown(value)}")
+    return param.kind(value)
 
 
-def _flatten(doc: dict[str, Any], source: str) -> dict[str, Any]:
+def _flatten(doc: dict[str, Any], source: str, errors: ErrorList) -> dict[str, Any]:
+    """Parameter values by dotted name; sections that are not tables, and empty unknown ones, go to ``errors``."""
     flat: dict[str, Any] = {}
     for section, table in doc.items():
         if section == DESCRIPTION_KEY:
             continue
         if not isinstance(table, dict):
-            raise ScenarioError(source, section, f"expected a table of parameters{_nearest(section)}")
+            errors.add(ScenarioError(source, section, f"expected a table of parameters{_nearest(section, SECTIONS)}"))
+            continue
+        if not table and section not in SECTIONS:
+            errors.add(ScenarioError(source, section, f"unknown section{_nearest(section, SECTIONS)}"))
         for key, value in table.items():
             flat[f"{section}.{key}"] = value
     return flat
@@ -144,40 +287,70 @@ def shipped_scenarios() -> dict[str, Path]:
     return {p.stem: p for p in sorted(SCENARIO_DIR.glob("*.toml")) if not p.stem.startswith("sweep_")}
 
 
+def _too_deep(value: Any, levels_left: int) -> bool:
+    """Whether tables and arrays in ``value`` nest deeper than ``levels_left`` (recursion bounded by it)."""
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+    if children is None:
+        return False
+    return levels_left == 0 or any(_too_deep(child, levels_left - 1) for child in children)
+
+
 def read_toml(path: Path) -> dict[str, Any]:
-    """The TOML document in ``path``.
+    """The TOML document in ``path``, at most :data:`MAX_TOML_BYTES` long and :data:`MAX_TOML_DEPTH` deep.
 
     Raises:
-        ScenarioError: the file is not UTF-8 text or not valid TOML.
+        ScenarioError: the file cannot be read, is too large, not UTF-8 text, not valid TOML,
+            holds an integer too long to convert or nests too deep.
     """
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(path, "toml", f"not valid TOML ({err})") from None
+        with path.open("rb") as file:
+            data = file.read(MAX_TOML_BYTES + 1)
+    except OSError as err:
+        raise ScenarioError(path, "file", f"cannot read it ({err.strerror or type(err).__name__})") from None
+    if len(data) > MAX_TOML_BYTES:
+        raise ScenarioError(path, "file", f"expected a TOML file of at most {MAX_TOML_BYTES:,} bytes (1 MiB), got a larger one")
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise ScenarioError(path, "toml", "expected a UTF-8 text file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(path, "toml", f"not valid TOML ({err})") from None
+    except ValueError:  # the only other ValueError of tomllib: an integer with too many digits for int()
+        raise ScenarioError(path, "toml", f"expected integers of at most {sys.get_int_max_str_digits()} digits") from None
+    except RecursionError:
+        raise ScenarioError(path, "toml", _TOO_DEEP) from None
+    if _too_deep(doc, MAX_TOML_DEPTH):
+        raise ScenarioError(path, "toml", _TOO_DEEP)
+    return doc
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load and validate a scenario file (a path, or a shipped scenario's name).
 
     Raises:
-        ScenarioError: the file is missing, not TOML, or any value is invalid.
+        ScenarioError: the file is missing or not TOML, or a value is invalid
+            (:class:`ScenarioErrors`, one per value, when several are).
     """
     path = resolve_scenario_path(str(name_or_path))
     if not path.is_file():
         names = ", ".join(shipped_scenarios())
         raise ScenarioError(path, "file", f"no such scenario file (shipped scenarios: {names})")
     doc = read_toml(path)
+    errors = ErrorList()
     description = doc.get(DESCRIPTION_KEY, "")
     if not isinstance(description, str):
-        raise ScenarioError(path, DESCRIPTION_KEY, f"expected a string, got {description!r}")
+        errors.add(ScenarioError(path, DESCRIPTION_KEY, f"expected a string, got {shown(description)}"))
+        description = ""
+    flat = _flatten(doc, str(path), errors)
     scenario = Scenario(source=str(path), description=description)
-    return scenario.with_overrides(_flatten(doc, str(path)), str(path))
+    with errors.gather():
+        scenario = scenario.with_overrides(flat, str(path))
+    errors.raise_any()
+    return scenario
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
-    """Parse a ``--set KEY=VALUE`` override; VALUE is read as TOML, else as a bare string.
+    """Parse a ``--set KEY=VALUE`` override; VALUE is read as one TOML value, else as a bare string.
 
     Raises:
         ScenarioError: the text has no ``=``.
@@ -186,7 +359,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
         raise ScenarioError("--set", text, "expected KEY=VALUE, e.g. drones.count=40")
     key, raw = (part.strip() for part in text.split("=", 1))
     try:
-        value = tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = raw
-    return key, value
+        doc = tomllib.loads(f"v = {raw}")
+    except (ValueError, RecursionError):  # not TOML, an integer too long to read, or nested too deep
+        return key, raw
+    return key, doc["v"] if doc.keys() == {"v"} else raw

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter, zoom
 
-from sim.scenario import Scenario, ScenarioError
+from sim.npy_input import read_raster
+from sim.params import SCHEMA
+from sim.scenario import Scenario, ScenarioError, shown
 from sim.units import Units
 
 # Land cover codes (int8).
@@ -29,6 +31,12 @@ NOISE_OCTAVES = 5
 TOWN_RADIUS_KM = 3.0  # typical radius of a town's population blob
 RURAL_SHARE = 0.15  # share of the population living outside towns
 SITE_SPREAD_KM = 10.0  # labs lie within about this distance of their source
+
+COST_FIELD, POPULATION_FIELD = "world.cost_file", "world.population_file"
+# Bounds of a loaded cost raster's finite hours per cell: near-zero costs would make every route free (and the
+# route choice's logit scale, a share of the cheapest cost, zero); beyond a century a cell is as good as inf.
+MIN_CELL_HOURS, MAX_CELL_HOURS = 1e-6, 1e6
+MAX_POPULATION = SCHEMA["world.population"].high  # a loaded population raster sums to at most what a procedural one may
 
 _CORRIDOR_NAMES = {2: ("west", "east"), 3: ("west", "central", "east"), 4: ("far-west", "west", "east", "far-east")}
 
@@ -124,18 +132,42 @@ def _population(rng: np.random.Generator, h: int, w: int, towns: int, total: flo
 
 
 def _load_raster(scenario: Scenario, name: str, shape: tuple[int, int]) -> np.ndarray | None:
+    """The raster file named by path parameter ``name`` as float64, or None when it is unset."""
     path = scenario.resolve_path(name)
-    if path is None:
+    return None if path is None else read_raster(path, shape, scenario.source, name).astype(np.float64)
+
+
+def _refuse_unless(ok: np.ndarray, raster: np.ndarray, scenario: Scenario, name: str, expected: str) -> None:
+    """Raise naming the first cell of ``raster`` where ``ok`` is False, if any."""
+    bad = np.flatnonzero(~ok)
+    if bad.size:
+        row, col = divmod(int(bad[0]), raster.shape[1])
+        others = f" ({bad.size:,} such cells in all)" if bad.size > 1 else ""
+        raise ScenarioError(scenario.source, name, f"expected {expected}; found {shown(raster[row, col].item())} at row {row}, "
+                                                   f"column {col}{others}")
+
+
+def _load_cost(scenario: Scenario, shape: tuple[int, int]) -> np.ndarray | None:
+    """The travel-cost raster file, hours per cell (float32, inf = impassable), or None when unset."""
+    hours = _load_raster(scenario, COST_FIELD, shape)
+    if hours is None:
         return None
-    if not path.is_file():
-        raise ScenarioError(scenario.source, name, f"file not found: {path}")
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as err:
-        raise ScenarioError(scenario.source, name, f"expected a .npy array ({err})") from None
-    if array.shape != shape or not np.issubdtype(array.dtype, np.number):
-        raise ScenarioError(scenario.source, name, f"expected a numeric array of shape {shape} (world.height, world.width), got {array.dtype} {array.shape}")
-    return array.astype(np.float32)
+    ok = ((hours >= MIN_CELL_HOURS) & (hours <= MAX_CELL_HOURS)) | (hours == np.inf)
+    _refuse_unless(ok, hours, scenario, COST_FIELD, f"hours per cell in [{MIN_CELL_HOURS:g}, {MAX_CELL_HOURS:g}], or inf for impassable")
+    return hours.astype(np.float32)
+
+
+def _load_population(scenario: Scenario, shape: tuple[int, int]) -> np.ndarray | None:
+    """The population raster file, people per cell (float32), or None when unset."""
+    people = _load_raster(scenario, POPULATION_FIELD, shape)
+    if people is None:
+        return None
+    _refuse_unless(np.isfinite(people) & (people >= 0), people, scenario, POPULATION_FIELD, "finite people per cell ≥ 0 (0 where nobody lives)")
+    total = float(people.sum())
+    if total > MAX_POPULATION:
+        raise ScenarioError(scenario.source, POPULATION_FIELD, f"expected at most {MAX_POPULATION:g} people in all "
+                                                               f"(world.population's bound), found {total:g}")
+    return people.astype(np.float32)
 
 
 def _pick_cells(rng: np.random.Generator, allowed: np.ndarray, count: int) -> np.ndarray:
@@ -148,8 +180,10 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     """Make the world of a scenario from its parameters and the world's random stream.
 
     Raises:
-        ScenarioError: a raster file is missing or of the wrong shape, or no cell is passable
-            where sources or sinks must lie.
+        ScenarioError: a raster file is missing, malformed or of the wrong shape, holds a value
+            out of range (NaN, a cost outside [MIN_CELL_HOURS, MAX_CELL_HOURS] other than inf,
+            a negative or infinite population), or no cell is passable where sources or sinks
+            must lie.
     """
     h, w = scenario["world.height"], scenario["world.width"]
     units = Units.of(scenario)
@@ -163,14 +197,14 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     speed = np.array([scenario["terrain.open_kmh"], scenario["terrain.rough_kmh"], scenario["terrain.road_kmh"], scenario["terrain.road_kmh"]])
     cell_hours = (units.cell_km / speed[cover]).astype(np.float32)
 
-    loaded_cost = _load_raster(scenario, "world.cost_file", (h, w))
+    loaded_cost = _load_cost(scenario, (h, w))
     if loaded_cost is not None:
-        cell_hours = np.where(np.isfinite(loaded_cost) & (loaded_cost > 0), loaded_cost, np.inf).astype(np.float32)
+        cell_hours = loaded_cost
         cover = np.where(cell_hours <= units.hours_per_cell(scenario["terrain.road_kmh"]), ROAD,
                          np.where(cell_hours >= units.hours_per_cell(scenario["terrain.rough_kmh"]), ROUGH, OPEN)).astype(np.int8)
-    loaded_population = _load_raster(scenario, "world.population_file", (h, w))
+    loaded_population = _load_population(scenario, (h, w))
     if loaded_population is not None:
-        population = np.clip(loaded_population, 0, None)
+        population = loaded_population
 
     passable = np.isfinite(cell_hours)
     north = np.zeros((h, w), dtype=bool)
@@ -181,7 +215,7 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     sources = _pick_cells(rng, passable & south & (cover != ROUGH), scenario["world.sources"])
     if sources.size == 0:
         sources = _pick_cells(rng, passable & south, scenario["world.sources"])
-    field = "world.cost_file" if loaded_cost is not None else "world"
+    field = COST_FIELD if loaded_cost is not None else "world"
     if sinks.size == 0:
         raise ScenarioError(scenario.source, field, "expected a passable cell on the northern edge for a sink")
     if sources.size == 0:

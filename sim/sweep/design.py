@@ -1,20 +1,23 @@
 """Sweep files: parsing and validating them, and the design's points and per-run seeds.
 
 A sweep file is TOML with a ``[sweep]`` table (``base``, ``design``, ``samples``,
-``replications``, ``seed``), a ``[sweep.parameters]`` table of swept parameters by dotted name
+``replications``, ``seed``, ``max_runs``), a ``[sweep.parameters]`` table of swept parameters by dotted name
 and an optional ``[sweep.fixed]`` table of values applied to the base scenario for every run.
 A swept parameter is a list of levels (any parameter, categorical ones included) or a
 ``{low, high}`` range (numbers only). ``grid`` takes lists only and runs their full product;
 ``lhs``, ``sobol`` and ``random`` need at least one range and draw ``samples`` points in the unit
 cube, each coordinate mapped to its parameter: a range linearly (integers on equal-width bins,
 so every integer in ``[low, high]`` is equally likely), a list uniformly among its levels.
-Anything wrong raises :class:`~sim.scenario.ScenarioError` before a run starts.
+Anything wrong raises :class:`~sim.scenario.ScenarioError` before a run starts (every error of
+the file at once where they do not depend on each other), and so does a sweep planning more runs
+than ``max_runs`` (default :data:`DEFAULT_MAX_RUNS`): the runs are counted before any point is drawn.
 """
 
 from __future__ import annotations
 
 import difflib
 import itertools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,16 +26,43 @@ import numpy as np
 from SALib.sample import latin, sobol
 
 from sim.params import SCHEMA
-from sim.scenario import DESCRIPTION_KEY, Scenario, ScenarioError, check_value, load_scenario, read_toml, resolve_scenario_path
+from sim.scenario import (
+    DESCRIPTION_KEY,
+    INT64_MAX,
+    ErrorList,
+    Scenario,
+    ScenarioError,
+    check_value,
+    load_scenario,
+    path_is_well_formed,
+    read_toml,
+    resolve_scenario_path,
+    shown,
+)
 
 DESIGNS = ("grid", "lhs", "sobol", "random")
 SAMPLED_DESIGNS = ("lhs", "sobol", "random")
-SWEEP_KEYS = ("base", "design", "samples", "replications", "seed", "parameters", "fixed")
+SWEEP_KEYS = ("base", "design", "samples", "replications", "seed", "max_runs", "parameters", "fixed")
 SEEDED_BY_SWEEP = "run.seed"
 # Spawn keys of the sweep seed: the design's draws apart from every run's seed.
 DESIGN_STREAM = (0,)
 RUN_STREAM = 1
 MAX_RUN_SEED = 2**63 - 1
+DEFAULT_MAX_RUNS = 10_000  # runs a sweep may plan unless sweep.max_runs raises the cap
+MAX_RUNS_CEILING = 1_000_000  # the highest sweep.max_runs: the plan, journal and results table are held in memory
+
+
+@dataclass(frozen=True)
+class Count:
+    """An integer key of ``[sweep]``: its default (None when it must be given) and inclusive bounds."""
+
+    default: int | None
+    low: int
+    high: int
+
+
+COUNTS = {"samples": Count(None, 1, INT64_MAX), "replications": Count(1, 1, INT64_MAX), "seed": Count(0, 0, MAX_RUN_SEED),
+          "max_runs": Count(DEFAULT_MAX_RUNS, 1, MAX_RUNS_CEILING)}
 
 
 @dataclass(frozen=True)
@@ -66,6 +96,17 @@ class SweepSpec:
     seed: int
     parameters: dict[str, list[Any] | Range]
 
+    @property
+    def planned_runs(self) -> int:
+        """How many runs the sweep plans, counted without drawing its design."""
+        if self.design == "grid":
+            points = math.prod(len(levels) for levels in self.parameters.values())
+        elif self.design == "sobol":
+            points = self.samples * (len(self.parameters) + 2)  # Saltelli's scheme for first-order and total indices
+        else:
+            points = self.samples
+        return points * self.replications
+
 
 @dataclass(frozen=True)
 class Run:
@@ -83,12 +124,14 @@ def _suggest(name: str, valid: tuple[str, ...]) -> str:
     return f" (did you mean '{match[0]}'?)" if match else ""
 
 
-def _integer(table: dict[str, Any], key: str, source: Path, default: int | None, low: int) -> int:
-    value = table.get(key, default)
+def _integer(table: dict[str, Any], key: str, source: Path) -> int:
+    """The integer ``sweep.KEY``, within the bounds :data:`COUNTS` gives it."""
+    count = COUNTS[key]
+    value = table.get(key, count.default)
     if value is None:
         raise ScenarioError(source, f"sweep.{key}", "missing; expected an integer")
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ScenarioError(source, f"sweep.{key}", f"expected an integer ≥ {low}, got {value!r}")
+    if not isinstance(value, int) or isinstance(value, bool) or not count.low <= value <= count.high:
+        raise ScenarioError(source, f"sweep.{key}", f"expected an integer in [{count.low:,}, {count.high:,}], got {shown(value)}")
     return value
 
 
@@ -97,7 +140,7 @@ def _levels(name: str, value: list[Any], source: Path) -> list[Any]:
         raise ScenarioError(source, name, "expected a non-empty list of values")
     levels = [check_value(name, v, source) for v in value]
     if len(set(levels)) != len(levels):
-        raise ScenarioError(source, name, f"expected distinct values, got {value!r}")
+        raise ScenarioError(source, name, f"expected distinct values, got {shown(value)}")
     return levels
 
 
@@ -106,29 +149,52 @@ def _range(name: str, value: dict[str, Any], source: Path) -> Range:
     if kind not in (int, float):
         raise ScenarioError(source, name, f"a range needs a numeric parameter; give a list of levels, e.g. {list(SCHEMA[name].choices or [])}")
     if set(value) != {"low", "high"}:
-        raise ScenarioError(source, name, f"expected a range {{ low = …, high = … }}, got keys {sorted(value)}")
+        raise ScenarioError(source, name, f"expected a range {{ low = …, high = … }}, got keys {shown(sorted(value))}")
     low, high = check_value(name, value["low"], source), check_value(name, value["high"], source)
     if not low < high:
-        raise ScenarioError(source, name, f"expected low < high, got low = {low!r}, high = {high!r}")
+        raise ScenarioError(source, name, f"expected low < high, got low = {shown(low)}, high = {shown(high)}")
     return Range(low, high)
 
 
-def _parameters(table: Any, source: Path) -> dict[str, list[Any] | Range]:
+def _swept(name: str, value: Any, source: Path) -> list[Any] | Range:
+    """The levels or range of swept parameter ``name``."""
+    if name not in SCHEMA:
+        raise ScenarioError(source, name, f"unknown parameter{_suggest(name, tuple(SCHEMA))}")
+    if name == SEEDED_BY_SWEEP:
+        raise ScenarioError(source, name, "set for each run from sweep.seed; use sweep.replications for more seeds")
+    if isinstance(value, list):
+        return _levels(name, value, source)
+    if isinstance(value, dict):
+        return _range(name, value, source)
+    raise ScenarioError(source, name, f"expected a list of values or a {{ low, high }} range, got {shown(value)}")
+
+
+def _parameters(table: Any, source: Path, errors: ErrorList) -> dict[str, list[Any] | Range] | None:
+    """The swept parameters, or None when any is invalid (its errors go to ``errors``)."""
     if not isinstance(table, dict) or not table:
-        raise ScenarioError(source, "sweep.parameters", "expected a table of swept parameters by dotted name")
+        errors.add(ScenarioError(source, "sweep.parameters", "expected a table of swept parameters by dotted name"))
+        return None
+    found = len(errors.errors)
     parameters: dict[str, list[Any] | Range] = {}
     for name, value in table.items():
-        if name not in SCHEMA:
-            raise ScenarioError(source, name, f"unknown parameter{_suggest(name, tuple(SCHEMA))}")
-        if name == SEEDED_BY_SWEEP:
-            raise ScenarioError(source, name, "set for each run from sweep.seed; use sweep.replications for more seeds")
-        if isinstance(value, list):
-            parameters[name] = _levels(name, value, source)
-        elif isinstance(value, dict):
-            parameters[name] = _range(name, value, source)
-        else:
-            raise ScenarioError(source, name, f"expected a list of values or a {{ low, high }} range, got {value!r}")
-    return parameters
+        with errors.gather():
+            parameters[name] = _swept(name, value, source)
+    return parameters if len(errors.errors) == found else None
+
+
+def _fixed(table: Any, swept: set[str], source: Path, errors: ErrorList) -> dict[str, Any]:
+    """The checked values of ``[sweep.fixed]``; its errors go to ``errors``."""
+    if not isinstance(table, dict):
+        errors.add(ScenarioError(source, "sweep.fixed", "expected a table of parameter values by dotted name"))
+        return {}
+    fixed: dict[str, Any] = {}
+    for name, value in table.items():
+        if name in swept or name == SEEDED_BY_SWEEP:
+            errors.add(ScenarioError(source, f"sweep.fixed.{name}", "is swept or seeded by the sweep; it cannot also be fixed"))
+            continue
+        with errors.gather():
+            fixed[name] = check_value(name, value, source)
+    return fixed
 
 
 def _check_design(design: str, samples: int | None, parameters: dict[str, list[Any] | Range], source: Path) -> None:
@@ -142,47 +208,66 @@ def _check_design(design: str, samples: int | None, parameters: dict[str, list[A
 
 
 def _base(value: Any, source: Path) -> Scenario:
-    if not isinstance(value, str) or not value:
-        raise ScenarioError(source, "sweep.base", f"expected a shipped scenario's name or a path, got {value!r}")
+    if not isinstance(value, str) or not value or not path_is_well_formed(value):
+        raise ScenarioError(source, "sweep.base", f"expected a shipped scenario's name or a path, got {shown(value)}")
     beside = source.parent / value
     path = beside if beside.is_file() else resolve_scenario_path(value)
     if not path.is_file():
-        raise ScenarioError(source, "sweep.base", f"no such scenario '{value}' (a path relative to the sweep file, or a shipped scenario's name)")
+        raise ScenarioError(source, "sweep.base", f"no such scenario {shown(value)} (a path relative to the sweep file, or a shipped scenario's name)")
     return load_scenario(path)
 
 
-def parse_sweep(doc: dict[str, Any], source: Path) -> SweepSpec:
-    """Validate a parsed sweep file.
-
-    Raises:
-        ScenarioError: any key or value is missing, unknown or invalid.
-    """
-    extra = sorted(set(doc) - {"sweep", DESCRIPTION_KEY})
-    if extra:
-        raise ScenarioError(source, extra[0], "a sweep file holds only a [sweep] table (and a description)")
+def _sweep_table(doc: dict[str, Any], source: Path, errors: ErrorList) -> dict[str, Any]:
+    """The ``[sweep]`` table; errors of the document around it and of its keys go to ``errors``."""
+    for key in sorted(set(doc) - {"sweep", DESCRIPTION_KEY}):
+        errors.add(ScenarioError(source, key, "a sweep file holds only a [sweep] table (and a description)"))
+    description = doc.get(DESCRIPTION_KEY, "")
+    if not isinstance(description, str):
+        errors.add(ScenarioError(source, DESCRIPTION_KEY, f"expected a string, got {shown(description)}"))
     table = doc.get("sweep")
     if not isinstance(table, dict):
-        raise ScenarioError(source, "sweep", "expected a [sweep] table")
+        errors.add(ScenarioError(source, "sweep", "expected a [sweep] table"))
+        errors.raise_any()  # raises: nothing else can be checked without the table
     for key in table:
         if key not in SWEEP_KEYS:
-            raise ScenarioError(source, f"sweep.{key}", f"unknown key{_suggest(key, SWEEP_KEYS)}")
+            errors.add(ScenarioError(source, f"sweep.{key}", f"unknown key{_suggest(key, SWEEP_KEYS)}"))
+    return table
+
+
+def parse_sweep(doc: dict[str, Any], source: Path) -> SweepSpec:
+    """Validate a parsed sweep file, its planned number of runs included (counted, not drawn).
+
+    Raises:
+        ScenarioError: any key or value is missing, unknown or invalid (:class:`ScenarioErrors`
+            when several are), or the sweep plans more runs than ``sweep.max_runs``.
+    """
+    errors = ErrorList()
+    table = _sweep_table(doc, source, errors)
     design = table.get("design")
     if design not in DESIGNS:
-        raise ScenarioError(source, "sweep.design", f"expected one of {'|'.join(DESIGNS)}, got {design!r}")
-    parameters = _parameters(table.get("parameters"), source)
-    _check_design(design, table.get("samples"), parameters, source)
-    samples = _integer(table, "samples", source, None, 1) if design in SAMPLED_DESIGNS else 0
-    if design == "sobol" and samples & (samples - 1):
-        raise ScenarioError(source, "sweep.samples", f"Sobol sampling needs a power of 2, got {samples}")
-    fixed = table.get("fixed", {})
-    if not isinstance(fixed, dict):
-        raise ScenarioError(source, "sweep.fixed", "expected a table of parameter values by dotted name")
-    for name in fixed:
-        if name in parameters or name == SEEDED_BY_SWEEP:
-            raise ScenarioError(source, f"sweep.fixed.{name}", "is swept or seeded by the sweep; it cannot also be fixed")
-    base = _base(table.get("base"), source).with_overrides(fixed, str(source))
-    return SweepSpec(source, base, design, samples, _integer(table, "replications", source, 1, 1),
-                     _integer(table, "seed", source, 0, 0), parameters)
+        errors.add(ScenarioError(source, "sweep.design", f"expected one of {'|'.join(DESIGNS)}, got {shown(design)}"))
+    parameters = _parameters(table.get("parameters"), source, errors)
+    swept = set(table["parameters"]) if isinstance(table.get("parameters"), dict) else set()
+    fixed = _fixed(table.get("fixed", {}), swept, source, errors)
+    if design in DESIGNS and parameters is not None:
+        with errors.gather():
+            _check_design(design, table.get("samples"), parameters, source)
+    counts = {"samples": 0}
+    for key in COUNTS:
+        if key != "samples" or design in SAMPLED_DESIGNS:
+            with errors.gather():
+                counts[key] = _integer(table, key, source)
+    if design == "sobol" and counts["samples"] & (counts["samples"] - 1):
+        errors.add(ScenarioError(source, "sweep.samples", f"Sobol sampling needs a power of 2, got {counts['samples']}"))
+    base = None
+    with errors.gather():
+        base = _base(table.get("base"), source).with_overrides(fixed, str(source))
+    errors.raise_any()
+    spec = SweepSpec(source, base, design, counts["samples"], counts["replications"], counts["seed"], parameters)
+    if spec.planned_runs > counts["max_runs"]:
+        raise ScenarioError(source, "sweep.max_runs", f"the sweep plans {spec.planned_runs:,} runs, more than sweep.max_runs = "
+                                                      f"{counts['max_runs']:,}; plan fewer, or raise sweep.max_runs (at most {MAX_RUNS_CEILING:,})")
+    return spec
 
 
 def load_sweep(name_or_path: str | Path) -> SweepSpec:
