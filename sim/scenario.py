@@ -265,7 +265,8 @@ def _flatten(doc: dict[str, Any], source: str, errors: ErrorList) -> dict[str, A
         if section == DESCRIPTION_KEY:
             continue
         if not isinstance(table, dict):
-            errors.add(ScenarioError(source, section, f"expected a table of parameters{_nearest(section, SECTIONS)}"))
+            hint = "" if section in SECTIONS else _nearest(section, SECTIONS)
+            errors.add(ScenarioError(source, section, f"expected a table of parameters{hint}"))
             continue
         if not table and section not in SECTIONS:
             errors.add(ScenarioError(source, section, f"unknown section{_nearest(section, SECTIONS)}"))
