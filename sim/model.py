@@ -46,13 +46,14 @@ from sim.kernels.movement import (
     advance_shipments,
     joined_events,
 )
+from sim.preflight import check_world
 from sim.routes import RouteTable, plan_routes
-from sim.scenario import Scenario, ScenarioError
+from sim.scenario import Scenario
 from sim.shipments import ShipmentPool
+from sim.streams import split_seed
 from sim.units import Units
 from sim.world import ROAD, ROUGH, World, build_world
 
-STREAMS = ("world", "cartels", "drones", "sensing", "ground", "community")
 TRACKED_DRONES = 4  # drones whose tracks are kept for the overview figure
 LINE_SAMPLES = 32  # points sampled along a unit's straight line to average the terrain
 
@@ -119,17 +120,15 @@ class SkywatchModel(mesa.Model):
         super().__init__(rng=seed)
         self.scenario = scenario
         self.units = Units.of(scenario)
-        children = np.random.SeedSequence(seed).spawn(len(STREAMS))
-        self.streams = {name: np.random.default_rng(child) for name, child in zip(STREAMS, children)}
-        self.kernel_keys = {name: np.uint64(child.generate_state(1, np.uint64)[0]) for name, child in zip(STREAMS, children)}
+        children = split_seed(seed)
+        self.streams = {name: np.random.default_rng(child) for name, child in children.items()}
+        self.kernel_keys = {name: np.uint64(child.generate_state(1, np.uint64)[0]) for name, child in children.items()}
 
         self.world: World = build_world(scenario, self.streams["world"])
+        check_world(scenario, self.world)  # before planning: the checks `skywatch validate` makes
         h, w = self.world.shape
         self.routes: RouteTable = plan_routes(self.world.cell_hours.astype(np.float64), self.world.sources,
                                               self.world.sinks, self.world.corridor, len(self.world.corridor_names))
-        if self.routes.source.size == 0:
-            field = "world.cost_file" if scenario["world.cost_file"] else "world"
-            raise ScenarioError(scenario.source, field, "expected a passable path from a source to a sink, found none")
         self.drone_cover = np.zeros((h, w), dtype=np.float32)
         self.checkpoint_cover = np.zeros((h, w), dtype=np.float32)
         self._drone_touched = np.zeros(h * w, dtype=np.int64)
@@ -174,8 +173,6 @@ class SkywatchModel(mesa.Model):
         bases = np.column_stack([rng.uniform(0.1 * w, 0.9 * w, s["drones.bases"]), rng.uniform(0.3 * h, 0.9 * h, s["drones.bases"])])
         stagger = rng.uniform(0.0, s["drones.endurance_h"] + s["drones.turnaround_h"], count) if count else np.zeros(0)
         focus = s["drones.focus_corridor"]
-        if focus > len(self.world.corridor_names):
-            raise ScenarioError(s.source, "drones.focus_corridor", f"expected 0 or a corridor number up to {len(self.world.corridor_names)}, got {focus}")
         band = (0.0, float(w)) if focus == 0 else (np.flatnonzero(self.world.corridor[0] == focus - 1)[[0, -1]] + [0, 1]).astype(float)
         self.fleet = Fleet.create(bases, count, s["drones.patrol"], (float(band[0]), float(band[1])), h, stagger)
         self.drone_bases = bases

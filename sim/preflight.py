@@ -1,0 +1,63 @@
+"""The checks a model makes at construction, done without planning a route: cheap validation of huge worlds.
+
+Planning every least-cost route takes minutes and gigabytes on a 2048² world with hundreds of
+sources and sinks, but whether any route exists is a question of connectivity only: label the
+passable cells' connected components (moving as the path kernel moves, to all eight neighbours)
+and look for a source and a sink in the same one. :class:`sim.model.SkywatchModel` runs these
+same checks before it plans, so ``skywatch validate`` accepts exactly what a run accepts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import label
+
+from sim.scenario import Scenario, ScenarioError
+from sim.streams import split_seed
+from sim.world import World, build_world
+
+PATH_MOVES = np.ones((3, 3), dtype=bool)  # sim/kernels/paths.py moves to all eight neighbours, diagonals included
+NO_PATH = "expected a passable path from a source to a sink, found none"
+
+
+def passable(cell_cost: np.ndarray) -> np.ndarray:
+    """(H, W) bool, the cells the path kernel may cross: finite, non-negative cost."""
+    return np.isfinite(cell_cost) & (cell_cost >= 0)
+
+
+def any_route(cell_cost: np.ndarray, sources: np.ndarray, sinks: np.ndarray) -> bool:
+    """Whether some source (flat cell) reaches some sink over passable cells."""
+    components, _ = label(passable(cell_cost), structure=PATH_MOVES)
+    flat = components.ravel()
+    reached = np.intersect1d(flat[sources], flat[sinks])
+    return bool(np.any(reached > 0))  # component 0 is the impassable cells
+
+
+def world_field(scenario: Scenario) -> str:
+    """The field a bad world is reported under: the cost file when one is loaded."""
+    return "world.cost_file" if scenario["world.cost_file"] else "world"
+
+
+def check_world(scenario: Scenario, world: World) -> None:
+    """What the model needs of a built world before it plans: a route to plan, and the corridor the drones watch.
+
+    Raises:
+        ScenarioError: no source reaches a sink, or ``drones.focus_corridor`` names no corridor.
+    """
+    if not any_route(world.cell_hours, world.sources, world.sinks):
+        raise ScenarioError(scenario.source, world_field(scenario), NO_PATH)
+    corridors = len(world.corridor_names)
+    if scenario["drones.focus_corridor"] > corridors:
+        raise ScenarioError(scenario.source, "drones.focus_corridor",
+                            f"expected 0 or a corridor number up to {corridors}, got {scenario['drones.focus_corridor']}")
+
+
+def preflight(scenario: Scenario) -> World:
+    """Build the world the model of ``scenario`` would build (same seed, same stream) and check it.
+
+    Raises:
+        ScenarioError: anything a model of ``scenario`` would refuse at construction.
+    """
+    world = build_world(scenario, np.random.default_rng(split_seed(scenario["run.seed"])["world"]))
+    check_world(scenario, world)
+    return world
