@@ -6,28 +6,42 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 MIN_WEIGHT = 1e-3  # a remembered event that has decayed below this weight is forgotten
+PRUNE_MIN_EVENTS = 4096  # the memory is pruned once it holds this many events, or twice what the last pruning kept
 
 
 class RiskMemory:
     """Where a cartel has lost shipments or seen them spotted, with a memory that decays.
 
     Events are kept as (cell, weight, step); the map is built only when the cartel plans, so a
-    step costs nothing but the appends.
+    step costs nothing but the appends. Whatever reads it, the memory stays bounded: once it has
+    grown enough it forgets the events no reader would see again, namely those decayed below
+    :data:`MIN_WEIGHT` (which :meth:`decayed` drops too), or every event when no risk map is drawn,
+    except the newest event at each of the ``recent_places`` most recently visited cells (where
+    counter-drone zones go, newest first). Pruning never changes what :meth:`decayed`,
+    :meth:`risk_map` or the head of :meth:`recent_cells` return.
 
     Args:
         shape: (H, W) of the raster.
         memory_steps: time constant of the exponential decay, in steps.
         radius_cells: Gaussian sigma with which each event spreads over nearby cells.
+        recent_places: how many of the most recent distinct cells :meth:`recent_cells` must keep.
+        maps: whether risk maps will be drawn (route shifting); without them weights are never read.
     """
 
-    def __init__(self, shape: tuple[int, int], memory_steps: float, radius_cells: float) -> None:
+    def __init__(self, shape: tuple[int, int], memory_steps: float, radius_cells: float, recent_places: int = 0,
+                 maps: bool = True) -> None:
         self.shape = shape
         self.memory_steps = memory_steps
         self.radius_cells = radius_cells
+        self.recent_places = recent_places
+        self.maps = maps
         self._cells = np.zeros(0, dtype=np.int64)
         self._weights = np.zeros(0, dtype=np.float64)
         self._steps = np.zeros(0, dtype=np.int64)
         self._pending: list[tuple[np.ndarray, float, int]] = []  # appended in O(1), joined when read
+        self._size = 0  # events held, pending ones included
+        self._prune_min = PRUNE_MIN_EVENTS
+        self._prune_at = self._prune_min
 
     def __len__(self) -> int:
         return self.cells.size
@@ -38,10 +52,17 @@ class RiskMemory:
         self._join()
         return self._cells
 
+    def recent_cells(self) -> np.ndarray:
+        """Flat cells of the remembered events, newest first (its first ``recent_places`` distinct ones survive pruning)."""
+        return self.cells[::-1]
+
     def add(self, cells: np.ndarray, weight: float, step: int) -> None:
-        """Remember events at ``cells`` (flat), each of ``weight``, seen at ``step``."""
+        """Remember events at ``cells`` (flat), each of ``weight``, seen at ``step`` (steps never go back)."""
         if cells.size and weight > 0.0:
             self._pending.append((cells.astype(np.int64), weight, step))
+            self._size += cells.size
+            if self._size >= self._prune_at:
+                self._prune(step)
 
     def _join(self) -> None:
         if not self._pending:
@@ -51,12 +72,28 @@ class RiskMemory:
         self._steps = np.concatenate([self._steps, *(np.full(c.size, t, dtype=np.int64) for c, _, t in self._pending)])
         self._pending = []
 
+    def _weight_at(self, now: int) -> np.ndarray:
+        return self._weights * np.exp(-(now - self._steps) / self.memory_steps)
+
+    def _prune(self, now: int) -> None:
+        """Forget what no reader will see again (see the class docstring); the newest event always stays."""
+        self._join()
+        keep = self._weight_at(now) >= MIN_WEIGHT if self.maps else np.zeros(self._cells.size, dtype=bool)
+        newest_first = self._cells[::-1]
+        _, first_seen = np.unique(newest_first, return_index=True)
+        recent = np.sort(first_seen)[:max(self.recent_places, 1)]  # the newest event is kept so that len() stays > 0
+        keep[self._cells.size - 1 - recent] = True
+        self._cells, self._weights, self._steps = self._cells[keep], self._weights[keep], self._steps[keep]
+        self._size = self._cells.size
+        self._prune_at = max(self._prune_min, 2 * self._size)
+
     def decayed(self, now: int) -> np.ndarray:
         """Each event's weight at step ``now``; events below :data:`MIN_WEIGHT` are dropped first."""
         self._join()
-        weight = self._weights * np.exp(-(now - self._steps) / self.memory_steps)
+        weight = self._weight_at(now)
         keep = weight >= MIN_WEIGHT
         self._cells, self._weights, self._steps = self._cells[keep], self._weights[keep], self._steps[keep]
+        self._size = self._cells.size
         return weight[keep]
 
     def risk_map(self, now: int, block: int = 1) -> np.ndarray:

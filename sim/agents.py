@@ -39,7 +39,8 @@ class Cartel(mesa.Agent):
         self.revenue = 0.0
         self.route_ids = np.flatnonzero(np.isin(model.routes.source, sources))
         self.route_probs = np.zeros(0)
-        self.risk = RiskMemory(model.world.shape, u.steps(s["cartels.risk_memory_h"]), u.cells(s["cartels.risk_radius_km"]))
+        self.risk = RiskMemory(model.world.shape, u.steps(s["cartels.risk_memory_h"]), u.cells(s["cartels.risk_radius_km"]),
+                               recent_places=s["counter.max_zones"], maps=s["adaptation.route_shifting"])
         self.encryption = 0.0
         self.counter_drone = float(s["counter.initial_level"])
         self.zones = np.zeros((0, 2))
@@ -110,7 +111,7 @@ class Cartel(mesa.Agent):
         world, routes = self.model.world, self.model.routes
         route_cells = np.concatenate([routes.cells_of(r) for r in self.route_ids]) if self.route_ids.size else np.zeros(0, np.int64)
         spaced = route_cells[np.linspace(0, route_cells.size - 1, min(count, route_cells.size)).astype(int)] if route_cells.size else route_cells
-        candidates = np.concatenate([self.risk.cells[::-1], world.infra_cells[world.infra_owner == self.index], spaced])
+        candidates = np.concatenate([self.risk.recent_cells(), world.infra_cells[world.infra_owner == self.index], spaced])
         return zone_centres(candidates, count, world.shape[1])
 
     def _choose_routes(self) -> None:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.adaptation import RiskMemory, logistic_target, moving_average
+from sim.adaptation import MIN_WEIGHT, PRUNE_MIN_EVENTS, RiskMemory, logistic_target, moving_average
 from sim.model import SkywatchModel
 from sim.run import simulate
 from sim.scenario import Scenario, load_scenario
@@ -151,3 +151,63 @@ def test_sources_the_band_cuts_off_are_planned_on_the_whole_raster(monkeypatch):
     fallback = routes.plan_routes(cost, world.sources, world.sinks, world.corridor, 3, coarse=True)
     for name in ("source", "sink", "cost", "start", "length", "cells", "corridor"):
         np.testing.assert_array_equal(getattr(fallback, name), getattr(exact, name))
+
+
+# --- the risk memory stays bounded ---------------------------------------------------------------
+
+def test_risk_memory_stays_bounded_over_a_long_run_whatever_reads_it():
+    """A month of 5,000 sightings a day in 15-minute steps: the memory holds what its readers need, no more."""
+    steps, per_step, weight, places, memory_steps = 2880, 52, 0.3, 6, 48.0
+    live = per_step * np.ceil(memory_steps * np.log(weight / MIN_WEIGHT))  # events weighing more than MIN_WEIGHT at a time
+    rng = np.random.default_rng(0)
+    for maps in (False, True):
+        risk = RiskMemory((256, 256), memory_steps, 2.0, recent_places=places, maps=maps)
+        largest = 0
+        for step in range(steps):
+            newest = rng.integers(0, 256 * 256, per_step)
+            risk.add(newest, weight, step)
+            largest = max(largest, risk._size)
+        bound = max(PRUNE_MIN_EVENTS, 2 * (live + places + per_step)) + per_step if maps else PRUNE_MIN_EVENTS + per_step
+        assert largest <= bound < steps * per_step / 3, (maps, largest, bound)
+        _, first = np.unique(newest[::-1], return_index=True)
+        np.testing.assert_array_equal(risk.recent_cells()[:places], newest[::-1][np.sort(first)][:places])
+
+
+def test_pruning_the_risk_memory_changes_no_result(monkeypatch):
+    """Pruning all the time (whenever 16 events are held) or never: the same runs, route shifting on or off."""
+    for shifting in (False, True):
+        scenario = load_scenario("arms_race").with_overrides(
+            {"run.steps": 300, "world.height": 80, "world.width": 80, "cartels.shipments_per_day": 300.0,
+             "counter.initial_level": 0.5, "adaptation.route_shifting": shifting}, "test")
+        with monkeypatch.context() as patch:
+            patch.setattr("sim.adaptation.PRUNE_MIN_EVENTS", 16)
+            pruned = simulate(scenario)
+        whole = simulate(scenario)
+        if not shifting:  # with route shifting every plan forgets what has decayed, pruned or not
+            remembered = sum(len(c.risk) for c in whole.cartels)
+            assert remembered > 200 and sum(len(c.risk) for c in pruned.cartels) <= 2 * (16 + 6), remembered
+        np.testing.assert_array_equal(pruned.flow, whole.flow)
+        assert summarize(pruned) == summarize(whole)
+        assert pruned.datacollector.get_model_vars_dataframe().equals(whole.datacollector.get_model_vars_dataframe())
+
+
+def test_a_pruned_memory_draws_the_same_maps_and_places(monkeypatch):
+    """Fed the same events, a memory pruned whenever it holds 16 events and one never pruned read the same, bit for bit."""
+    with monkeypatch.context() as patch:
+        patch.setattr("sim.adaptation.PRUNE_MIN_EVENTS", 16)
+        pruned = RiskMemory((64, 64), 4.0, 2.0, recent_places=4)
+    whole = RiskMemory((64, 64), 4.0, 2.0, recent_places=4)
+    rng = np.random.default_rng(1)
+    forgot = False
+    for step in range(400):
+        cells, weight = rng.integers(0, 64 * 64, rng.integers(0, 6)), float(rng.choice([0.3, 1.0]))
+        pruned.add(cells, weight, step)
+        whole.add(cells, weight, step)
+        forgot = forgot or pruned._size < whole._size
+        if step % 100 == 99:
+            assert (len(pruned) > 0) == (len(whole) > 0)
+            np.testing.assert_array_equal(pruned.risk_map(step), whole.risk_map(step))
+        if step % 7 == 0:
+            heads = [np.unique(m.recent_cells(), return_index=True)[1] for m in (pruned, whole)]
+            np.testing.assert_array_equal(*(m.recent_cells()[np.sort(h)][:4] for m, h in zip((pruned, whole), heads, strict=True)))
+    assert forgot, "the pruned memory should have forgotten events before they were read"
