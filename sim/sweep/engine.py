@@ -9,6 +9,7 @@ and loading the numba kernels is paid once per worker.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.kernels.threads import MAX_THREADS, use_threads
+from sim.lifeline import die_with_parent
 from sim.run import simulate, write_run_folder
 from sim.scenario import Scenario, ScenarioError
 from sim.summary import summarize
@@ -56,11 +58,17 @@ def share_cores(workers: int) -> None:
     use_threads(max(1, MAX_THREADS // workers))
 
 
+def start_worker(workers: int, parent_pid: int) -> None:
+    """Initialise a pool worker: it dies with the sweep that started it, and takes its share of the cores."""
+    die_with_parent(parent_pid)
+    share_cores(workers)
+
+
 def run_local(tasks: Iterable[Task], workers: int) -> Iterator[dict[str, Any]]:
     """Execute ``tasks`` on a pool of ``workers`` fresh processes; yield rows as runs finish."""
     # "spawn": the parent runs a progress thread, and forking a threaded process is unsafe.
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=share_cores, initargs=(workers,)) as pool:
+                             initializer=start_worker, initargs=(workers, os.getpid())) as pool:
         futures = [pool.submit(run_task, task) for task in tasks]
         try:
             for future in as_completed(futures):
