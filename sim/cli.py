@@ -1,15 +1,19 @@
 """The ``skywatch`` command line.
 
-Exit codes: 0 success, 2 bad input (one line naming the file, the field and what was expected),
-1 internal error.
+Exit codes: 0 success; 2 bad input (one line naming the file, the field and what was expected)
+or an operating-system error (one line naming the path and the problem: disk full, not
+writable, not found); 1 an internal error, a bug: its traceback is printed for the report, and a
+last line says so. Console output never reads user text (paths, scenario names) as markup.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
+import traceback
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -19,12 +23,28 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sim import __version__
-from sim.model import SkywatchModel
+from sim.os_errors import describe, printable, writing_to
 from sim.params import PARAMS
+from sim.preflight import preflight
 from sim.run import check_output_folder, simulate, write_run_folder
 from sim.scenario import Scenario, ScenarioError, load_scenario, parse_assignment, shipped_scenarios
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 1
+EXIT_INTERRUPTED = 130
+EXIT_SIGNALLED = 128  # plus the signal number: a child ended by a signal
+FORWARDED_SIGNALS = ("SIGTERM", "SIGHUP")  # what `skywatch viz` passes on to its server (those this system has)
+
+
+def console(stderr: bool = False) -> Console:
+    """A console that prints text as it is: user text (paths, names) is never read as markup or highlighted."""
+    return Console(stderr=stderr, markup=False, highlight=False)
+
+
+def progress_columns(*extra: TextColumn) -> tuple[Any, ...]:
+    """A progress bar's columns: the task's description (as plain text), the bar, ``extra``, the times."""
+    return (TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(), *extra,
+            TimeElapsedColumn(), TimeRemainingColumn())
 
 
 def _scenario_with_cli_overrides(args: argparse.Namespace) -> Scenario:
@@ -71,11 +91,11 @@ def cmd_run(args: argparse.Namespace, out_console: Console, err_console: Console
     out = args.out or _default_out(args, scenario)
     check_output_folder(out, args.force)
     started = time.perf_counter()
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err_console, transient=True, disable=args.quiet) as progress:
+    with Progress(*progress_columns(), console=err_console, transient=True, disable=args.quiet) as progress:
         task = progress.add_task(f"{Path(args.scenario).stem} seed {scenario['run.seed']}", total=scenario["run.steps"])
         model = simulate(scenario, on_step=lambda _: progress.advance(task))
-    summary = write_run_folder(model, out, force=args.force, extra=write_figures)
+    with writing_to(out):
+        summary = write_run_folder(model, out, force=args.force, extra=write_figures)
     elapsed = time.perf_counter() - started
     if not args.quiet:
         out_console.print(_summary_table(summary, f"{Path(args.scenario).stem} · seed {scenario['run.seed']} · {model.steps} steps"))
@@ -106,11 +126,11 @@ def cmd_scenarios(args: argparse.Namespace, out_console: Console, err_console: C
 
 
 def cmd_validate(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
-    """Check a scenario file, world included, without running it."""
+    """Check a scenario file, world included, without running it (or planning its routes)."""
     scenario = load_scenario(args.file)
-    model = SkywatchModel(scenario)
-    out_console.print(f"{args.file}: ok ({model.world.shape[0]}×{model.world.shape[1]} world, "
-                      f"{model.routes.source.size} routes, {scenario['run.steps']} steps)")
+    world = preflight(scenario)
+    out_console.print(f"{args.file}: ok ({world.shape[0]}×{world.shape[1]} world, {world.sources.size} sources, "
+                      f"{world.sinks.size} sinks, {scenario['run.steps']} steps)", soft_wrap=True)
     return 0
 
 
@@ -138,10 +158,9 @@ def cmd_sweep(args: argparse.Namespace, out_console: Console, err_console: Conso
     engine, client = _sweep_engine(args)
     failed = sum(row["status"] != "ok" for row in job.done)
     started = time.perf_counter()
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("failed {task.fields[failed]}"),
-               TimeElapsedColumn(), TimeRemainingColumn())
+    columns = progress_columns(TextColumn("failed {task.fields[failed]}", markup=False))
     try:
-        with Progress(*columns, console=err_console, transient=True, disable=args.quiet) as progress:
+        with writing_to(out), Progress(*columns, console=err_console, transient=True, disable=args.quiet) as progress:
             task = progress.add_task(f"{spec.path.stem} ({spec.design})", total=len(job.runs), completed=len(job.done), failed=failed)
 
             def on_row(row: dict[str, Any]) -> None:
@@ -152,12 +171,13 @@ def cmd_sweep(args: argparse.Namespace, out_console: Console, err_console: Conso
             ran = len(job.todo)
             frame = job.execute(engine, keep_runs=args.keep_runs, on_row=on_row)
     except KeyboardInterrupt:
-        print(f"skywatch: interrupted; finished runs are kept in {out}, --resume runs the rest", file=sys.stderr)
-        return 130
+        print(f"skywatch: interrupted; finished runs are kept in {printable(str(out))}, --resume runs the rest", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         if client is not None:
             client.close()
-    figures = [] if args.no_plots else write_sweep_figures(out)
+    with writing_to(out):
+        figures = [] if args.no_plots else write_sweep_figures(out)
     elapsed = time.perf_counter() - started
     out_console.print(f"{len(frame)} runs ({ran} run now, {len(frame) - ran} before), {failed} failed; "
                       f"{len(figures)} figures; sweep folder: {out}  ({elapsed:.1f} s)")
@@ -171,40 +191,52 @@ def cmd_plot(args: argparse.Namespace, out_console: Console, err_console: Consol
     from sim.viz.sweep_plots import write_sweep_figures
 
     folder = args.dir
-    if (folder / RESULTS).is_file():
-        paths = write_sweep_figures(folder)
-    elif (folder / "summary.json").is_file():
-        write_figures(simulate(load_scenario(folder / "scenario.toml")), folder)
-        paths = [folder / "overview.png"]
-        if args.animate:
-            from sim.viz.animation import write_animation
+    with writing_to(folder):
+        if (folder / RESULTS).is_file():
+            paths = write_sweep_figures(folder)
+        elif (folder / "summary.json").is_file():
+            write_figures(simulate(load_scenario(folder / "scenario.toml")), folder)
+            paths = [folder / "overview.png"]
+            if args.animate:
+                from sim.viz.animation import write_animation
 
-            paths.append(write_animation(load_scenario(folder / "scenario.toml"), folder / "animation"))
-    else:
-        raise ScenarioError(folder, "DIR", f"expected a sweep folder ({RESULTS}) or a run folder (summary.json)")
+                paths.append(write_animation(load_scenario(folder / "scenario.toml"), folder / "animation"))
+        else:
+            raise ScenarioError(folder, "DIR", f"expected a sweep folder ({RESULTS}) or a run folder (summary.json)")
     for path in paths:
         out_console.print(str(path), soft_wrap=True)
     return 0
 
 
 def cmd_viz(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
-    """Serve the live page of a scenario (Mesa's SolaraViz) until interrupted."""
+    """Serve the live page of a scenario (Mesa's SolaraViz) until interrupted.
+
+    The ``solara run`` server is a child on a lifeline (:mod:`sim.lifeline`): it dies with this
+    process however this process ends, and SIGTERM or SIGHUP sent here is passed on to it.
+    """
     import subprocess
+
+    from sim.lifeline import lifeline_command
 
     scenario = load_scenario(args.scenario)  # bad input stops here, before the web stack is imported
     from sim.viz import app
     env = {**os.environ, app.SCENARIO_ENV: scenario.source, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
            "SOLARA_ASSETS_PROXY": "True"}
-    command = [sys.executable, "-m", "solara", "run", app.__file__, "--host", args.host, "--port", str(args.port),
-               "--production", "--no-open"]
+    command = lifeline_command("solara", "run", app.__file__, "--host", args.host, "--port", str(args.port), "--production", "--no-open")
     out_console.print(f"live page of {scenario.source} at http://{args.host}:{args.port}  (Ctrl-C stops it)", soft_wrap=True)
     server = subprocess.Popen(command, env=env)
+    forwarded = [getattr(signal, name) for name in FORWARDED_SIGNALS if hasattr(signal, name)]
+    previous = {number: signal.signal(number, lambda number, _frame: server.send_signal(number)) for number in forwarded}
     try:
-        return server.wait()
+        code = server.wait()
     except KeyboardInterrupt:
         server.terminate()
         server.wait()
         return 0
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    return EXIT_SIGNALLED - code if code < 0 else code
 
 
 def cmd_compare(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
@@ -214,7 +246,9 @@ def cmd_compare(args: argparse.Namespace, out_console: Console, err_console: Con
 
     runs = load_runs(args.dirs)
     out_console.print(comparison_table(runs))
-    out_console.print(f"figure: {draw_comparison(runs, args.out)}", soft_wrap=True)
+    with writing_to(args.out):
+        figure = draw_comparison(runs, args.out)
+    out_console.print(f"figure: {figure}", soft_wrap=True)
     return 0
 
 
@@ -271,16 +305,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def error(message: str) -> None:
+    """Print ``skywatch: error: MESSAGE`` on standard error (one line per line of ``message``)."""
+    for line in message.splitlines() or [""]:
+        print(f"skywatch: error: {line}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``skywatch``; returns the exit code."""
     args = build_parser().parse_args(argv)
-    out_console, err_console = Console(), Console(stderr=True)
     try:
-        return args.handler(args, out_console, err_console)
-    except ScenarioError as err:  # one line per error: a ScenarioErrors holds several
-        for line in str(err).splitlines():
-            print(f"skywatch: error: {line}", file=sys.stderr)
+        return args.handler(args, console(), console(stderr=True))
+    except ScenarioError as err:  # ScenarioErrors (several errors in one file) gives one line per error
+        error(str(err))
+        return EXIT_BAD_INPUT
+    except OSError as err:
+        error(describe(err))
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("skywatch: interrupted; nothing was written", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Exception as err:  # noqa: BLE001 - a bug: keep its traceback for the report, and say plainly what it is
+        traceback.print_exc()
+        print(f"skywatch: internal error: {type(err).__name__}: {printable(str(err))} "
+              "(a bug in skywatch, not in the input; please report it with the traceback above)", file=sys.stderr)
+        return EXIT_INTERNAL

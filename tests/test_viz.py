@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -24,7 +26,23 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SMALL = 'description = "a small world for the tests"\n[world]\nheight = 96\nwidth = 96\n[drones]\ncount = 4\n'
 SERVER_START_S = 90
+SERVER_STOP_S = 20
 UI_TIMEOUT_MS = 30_000
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """End a process started in a session of its own, and everything it started: SIGTERM, then SIGKILL."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=SERVER_STOP_S)
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # whatever is left of the group: the server, if it hung
+        except ProcessLookupError:
+            pass
+        process.wait()
 
 
 def free_port() -> int:
@@ -36,12 +54,15 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``skywatch viz`` on a small scenario and a free port; yields the page's address."""
+    """``skywatch viz`` on a small scenario and a free port; yields the page's address.
+
+    It runs in a session of its own, so that the teardown ends its ``solara run`` server too.
+    """
     scenario = tmp_path_factory.mktemp("viz") / "small.toml"
     scenario.write_text(SMALL)
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "sim", "viz", str(scenario), "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + SERVER_START_S
@@ -55,8 +76,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.5)
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        stop_process_group(process)
 
 
 @pytest.fixture(scope="module")
