@@ -1,4 +1,5 @@
-# Two entry points: `make run` (set up, then run the baseline scenario) and `make test`.
+# Two entry points: `make run` (set up, then run the baseline scenario) and `make test` (set up,
+# lint, install the Debian packages the tests need where it can, run the whole suite).
 # Python 3.12+ is required; on machines where `python3` is older, the newest 3.12+ found on the
 # PATH or under pyenv is used. Override with `make PYTHON=/path/to/python3.12 ...`.
 PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
@@ -7,7 +8,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test setup
+.PHONY: run test setup lint system-deps
 
 setup: $(VENV)/.installed
 
@@ -21,5 +22,12 @@ $(VENV)/.installed: pyproject.toml
 run: setup
 	$(BIN)/skywatch run baseline --out runs/baseline --force
 
-test: setup
+lint: setup
+	$(BIN)/ruff check sim tests benchmarks
+
+# Chromium and ffmpeg: installed where this machine allows, else one line saying what to install.
+system-deps:
+	sh scripts/system-deps.sh
+
+test: setup lint system-deps
 	$(BIN)/python -m pytest

@@ -1,4 +1,9 @@
-"""The live page in a real browser (Debian's Chromium through Playwright), and the run animation."""
+"""The live page in a real browser (Debian's Chromium through Playwright), and the run animation.
+
+Chromium and ffmpeg are Debian packages that `make test` installs where it can
+(scripts/system-deps.sh); a test needing a missing one skips with that reason, and fails under
+CI=true, where everything must be in place.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +35,16 @@ SERVER_STOP_S = 20
 UI_TIMEOUT_MS = 30_000
 
 
+def require(available: bool, package: str) -> None:
+    """Skip the test when the Debian ``package`` it needs is missing; fail instead under CI=true."""
+    if available:
+        return
+    reason = f"{package} is not installed (make test installs it where it can: scripts/system-deps.sh)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 def stop_process_group(process: subprocess.Popen) -> None:
     """End a process started in a session of its own, and everything it started: SIGTERM, then SIGKILL."""
     try:
@@ -56,8 +71,10 @@ def free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``skywatch viz`` on a small scenario and a free port; yields the page's address.
 
-    It runs in a session of its own, so that the teardown ends its ``solara run`` server too.
+    It runs in a session of its own, so that the teardown ends its ``solara run`` server too. Only
+    the browser tests use it, so it is not started without the browser.
     """
+    require(os.access(CHROMIUM, os.X_OK), "chromium")
     scenario = tmp_path_factory.mktemp("viz") / "small.toml"
     scenario.write_text(SMALL)
     port = free_port()
@@ -166,7 +183,7 @@ def _animate(tmp_path: Path) -> Path:
 
 
 def test_plot_animate_writes_mp4_with_ffmpeg(tmp_path: Path) -> None:
-    assert FFMpegWriter.isAvailable(), "ffmpeg is not on the PATH (.ci/run installs it)"
+    require(FFMpegWriter.isAvailable(), "ffmpeg")
     run = _animate(tmp_path)
     assert not (run / "animation.gif").exists()
     probe = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
