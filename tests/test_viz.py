@@ -45,6 +45,16 @@ def require(available: bool, package: str) -> None:
     pytest.skip(reason)
 
 
+def test_a_missing_package_skips_the_test_but_fails_it_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="ffmpeg is not installed"):
+        require(False, "ffmpeg")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="ffmpeg is not installed"):
+        require(False, "ffmpeg")
+    require(True, "ffmpeg")
+
+
 def stop_process_group(process: subprocess.Popen) -> None:
     """End a process started in a session of its own, and everything it started: SIGTERM, then SIGKILL."""
     try:
