@@ -14,11 +14,11 @@ class RiskMemory:
 
     Events are kept as (cell, weight, step); the map is built only when the cartel plans, so a
     step costs nothing but the appends. Whatever reads it, the memory stays bounded: once it has
-    grown enough it forgets the events no reader would see again, namely those decayed below
-    :data:`MIN_WEIGHT` (which :meth:`decayed` drops too), or every event when no risk map is drawn,
-    except the newest event at each of the ``recent_places`` most recently visited cells (where
-    counter-drone zones go, newest first). Pruning never changes what :meth:`decayed`,
-    :meth:`risk_map` or the head of :meth:`recent_cells` return.
+    doubled since it was last pruned it forgets the events no reader would see again, namely those
+    decayed below :data:`MIN_WEIGHT` (which :meth:`decayed` drops too), or every event when no
+    risk map is drawn, except the newest event in each of the ``recent_places`` cells most
+    recently remembered (where counter-drone zones go, newest first). Pruning never changes what
+    :meth:`decayed`, :meth:`risk_map`, ``len() > 0`` or the head of :meth:`recent_cells` give.
 
     Args:
         shape: (H, W) of the raster.

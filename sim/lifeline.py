@@ -2,9 +2,10 @@
 
 Killing a parent with SIGKILL gives it no chance to stop its children, so each child watches its
 own parent. On Linux the kernel does it: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` kills the child the
-moment its parent ends. Elsewhere a daemon thread polls the parent's pid. Either way the child
-first checks that its parent is still the one it was started by, since the parent may have died
-before the child could ask to be told.
+moment its parent ends (strictly, the parent's thread that started it: start children from a
+thread that lives as long as they should, as the main thread does). Elsewhere a daemon thread
+polls the parent's pid. Either way the child then checks that its parent is still the one it was
+started by, since the parent may have died before the child could ask to be told.
 
 ``python -m sim.lifeline PARENT_PID MODULE ARG...`` runs ``python -m MODULE ARG...`` on a lifeline
 to the process ``PARENT_PID`` (how ``skywatch viz`` starts its ``solara run`` server).

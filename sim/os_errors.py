@@ -27,7 +27,7 @@ PROBLEMS = {
     errno.ENFILE: "too many open files",
     errno.EFBIG: "file too large",
     errno.EIO: "input/output error (a failing disk?)",
-    errno.EINVAL: "not a valid name here",
+    errno.EINVAL: "not allowed here (invalid argument)",
 }
 NOT_PERMITTED = (errno.EACCES, errno.EPERM)
 
