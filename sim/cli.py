@@ -99,7 +99,7 @@ def cmd_run(args: argparse.Namespace, out_console: Console, err_console: Console
     elapsed = time.perf_counter() - started
     if not args.quiet:
         out_console.print(_summary_table(summary, f"{Path(args.scenario).stem} · seed {scenario['run.seed']} · {model.steps} steps"))
-    out_console.print(f"run folder: {out}  ({elapsed:.1f} s)")
+    out_console.print(f"run folder: {out}  ({elapsed:.1f} s)", soft_wrap=True)
     return 0
 
 
@@ -180,7 +180,7 @@ def cmd_sweep(args: argparse.Namespace, out_console: Console, err_console: Conso
         figures = [] if args.no_plots else write_sweep_figures(out)
     elapsed = time.perf_counter() - started
     out_console.print(f"{len(frame)} runs ({ran} run now, {len(frame) - ran} before), {failed} failed; "
-                      f"{len(figures)} figures; sweep folder: {out}  ({elapsed:.1f} s)")
+                      f"{len(figures)} figures; sweep folder: {out}  ({elapsed:.1f} s)", soft_wrap=True)
     return 0
 
 

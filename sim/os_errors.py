@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-MAX_PATH_CHARS = 160  # a longer path is shown as its head and tail around "…"
+MAX_PATH_CHARS = 300  # a longer path is shown as its head and tail around "…"
 
 # errno → the problem, in plain words
 PROBLEMS = {
