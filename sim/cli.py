@@ -264,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--steps", type=int, help="steps to run (overrides run.steps)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter, e.g. drones.count=40")
     run.add_argument("--out", type=Path, help="run folder (default runs/SCENARIO-seedN)")
-    run.add_argument("--force", action="store_true", help="overwrite an existing run folder")
+    run.add_argument("--force", action="store_true", help="replace an existing Skywatch run folder (nothing else)")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     run.set_defaults(handler=cmd_run)
 
@@ -281,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", type=Path, help="sweep folder (default sweeps/SWEEP)")
     again = sweep.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="finish an interrupted sweep: run only the missing runs")
-    again.add_argument("--force", action="store_true", help="delete an existing sweep folder and start over")
+    again.add_argument("--force", action="store_true", help="replace an existing Skywatch sweep folder and start over")
     sweep.add_argument("--keep-runs", action="store_true", help="keep every run's folder under OUT/runs/")
     sweep.add_argument("--no-plots", action="store_true", help="do not draw the figures at the end")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sim.scenario import one_line
+
 MAX_PATH_CHARS = 300  # a longer path is shown as its head and tail around "…"
 
 # errno → the problem, in plain words
@@ -34,7 +36,7 @@ NOT_PERMITTED = (errno.EACCES, errno.EPERM)
 
 def printable(text: str) -> str:
     """``text`` on one line: control characters escaped, shortened to :data:`MAX_PATH_CHARS` around "…"."""
-    escaped = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    escaped = one_line(text)
     if len(escaped) <= MAX_PATH_CHARS:
         return escaped
     half = MAX_PATH_CHARS // 2

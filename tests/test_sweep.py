@@ -161,7 +161,8 @@ def test_a_dask_cluster_gives_the_same_table_row_for_row(one_worker_table, faili
     pd.testing.assert_frame_equal(without_wall_time(read_results(out)), without_wall_time(one_worker_table))
 
 
-def test_an_unreachable_scheduler_is_bad_input(failing_grid, capsys):
+def test_an_unreachable_scheduler_is_bad_input(failing_grid, capsys, monkeypatch):
+    monkeypatch.setattr("sim.sweep.engine.SCHEDULER_TIMEOUT_S", 1)  # the port refuses at once; no need to wait 10 s
     out = failing_grid.parent / "nowhere"
     assert sweep(failing_grid, "--scheduler", "tcp://127.0.0.1:9", "--out", out) == 2
     assert "no Dask scheduler" in capsys.readouterr().err

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import time
-import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from sim.outfolder import check_out, folder_kind, recover, staged_folder, write_marker
-from sim.scenario import ScenarioError
+from sim.scenario import ScenarioError, read_toml
 from sim.sweep.design import Run, SweepSpec, plan_runs
 from sim.sweep.engine import Task
 from sim.sweep.results import JOURNAL, Journal, results_frame, write_results
@@ -33,10 +32,6 @@ REFRESH_S = 2.0  # at most this often, results.parquet is rebuilt while the swee
 Engine = Callable[[list[Task]], Iterator[dict[str, Any]]]
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    return tomllib.loads(path.read_text(encoding="utf-8"))
-
-
 def _recorded(spec: SweepSpec, out: Path, runs: list[Run]) -> list[dict[str, Any]]:
     """Rows already in the journal of ``out``, checked against the sweep's plan."""
     copy = out / SWEEP_COPY
@@ -44,7 +39,7 @@ def _recorded(spec: SweepSpec, out: Path, runs: list[Run]) -> list[dict[str, Any
     if kind not in (None, "sweep") or not copy.is_file():
         found = f"a Skywatch {kind} folder" if kind not in (None, "sweep") else f"no {SWEEP_COPY}"
         raise ScenarioError(out, "--resume", f"expected a sweep folder to finish, found {found}")
-    if _read_toml(copy) != _read_toml(spec.path):
+    if read_toml(copy) != read_toml(spec.path):
         raise ScenarioError(out, "--resume", f"the sweep file differs from the {SWEEP_COPY} this folder was started with")
     seeds = {run.run_id: run.seed for run in runs}
     done: dict[str, dict[str, Any]] = {}
