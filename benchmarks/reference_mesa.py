@@ -35,9 +35,10 @@ from mesa.discrete_space import CellAgent, FixedAgent, OrthogonalMooreGrid
 from mesa.discrete_space.cell import Cell
 from scipy import stats
 
-from sim.kernels.coverage import _dist_to_leg
+from sim.kernels.coverage import dist_to_leg
 from sim.kernels.flight import MAX_LEGS, PATROL, READY, RESERVE_STEPS, RETURNING, TURNAROUND
-from sim.model import LINE_SAMPLES, SkywatchModel
+from sim.model import SkywatchModel
+from sim.phases.ground import LINE_SAMPLES
 from sim.scenario import Scenario
 from sim.world import ROUGH
 
@@ -48,7 +49,7 @@ MATCHING: dict[str, Any] = {
     "cartels.launch_cost": 0.0,  # launches never limited by the budget
 }
 EPS = 1e-9
-distance_to_leg = _dist_to_leg.py_func  # the coverage kernel's geometry, run as plain Python
+distance_to_leg = dist_to_leg.py_func  # the coverage kernel's geometry, run as plain Python
 
 
 @dataclass
@@ -281,9 +282,9 @@ class ReferenceModel(mesa.Model):
         self.units = u = skywatch.units
         self.height, self.width = skywatch.world.shape
         self.step_hours = u.step_hours
-        self.launch_rate = skywatch.launch_rate
+        self.launch_rate = skywatch.cartels[0].launch_rate
         self.interdict_prob = s["ground.interdict_prob"]
-        self.drone_radius = skywatch.drone_radius
+        self.drone_radius = skywatch.air.radius
         self.drone_speed = u.cells_per_hour(s["drones.speed_kmh"])
         self.endurance_h, self.turnaround_h = s["drones.endurance_h"], s["drones.turnaround_h"]
         self.detect_prob, self.falloff = s["drones.detect_prob"], s["drones.range_falloff"]
@@ -293,7 +294,7 @@ class ReferenceModel(mesa.Model):
         self.grid = OrthogonalMooreGrid((self.height, self.width), torus=False, random=self.random)
         self.grid.create_property_layer("hours", dtype=float).data[:] = skywatch.world.cell_hours
         self.grid.create_property_layer("rough", dtype=bool).data[:] = skywatch.world.cover == ROUGH
-        self.grid.create_property_layer("checkpoint_cover", dtype=float).data[:] = skywatch.checkpoint_cover
+        self.grid.create_property_layer("checkpoint_cover", dtype=float).data[:] = skywatch.ground.checkpoint_cover
         self.drone_layer = self.grid.create_property_layer("drone_cover", dtype=float)
         r = skywatch.routes
         self.route_cells = [tuple(self.grid[divmod(int(c), self.width)] for c in r.cells_of(k)) for k in range(r.length.size)]
@@ -303,7 +304,7 @@ class ReferenceModel(mesa.Model):
         f = skywatch.fleet
         for d in range(f.x.size):
             Drone(self, (float(f.base_x[d]), float(f.base_y[d])), float(f.ground_h[d]), tuple(float(v) for v in f.sector[d]))
-        for unit in skywatch.ground_units:
+        for unit in skywatch.ground.units:
             GroundUnit(self, unit.post)
 
     def cell_at(self, x: float, y: float) -> Cell:
@@ -389,7 +390,7 @@ def run_pair(overrides: dict[str, Any], seed: int, steps: int) -> tuple[dict[str
         skywatch.step()
         reference.step()
     t = skywatch.tally
-    return ({"seizure_rate": t.seized / max(t.launched, 1), "delivered": t.delivered},
+    return ({"seizure_rate": t.shipments_seized / max(t.shipments_launched, 1), "delivered": t.shipments_delivered},
             {"seizure_rate": reference.seized / max(reference.launched, 1), "delivered": reference.delivered})
 
 

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from sim import __version__
 from sim.os_errors import describe, printable, writing_to
+from sim.outcomes import format_value
 from sim.params import PARAMS
 from sim.preflight import preflight
 from sim.run import check_output_folder, simulate, write_run_folder
@@ -63,23 +64,13 @@ def _default_out(args: argparse.Namespace, scenario: Scenario) -> Path:
     return Path("runs") / f"{Path(args.scenario).stem}-seed{scenario['run.seed']}"
 
 
-def _format(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {_format(v)}" for k, v in value.items())
-    return "—" if value is None else str(value)
-
-
 def _summary_table(summary: dict[str, Any], title: str) -> Table:
     table = Table(title=title, show_header=True, header_style="bold")
     table.add_column("outcome")
     table.add_column("value", justify="right")
     for key, value in summary.items():
         if key != "scenario_sha256":
-            table.add_row(key, _format(value))
+            table.add_row(key, format_value(value))
     return table
 
 

@@ -11,20 +11,15 @@ from typing import Any
 import pandas as pd
 from rich.table import Table
 
+from sim.outcomes import OUTCOMES, format_value
 from sim.scenario import ScenarioError
 
 SUMMARY = "summary.json"
 METRICS = "metrics.csv"
 NOT_A_RUN = "expected a run folder written by skywatch run"
 
-# Outcomes shown, in this order; a key missing from every run's summary is skipped.
-HEADLINE: tuple[str, ...] = (
-    "shipments_launched", "shipments_delivered", "shipments_seized", "seizure_rate", "value_delivered", "value_seized",
-    "seized_by_drone_cue", "seized_at_checkpoint", "seized_by_intercept", "seized_by_tip",
-    "detections", "intercepts", "tips", "drones_lost", "drone_flight_hours", "surveillance_cost", "cost_per_seizure",
-    "encryption_level", "counter_drone_level", "route_dispersion", "corridor_flow",
-    "violence_events", "civilian_harm_events", "privacy_exposure", "trust", "seed", "steps",
-)
+# Outcomes shown, in the registry's order; a key missing from every run's summary is skipped.
+HEADLINE: tuple[str, ...] = tuple(o.name for o in OUTCOMES if o.compared and o.where != "metrics")
 
 
 @dataclass(frozen=True)
@@ -82,12 +77,10 @@ def _rows(runs: list[RunRecord]) -> Iterator[tuple[str, list[Any]]]:
 
 def comparison_table(runs: list[RunRecord]) -> Table:
     """A table with one row per headline outcome and one column per run."""
-    from sim.cli import _format  # imported here: the command line imports this module
-
     table = Table(title="Headline outcomes", show_header=True, header_style="bold")
     table.add_column("outcome")
     for run in runs:
         table.add_column(run.name, justify="right")
     for label, values in _rows(runs):
-        table.add_row(label, *map(_format, values))
+        table.add_row(label, *map(format_value, values))
     return table

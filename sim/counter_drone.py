@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -58,3 +58,14 @@ def apply_zones(fleet: Fleet, centres: np.ndarray, radius: float, jam_rate: floa
     fleet.jammed_until[jammed] = now + jam_steps
     blind_airborne = fleet.airborne & (fleet.jammed_until > now)
     return ZoneEffects(int(jammed.sum()), int(lost.sum()), float(blind_airborne.sum()) * step_hours)
+
+
+@dataclass
+class ZoneMap:
+    """The counter-drone zones the cartels field, replaced every planning period.
+
+    Attributes:
+        centres: (n, 2) x, y of the zones' centres, cell units.
+    """
+
+    centres: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))

@@ -9,7 +9,7 @@ cells and steps at one boundary.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, make_dataclass
 from typing import Any
 
 PATH_UNIT = "path"  # the unit of a parameter whose value names a file
@@ -36,6 +36,16 @@ class Param:
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] | None = None
+
+    @property
+    def section(self) -> str:
+        """The section the parameter belongs to (``drones`` of ``drones.count``)."""
+        return self.name.split(".", 1)[0]
+
+    @property
+    def key(self) -> str:
+        """The parameter's name within its section (``count`` of ``drones.count``)."""
+        return self.name.split(".", 1)[1]
 
     @property
     def kind(self) -> type:
@@ -185,3 +195,30 @@ SCHEMA: dict[str, Param] = {p.name: p for p in PARAMS}
 def defaults() -> dict[str, Any]:
     """Every parameter's default, keyed by dotted name."""
     return {p.name: p.default for p in PARAMS}
+
+
+def _section_types() -> dict[str, type]:
+    """One frozen dataclass per section, its fields typed from the schema (no second list of names)."""
+    keys: dict[str, list[Param]] = {}
+    for p in PARAMS:
+        keys.setdefault(p.section, []).append(p)
+    return {section: make_dataclass(f"{section.title()}Params", [(p.key, p.kind) for p in members], frozen=True)
+            for section, members in keys.items()}
+
+
+SECTION_TYPES: dict[str, type] = _section_types()
+Params = make_dataclass("Params", [(section, kind) for section, kind in SECTION_TYPES.items()], frozen=True)
+Params.__doc__ = """Every parameter of a scenario as typed sections: ``params.drones.sensor_radius_km``.
+
+Values are in the schema's physical units; each phase converts what it uses to cells and steps
+once, with :class:`sim.units.Units`, when the model is built.
+"""
+
+
+def typed_params(values: dict[str, Any]) -> Any:
+    """The typed sections (:data:`Params`) of a resolved scenario's values, keyed by dotted name."""
+    sections: dict[str, dict[str, Any]] = {section: {} for section in SECTION_TYPES}
+    for name, value in values.items():
+        section, key = name.split(".", 1)
+        sections[section][key] = value
+    return Params(**{section: SECTION_TYPES[section](**fields) for section, fields in sections.items()})

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 
 from sim.model import SkywatchModel
+from sim.outcomes import summarize
 from sim.outfolder import check_out, staged_folder
 from sim.scenario import Scenario
-from sim.summary import summarize
 
 FolderWriter = Callable[[SkywatchModel, Path], None]
 

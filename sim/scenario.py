@@ -23,7 +23,7 @@ from typing import Any
 
 import tomli_w
 
-from sim.params import SCHEMA, Param, defaults
+from sim.params import SCHEMA, Param, Params, defaults, typed_params
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 DESCRIPTION_KEY = "description"
@@ -147,6 +147,11 @@ class Scenario:
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
+
+    @property
+    def params(self) -> Params:
+        """The values as typed sections: ``scenario.params.drones.count``."""
+        return typed_params(self.values)
 
     def with_overrides(self, overrides: dict[str, Any], source: str) -> Scenario:
         """A copy with ``overrides`` (dotted name → value) checked and applied.

@@ -16,8 +16,7 @@ FIELDS: dict[str, type] = {
     "carry_h": np.float32,  # hours banked towards the next cell
     "value": np.float32,  # currency at the sink
     "concealment": np.float32,  # in [0, 1)
-    "cued": np.bool_,  # a drone detection awaits a ground response
-    "launch_step": np.int32,
+    "cued": np.bool_,  # a cue about it awaits a ground response
 }
 
 
@@ -61,7 +60,7 @@ class ShipmentPool:
         self._n_free += added
         self.capacity = capacity
 
-    def launch(self, owner: np.ndarray, route: np.ndarray, value: np.ndarray, concealment: np.ndarray, step: int) -> np.ndarray:
+    def launch(self, owner: np.ndarray, route: np.ndarray, value: np.ndarray, concealment: np.ndarray) -> np.ndarray:
         """Put new shipments in free slots and return their slots (all arrays of one length)."""
         n = owner.size
         if n > self._n_free:
@@ -78,7 +77,6 @@ class ShipmentPool:
         a["value"][slots] = value
         a["concealment"][slots] = concealment
         a["cued"][slots] = False
-        a["launch_step"][slots] = step
         self.next_uid += n
         return slots
 

@@ -5,9 +5,10 @@ import pytest
 
 from sim.adaptation import MIN_WEIGHT, PRUNE_MIN_EVENTS, RiskMemory, logistic_target, moving_average
 from sim.model import SkywatchModel
+from sim.outcomes import summarize
+from sim.phases.cartels import CartelPhase
 from sim.run import simulate
 from sim.scenario import Scenario, load_scenario
-from sim.summary import summarize
 
 SEEDS = range(4)
 
@@ -29,7 +30,7 @@ def test_watching_one_corridor_displaces_flow_only_when_routes_shift():
             scenario = load_scenario("corridor_focus").with_overrides({"run.seed": seed, "adaptation.route_shifting": shifting}, "test")
             model = simulate(scenario)
             early, late = corridor_shares(model, first_day, last_four_days)
-            launched[shifting] += model.tally.launched
+            launched[shifting] += model.tally.shipments_launched
             (drops if shifting else drifts).append((early[focus] - late[focus], np.delete(late - early, focus)))
     mean_drop = np.mean([d for d, _ in drops])
     assert mean_drop > 0.2, f"the watched corridor's share should fall with route shifting, fell {mean_drop:.3f}"
@@ -131,9 +132,9 @@ def test_dropping_unused_routes_bounds_the_table_and_changes_no_output(monkeypat
     scenario = load_scenario("arms_race").with_overrides(
         {"run.steps": 400, "cartels.planning_hours": 6.0, "run.validate": True, "world.height": 128, "world.width": 128}, "test")
     dropping = simulate(scenario)
-    monkeypatch.setattr(SkywatchModel, "_drop_unused_routes", lambda model: None)
+    monkeypatch.setattr(CartelPhase, "_drop_unused_routes", lambda phase: None)
     keeping = simulate(scenario)
-    assert dropping.routes_planned == keeping.routes_planned == keeping.routes.source.size > 100
+    assert dropping.book.routes_planned == keeping.book.routes_planned == keeping.routes.source.size > 100
     assert dropping.routes.source.size < keeping.routes.source.size / 3
     np.testing.assert_array_equal(dropping.flow, keeping.flow)
     assert summarize(dropping) == summarize(keeping)

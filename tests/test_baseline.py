@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.outcomes import summarize
 from sim.run import simulate
 from sim.scenario import load_scenario
-from sim.summary import summarize
 
 STORED = Path(__file__).parent / "baselines" / "arms_race_seed7.json"
 OVERRIDES = {"run.seed": 7, "run.steps": 600, "world.height": 128, "world.width": 128}

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from sim.community import Community
+from sim.outcomes import summarize
 from sim.run import simulate
 from sim.scenario import Scenario, load_scenario
-from sim.summary import summarize
 from sim.units import Units
 
 SEEDS = range(3)

@@ -9,10 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.kernels import flight, movement
-from sim.model import InvariantError, SkywatchModel
+from sim.model import SkywatchModel
+from sim.outcomes import route_dispersion_km2, summarize
+from sim.phases import InvariantError
 from sim.run import simulate
 from sim.scenario import Scenario
-from sim.summary import route_dispersion_km2, summarize
 
 SMALL = {"world.height": 96, "world.width": 96, "run.steps": 150, "run.validate": True, "cartels.shipments_per_day": 96.0}
 
@@ -35,7 +36,7 @@ def test_invariants_hold_every_step(seed, drones, policy, concealment, step_hour
                      adaptation__counter_drone=counter_drone, cartels__planning_hours=12.0)
     model = simulate(scenario)  # validating mode raises InvariantError on any broken invariant
     t = model.tally
-    assert t.launched == t.delivered + t.seized + model.pool.live
+    assert t.shipments_launched == t.shipments_delivered + t.shipments_seized + model.pool.live
     assert model.flow.sum() > 0
 
 
@@ -43,7 +44,7 @@ def test_validating_mode_catches_a_lost_shipment():
     model = SkywatchModel(small())
     for _ in range(20):
         model.step()
-    model.tally.delivered += 1  # a shipment counted twice
+    model.tally.shipments_delivered += 1  # a shipment counted twice
     with pytest.raises(InvariantError):
         model.check_invariants()
 

@@ -8,7 +8,7 @@ from sim.shipments import ShipmentPool
 
 
 def launch(pool: ShipmentPool, n: int) -> np.ndarray:
-    return pool.launch(np.zeros(n, np.int64), np.zeros(n, np.int64), np.ones(n), np.zeros(n), step=0)
+    return pool.launch(np.zeros(n, np.int64), np.zeros(n, np.int64), np.ones(n), np.zeros(n))
 
 
 def test_pool_grows_with_live_shipments_then_releases_them_all():

@@ -13,7 +13,7 @@ from numba import njit
 
 
 @njit(cache=True, inline="always")
-def _dist_to_leg(px, py, x0, y0, x1, y1):
+def dist_to_leg(px, py, x0, y0, x1, y1):
     dx, dy = x1 - x0, y1 - y0
     length2 = dx * dx + dy * dy
     t = 0.0
@@ -69,12 +69,12 @@ def stamp_coverage(
                 py = r + 0.5
                 for c in range(c_lo, c_hi + 1):
                     px = c + 0.5
-                    d = _dist_to_leg(px, py, x0, y0, x1, y1)
+                    d = dist_to_leg(px, py, x0, y0, x1, y1)
                     if d > radius:
                         continue
                     seen_before = False  # the same sensor's earlier legs already looked here
                     for j in range(k):
-                        if _dist_to_leg(px, py, legs[s, j, 0], legs[s, j, 1], legs[s, j, 2], legs[s, j, 3]) <= radius:
+                        if dist_to_leg(px, py, legs[s, j, 0], legs[s, j, 1], legs[s, j, 2], legs[s, j, 3]) <= radius:
                             seen_before = True
                             break
                     if seen_before:

@@ -19,9 +19,9 @@ from typing import Any
 
 from sim.kernels.threads import MAX_THREADS, use_threads
 from sim.lifeline import die_with_parent
+from sim.outcomes import summarize
 from sim.run import simulate, write_run_folder
 from sim.scenario import Scenario, ScenarioError
-from sim.summary import summarize
 from sim.sweep.design import SEEDED_BY_SWEEP, Run
 from sim.sweep.results import failed_row, result_row
 

@@ -29,7 +29,7 @@ def write_animation(source: Scenario | Callable[[], SkywatchModel], out_path: Pa
         The path written.
     """
     model = SkywatchModel(source) if isinstance(source, Scenario) else source()
-    steps = model.scenario["run.steps"]
+    steps = model.params.run.steps
     every = every or max(1, steps // FRAMES)
     mp4 = FFMpegWriter.isAvailable()
     writer = FFMpegWriter(fps=FPS) if mp4 else PillowWriter(fps=FPS)

@@ -52,7 +52,7 @@ def _draw_bars(ax: plt.Axes, runs: list[RunRecord], key: str, title: str, unit: 
 
 def _draw_seized(ax: plt.Axes, runs: list[RunRecord]) -> None:
     for k, run in enumerate(runs):
-        ax.plot(run.metrics["hour"], run.metrics["seized"], color=_colour(k), label=run.name)
+        ax.plot(run.metrics["hour"], run.metrics["shipments_seized"], color=_colour(k), label=run.name)
     ax.set_xlabel("time (hours)")
     ax.set_ylabel("shipments seized (cumulative)")
     ax.set_title("Seizures over time")

@@ -14,18 +14,21 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 
 from sim.model import SkywatchModel
+from sim.outcomes import CORRIDOR_COLUMN
 
 # Okabe–Ito palette: distinguishable with the common colour-vision deficiencies.
 OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
              "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
 
 
-def _xy(cells: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+def flat_to_xy(cells: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) of the centres of flat ``cells`` on a raster ``width`` cells wide, cell units."""
     rows, cols = np.divmod(np.asarray(cells, dtype=np.int64), width)
     return cols + 0.5, rows + 0.5
 
 
-def _draw_map(ax: plt.Axes, model: SkywatchModel) -> None:
+def draw_map(ax: plt.Axes, model: SkywatchModel) -> None:
+    """Draw the run's map on ``ax``: terrain, flow, tracks, sites, posts, seizures and zones, in km."""
     world = model.world
     h, w = world.shape
     km = model.units.cell_km
@@ -43,23 +46,23 @@ def _draw_map(ax: plt.Axes, model: SkywatchModel) -> None:
     for k, name in enumerate(names):
         ax.text((k + 0.5) * w / len(names), h * 0.02, name, ha="center", va="top", fontsize=8,
                 bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})
-    tracks = np.array(model.track) if model.track else np.zeros((0, 0, 2))
+    tracks = np.array(model.air.track) if model.air.track else np.zeros((0, 0, 2))
     for d in range(tracks.shape[1] if tracks.ndim == 3 else 0):
         ax.plot(tracks[:, d, 0], tracks[:, d, 1], color=OKABE_ITO["sky"], lw=0.4, alpha=0.6)
-    ax.plot(*_xy(world.sources, w), "s", color=OKABE_ITO["orange"], ms=7, mec="black")
-    ax.plot(*_xy(world.sinks, w), "^", color=OKABE_ITO["orange"], ms=9, mec="black")
-    found = model.infra_discovered
-    ix, iy = _xy(world.infra_cells, w)
+    ax.plot(*flat_to_xy(world.sources, w), "s", color=OKABE_ITO["orange"], ms=7, mec="black")
+    ax.plot(*flat_to_xy(world.sinks, w), "^", color=OKABE_ITO["orange"], ms=9, mec="black")
+    found = model.infrastructure.discovered
+    ix, iy = flat_to_xy(world.infra_cells, w)
     ax.plot(ix[~found], iy[~found], "o", mfc="none", mec=OKABE_ITO["purple"], ms=5)
     ax.plot(ix[found], iy[found], "o", color=OKABE_ITO["purple"], ms=5, mec="black")
-    if model.drone_bases.size and model.fleet.x.size:
-        ax.plot(model.drone_bases[:, 0], model.drone_bases[:, 1], "*", color=OKABE_ITO["blue"], ms=13, mec="white")
-    posts = np.array([unit.post for unit in model.ground_units]).reshape(-1, 2)
+    if model.air.bases.size and model.fleet.x.size:
+        ax.plot(model.air.bases[:, 0], model.air.bases[:, 1], "*", color=OKABE_ITO["blue"], ms=13, mec="white")
+    posts = np.array([unit.post for unit in model.ground.units]).reshape(-1, 2)
     ax.plot(posts[:, 0], posts[:, 1], "P", color=OKABE_ITO["green"], ms=7, mec="black")
-    ax.plot(model.checkpoints[:, 0], model.checkpoints[:, 1], "D", color=OKABE_ITO["yellow"], ms=5, mec="black")
-    if model.seizure_cells:
-        ax.plot(*_xy(np.array(model.seizure_cells), w), "x", color=OKABE_ITO["vermillion"], ms=5, mew=1.2)
-    zone_radius = model.units.cells(model.scenario["counter.radius_km"])
+    ax.plot(model.ground.checkpoints[:, 0], model.ground.checkpoints[:, 1], "D", color=OKABE_ITO["yellow"], ms=5, mec="black")
+    if model.seizures.cells:
+        ax.plot(*flat_to_xy(np.array(model.seizures.cells), w), "x", color=OKABE_ITO["vermillion"], ms=5, mew=1.2)
+    zone_radius = model.units.cells(model.params.counter.radius_km)
     for x, y in model.counter_zones:
         ax.add_patch(Circle((x, y), zone_radius, fill=False, ec=OKABE_ITO["vermillion"], lw=1.8))
     ax.set_xlim(0, w)
@@ -89,16 +92,16 @@ def _draw_map(ax: plt.Axes, model: SkywatchModel) -> None:
 def _draw_series(top: plt.Axes, bottom: plt.Axes, model: SkywatchModel) -> None:
     frame = model.datacollector.get_model_vars_dataframe()
     hours = frame["hour"]
-    for column, colour in (("launched", "black"), ("delivered", "orange"), ("seized", "vermillion")):
-        top.plot(hours, frame[column], color=OKABE_ITO[colour], label=f"shipments {column}")
-    top.plot(hours, frame["in_transit"], color=OKABE_ITO["blue"], ls="--", label="shipments in transit")
+    for column, colour in (("shipments_launched", "black"), ("shipments_delivered", "orange"), ("shipments_seized", "vermillion")):
+        top.plot(hours, frame[column], color=OKABE_ITO[colour], label=column.replace("_", " "))
+    top.plot(hours, frame["shipments_in_transit"], color=OKABE_ITO["blue"], ls="--", label="shipments in transit")
     top.set_ylabel("shipments")
     top.set_title("Shipments over time (cumulative)")
     top.legend(fontsize=8)
     bottom.plot(hours, frame["detections"], color=OKABE_ITO["sky"], label="drone detections (cumulative)")
-    bottom.plot(hours, frame["seized_drone_cue"], color=OKABE_ITO["vermillion"], label="seized after a drone cue")
-    bottom.plot(hours, frame["seized_checkpoint"], color=OKABE_ITO["green"], label="seized at a checkpoint")
-    bottom.plot(hours, frame["seized_intercept"], color=OKABE_ITO["purple"], label="seized after an intercept")
+    bottom.plot(hours, frame["seized_by_drone_cue"], color=OKABE_ITO["vermillion"], label="seized after a drone cue")
+    bottom.plot(hours, frame["seized_at_checkpoint"], color=OKABE_ITO["green"], label="seized at a checkpoint")
+    bottom.plot(hours, frame["seized_by_intercept"], color=OKABE_ITO["purple"], label="seized after an intercept")
     bottom.set_ylabel("events")
     twin = bottom.twinx()
     twin.plot(hours, frame["drones_airborne"], color=OKABE_ITO["blue"], lw=0.7, alpha=0.6, label="drones airborne")
@@ -115,7 +118,7 @@ def _draw_adaptation(ax: plt.Axes, model: SkywatchModel) -> None:
     ax.plot(hours, frame["encryption_level"], color=OKABE_ITO["purple"], label="encryption level (mean of cartels)")
     ax.plot(hours, frame["counter_drone_level"], color=OKABE_ITO["vermillion"], label="counter-drone level (mean of cartels)")
     daily = max(1, model.units.steps(24.0))
-    launched = frame[[f"launched_{name}" for name in model.world.corridor_names]].rolling(daily, min_periods=1).sum()
+    launched = frame[[CORRIDOR_COLUMN.format(name) for name in model.world.corridor_names]].rolling(daily, min_periods=1).sum()
     share = launched.div(launched.sum(axis=1).replace(0, np.nan), axis=0)
     for (name, column), colour in zip(zip(model.world.corridor_names, share.columns), ("sky", "green", "orange", "yellow", "blue", "black", "purple", "vermillion")):
         ax.plot(hours, share[column], color=OKABE_ITO[colour], ls=":", label=f"share of launches via {name} (past day)")
@@ -134,10 +137,10 @@ def draw_overview(model: SkywatchModel) -> plt.Figure:
     """The overview figure of a run: the map beside the main time series and the cartels' adaptation."""
     fig = plt.figure(figsize=(16, 10), layout="constrained")
     grid = fig.add_gridspec(3, 2, width_ratios=(1.25, 1))
-    _draw_map(fig.add_subplot(grid[:, 0]), model)
+    draw_map(fig.add_subplot(grid[:, 0]), model)
     _draw_series(fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, 1]), model)
     _draw_adaptation(fig.add_subplot(grid[2, 1]), model)
-    summary = f"seed {model.scenario['run.seed']} · {model.steps} steps of {model.units.step_hours:g} h · {model.fleet.x.size} drones"
+    summary = f"seed {model.params.run.seed} · {model.steps} steps of {model.units.step_hours:g} h · {model.fleet.x.size} drones"
     fig.suptitle(f"Skywatch run — {Path(model.scenario.source).stem} ({summary})")
     return fig
 

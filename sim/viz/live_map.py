@@ -8,10 +8,10 @@ from matplotlib.collections import EllipseCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from sim.kernels.movement import IN_TRANSIT
 from sim.model import SkywatchModel
-from sim.viz.figures import OKABE_ITO, _draw_map, _xy
+from sim.viz.figures import OKABE_ITO, draw_map, flat_to_xy
 
-LIVE_STATUS = 1  # ShipmentPool.status of a shipment in transit
 # Fixed margins (figure fractions) leaving the right third to the legend: a layout engine would
 # cost more than half of a frame's drawing time.
 MARGINS = {"left": 0.08, "right": 0.6, "bottom": 0.11, "top": 0.93}
@@ -20,18 +20,18 @@ MARGINS = {"left": 0.08, "right": 0.6, "bottom": 0.11, "top": 0.93}
 def live_cells(model: SkywatchModel) -> np.ndarray:
     """Flat cell index (row * width + column) of every shipment in transit."""
     pool, routes = model.pool, model.routes
-    live = np.flatnonzero(pool.status == LIVE_STATUS)
+    live = np.flatnonzero(pool.status == IN_TRANSIT)
     return routes.cells[routes.start[pool.route[live]] + pool.progress[live]]
 
 
 def _draw_live_layers(ax: plt.Axes, model: SkywatchModel) -> None:
     """Shipments as one scatter layer, airborne drones and their sensor footprints as one collection each."""
-    x, y = _xy(live_cells(model), model.world.shape[1])
+    x, y = flat_to_xy(live_cells(model), model.world.shape[1])
     ax.scatter(x, y, s=3, c=OKABE_ITO["vermillion"], marker=".", linewidths=0, alpha=0.7, rasterized=True)
     fleet = model.fleet
     up = np.asarray(fleet.airborne, dtype=bool)
     offsets = np.column_stack([fleet.x[up], fleet.y[up]])
-    diameter = np.full(offsets.shape[0], 2.0 * model.drone_radius)
+    diameter = np.full(offsets.shape[0], 2.0 * model.air.radius)
     ax.add_collection(EllipseCollection(diameter, diameter, 0.0, units="xy", offsets=offsets, offset_transform=ax.transData,
                                         facecolors=OKABE_ITO["sky"], edgecolors=OKABE_ITO["blue"], alpha=0.3, linewidths=0.6))
     ax.plot(offsets[:, 0], offsets[:, 1], "o", color=OKABE_ITO["blue"], ms=3)
@@ -45,7 +45,7 @@ def draw_live_map(fig: Figure, model: SkywatchModel) -> None:
     fig.clear()
     fig.subplots_adjust(**MARGINS)
     ax = fig.add_subplot()
-    _draw_map(ax, model)
+    draw_map(ax, model)
     _draw_live_layers(ax, model)
     legend = ax.get_legend()
     handles = [*legend.legend_handles,

@@ -1,0 +1,61 @@
+"""The intelligence cell: intercepts of the cartels' planning traffic, and the cues every source makes.
+
+Drone detections and intercepts are the surveillance partner's: they reach the partner's ground
+units with a sharing fraction and after a sharing latency (shortened by joint task forces).
+Tips go to the ground units directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.cues import CUE_INTERCEPT, CueQueue
+from sim.shipments import ShipmentPool
+from sim.units import Units
+
+
+class IntelCell:
+    """Turns what is seen into cues waiting for a ground unit.
+
+    Args:
+        params: the scenario's typed parameters (``intel``, ``ground``).
+        units: the run's unit conversions.
+        pool: the shipments.
+        tally: the run's totals (``intercepts`` is counted here).
+        rng: the ``sensing`` stream (intercept and sharing draws).
+    """
+
+    def __init__(self, params, units: Units, pool: ShipmentPool, tally, rng: np.random.Generator) -> None:
+        self.intel = params.intel
+        self.units = units
+        self.pool = pool
+        self.tally = tally
+        self.rng = rng
+        self.expiry_steps = units.steps(params.ground.cue_expiry_h)
+        self.sharing_h = self.intel.sharing_latency_h * (self.intel.jtf_latency_factor if self.intel.joint_task_force else 1.0)
+        self.cues = CueQueue()
+
+    def intercept(self, slots: np.ndarray, cells: np.ndarray, encryption: float, now: int) -> None:
+        """Intercept the planning traffic of some new shipments (at ``slots``, starting at ``cells``) and cue units."""
+        hit = self.rng.random(slots.size) < self.intel.intercept_prob * (1.0 - encryption)
+        if not hit.any():
+            return
+        self.tally.intercepts += int(hit.sum())
+        self.cue(slots[hit], cells[hit], self.intel.latency_h, CUE_INTERCEPT, shared=True, now=now)
+
+    def cue(self, slots: np.ndarray, cells: np.ndarray, delay_h: float, source: int, shared: bool, now: int) -> None:
+        """Queue cues at shipments ``slots`` seen at ``cells``, ready for the ground units after ``delay_h``.
+
+        A cue from the surveillance partner (``shared``) reaches the ground partner with the
+        sharing fraction and after the sharing latency.
+        """
+        if shared:
+            if self.intel.sharing_fraction < 1.0:
+                kept = self.rng.random(slots.size) < self.intel.sharing_fraction
+                self.pool.cued[slots[~kept]] = False
+                slots, cells = slots[kept], cells[kept]
+            delay_h += self.sharing_h
+        self.pool.cued[slots] = True
+        ready = now + (self.units.steps(delay_h) if delay_h > 0 else 0)
+        self.cues.append(slot=slots, uid=self.pool.uid[slots], cell=cells, ready_step=ready,
+                         expiry_step=ready + self.expiry_steps, source=source)

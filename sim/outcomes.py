@@ -1,0 +1,166 @@
+"""The one registry of outcomes: name, unit, meaning, how it aggregates, and how it is read.
+
+The registry feeds the running totals (:class:`Tally`), the columns of ``metrics.csv`` (one row
+per step), the keys of ``summary.json`` (the run's end), ``skywatch compare`` and the figures'
+labels. Each outcome has one name everywhere.
+
+Aggregations:
+
+* ``total``: a count or amount accumulated over the run (comparable per day between runs);
+* ``level``: a state at that moment (a mean level, a number in the air);
+* ``ratio``: derived from totals at the end (a rate, a cost per seizure, an area);
+* ``label``: identifies the run rather than measures it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, make_dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from sim import __version__
+
+Aggregation = Literal["total", "level", "ratio", "label"]
+Where = Literal["both", "summary", "metrics"]
+LARGE = 1e4  # values from this size on are shown without decimals
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One outcome of a run.
+
+    Attributes:
+        name: its name in ``summary.json``, ``metrics.csv`` and every table.
+        unit: physical unit, or ``"-"``.
+        meaning: one line saying what it measures.
+        aggregation: ``total``, ``level``, ``ratio`` or ``label`` (see the module docstring).
+        read: its value, read from a model.
+        where: ``both``, or only the ``summary`` (the end) or only the ``metrics`` (every step).
+        counted: the Python type of a running total kept in :class:`Tally`, or None.
+        compared: shown by ``skywatch compare``.
+    """
+
+    name: str
+    unit: str
+    meaning: str
+    aggregation: Aggregation
+    read: Callable[[Any], Any]
+    where: Where = "both"
+    counted: type | None = None
+    compared: bool = True
+
+
+def _total(name: str, kind: type, unit: str, meaning: str, where: Where = "both", compared: bool = True) -> Outcome:
+    """A running total: a field of :class:`Tally`, added to while the model steps."""
+    return Outcome(name, unit, meaning, "total", lambda m: getattr(m.tally, name), where, kind, compared)
+
+
+def route_dispersion_km2(flow: np.ndarray, cell_km: float) -> float:
+    """Effective area carrying the flow, km²: exp(Shannon entropy of flow over cells) × cell area.
+
+    Flow spread evenly over n cells gives n cells' area; flow on one line gives that line's area.
+    """
+    total = flow.sum()
+    if total == 0:
+        return 0.0
+    share = flow[flow > 0] / total
+    return float(np.exp(-(share * np.log(share)).sum()) * cell_km**2)
+
+
+def surveillance_cost(model: Any) -> float:
+    """Drone flight hours and ground unit-hours at their hourly costs, currency."""
+    t, p = model.tally, model.params
+    return t.drone_flight_hours * p.drones.cost_per_hour + t.ground_unit_hours * p.ground.cost_per_hour
+
+
+def _seizure_rate(model: Any) -> float | None:
+    t = model.tally
+    ended = t.shipments_delivered + t.shipments_seized
+    return t.shipments_seized / ended if ended else None
+
+
+def _cost_per_seizure(model: Any) -> float | None:
+    seized = model.tally.shipments_seized
+    return surveillance_cost(model) / seized if seized else None
+
+
+OUTCOMES: tuple[Outcome, ...] = (
+    Outcome("hour", "h", "simulated time", "label", lambda m: m.steps * m.units.step_hours, "metrics", compared=False),
+    _total("shipments_launched", int, "shipments", "shipments launched by the cartels"),
+    _total("shipments_delivered", int, "shipments", "shipments that reached a sink"),
+    _total("shipments_seized", int, "shipments", "shipments seized, at checkpoints or by responding units"),
+    Outcome("shipments_in_transit", "shipments", "shipments under way", "level", lambda m: m.pool.live),
+    _total("value_delivered", float, "currency", "value of the shipments delivered"),
+    _total("value_seized", float, "currency", "value of the shipments seized"),
+    Outcome("seizure_rate", "-", "seized / (seized + delivered); null before any shipment ends", "ratio", _seizure_rate, "summary"),
+    _total("seized_by_drone_cue", int, "shipments", "seizures by units answering a drone detection"),
+    _total("seized_at_checkpoint", int, "shipments", "seizures at road checkpoints"),
+    _total("seized_by_intercept", int, "shipments", "seizures by units answering an intercept"),
+    _total("detections", int, "detections", "drone detections of shipments"),
+    _total("intercepts", int, "shipments", "shipments whose planning traffic was intercepted"),
+    _total("cues_lapsed", int, "cues", "cues that waited past their expiry for a free unit", "summary", compared=False),
+    Outcome("infrastructure_total", "sites", "cartel labs, stash houses and airstrips in the world", "label",
+            lambda m: int(m.world.infra_cells.size), "summary", compared=False),
+    _total("infrastructure_discovered", int, "sites", "infrastructure sites discovered by drones"),
+    _total("drones_lost", int, "drones", "drones shot down or captured in counter-drone zones"),
+    _total("jammed_drone_hours", float, "h", "airborne drone-hours with a jammed sensor", compared=False),
+    _total("drone_flight_hours", float, "h", "drone flight hours"),
+    _total("ground_unit_hours", float, "h", "ground unit-hours in the field", "summary", compared=False),
+    Outcome("surveillance_cost", "currency", "drone flight hours and ground unit-hours at their hourly costs", "total", surveillance_cost),
+    Outcome("cost_per_seizure", "currency", "surveillance cost per seizure; null without seizures", "ratio", _cost_per_seizure, "summary"),
+    Outcome("route_dispersion", "km²", "effective area carrying the flow: exp(entropy of flow.npy over cells) × cell area", "ratio",
+            lambda m: route_dispersion_km2(m.flow, m.units.cell_km), "summary"),
+    Outcome("corridor_flow", "shipments", "shipments launched, by the corridor their route runs in", "total",
+            lambda m: {name: int(n) for name, n in zip(m.world.corridor_names, m.corridor_launched, strict=True)}, "summary"),
+    _total("privacy_exposure", float, "person-hours", "population under sensing drones, integrated over time"),
+    Outcome("encryption_level", "-", "the cartels' mean encryption level (0–1)", "level", lambda m: m.mean_level("encryption")),
+    Outcome("counter_drone_level", "-", "the cartels' mean counter-drone level (0–1)", "level", lambda m: m.mean_level("counter_drone")),
+    Outcome("routes_planned", "routes", "every route planned so far (re-planning adds routes)", "total",
+            lambda m: m.book.routes_planned, compared=False),
+    _total("tips", int, "tips", "community tips about shipments"),
+    _total("seized_by_tip", int, "shipments", "seizures by units answering a tip"),
+    _total("violence_events", int, "events", "cartel violence events"),
+    _total("civilian_harm_events", int, "events", "interdictions that harmed civilians"),
+    Outcome("trust", "-", "population-weighted mean trust in the authorities (0–1)", "level", lambda m: m.community.mean_trust()),
+    Outcome("drones_airborne", "drones", "drones in the air", "level", lambda m: int(m.fleet.airborne.sum()), "metrics"),
+    Outcome("units_busy", "units", "ground units away from their posts", "level", lambda m: m.units_busy(), "metrics"),
+    Outcome("cues_waiting", "cues", "cues waiting for a ground unit", "level", lambda m: len(m.intel.cues), "metrics"),
+    Outcome("cartel_budget", "currency", "the cartels' budgets, summed", "level", lambda m: float(sum(c.budget for c in m.cartels)),
+            "metrics"),
+    Outcome("counter_zones", "zones", "counter-drone zones fielded", "level", lambda m: len(m.counter_zones), "metrics"),
+    Outcome("seed", "-", "seed of the run's random streams", "label", lambda m: m.params.run.seed, "summary"),
+    Outcome("steps", "steps", "steps simulated", "label", lambda m: m.steps, "summary"),
+    Outcome("version", "-", "Skywatch version", "label", lambda m: __version__, "summary", compared=False),
+    Outcome("scenario_sha256", "-", "digest of the resolved scenario", "label", lambda m: m.scenario.sha256(), "summary", compared=False),
+)
+BY_NAME: dict[str, Outcome] = {o.name: o for o in OUTCOMES}
+CORRIDOR_COLUMN = "launched_{}"  # metrics.csv: shipments launched in a step, per corridor
+
+Tally = make_dataclass("Tally", [(o.name, o.counted, field(default=o.counted())) for o in OUTCOMES if o.counted is not None])
+Tally.__doc__ = "Running totals of one run: one field per counted outcome of :data:`OUTCOMES`."
+
+
+def metric_reporters(corridor_names: tuple[str, ...]) -> dict[str, Callable[[Any], Any]]:
+    """The DataCollector's model reporters: every outcome kept per step, and launches per corridor."""
+    reporters = {o.name: o.read for o in OUTCOMES if o.where != "summary"}
+    for k, name in enumerate(corridor_names):
+        reporters[CORRIDOR_COLUMN.format(name)] = lambda m, k=k: int(m.corridor_launched_step[k])
+    return reporters
+
+
+def summarize(model: Any) -> dict[str, Any]:
+    """The run's ``summary.json``: every outcome kept at the end, in registry order."""
+    return {o.name: o.read(model) for o in OUTCOMES if o.where != "metrics"}
+
+
+def format_value(value: Any) -> str:
+    """A value as a table shows it: thousands separated, four significant digits, ``—`` for null."""
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < LARGE else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {format_value(v)}" for k, v in value.items())
+    return "—" if value is None else str(value)

@@ -1,0 +1,114 @@
+"""Phase 3: shipments move along their routes and are sensed in every cell they pass.
+
+Checkpoint detections are interdicted on the spot; drone detections become cues (shared with the
+partner's ground units after a latency, with a sharing fraction) and sightings the cartels
+remember; tips from the people along the way become cues; arrivals at sinks are delivered and paid.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from sim.agents import Cartel
+from sim.cues import CUE_DRONE, CUE_TIP
+from sim.intel import IntelCell
+from sim.kernels.movement import (
+    EVENT_CHECKPOINT_SEIZURE,
+    EVENT_DELIVERED,
+    EVENT_DRONE_DETECTION,
+    EVENT_TIP,
+    IN_TRANSIT,
+    LANES,
+    advance_shipments,
+    joined_events,
+)
+from sim.params import Params
+from sim.patrol import PatrolMemory
+from sim.phases import InvariantError, StepTimer
+from sim.routebook import RouteBook
+from sim.seizures import Seizures
+from sim.shipments import ShipmentPool
+from sim.streams import RandomStreams
+from sim.units import Units
+
+EVENT_COLUMNS = 3  # slot, kind and cell of each event the kernel reports
+KERNEL_TIME = "shipments.kernel"  # the timer's name for the numba kernel inside this phase
+
+
+class ShipmentPhase:
+    """Movement, sensing, deliveries and checkpoint seizures of every live shipment.
+
+    Args:
+        params: the scenario's typed parameters.
+        units: the run's unit conversions.
+        pool: the shipments.
+        book: the route book (routes and the kernel's inputs along them).
+        streams: the run's random streams (the kernel's counter-based keys).
+        tally: the run's totals.
+        cartels: the cartels, by index (paid for deliveries; they remember sightings).
+        seizures: where seizures are recorded.
+        intel: the intelligence cell (cues from detections and tips).
+        patrol: the patrols' memory (hotspot patrols aim where detections happen).
+        timer: times the kernel when enabled.
+    """
+
+    name = "shipments"
+
+    def __init__(self, params: Params, units: Units, pool: ShipmentPool, book: RouteBook, streams: RandomStreams, tally: Any,
+                 cartels: Sequence[Cartel], seizures: Seizures, intel: IntelCell, patrol: PatrolMemory, timer: StepTimer) -> None:
+        self.p, self.units, self.pool, self.book, self.streams, self.tally = params, units, pool, book, streams, tally
+        self.cartels, self.seizures, self.intel, self.patrol, self.timer = cartels, seizures, intel, patrol, timer
+        self._events = [np.zeros(0, dtype=np.int64) for _ in range(EVENT_COLUMNS)]
+        self._lane_events = np.zeros(LANES, dtype=np.int64)
+
+    def step(self, now: int) -> None:
+        """Move every live shipment one step and handle what happened to it."""
+        p, r, a = self.pool, self.book.routes, self.book.along
+        if self._events[0].size != p.capacity:  # one event at most per shipment
+            self._events = [np.zeros(p.capacity, dtype=np.int64) for _ in range(EVENT_COLUMNS)]
+        started = time.perf_counter() if self.timer.enabled else 0.0
+        advance_shipments(
+            p.status, p.uid, p.route, p.progress, p.carry_h, p.concealment, p.cued,
+            r.start, r.length, r.cells, a.hours, self.units.step_hours, a.drone, a.checkpoint, a.tip, self.p.ground.interdict_prob,
+            self.streams.step_key("sensing", now), self.streams.step_key("ground", now), self.streams.step_key("community", now),
+            a.flow, *self._events, self._lane_events)
+        if self.timer.enabled:
+            self.timer.add(KERNEL_TIME, time.perf_counter() - started)
+        slot, kind, cell = joined_events(self._events, self._lane_events)
+        delivered = slot[kind == EVENT_DELIVERED]
+        seized = slot[kind == EVENT_CHECKPOINT_SEIZURE]
+        detected = kind == EVENT_DRONE_DETECTION
+        for cartel in self.cartels:
+            cartel.earn(float(p.value[delivered][p.owner[delivered] == cartel.index].sum()))
+        self.tally.shipments_delivered += delivered.size
+        self.tally.value_delivered += float(p.value[delivered].sum())
+        self.seizures.record(seized, cell[kind == EVENT_CHECKPOINT_SEIZURE], now)
+        self.tally.seized_at_checkpoint += seized.size
+        p.release(np.concatenate([delivered, seized]))
+        self.tally.detections += int(detected.sum())
+        for cartel in self.cartels:
+            cartel.learn_sightings(cell[detected][p.owner[slot[detected]] == cartel.index], now)
+        tipped = kind == EVENT_TIP
+        self.tally.tips += int(tipped.sum())
+        delay_h = self.p.ground.response_delay_h
+        self.intel.cue(slot[detected], cell[detected], delay_h, CUE_DRONE, shared=True, now=now)
+        self.intel.cue(slot[tipped], cell[tipped], delay_h, CUE_TIP, shared=False, now=now)
+        self.patrol.decay()
+        self.patrol.add(cell[detected])
+
+    def check(self, now: int) -> None:
+        """Launched = delivered + seized + in transit; seizures by source add up; every live shipment on its route."""
+        t, p = self.tally, self.pool
+        live = p.status == IN_TRANSIT
+        if t.shipments_launched != t.shipments_delivered + t.shipments_seized + p.live or live.sum() != p.live:
+            raise InvariantError(f"step {now}: launched {t.shipments_launched} != delivered {t.shipments_delivered} "
+                                 f"+ seized {t.shipments_seized} + in transit {p.live}")
+        if t.shipments_seized != t.seized_at_checkpoint + t.seized_by_drone_cue + t.seized_by_intercept + t.seized_by_tip:
+            raise InvariantError(f"step {now}: seizures by source do not add up")
+        progress = p.progress[live]
+        if np.any(progress < 0) or np.any(progress >= self.book.routes.length[p.route[live]]):
+            raise InvariantError(f"step {now}: a shipment is off its route")

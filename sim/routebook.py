@@ -1,0 +1,124 @@
+"""The route book: the routes in use, the shipment kernel's inputs along them, and the flow they carried.
+
+Cartels plan routes and hand them to the book; the book appends them, keeps the kernel's
+route-aligned inputs (:class:`AlongRoutes`) in step with the table, drops routes nobody uses any
+more and keeps the flow of every route it ever held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from sim.kernels.movement import LANES
+from sim.routes import RouteTable
+
+
+@dataclass
+class AlongRoutes:
+    """The shipment kernel's per-cell inputs, gathered at every route position (aligned with ``RouteTable.cells``)."""
+
+    hours: np.ndarray  # float32, hours to cross the cell
+    checkpoint: np.ndarray  # float32, checkpoint detection probability per step (static)
+    drone: np.ndarray  # float32, drone detection probability this step (refreshed every step)
+    tip: np.ndarray  # float32, tip probability per step (refreshed every planning period)
+    flow: np.ndarray  # (LANES, positions) int64, shipment-steps carried so far, one row per kernel lane
+
+    def extend(self, other: AlongRoutes) -> AlongRoutes:
+        """These positions followed by ``other``'s (for routes appended to the table)."""
+        return AlongRoutes(*(np.concatenate([getattr(self, f.name), getattr(other, f.name)], axis=-1) for f in fields(self)))
+
+    def subset(self, positions: np.ndarray) -> AlongRoutes:
+        """Only these positions, in this order (for routes kept by :meth:`RouteTable.subset`)."""
+        return AlongRoutes(*(getattr(self, f.name)[..., positions] for f in fields(self)))
+
+
+@dataclass(frozen=True)
+class RouteLayers:
+    """The rasters the kernel's inputs are read from.
+
+    Attributes:
+        hours: (H, W) hours to cross each cell.
+        checkpoint: (H, W) checkpoint detection probability per step (static).
+        drone: (H, W) drone detection probability this step (updated in place by the air phase).
+        tip: the community's tip probability per step at flat cells.
+    """
+
+    hours: np.ndarray
+    checkpoint: np.ndarray
+    drone: np.ndarray
+    tip: Callable[[np.ndarray], np.ndarray]
+
+
+class RouteBook:
+    """The route table in use and everything aligned with it.
+
+    Args:
+        table: the routes planned when the model is built.
+        layers: the rasters the kernel's inputs are read from.
+    """
+
+    def __init__(self, table: RouteTable, layers: RouteLayers) -> None:
+        self.layers = layers
+        self.routes = table
+        self.along = self._along(table)
+        self.routes_planned = int(table.source.size)
+        self._retired_flow = np.zeros(layers.hours.size, dtype=np.int64)  # flow raster of dropped routes
+
+    def _along(self, table: RouteTable) -> AlongRoutes:
+        """The kernel's inputs at the positions of ``table``'s routes, with no flow yet."""
+        lay = self.layers
+        return AlongRoutes(hours=table.along(lay.hours), checkpoint=table.along(lay.checkpoint), drone=table.along(lay.drone),
+                           tip=lay.tip(table.cells), flow=np.zeros((LANES, table.cells.size), dtype=np.int64))
+
+    def add(self, table: RouteTable, sources: np.ndarray) -> np.ndarray:
+        """Append routes planned from ``sources`` (indices into ``World.sources``); return their ids.
+
+        ``table.source`` indexes ``sources``. Shipments already under way keep the route they set off on.
+        """
+        table.source = sources[table.source]
+        self.routes, ids = self.routes.extend(table)
+        self.along = self.along.extend(self._along(table))
+        self.routes_planned += int(table.source.size)
+        return ids
+
+    def drop_unused(self, used: np.ndarray) -> np.ndarray | None:
+        """Drop the routes not ``used`` ((R,) bool), renumbering the rest in order.
+
+        Their flow is kept in the flow raster. Route ids only index the table, so nothing a run
+        reports changes; the table stops growing with every re-plan.
+
+        Returns:
+            (R,) int64 new id of each old route (-1 if dropped), or None when every route is used.
+        """
+        if used.all():
+            return None
+        routes = self.routes
+        kept = np.flatnonzero(used)
+        self.routes, positions = routes.subset(kept)
+        dropped = np.ones(routes.cells.size, dtype=bool)
+        dropped[positions] = False
+        self._retired_flow += self._flow_raster(routes.cells[dropped], self.along.flow.sum(axis=0)[dropped])
+        self.along = self.along.subset(positions)
+        renumbered = np.full(routes.source.size, -1, dtype=np.int64)
+        renumbered[kept] = np.arange(kept.size)
+        return renumbered
+
+    def refresh_drone(self) -> None:
+        """Read this step's drone detection probability along every route."""
+        np.take(self.layers.drone.reshape(-1), self.routes.cells, out=self.along.drone)
+
+    def refresh_tip(self) -> None:
+        """Read the community's tip probability along every route (after trust changed)."""
+        self.along.tip = self.layers.tip(self.routes.cells)
+
+    @property
+    def flow(self) -> np.ndarray:
+        """(H*W,) int64: shipment-steps each cell has carried so far."""
+        return self._retired_flow + self._flow_raster(self.routes.cells, self.along.flow.sum(axis=0))
+
+    def _flow_raster(self, cells: np.ndarray, flow: np.ndarray) -> np.ndarray:
+        """(H*W,) int64: the flow of the route positions at ``cells`` summed per cell."""
+        return np.bincount(cells, weights=flow, minlength=self.layers.hours.size).astype(np.int64)
