@@ -20,13 +20,14 @@ Configurations, each run in a fresh process (so its peak memory is its own):
   random progress; the top-up is not timed.
 
 Every configuration is warmed up for a few steps (so numba compilation is excluded) and then
-``model.step()`` is timed for N steps, each phase of the step timed on its own. Figures:
+``model.step()`` is timed for N steps, each phase of the step timed on its own by the model's own
+step timer (``SkywatchModel(..., timing=True)``). Figures:
 
 * ``setup``: building the model (procedural world, Dijkstra route planning from every sink,
   agents) and filling the pool; reported apart from the step rates.
 * ``full`` row: the whole ``model.step()``, Python-side phases and data collection included.
-* ``core`` row: drone flight and coverage stamping (``_phase_drones``) plus shipment movement and
-  sensing (``_phase_shipments``: the numba kernel ``advance_shipments`` and the Python handling
+* ``core`` row: drone flight and coverage stamping (the ``air`` phase) plus shipment movement and
+  sensing (the ``shipments`` phase: the numba kernel ``advance_shipments`` and the Python handling
   of its events), timed inside the same steps.
 * ``live shipments``: shipments moved per step (the pool's live count when the kernel runs,
   averaged over the timed steps); ``shipment-steps/s`` is their sum over the timed steps divided
@@ -35,8 +36,7 @@ Every configuration is warmed up for a few steps (so numba compilation is exclud
   (``resource.getrusage(RUSAGE_SELF).ru_maxrss``), interpreter, numba and libraries included;
   ``base MiB`` in the setup table is that process's peak right after its imports.
 * Phase table: milliseconds per step of each phase; ``kernel`` is the part of ``shipments``
-  spent inside ``advance_shipments``; ``other`` is the rest of the step (ground units stepping,
-  data collection).
+  spent inside ``advance_shipments``; ``other`` is the rest of the step (data collection).
 
 ``--grid`` runs the full model with every mechanism on (:data:`ALL_MECHANISMS`) along three
 axes from a common centre (10^5 live shipments on 1024² with 100 drones): live shipments 10^4,
@@ -67,7 +67,6 @@ import platform
 import resource
 import sys
 import time
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,15 +76,14 @@ import mesa
 import numba
 import numpy as np
 
-import sim.model
 from sim.kernels.threads import MAX_THREADS
 from sim.model import SkywatchModel
+from sim.phases.shipments import KERNEL_TIME, MOVED_COUNT
 from sim.scenario import Scenario
-from sim.shipments import ShipmentPool
 from sim.units import Units
 
-PHASES = ("_phase_cartels", "_phase_drones", "_phase_shipments", "_phase_infrastructure", "_phase_dispatch")
-CORE_PHASES = ("_phase_drones", "_phase_shipments")
+PHASES = ("cartels", "air", "shipments", "infrastructure", "ground")  # SkywatchModel.phases, in step order
+CORE_PHASES = ("air", "shipments")
 WARMUP_STEPS = 5
 DEFAULT_DRONES = 24
 SCALE_DRONES = 100
@@ -154,7 +152,7 @@ class StepTimes:
 
     def phase_ms(self) -> dict[str, float]:
         """Milliseconds per step of each phase, the kernel (part of shipments) and the rest of the step."""
-        seconds = {name.removeprefix("_phase_"): s for name, s in self.phase_s.items()}
+        seconds = dict(self.phase_s)
         seconds["kernel"] = self.kernel_s
         seconds["other"] = self.step_s - sum(self.phase_s.values())
         return {name: 1e3 * s / max(self.steps, 1) for name, s in seconds.items()}
@@ -211,35 +209,17 @@ def top_up(model: SkywatchModel, target: int, rng: np.random.Generator) -> None:
     s, routes = model.scenario, model.routes
     route = rng.integers(0, routes.length.size, n)
     slots = model.pool.launch(rng.integers(0, len(model.cartels), n), route, np.full(n, s["shipments.value"]),
-                              np.full(n, s["shipments.concealment"]), model.steps)
+                              np.full(n, s["shipments.concealment"]))
     model.pool.progress[slots] = rng.integers(0, routes.length[route] - 1)
 
 
-def instrument(model: SkywatchModel, result: Result) -> None:
-    """Make the model's phases and the shipment kernel add their time to ``result.current`` as they run.
-
-    The phases are wrapped on the instance; the kernel is swapped in ``sim.model``'s namespace,
-    which is safe because each configuration runs in its own process.
-    """
-    def timed(name: str, phase: Callable[[], None]) -> Callable[[], None]:
-        def run() -> None:
-            start = time.perf_counter()
-            phase()
-            result.current.phase_s[name] += time.perf_counter() - start
-        return run
-
+def read_timer(model: SkywatchModel, into: StepTimes) -> None:
+    """Add what the model's step timer measured (phases, the shipment kernel, shipments moved) to ``into``."""
+    seconds = model.timer.seconds
     for name in PHASES:
-        setattr(model, name, timed(name, getattr(model, name)))
-    kernel = sim.model.advance_shipments
-
-    def timed_kernel(*args: Any) -> int:
-        result.current.shipment_steps += model.pool.live  # the kernel moves every live shipment
-        start = time.perf_counter()
-        n_events = kernel(*args)
-        result.current.kernel_s += time.perf_counter() - start
-        return n_events
-
-    sim.model.advance_shipments = timed_kernel
+        into.phase_s[name] += seconds.get(name, 0.0)
+    into.kernel_s += seconds.get(KERNEL_TIME, 0.0)
+    into.shipment_steps += int(seconds.get(MOVED_COUNT, 0))
 
 
 def measure(config: Config) -> Result:
@@ -247,25 +227,25 @@ def measure(config: Config) -> Result:
     base_mib = max_rss_mib()
     rng = np.random.default_rng(0)
     start = time.perf_counter()
-    model = SkywatchModel(Scenario().with_overrides(config.overrides, "benchmark"))
+    model = SkywatchModel(Scenario().with_overrides(config.overrides, "benchmark"), timing=True)
     build_s = time.perf_counter() - start
     start = time.perf_counter()
     if config.live is not None:
-        # Sized up front: ShipmentPool._grow while slots are live leaves the free stack too short.
-        model.pool = ShipmentPool(config.live + POOL_HEADROOM)
+        model.pool.reserve(config.live + POOL_HEADROOM)
         top_up(model, config.live, rng)
     fill_s = time.perf_counter() - start
     h, w = model.world.shape
     result = Result(config, f"{h}x{w}", model.fleet.x.size, model.routes.length.size, float(model.routes.length.mean()),
                     build_s, fill_s, base_mib, planning_period(model.scenario))
-    instrument(model, result)
     for i in range(config.warmup + config.steps):
         result.current = StepTimes(steps=1)
+        model.timer.reset()
         start = time.perf_counter()
         model.step()
         result.current.step_s = time.perf_counter() - start
+        read_timer(model, result.current)
         if i >= config.warmup:
-            replanned = (model.steps - 1) % result.planning_period == 0  # as in SkywatchModel._phase_cartels
+            replanned = (model.steps - 1) % result.planning_period == 0  # as in CartelPhase.step
             (result.replan if replanned else result.timed).add(result.current)
         if config.live is not None:
             start = time.perf_counter()
@@ -343,7 +323,7 @@ def print_report(results: list[Result]) -> None:
         print(f"{r.config.label:<20}{r.world:>11}{r.drones:>8}{r.routes:>8}{r.mean_route_cells:>18.0f}"
               f"{r.build_s:>9.2f}{r.fill_s:>8.2f}{r.base_mib:>10.0f}")
 
-    print("\nthroughput (full = model.step(); core = _phase_drones + _phase_shipments inside those steps)")
+    print("\nthroughput (full = model.step(); core = air + shipments phases inside those steps)")
     print(f"{'configuration':<20}{'step':>5}{'world':>11}{'drones':>8}{'live shipments':>16}{'steps':>7}"
           f"{'seconds':>9}{'steps/s':>10}{'shipment-steps/s':>18}{'peak MiB':>10}")
     for r in results:
@@ -367,8 +347,8 @@ def print_report(results: list[Result]) -> None:
 
 def print_phases(rows: list[tuple[str, StepTimes]]) -> None:
     """The table of milliseconds per step by phase."""
-    print("\nms per step by phase (kernel = advance_shipments, part of shipments; other = ground units + data collection)")
-    names = ("cartels", "drones", "shipments", "kernel", "infrastructure", "dispatch", "other")
+    print("\nms per step by phase (kernel = advance_shipments, part of shipments; other = data collection)")
+    names = ("cartels", "air", "shipments", "kernel", "infrastructure", "ground", "other")
     print(f"{'configuration':<24}{'live':>10}" + "".join(f"{name:>15}" for name in names))
     for label, t in rows:
         ms = t.phase_ms()

@@ -14,6 +14,8 @@ from sim.routes import RouteTable, coarsening, plan_routes
 from sim.units import Units
 from sim.world import World
 
+MIN_ROUTE_COST = 1e-9  # guards the logit's scale against a zero-cost route
+
 
 class Cartel(mesa.Agent):
     """A trafficking organisation: it plans routes, launches shipments, keeps the books, and adapts.
@@ -147,7 +149,7 @@ class Cartel(mesa.Agent):
         for src in own:
             mine = self.route_ids[routes.source[self.route_ids] == src]
             cost = routes.cost[mine]
-            weight = np.exp(-(cost - cost.min()) / (spread * max(cost.min(), 1e-9)))
+            weight = np.exp(-(cost - cost.min()) / (spread * max(cost.min(), MIN_ROUTE_COST)))
             ids.append(mine)
             probs.append(weight / weight.sum() / len(own))
         self.route_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)

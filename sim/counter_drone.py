@@ -14,7 +14,6 @@ from sim.kernels import flight
 class ZoneEffects:
     """What the zones did to the fleet in one step."""
 
-    jammed: int
     lost: int
     jammed_hours: float
 
@@ -57,7 +56,7 @@ def apply_zones(fleet: Fleet, centres: np.ndarray, radius: float, jam_rate: floa
     jammed = exposed & ~lost & ~blind & (draws[1] < 1.0 - np.exp(-jam_rate * step_hours))
     fleet.jammed_until[jammed] = now + jam_steps
     blind_airborne = fleet.airborne & (fleet.jammed_until > now)
-    return ZoneEffects(int(jammed.sum()), int(lost.sum()), float(blind_airborne.sum()) * step_hours)
+    return ZoneEffects(int(lost.sum()), float(blind_airborne.sum()) * step_hours)
 
 
 @dataclass

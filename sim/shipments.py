@@ -41,6 +41,11 @@ class ShipmentPool:
         except KeyError:
             raise AttributeError(name) from None
 
+    def reserve(self, capacity: int) -> None:
+        """Make room for ``capacity`` shipments at once, so that launches up to it never grow the arrays."""
+        if capacity > self.capacity:
+            self._grow(capacity)
+
     @property
     def live(self) -> int:
         """Number of shipments in transit."""

@@ -20,7 +20,6 @@ from sim.units import Units
 
 # Land cover codes (int8).
 OPEN, ROUGH, ROAD, TOWN = 0, 1, 2, 3
-COVER_NAMES = ("open", "rough", "road", "town")
 
 # Infrastructure kinds (int8).
 LAB, STASH_HOUSE, AIRSTRIP = 0, 1, 2
@@ -31,6 +30,9 @@ NOISE_OCTAVES = 5
 TOWN_RADIUS_KM = 3.0  # typical radius of a town's population blob
 RURAL_SHARE = 0.15  # share of the population living outside towns
 SITE_SPREAD_KM = 10.0  # labs lie within about this distance of their source
+ROAD_KNOTS = 7  # points a procedural road meanders through, south to north
+TOWN_EDGE = 0.25  # a town ends where its density falls to this share of the smallest town centre's
+TINY = 1e-12  # guards a division by a maximum that may be zero
 
 COST_FIELD, POPULATION_FIELD = "world.cost_file", "world.population_file"
 # Bounds of a loaded cost raster's finite hours per cell: near-zero costs would make every route free (and the
@@ -90,7 +92,7 @@ def _fractal_noise(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
         coarse = rng.random((size + 1, size + 1))
         total += zoom(coarse, (h / (size + 1), w / (size + 1)), order=1)[:h, :w] / 2**octave
     total -= total.min()
-    return total / max(total.max(), 1e-12)
+    return total / max(total.max(), TINY)
 
 
 def _draw_polyline(mask: np.ndarray, points: np.ndarray) -> None:
@@ -107,11 +109,10 @@ def _roads(rng: np.random.Generator, h: int, w: int, count: int) -> tuple[np.nda
     """Meandering south-to-north roads; returns the road mask and each road's northern column."""
     mask = np.zeros((h, w), dtype=bool)
     ends = np.empty(count, dtype=np.int64)
-    knots = 7
     for i in range(count):
-        rows = np.linspace(h - 1, 0, knots)
+        rows = np.linspace(h - 1, 0, ROAD_KNOTS)
         centre = (i + 0.5) / count * w
-        cols = np.clip(centre + rng.normal(0.0, w / (3 * count + 3), knots).cumsum() / 2, 0, w - 1)
+        cols = np.clip(centre + rng.normal(0.0, w / (3 * count + 3), ROAD_KNOTS).cumsum() / 2, 0, w - 1)
         _draw_polyline(mask, np.column_stack([rows, cols]))
         ends[i] = round(cols[-1])
     return mask, ends
@@ -127,7 +128,7 @@ def _population(rng: np.random.Generator, h: int, w: int, towns: int, total: flo
         np.add.at(blobs, (rows, cols), rng.lognormal(0.0, 1.0, towns))
         blobs = gaussian_filter(blobs, max(units.cells(TOWN_RADIUS_KM), 0.5))
         density += (1 - RURAL_SHARE) * blobs / blobs.sum()
-        town_mask = blobs > 0.25 * blobs[rows, cols].min()
+        town_mask = blobs > TOWN_EDGE * blobs[rows, cols].min()
     return (total * density / density.sum()).astype(np.float32), town_mask
 
 

@@ -65,7 +65,8 @@ def test_violence_lowers_trust_and_crisis_teams_soften_it():
     units = Units(1.0, 0.25)
     scenario = Scenario().with_overrides({"world.height": 64, "world.width": 64}, "test")
     population = np.ones((64, 64), np.float32)
-    plain, helped = Community(scenario, population, units), Community(scenario.with_overrides({"community.crisis_teams": 1.0}, "t"), population, units)
+    plain = Community(scenario.params.community, population, units)
+    helped = Community(scenario.with_overrides({"community.crisis_teams": 1.0}, "t").params.community, population, units)
     for community in (plain, helped):
         community.harm(np.array([32 * 64 + 32]), 0.2)
     assert plain.trust[32, 32] == pytest.approx(scenario["community.trust"] - 0.2, abs=1e-6)

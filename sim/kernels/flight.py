@@ -21,6 +21,7 @@ _THIRD_DRAW = np.uint64(0x9E3779B97F4A7C15)  # key offset for a waypoint's third
 
 MAX_LEGS = 8  # straight legs a drone can fly in one step; the rest of the step it idles
 RESERVE_STEPS = 2.0  # a patrol turns home with this many steps of flight in hand
+EPS = 1e-9  # hours or cells below which a remainder counts as nothing
 
 
 @njit(cache=True)
@@ -34,7 +35,7 @@ def _random_direction(px, py, x0, y0, x1, y1, key, counter):
     a uniform point of the sector.
     """
     u, v = uniform(key, 2 * counter), uniform(key, 2 * counter + 1)
-    eps = 1e-9
+    eps = EPS
     if px < x0 - eps or px > x1 + eps or py < y0 - eps or py > y1 + eps:
         return x0 + (x1 - x0) * u, y0 + (y1 - y0) * v
     if px <= x0 + eps:
@@ -143,7 +144,7 @@ def fly_drones(
         base_x, base_y: (D,) float64 home base.
         sector: (D, 4) float64 patrol box (x0, y0, x1, y1).
         lane, leg: (D,) int64 lawnmower lane and leg (0 heading to a lane's start, 1 to its end).
-        policy: POLICY_RANDOM or POLICY_LAWNMOWER.
+        policy: POLICY_RANDOM, POLICY_LAWNMOWER or a weighted policy (hotspot, intel: waypoints drawn from ``block_cdf``).
         lane_spacing: cells between lawnmower lanes (the sweep width).
         speed: cells per hour.
         endurance_h, turnaround_h, step_hours: hours.
@@ -165,7 +166,7 @@ def fly_drones(
             continue
         if state[d] == TURNAROUND:
             ground_h[d] -= step_hours
-            if ground_h[d] > 1e-9:
+            if ground_h[d] > EPS:
                 continue
             state[d] = READY
         if state[d] == READY:
@@ -176,7 +177,7 @@ def fly_drones(
             counter += 1
         # a returning drone always finishes its step (its reserve was kept for the flight home)
         budget = step_hours if state[d] == RETURNING else min(step_hours, airborne_h[d])
-        while budget > 1e-9 and leg_count[d] < MAX_LEGS:
+        while budget > EPS and leg_count[d] < MAX_LEGS:
             home = np.hypot(base_x[d] - x[d], base_y[d] - y[d]) / speed
             if state[d] == PATROL and airborne_h[d] <= home + RESERVE_STEPS * step_hours:
                 state[d] = RETURNING
@@ -193,7 +194,7 @@ def fly_drones(
             budget -= t
             airborne_h[d] -= t
             flown += t
-            if t * speed < dist - 1e-9:
+            if t * speed < dist - EPS:
                 continue  # still on the way; budget is spent
             if state[d] == RETURNING:
                 state[d] = TURNAROUND

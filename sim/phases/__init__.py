@@ -31,9 +31,11 @@ class Phase(Protocol):
 class StepTimer:
     """Seconds spent per phase (and per timed part of a phase), summed over steps; off by default.
 
+    Phases may also count what their timed part processed (e.g. shipment-steps), under a name of its own.
+
     Attributes:
         enabled: whether anything is timed.
-        seconds: seconds by phase or part name.
+        seconds: seconds (or counts) by phase or part name.
     """
 
     def __init__(self, enabled: bool = False) -> None:
@@ -41,7 +43,7 @@ class StepTimer:
         self.seconds: dict[str, float] = {}
 
     def add(self, name: str, seconds: float) -> None:
-        """Add ``seconds`` to ``name``'s total."""
+        """Add ``seconds`` (or a count) to ``name``'s total."""
         self.seconds[name] = self.seconds.get(name, 0.0) + seconds
 
     def reset(self) -> None:

@@ -36,7 +36,8 @@ from sim.streams import RandomStreams
 from sim.units import Units
 
 EVENT_COLUMNS = 3  # slot, kind and cell of each event the kernel reports
-KERNEL_TIME = "shipments.kernel"  # the timer's name for the numba kernel inside this phase
+KERNEL_TIME = "shipments.kernel"  # the timer's name for the seconds of the numba kernel inside this phase
+MOVED_COUNT = "shipments.moved"  # the timer's name for the shipment-steps the kernel moved
 
 
 class ShipmentPhase:
@@ -70,6 +71,8 @@ class ShipmentPhase:
         p, r, a = self.pool, self.book.routes, self.book.along
         if self._events[0].size != p.capacity:  # one event at most per shipment
             self._events = [np.zeros(p.capacity, dtype=np.int64) for _ in range(EVENT_COLUMNS)]
+        if self.timer.enabled:
+            self.timer.add(MOVED_COUNT, p.live)
         started = time.perf_counter() if self.timer.enabled else 0.0
         advance_shipments(
             p.status, p.uid, p.route, p.progress, p.carry_h, p.concealment, p.cued,

@@ -1,1 +1,1 @@
-"""Drawing above the model: figures (and, later, the live view)."""
+"""Drawing above the model: run, sweep and comparison figures, the animation and the live page."""
