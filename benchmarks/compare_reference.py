@@ -59,7 +59,7 @@ def fill_reference(model: ReferenceModel, target: int, rng: np.random.Generator)
         return
     lengths = np.array([len(cells) for cells in model.route_cells])
     routes = rng.integers(0, lengths.size, n)
-    for route, progress in zip(routes, rng.integers(0, lengths[routes] - 1)):
+    for route, progress in zip(routes, rng.integers(0, lengths[routes] - 1), strict=True):
         Shipment(model, int(route), int(progress))
 
 
@@ -129,9 +129,23 @@ def check(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         print(a.line())
     passed = all(a.p_value > 0.01 for a in results)
     print("indistinguishable at alpha = 0.01" if passed else "DIFFERENT at alpha = 0.01")
-    block = {"seeds": args.seeds, "steps": args.steps, "world": AGREEMENT_WORLD, "overrides": MATCHING, "test": "Mann-Whitney U, two-sided", "passed": passed,
-             "outcomes": {a.outcome: {"skywatch_mean": float(a.skywatch.mean()), "reference_mean": float(a.reference.mean()),
-                                      "relative_gap": a.relative_gap, "p_value": a.p_value} for a in results}}
+    block = {
+        "seeds": args.seeds,
+        "steps": args.steps,
+        "world": AGREEMENT_WORLD,
+        "overrides": MATCHING,
+        "test": "Mann-Whitney U, two-sided",
+        "passed": passed,
+        "outcomes": {
+            a.outcome: {
+                "skywatch_mean": float(a.skywatch.mean()),
+                "reference_mean": float(a.reference.mean()),
+                "relative_gap": a.relative_gap,
+                "p_value": a.p_value,
+            }
+            for a in results
+        },
+    }
     return block, passed
 
 

@@ -222,7 +222,9 @@ class Drone(CellAgent):
                     if d > radius or any(distance_to_leg(col + 0.5, row + 0.5, *leg) <= radius for leg in legs[:k]):
                         continue
                     cell = m.grid[row, col]
-                    cell.drone_cover = 1.0 - (1.0 - cell.drone_cover) * (1.0 - m.detect_prob * (1.0 - m.falloff * (d / radius) ** 2))
+                    cell.drone_cover = 1.0 - (1.0 - cell.drone_cover) * (
+                        1.0 - m.detect_prob * (1.0 - m.falloff * (d / radius) ** 2)
+                    )
 
 
 class GroundUnit(FixedAgent):
@@ -247,7 +249,9 @@ class GroundUnit(FixedAgent):
         row, col = cue.cell.coordinate
         tx, ty = col + 0.5, row + 0.5
         samples = [i / (LINE_SAMPLES - 1) for i in range(LINE_SAMPLES)]
-        rough = sum(m.cell_at(self.post[0] + t * (tx - self.post[0]), self.post[1] + t * (ty - self.post[1])).rough for t in samples)
+        rough = sum(
+            m.cell_at(self.post[0] + t * (tx - self.post[0]), self.post[1] + t * (ty - self.post[1])).rough for t in samples
+        )
         slowdown = 1.0 + (m.scenario["ground.offroad_slowdown"] - 1.0) * rough / LINE_SAMPLES
         hours = m.units.cell_km * math.hypot(tx - self.post[0], ty - self.post[1]) * slowdown / m.scenario["ground.speed_kmh"]
         travel = m.units.steps(hours)

@@ -262,7 +262,9 @@ def planning_period(scenario: Scenario) -> int:
 
 def scale_config(label: str, side: int, live: int, drones: int, steps: int, warmup: int = WARMUP_STEPS) -> Config:
     """Every mechanism on, ``live`` shipments kept in transit on a ``side``² world with ``drones`` drones."""
-    return Config(label, {"world.height": side, "world.width": side, "drones.count": drones, **ALL_MECHANISMS}, live, steps, warmup)
+    return Config(
+        label, {"world.height": side, "world.width": side, "drones.count": drones, **ALL_MECHANISMS}, live, steps, warmup
+    )
 
 
 def grid_configurations(steps: int) -> dict[tuple[int, int, int], Config]:
@@ -379,8 +381,11 @@ def grid_report(points: dict[tuple[int, int, int], Result]) -> dict[str, Any]:
             ms, live = r.timed.ms_per_step(), r.timed.shipment_steps / r.timed.steps
             extra = r.replan.ms_per_step() - ms
             ratio = ms / previous if previous else float("nan")
-            print(f"{axis:<8}{r.config.label:<24}{live:>11,.0f}{ms:>11.2f}{ratio:>8.2f}{1e3 * live / ms:>18,.0f}"
-                  f"{extra:>13.1f}{r.amortised_ms():>14.2f}{1e3 * live / r.amortised_ms():>14,.0f}{r.peak_mib:>10.0f}{r.build_s:>9.1f}")
+            print(
+                f"{axis:<8}{r.config.label:<24}{live:>11,.0f}{ms:>11.2f}{ratio:>8.2f}{1e3 * live / ms:>18,.0f}"
+                f"{extra:>13.1f}{r.amortised_ms():>14.2f}{1e3 * live / r.amortised_ms():>14,.0f}"
+                f"{r.peak_mib:>10.0f}{r.build_s:>9.1f}"
+            )
             rows.append({"value": value, "live": live, "steady_ms": ms, "ratio_to_previous": ratio if previous else None,
                          "shipment_steps_per_s": 1e3 * live / ms, "replan_extra_ms": extra, "amortised_ms": r.amortised_ms(),
                          "amortised_shipment_steps_per_s": 1e3 * live / r.amortised_ms(), "peak_mib": r.peak_mib})
@@ -389,8 +394,10 @@ def grid_report(points: dict[tuple[int, int, int], Result]) -> dict[str, Any]:
         growth = slope(size[axis](first["value"]), first["steady_ms"], size[axis](last["value"]), last["steady_ms"])
         derived["axes"][axis] = {"points": rows, "loglog_slope": growth}
     slopes = {axis: d["loglog_slope"] for axis, d in derived["axes"].items()}
-    print(f"\ngrowth of steady ms/step (log-log slope over each axis's range; 1 = linear): shipments {slopes['live']:.2f}, "
-          f"world cells {slopes['side']:.2f}, drones {slopes['drones']:.2f} (a cost in shipments x drones would give 1 for drones)")
+    print(
+        f"\ngrowth of steady ms/step (log-log slope over each axis's range; 1 = linear): shipments {slopes['live']:.2f}, "
+        f"world cells {slopes['side']:.2f}, drones {slopes['drones']:.2f} (a cost in shipments x drones would give 1 for drones)"
+    )
     low, high = points[key("live", GRID_AXES["live"][1])], points[key("live", GRID_AXES["live"][2])]
     per_shipment = (high.peak_mib - low.peak_mib) * 2**20 / (high.config.live - low.config.live)
     derived["bytes_per_live_shipment"] = per_shipment
@@ -476,7 +483,7 @@ def main() -> None:
     print("each configuration in a fresh process; warm-up steps not timed")
     if args.grid:
         points = grid_configurations(args.steps or GRID_STEPS)
-        results = dict(zip(points, run_configs(list(points.values()))))
+        results = dict(zip(points, run_configs(list(points.values())), strict=True))
         derived = grid_report(results)
         if args.json:
             write_json(args.json, "grid", {"results": as_json(list(results.values())), **derived})

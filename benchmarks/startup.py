@@ -62,7 +62,9 @@ def environment(cache: Path) -> dict[str, str]:
 def time_run(cache: Path, out: Path) -> dict[str, float]:
     """Seconds from launching ``skywatch run baseline --steps 1`` to: simulating, first step done, exit."""
     launched = time.time()
-    done = subprocess.run([sys.executable, "-c", PROBE, str(out)], env=environment(cache), check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(out)], env=environment(cache), check=True, capture_output=True, text=True
+    )
     exited = time.time()
     started, stepped = json.loads(done.stdout.strip().splitlines()[-1])
     return {"simulating_s": started - launched, "first_step_done_s": stepped - launched, "whole_command_s": exited - launched}
@@ -88,7 +90,9 @@ def main() -> None:
     """Parse the arguments, measure, print the figures and optionally store them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="warm runs of each kind (median reported)")
-    parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="store the figures under 'startup' in this JSON file")
+    parser.add_argument(
+        "--json", type=Path, default=None, metavar="PATH", help="store the figures under 'startup' in this JSON file"
+    )
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
@@ -97,7 +101,10 @@ def main() -> None:
     print(f"{'seconds from launch to':<24}{'simulating':>12}{'first step done':>17}{'whole command':>15}")
     for label in ("cold", "warm"):
         marks = figures[label]
-        print(f"{label + ' cache':<24}{marks['simulating_s']:>12.2f}{marks['first_step_done_s']:>17.2f}{marks['whole_command_s']:>15.2f}")
+        print(
+            f"{label + ' cache':<24}{marks['simulating_s']:>12.2f}{marks['first_step_done_s']:>17.2f}"
+            f"{marks['whole_command_s']:>15.2f}"
+        )
     print(f"warm cache: simulating after {figures['warm']['simulating_s']:.2f} s; target < {TARGET_S:.0f} s: "
           f"{'met' if figures['target_met'] else 'NOT met'}")
     if args.json:

@@ -47,7 +47,9 @@ class CueQueue:
         end = self.size + n
         for name, array in self.arrays.items():
             if end > array.size:
-                array = self.arrays[name] = np.concatenate([array[:self.size], np.zeros(max(end, 2 * array.size) - self.size, array.dtype)])
+                array = self.arrays[name] = np.concatenate(
+                    [array[: self.size], np.zeros(max(end, 2 * array.size) - self.size, array.dtype)]
+                )
             array[self.size:end] = columns[name]
         self.size = end
 

@@ -86,6 +86,10 @@ def _cost_per_seizure(model: Any) -> float | None:
     return surveillance_cost(model) / seized if seized else None
 
 
+def _corridor_flow(model: Any) -> dict[str, int]:
+    return {name: int(n) for name, n in zip(model.world.corridor_names, model.corridor_launched, strict=True)}
+
+
 OUTCOMES: tuple[Outcome, ...] = (
     Outcome("hour", "h", "simulated time", "label", lambda m: m.steps * m.units.step_hours, "metrics", compared=False),
     _total("shipments_launched", int, "shipments", "shipments launched by the cartels"),
@@ -94,7 +98,8 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("shipments_in_transit", "shipments", "shipments under way", "level", lambda m: m.pool.live),
     _total("value_delivered", float, "currency", "value of the shipments delivered"),
     _total("value_seized", float, "currency", "value of the shipments seized"),
-    Outcome("seizure_rate", "-", "seized / (seized + delivered); null before any shipment ends", "ratio", _seizure_rate, "summary"),
+    Outcome("seizure_rate", "-", "seized / (seized + delivered); null before any shipment ends", "ratio", _seizure_rate,
+            "summary"),
     _total("seized_by_drone_cue", int, "shipments", "seizures by units answering a drone detection"),
     _total("seized_at_checkpoint", int, "shipments", "seizures at road checkpoints"),
     _total("seized_by_intercept", int, "shipments", "seizures by units answering an intercept"),
@@ -108,32 +113,38 @@ OUTCOMES: tuple[Outcome, ...] = (
     _total("jammed_drone_hours", float, "h", "airborne drone-hours with a jammed sensor", compared=False),
     _total("drone_flight_hours", float, "h", "drone flight hours"),
     _total("ground_unit_hours", float, "h", "ground unit-hours in the field", "summary", compared=False),
-    Outcome("surveillance_cost", "currency", "drone flight hours and ground unit-hours at their hourly costs", "total", surveillance_cost),
-    Outcome("cost_per_seizure", "currency", "surveillance cost per seizure; null without seizures", "ratio", _cost_per_seizure, "summary"),
-    Outcome("route_dispersion", "km²", "effective area carrying the flow: exp(entropy of flow.npy over cells) × cell area", "ratio",
-            lambda m: route_dispersion_km2(m.flow, m.units.cell_km), "summary"),
-    Outcome("corridor_flow", "shipments", "shipments launched, by the corridor their route runs in", "total",
-            lambda m: {name: int(n) for name, n in zip(m.world.corridor_names, m.corridor_launched, strict=True)}, "summary"),
+    Outcome("surveillance_cost", "currency", "drone flight hours and ground unit-hours at their hourly costs", "total",
+            surveillance_cost),
+    Outcome("cost_per_seizure", "currency", "surveillance cost per seizure; null without seizures", "ratio", _cost_per_seizure,
+            "summary"),
+    Outcome("route_dispersion", "km²", "effective area carrying the flow: exp(entropy of flow.npy over cells) × cell area",
+            "ratio", lambda m: route_dispersion_km2(m.flow, m.units.cell_km), "summary"),
+    Outcome("corridor_flow", "shipments", "shipments launched, by the corridor their route runs in", "total", _corridor_flow,
+            "summary"),
     _total("privacy_exposure", float, "person-hours", "population under sensing drones, integrated over time"),
-    Outcome("encryption_level", "-", "the cartels' mean encryption level (0–1)", "level", lambda m: m.mean_level("encryption")),
-    Outcome("counter_drone_level", "-", "the cartels' mean counter-drone level (0–1)", "level", lambda m: m.mean_level("counter_drone")),
+    Outcome("encryption_level", "-", "the cartels' mean encryption level (0–1)", "level",
+            lambda m: m.mean_level("encryption")),
+    Outcome("counter_drone_level", "-", "the cartels' mean counter-drone level (0–1)", "level",
+            lambda m: m.mean_level("counter_drone")),
     Outcome("routes_planned", "routes", "every route planned so far (re-planning adds routes)", "total",
             lambda m: m.book.routes_planned, compared=False),
     _total("tips", int, "tips", "community tips about shipments"),
     _total("seized_by_tip", int, "shipments", "seizures by units answering a tip"),
     _total("violence_events", int, "events", "cartel violence events"),
     _total("civilian_harm_events", int, "events", "interdictions that harmed civilians"),
-    Outcome("trust", "-", "population-weighted mean trust in the authorities (0–1)", "level", lambda m: m.community.mean_trust()),
+    Outcome("trust", "-", "population-weighted mean trust in the authorities (0–1)", "level",
+            lambda m: m.community.mean_trust()),
     Outcome("drones_airborne", "drones", "drones in the air", "level", lambda m: int(m.fleet.airborne.sum()), "metrics"),
     Outcome("units_busy", "units", "ground units away from their posts", "level", lambda m: m.units_busy(), "metrics"),
     Outcome("cues_waiting", "cues", "cues waiting for a ground unit", "level", lambda m: len(m.intel.cues), "metrics"),
-    Outcome("cartel_budget", "currency", "the cartels' budgets, summed", "level", lambda m: float(sum(c.budget for c in m.cartels)),
-            "metrics"),
+    Outcome("cartel_budget", "currency", "the cartels' budgets, summed", "level",
+            lambda m: float(sum(c.budget for c in m.cartels)), "metrics"),
     Outcome("counter_zones", "zones", "counter-drone zones fielded", "level", lambda m: len(m.counter_zones), "metrics"),
     Outcome("seed", "-", "seed of the run's random streams", "label", lambda m: m.params.run.seed, "summary"),
     Outcome("steps", "steps", "steps simulated", "label", lambda m: m.steps, "summary"),
     Outcome("version", "-", "Skywatch version", "label", lambda m: __version__, "summary", compared=False),
-    Outcome("scenario_sha256", "-", "digest of the resolved scenario", "label", lambda m: m.scenario.sha256(), "summary", compared=False),
+    Outcome("scenario_sha256", "-", "digest of the resolved scenario", "label", lambda m: m.scenario.sha256(), "summary",
+            compared=False),
 )
 BY_NAME: dict[str, Outcome] = {o.name: o for o in OUTCOMES}
 CORRIDOR_COLUMN = "launched_{}"  # metrics.csv: shipments launched in a step, per corridor

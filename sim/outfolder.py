@@ -68,7 +68,7 @@ def folder_kind(folder: Path) -> str | None:
 
 @functools.cache
 def _renameat2() -> Callable[..., int] | None:
-    """libc's ``renameat2``, or None where there is none (other systems, old C libraries)."""
+    """Libc's ``renameat2``, or None where there is none (other systems, old C libraries)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -137,8 +137,11 @@ def recover(out: Path) -> None:
         entries = list(os.scandir(out.parent))
     except (FileNotFoundError, NotADirectoryError):
         return
-    stale = [(entry, match["stage"]) for entry in entries
-             if (match := pattern.fullmatch(entry.name)) and entry.is_dir(follow_symlinks=False) and not _alive(int(match["pid"]))]
+    stale = [
+        (entry, match["stage"])
+        for entry in entries
+        if (match := pattern.fullmatch(entry.name)) and entry.is_dir(follow_symlinks=False) and not _alive(int(match["pid"]))
+    ]
     aside = [entry for entry, stage in stale if stage == ASIDE]
     restored = None
     if aside and not os.path.lexists(out):
@@ -191,7 +194,9 @@ def _refuse_unless_replaceable(out: Path, kind: FolderKind, force: bool) -> None
     field = "--force" if force else "--out"
     found = _found_instead(out, kind)
     if found is not None:
-        raise ScenarioError(out, field, f"expected a new path or a Skywatch {kind} folder (--force replaces nothing else), found {found}")
+        raise ScenarioError(
+            out, field, f"expected a new path or a Skywatch {kind} folder (--force replaces nothing else), found {found}"
+        )
     if not force:
         raise ScenarioError(out, "--out", f"{kind} folder exists; {EXISTS_HINT[kind]}")
 

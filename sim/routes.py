@@ -80,7 +80,10 @@ def _coarse_cost(plan_cost: np.ndarray, k: int) -> np.ndarray:
 
 
 def _band(coarse: np.ndarray, sources: np.ndarray, sink: int, k: int, width: int) -> np.ndarray:
-    """The blocks (flat indices on ``coarse``, the grid of k × k blocks) the coarse paths from ``sources`` to ``sink`` cross, widened by :data:`BAND_BLOCKS`."""
+    """The blocks the coarse paths from ``sources`` to ``sink`` cross, widened by :data:`BAND_BLOCKS`.
+
+    Blocks are flat indices on ``coarse``, the grid of k × k blocks.
+    """
     cw = coarse.shape[1]
     starts = (sources // width) // k * cw + (sources % width) // k
     _, coarse_next = cost_to_target(coarse, (sink // width) // k * cw + (sink % width) // k, starts)
@@ -90,7 +93,9 @@ def _band(coarse: np.ndarray, sources: np.ndarray, sink: int, k: int, width: int
     return np.flatnonzero(binary_dilation(band, iterations=BAND_BLOCKS))
 
 
-def _paths_to_sink(plan_cost: np.ndarray, coarse: np.ndarray | None, sources: np.ndarray, sink: int, k: int) -> list[tuple[int, float, np.ndarray]]:
+def _paths_to_sink(
+    plan_cost: np.ndarray, coarse: np.ndarray | None, sources: np.ndarray, sink: int, k: int
+) -> list[tuple[int, float, np.ndarray]]:
     """(source index, cost, path) of every source that reaches ``sink``.
 
     With ``coarse`` (the grid of k × k blocks) the search is coarse-to-fine: the exact search runs
@@ -102,11 +107,15 @@ def _paths_to_sink(plan_cost: np.ndarray, coarse: np.ndarray | None, sources: np
         band = _band(coarse, sources, sink, k, plan_cost.shape[1])
         dist, next_node, cell_of, start_node = search_blocks(plan_cost, k, band, sink, sources)
         reached = [node >= 0 and np.isfinite(dist[node]) for node in start_node]
-        found = [(s, float(dist[node]), cell_of[trace_path(next_node, int(node))]) for s, node in enumerate(start_node) if reached[s]]
+        found = [
+            (s, float(dist[node]), cell_of[trace_path(next_node, int(node))]) for s, node in enumerate(start_node) if reached[s]
+        ]
         cut_off = [s for s in cut_off if not reached[s]]
     if cut_off:
         dist, next_cell = cost_to_target(plan_cost, sink, sources[cut_off])
-        found += [(s, float(dist[sources[s]]), trace_path(next_cell, int(sources[s]))) for s in cut_off if np.isfinite(dist[sources[s]])]
+        found += [
+            (s, float(dist[sources[s]]), trace_path(next_cell, int(sources[s]))) for s in cut_off if np.isfinite(dist[sources[s]])
+        ]
     return sorted(found, key=lambda row: row[0])
 
 

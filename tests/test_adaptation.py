@@ -27,7 +27,9 @@ def test_watching_one_corridor_displaces_flow_only_when_routes_shift():
     drops, drifts, launched = [], [], {True: 0, False: 0}
     for seed in SEEDS:
         for shifting in (True, False):
-            scenario = load_scenario("corridor_focus").with_overrides({"run.seed": seed, "adaptation.route_shifting": shifting}, "test")
+            scenario = load_scenario("corridor_focus").with_overrides(
+                {"run.seed": seed, "adaptation.route_shifting": shifting}, "test"
+            )
             model = simulate(scenario)
             early, late = corridor_shares(model, first_day, last_four_days)
             launched[shifting] += model.tally.shipments_launched

@@ -37,6 +37,9 @@ def test_fixed_seed_run_matches_stored_baseline():
         pytest.skip(f"baseline refreshed: {STORED}")
     stored = json.loads(STORED.read_text())
     assert summary.keys() == stored.keys()
-    differences = {k: (stored[k], summary[k]) for k in stored
-                   if summary[k] != stored[k] and not (isinstance(stored[k], float) and summary[k] == pytest.approx(stored[k], rel=1e-9))}
+    differences = {
+        k: (stored[k], summary[k])
+        for k in stored
+        if summary[k] != stored[k] and not (isinstance(stored[k], float) and summary[k] == pytest.approx(stored[k], rel=1e-9))
+    }
     assert not differences, f"changed from the stored baseline (stored, now): {differences}"

@@ -14,7 +14,9 @@ SHORT = ["--steps", "40", "--set", "world.height=80", "--set", "world.width=80"]
 
 
 def skywatch(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], cwd=cwd, check=False, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *map(str, args)], cwd=cwd, check=False, capture_output=True, text=True, timeout=600
+    )
 
 
 def write(path: Path, text: str) -> Path:
@@ -44,7 +46,9 @@ def test_every_shipped_scenario_runs_and_writes_its_folder(name, tmp_path):
 
 
 def test_resolved_scenario_repeats_the_run(tmp_path):
-    first = skywatch("run", "drone_surge", *SHORT, "--seed", "5", "--set", "drones.count=7", "--out", tmp_path / "a", cwd=tmp_path)
+    first = skywatch(
+        "run", "drone_surge", *SHORT, "--seed", "5", "--set", "drones.count=7", "--out", tmp_path / "a", cwd=tmp_path
+    )
     assert first.returncode == 0, first.stderr
     again = skywatch("run", tmp_path / "a" / "scenario.toml", "--out", tmp_path / "b", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
@@ -120,7 +124,9 @@ def test_npy_inputs_are_used(tmp_path):
     population[:, :32] = 10.0
     np.save(tmp_path / "cost.npy", cost)
     np.save(tmp_path / "people.npy", population)
-    path = write(tmp_path / "s.toml", "[world]\nheight = 64\nwidth = 64\ncost_file = \"cost.npy\"\npopulation_file = \"people.npy\"\n")
+    path = write(
+        tmp_path / "s.toml", '[world]\nheight = 64\nwidth = 64\ncost_file = "cost.npy"\npopulation_file = "people.npy"\n'
+    )
     result = skywatch("run", path, "--steps", "30", "--set", "drones.count=5", "--out", tmp_path / "out", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["privacy_exposure"] > 0

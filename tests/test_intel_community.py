@@ -37,7 +37,9 @@ def test_joint_task_forces_and_sharing_fraction():
     joint = np.mean([cued_seizures(run("drone_surge", seed, intel__joint_task_force=True, **slow)) for seed in SEEDS])
     assert joint > without
     assert mean_of("seized_by_drone_cue", "drone_surge", intel__sharing_fraction=0.0) == 0.0
-    assert mean_of("seized_by_drone_cue", "drone_surge", intel__sharing_fraction=0.3) < mean_of("seized_by_drone_cue", "drone_surge")
+    assert mean_of("seized_by_drone_cue", "drone_surge", intel__sharing_fraction=0.3) < mean_of(
+        "seized_by_drone_cue", "drone_surge"
+    )
 
 
 def test_seizures_are_recorded_by_source():

@@ -101,7 +101,7 @@ def test_a_search_within_blocks_equals_the_search_with_the_rest_walled_off(h, w,
     target, starts = int(rng.integers(h * w)), rng.integers(0, h * w, 3)  # the target may be walled off
     full, _ = cost_to_target(walled, target, np.zeros(0, np.int64))
     dist, next_node, cell_of, start_node = search_blocks(cost, k, blocks, target, starts)
-    for start, node in zip(starts, start_node):
+    for start, node in zip(starts, start_node, strict=True):
         assert (node >= 0) == inside[start // w // k, start % w // k]
         reached = node >= 0 and np.isfinite(dist[node])
         assert reached == np.isfinite(full[start])
@@ -201,14 +201,16 @@ def test_lanes_change_nothing_but_the_split(lanes, monkeypatch):
         monkeypatch.setattr(movement, "PARALLEL_SLOTS", 10**9 if k == 1 else 0)  # one lane inline, then lanes on threads
         pool = _pool(1001, 60)
         pool["progress"][:] = start
-        steps = [_advance(pool, routes, hours, 1.0, cover, checkpoint, interdict=0.5, step=t, tip=tip, lanes=k) for t in range(30)]
+        steps = [
+            _advance(pool, routes, hours, 1.0, cover, checkpoint, interdict=0.5, step=t, tip=tip, lanes=k) for t in range(30)
+        ]
         runs.append((pool, steps))
     (pool_a, steps_a), (pool_b, steps_b) = runs
     for name in pool_a:
         np.testing.assert_array_equal(pool_a[name], pool_b[name])
-    for (count_a, events_a, flow_a), (count_b, events_b, flow_b) in zip(steps_a, steps_b):
+    for (count_a, events_a, flow_a), (count_b, events_b, flow_b) in zip(steps_a, steps_b, strict=True):
         assert count_a == count_b
-        for a, b in zip(events_a, events_b):
+        for a, b in zip(events_a, events_b, strict=True):
             np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(flow_a, flow_b)
     assert sum(count for count, _, _ in steps_a) > 100 and np.all(np.diff(steps_a[0][1][0]) > 0)
@@ -241,7 +243,9 @@ def test_checkpoint_seizure_needs_detection_and_interdiction():
     pool = _pool(n, 50)
     checkpoint = np.zeros(50, np.float32)
     checkpoint[0] = 0.5
-    count, (slot, _, _), _ = _advance(pool, routes, np.ones(50, np.float32), 1.0, np.zeros(50, np.float32), checkpoint, interdict=0.6)
+    count, (slot, _, _), _ = _advance(
+        pool, routes, np.ones(50, np.float32), 1.0, np.zeros(50, np.float32), checkpoint, interdict=0.6
+    )
     assert count / n == pytest.approx(0.5 * 0.6, abs=0.015)
     assert np.all(pool["status"][slot] == FREE)
 
@@ -269,7 +273,18 @@ def test_coverage_footprint_and_combination():
 def test_a_sensor_sweeping_a_leg_covers_a_capsule():
     cover = np.zeros((20, 60), np.float32)
     legs = np.array([[[5.0, 10.0, 55.0, 10.0]]])
-    stamp_coverage(cover, np.zeros(cover.size, np.int64), 0, legs, np.array([1]), np.array([True]), 3.0, 1.0, 0.0, np.zeros((20, 60), np.float32))
+    stamp_coverage(
+        cover,
+        np.zeros(cover.size, np.int64),
+        0,
+        legs,
+        np.array([1]),
+        np.array([True]),
+        3.0,
+        1.0,
+        0.0,
+        np.zeros((20, 60), np.float32),
+    )
     assert np.all(cover[8:12, 5:55] == 1.0)
     assert not cover[:6].any() and not cover[14:].any()
 
@@ -289,9 +304,32 @@ def _fly(f, steps, speed=20.0, step_hours=0.25, lane_spacing=4.0):
     count = np.zeros(n, np.int64)
     states, hours = [], 0.0
     for step in range(steps):
-        hours += flight.fly_drones(f["x"], f["y"], f["wx"], f["wy"], f["state"], f["airborne_h"], f["ground_h"], f["base_x"], f["base_y"],
-                                   f["sector"], f["lane"], f["leg"], f["policy"], lane_spacing, speed, f["endurance"], f["turnaround"],
-                                   step_hours, np.uint64(step), legs, count, np.zeros(0), 1, 1.0)
+        hours += flight.fly_drones(
+            f["x"],
+            f["y"],
+            f["wx"],
+            f["wy"],
+            f["state"],
+            f["airborne_h"],
+            f["ground_h"],
+            f["base_x"],
+            f["base_y"],
+            f["sector"],
+            f["lane"],
+            f["leg"],
+            f["policy"],
+            lane_spacing,
+            speed,
+            f["endurance"],
+            f["turnaround"],
+            step_hours,
+            np.uint64(step),
+            legs,
+            count,
+            np.zeros(0),
+            1,
+            1.0,
+        )
         assert np.all((f["x"] >= 0) & (f["x"] <= 100) & (f["y"] >= 0) & (f["y"] <= 100))
         assert np.all(f["airborne_h"] >= -1e-9), "no drone flies past its endurance"
         states.append(f["state"].copy())
@@ -386,7 +424,9 @@ def test_stamps_lower_the_raster_in_order_and_stop_at_zero():
         r, c = divmod(int(cell), 40)
         r0, r1, c0, c1 = max(0, r - reach), min(30, r + reach + 1), max(0, c - reach), min(40, c + reach + 1)
         window = expected[r0:r1, c0:c1]
-        np.maximum(window - stamp[r0 - r + reach:r1 - r + reach, c0 - c + reach:c1 - c + reach], 0.0, out=window, casting="unsafe")
+        np.maximum(
+            window - stamp[r0 - r + reach : r1 - r + reach, c0 - c + reach : c1 - c + reach], 0.0, out=window, casting="unsafe"
+        )
     subtract_stamps(raster, cells, stamp)
     np.testing.assert_array_equal(raster, expected)
     assert raster.min() == 0.0 and raster.reshape(-1)[41] == 0.0

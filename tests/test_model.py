@@ -122,7 +122,10 @@ def test_flight_hours_cost_and_privacy_add_up():
     frame = model.datacollector.get_model_vars_dataframe()
     airborne_hours = frame["drones_airborne"].iloc[1:].sum() * model.units.step_hours
     assert s["drone_flight_hours"] == pytest.approx(airborne_hours, rel=0.1)
-    cost = s["drone_flight_hours"] * model.scenario["drones.cost_per_hour"] + s["ground_unit_hours"] * model.scenario["ground.cost_per_hour"]
+    cost = (
+        s["drone_flight_hours"] * model.scenario["drones.cost_per_hour"]
+        + s["ground_unit_hours"] * model.scenario["ground.cost_per_hour"]
+    )
     assert s["surveillance_cost"] == pytest.approx(cost)
     assert s["privacy_exposure"] > 0
 

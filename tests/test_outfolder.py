@@ -303,8 +303,15 @@ main(["run", "baseline", "--steps", "8", "--set", "world.height=64", "--set", "w
 
 def killed_run(out: Path, when: str) -> None:
     """Run ``skywatch run --seed 2 --force --out OUT`` in a process that SIGKILLs itself at ``when``."""
-    done = subprocess.run([sys.executable, "-c", KILLED_RUN, str(out), when], check=False, cwd=out.parent, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, str(out), when],
+        check=False,
+        cwd=out.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr
 
 
@@ -352,5 +359,6 @@ def test_a_kill_while_staging_leaves_a_staging_folder_the_next_run_removes(tmp_p
     (tmp_path / f".D.partial-{dead}-89abcdef").write_text("a file, not a folder")
     assert run(out, "--seed", "3", "--force") == 0
     assert seed_of(out) == 3
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["D", f".D.partial-{dead}-89abcdef", *(p.name for p in not_ours)]), \
-        "only folders of our exact names for this folder, of dead processes, are removed"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["D", f".D.partial-{dead}-89abcdef", *(p.name for p in not_ours)]
+    ), "only folders of our exact names for this folder, of dead processes, are removed"

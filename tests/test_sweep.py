@@ -19,7 +19,9 @@ from sim.sweep.results import JOURNAL, RESULTS, Journal, read_results
 TINY = '"world.height" = 64\n"world.width" = 64\n"run.steps" = 48\n'
 
 
-def sweep_file(folder: Path, parameters: str, design: str = "grid", head: str = "", fixed: str = TINY, name: str = "sw.toml") -> Path:
+def sweep_file(
+    folder: Path, parameters: str, design: str = "grid", head: str = "", fixed: str = TINY, name: str = "sw.toml"
+) -> Path:
     """Write a sweep file over a tiny world and return its path."""
     path = folder / name
     path.write_text(f'[sweep]\nbase = "drone_surge"\ndesign = "{design}"\n{head}\n'
@@ -38,7 +40,11 @@ def sweep(*args: object) -> int:
 # --- designs and seeds -------------------------------------------------------------------------
 
 def test_grid_is_the_full_product_in_file_order_with_seeds_from_identity(tmp_path):
-    spec = load_sweep(sweep_file(tmp_path, '"drones.count" = [0, 5, 10]\n"drones.patrol" = ["random", "lawnmower"]', head="replications = 3\nseed = 4"))
+    spec = load_sweep(
+        sweep_file(
+            tmp_path, '"drones.count" = [0, 5, 10]\n"drones.patrol" = ["random", "lawnmower"]', head="replications = 3\nseed = 4"
+        )
+    )
     points = design_points(spec)
     assert points == [{"drones.count": c, "drones.patrol": p} for c in (0, 5, 10) for p in ("random", "lawnmower")]
     runs = plan_runs(spec)
@@ -51,7 +57,8 @@ def test_grid_is_the_full_product_in_file_order_with_seeds_from_identity(tmp_pat
 
 @pytest.mark.parametrize("design", ["lhs", "random", "sobol"])
 def test_sampled_designs_stay_in_bounds_round_integers_and_repeat(tmp_path, design):
-    params = '"drones.count" = { low = 2, high = 9 }\n"drones.detect_prob" = { low = 0.2, high = 0.8 }\n"drones.patrol" = ["random", "lawnmower"]'
+    params = ('"drones.count" = { low = 2, high = 9 }\n"drones.detect_prob" = { low = 0.2, high = 0.8 }\n'
+              '"drones.patrol" = ["random", "lawnmower"]')
     spec = load_sweep(sweep_file(tmp_path, params, design, head="samples = 16\nseed = 7"))
     points = design_points(spec)
     assert len(points) == (16 * (3 + 2) if design == "sobol" else 16)
@@ -93,11 +100,17 @@ def test_bad_sweep_files_give_one_line_exit_2_and_no_folder(case, tmp_path, monk
     assert not (tmp_path / "sweeps").exists()
 
 
-@pytest.mark.parametrize("text, message", [
-    ("[sweep\nbase = 1\n", "not valid TOML"),
-    ('[sweep]\nbase = "nowhere"\ndesign = "grid"\n[sweep.parameters]\n"drones.count" = [1]\n', "no such scenario 'nowhere'"),
-    ('[sweep]\nbase = "baseline"\ndesign = "grid"\nrepetitions = 3\n[sweep.parameters]\n"drones.count" = [1]\n', "did you mean 'replications'"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[sweep\nbase = 1\n", "not valid TOML"),
+        ('[sweep]\nbase = "nowhere"\ndesign = "grid"\n[sweep.parameters]\n"drones.count" = [1]\n', "no such scenario 'nowhere'"),
+        (
+            '[sweep]\nbase = "baseline"\ndesign = "grid"\nrepetitions = 3\n[sweep.parameters]\n"drones.count" = [1]\n',
+            "did you mean 'replications'",
+        ),
+    ],
+)
 def test_bad_sweep_file_headers(text, message, tmp_path, monkeypatch, capsys):
     (tmp_path / "bad.toml").write_text(text)
     monkeypatch.chdir(tmp_path)
@@ -116,7 +129,9 @@ def failing_grid(tmp_path_factory):
     cost = np.ones((64, 64))
     cost[32, :] = np.inf
     np.save(folder / "walled.npy", cost)
-    parameters = f'"world.cost_file" = ["", "{folder / "walled.npy"}"]\n"drones.patrol" = ["random", "lawnmower"]\n"drones.count" = [0, 8]'
+    parameters = (
+        f'"world.cost_file" = ["", "{folder / "walled.npy"}"]\n"drones.patrol" = ["random", "lawnmower"]\n"drones.count" = [0, 8]'
+    )
     return sweep_file(folder, parameters, head="replications = 2\nseed = 11")
 
 
@@ -132,7 +147,8 @@ def test_results_table_has_every_run_column_and_records_failures(one_worker_tabl
     assert list(table.columns[:7]) == ["run_id", "point", "replicate", "seed", "world.cost_file", "drones.patrol", "drones.count"]
     assert list(table.columns[-3:]) == ["status", "error", "wall_s"]
     assert {"shipments_seized", "seizure_rate", "corridor_flow.west", "trust", "surveillance_cost"} <= set(table.columns)
-    assert len(table) == 16 and list(zip(table["point"], table["replicate"])) == [(p, r) for p in range(8) for r in range(2)]
+    assert len(table) == 16
+    assert list(zip(table["point"], table["replicate"], strict=True)) == [(p, r) for p in range(8) for r in range(2)]
     failed = table[table["world.cost_file"] != ""]
     assert (failed["status"] == "failed").all() and failed["shipments_launched"].isna().all()
     assert failed["error"].str.contains("passable path from a source to a sink").all()
@@ -184,11 +200,20 @@ def test_existing_folder_needs_force_or_resume(one_worker_table, failing_grid, c
 # --- kill and resume -------------------------------------------------------------------------
 
 def test_a_sweep_killed_mid_way_resumes_to_the_uninterrupted_table(tmp_path):
-    path = sweep_file(tmp_path, '"drones.count" = [4, 12, 24]\n"drones.patrol" = ["random", "lawnmower"]', head="replications = 8\nseed = 2",
-                      fixed='"world.height" = 64\n"world.width" = 64\n"run.steps" = 400\n')
+    path = sweep_file(
+        tmp_path,
+        '"drones.count" = [4, 12, 24]\n"drones.patrol" = ["random", "lawnmower"]',
+        head="replications = 8\nseed = 2",
+        fixed='"world.height" = 64\n"world.width" = 64\n"run.steps" = 400\n',
+    )
     killed, journal = tmp_path / "killed", tmp_path / "killed" / JOURNAL
-    process = subprocess.Popen([sys.executable, "-m", "sim", "sweep", path, "--workers", "2", "--out", killed, "--no-plots", "--quiet"],
-                               cwd=tmp_path, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim", "sweep", path, "--workers", "2", "--out", killed, "--no-plots", "--quiet"],
+        cwd=tmp_path,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while not (journal.exists() and journal.read_text().count("\n") >= 3) and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -251,7 +276,24 @@ def test_plot_draws_every_sweep_figure(sobol_sweep, capsys):
 
 def test_plot_redraws_a_run_folder_and_refuses_anything_else(tmp_path, capsys):
     run = tmp_path / "run"
-    assert main(["run", "baseline", "--steps", "20", "--set", "world.height=64", "--set", "world.width=64", "--out", str(run), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "baseline",
+                "--steps",
+                "20",
+                "--set",
+                "world.height=64",
+                "--set",
+                "world.width=64",
+                "--out",
+                str(run),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     (run / "overview.png").unlink()
     assert main(["plot", str(run)]) == 0
     assert (run / "overview.png").stat().st_size > 20_000

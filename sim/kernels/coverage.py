@@ -14,6 +14,7 @@ from numba import njit
 
 @njit(cache=True, inline="always")
 def dist_to_leg(px, py, x0, y0, x1, y1):
+    """Distance from point (px, py) to the segment (x0, y0)–(x1, y1), in the points' units."""
     dx, dy = x1 - x0, y1 - y0
     length2 = dx * dx + dy * dy
     t = 0.0

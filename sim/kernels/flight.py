@@ -173,7 +173,9 @@ def fly_drones(
             state[d] = PATROL
             airborne_h[d] = endurance_h
             leg[d] = 0  # a lawnmower resumes its lane from the lane's start
-            wx[d], wy[d] = _waypoint(d, x[d], y[d], policy, sector, lane, leg, lane_spacing, key, counter, block_cdf, block_cols, block)
+            wx[d], wy[d] = _waypoint(
+                d, x[d], y[d], policy, sector, lane, leg, lane_spacing, key, counter, block_cdf, block_cols, block
+            )
             counter += 1
         # a returning drone always finishes its step (its reserve was kept for the flight home)
         budget = step_hours if state[d] == RETURNING else min(step_hours, airborne_h[d])
@@ -202,6 +204,8 @@ def fly_drones(
                 break
             if policy == POLICY_LAWNMOWER:
                 _advance_lawnmower(d, sector, lane, leg, lane_spacing)
-            wx[d], wy[d] = _waypoint(d, x[d], y[d], policy, sector, lane, leg, lane_spacing, key, counter, block_cdf, block_cols, block)
+            wx[d], wy[d] = _waypoint(
+                d, x[d], y[d], policy, sector, lane, leg, lane_spacing, key, counter, block_cdf, block_cols, block
+            )
             counter += 1
     return flown

@@ -20,7 +20,10 @@ def use_threads(count: int) -> None:
 
 
 def _pool() -> ThreadPoolExecutor | None:
-    """The workers beside the caller (None for one thread); made again in a forked child, which has the pool but not its threads."""
+    """The workers beside the caller (None for one thread).
+
+    Made again in a forked child, which has the pool but not its threads.
+    """
     global _workers
     if _workers is None or _workers[0] != os.getpid():
         pool = ThreadPoolExecutor(_threads - 1, thread_name_prefix="skywatch") if _threads > 1 else None

@@ -1,5 +1,7 @@
-"""Phase 2: air surveillance. Drones fly their patrols; counter-drone zones jam or down them; the
-swept footprints of the sensing drones make this step's coverage raster.
+"""Phase 2: air surveillance, the drones' flight and the coverage it gives.
+
+Drones fly their patrols; counter-drone zones jam or down them; the swept footprints of the
+sensing drones make this step's coverage raster.
 
 The phase owns the fleet, its bases and the coverage raster; the route book reads the coverage
 along every route after each step of flight.
@@ -90,13 +92,43 @@ class AirSurveillance:
         if f.x.size == 0:
             return
         self.tally.drone_flight_hours += flight.fly_drones(
-            f.x, f.y, f.wx, f.wy, f.state, f.airborne_h, f.ground_h, f.base_x, f.base_y, f.sector, f.lane, f.leg,
-            Fleet.policy_code(d.patrol), 2.0 * self.radius, self.speed, d.endurance_h, d.turnaround_h, u.step_hours,
-            self.streams.step_key("drones", now), f.legs, f.leg_count, self.patrol.waypoint_cdf(self.intel.cues, self.zones.centres),
-            self.patrol.heat.shape[1], float(self.patrol.block))
+            f.x,
+            f.y,
+            f.wx,
+            f.wy,
+            f.state,
+            f.airborne_h,
+            f.ground_h,
+            f.base_x,
+            f.base_y,
+            f.sector,
+            f.lane,
+            f.leg,
+            Fleet.policy_code(d.patrol),
+            2.0 * self.radius,
+            self.speed,
+            d.endurance_h,
+            d.turnaround_h,
+            u.step_hours,
+            self.streams.step_key("drones", now),
+            f.legs,
+            f.leg_count,
+            self.patrol.waypoint_cdf(self.intel.cues, self.zones.centres),
+            self.patrol.heat.shape[1],
+            float(self.patrol.block),
+        )
         if len(self.zones.centres):
-            effects = apply_zones(f, self.zones.centres, self.counter_radius, c.jam_rate_per_h, self.jam_steps, c.loss_hazard_per_h,
-                                  u.step_hours, now, self.streams["drones"])
+            effects = apply_zones(
+                f,
+                self.zones.centres,
+                self.counter_radius,
+                c.jam_rate_per_h,
+                self.jam_steps,
+                c.loss_hazard_per_h,
+                u.step_hours,
+                now,
+                self.streams["drones"],
+            )
             self.tally.drones_lost += effects.lost
             self.tally.jammed_drone_hours += effects.jammed_hours
         self.n_touched, exposed = stamp_coverage(self.cover, self.touched, 0, f.legs, f.leg_count, f.sensing(now), self.radius,

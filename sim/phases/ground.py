@@ -1,6 +1,8 @@
-"""Phases 5 and 6: the ground forces. Cues wait out their delay and go to the nearest idle unit in
-range; units that reach their target try to interdict it. Road checkpoints watch the traffic all
-the time (their seizures happen as shipments pass, in the shipment phase).
+"""Phases 5 and 6: the ground forces' dispatch of cues and their interdictions.
+
+Cues wait out their delay and go to the nearest idle unit in range; units that reach their target
+try to interdict it. Road checkpoints watch the traffic all the time (their seizures happen as
+shipments pass, in the shipment phase).
 """
 
 from __future__ import annotations

@@ -75,10 +75,29 @@ class ShipmentPhase:
             self.timer.add(MOVED_COUNT, p.live)
         started = time.perf_counter() if self.timer.enabled else 0.0
         advance_shipments(
-            p.status, p.uid, p.route, p.progress, p.carry_h, p.concealment, p.cued,
-            r.start, r.length, r.cells, a.hours, self.units.step_hours, a.drone, a.checkpoint, a.tip, self.p.ground.interdict_prob,
-            self.streams.step_key("sensing", now), self.streams.step_key("ground", now), self.streams.step_key("community", now),
-            a.flow, *self._events, self._lane_events)
+            p.status,
+            p.uid,
+            p.route,
+            p.progress,
+            p.carry_h,
+            p.concealment,
+            p.cued,
+            r.start,
+            r.length,
+            r.cells,
+            a.hours,
+            self.units.step_hours,
+            a.drone,
+            a.checkpoint,
+            a.tip,
+            self.p.ground.interdict_prob,
+            self.streams.step_key("sensing", now),
+            self.streams.step_key("ground", now),
+            self.streams.step_key("community", now),
+            a.flow,
+            *self._events,
+            self._lane_events,
+        )
         if self.timer.enabled:
             self.timer.add(KERNEL_TIME, time.perf_counter() - started)
         slot, kind, cell = joined_events(self._events, self._lane_events)

@@ -32,8 +32,10 @@ SLIDER_STEPS = 100  # positions of a float slider
 
 
 class _LiveScenario(Scenario):
-    """A scenario that is falsy, so that SolaraViz, which takes a truthy ``model.scenario`` for Mesa's own
-    scenario class, hands the controls to the model as keyword arguments."""
+    """A scenario that is falsy, so that SolaraViz hands the controls to the model as keyword arguments.
+
+    SolaraViz takes a truthy ``model.scenario`` for Mesa's own scenario class.
+    """
 
     def __bool__(self) -> bool:
         return False
@@ -86,7 +88,9 @@ def MapView(model: SkywatchModel) -> None:
     """A line of the model's state above the map (terrain, flow, shipments, drones and footprints, bases, units, ...)."""
     update_counter.get()
     frame = model.datacollector.get_model_vars_dataframe()
-    delivered, seized = (int(frame["shipments_delivered"].iloc[-1]), int(frame["shipments_seized"].iloc[-1])) if len(frame) else (0, 0)
+    delivered, seized = (
+        (int(frame["shipments_delivered"].iloc[-1]), int(frame["shipments_seized"].iloc[-1])) if len(frame) else (0, 0)
+    )
     solara.Text(f"step {model.steps} · drones in fleet {model.fleet.x.size} · in transit {live_cells(model).size:,} · "
                 f"delivered {delivered:,} · seized {seized:,}",
                 classes=["skywatch-status"])
@@ -103,15 +107,33 @@ class Panel:
 
 
 PANELS = (
-    Panel("Shipments (cumulative)", "shipments", (("shipments_delivered", "delivered", "orange"), ("shipments_seized", "seized", "vermillion"))),
-    Panel("Detections and seizures by source (cumulative)", "events",
-          (("detections", "drone detections", "sky"), ("seized_by_drone_cue", "seized after a drone cue", "vermillion"),
-           ("seized_at_checkpoint", "seized at a checkpoint", "green"), ("seized_by_intercept", "seized after an intercept", "purple"),
-           ("seized_by_tip", "seized after a tip", "orange"), ("tips", "tips", "yellow"), ("intercepts", "intercepts", "black"))),
-    Panel("Cartel adaptation (mean of cartels)", "level (0–1)",
-          (("encryption_level", "encryption", "purple"), ("counter_drone_level", "counter-drone", "vermillion"))),
+    Panel(
+        "Shipments (cumulative)",
+        "shipments",
+        (("shipments_delivered", "delivered", "orange"), ("shipments_seized", "seized", "vermillion")),
+    ),
+    Panel(
+        "Detections and seizures by source (cumulative)",
+        "events",
+        (
+            ("detections", "drone detections", "sky"),
+            ("seized_by_drone_cue", "seized after a drone cue", "vermillion"),
+            ("seized_at_checkpoint", "seized at a checkpoint", "green"),
+            ("seized_by_intercept", "seized after an intercept", "purple"),
+            ("seized_by_tip", "seized after a tip", "orange"),
+            ("tips", "tips", "yellow"),
+            ("intercepts", "intercepts", "black"),
+        ),
+    ),
+    Panel(
+        "Cartel adaptation (mean of cartels)",
+        "level (0–1)",
+        (("encryption_level", "encryption", "purple"), ("counter_drone_level", "counter-drone", "vermillion")),
+    ),
     Panel("Drones", "drones", (("drones_airborne", "airborne", "blue"), ("drones_lost", "lost (cumulative)", "black"))),
-    Panel("Community", "trust (0–1) / events", (("trust", "trust", "green"), ("violence_events", "violence events", "vermillion"))),
+    Panel(
+        "Community", "trust (0–1) / events", (("trust", "trust", "green"), ("violence_events", "violence events", "vermillion"))
+    ),
 )
 
 

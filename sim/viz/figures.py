@@ -33,7 +33,9 @@ def draw_map(ax: plt.Axes, model: SkywatchModel) -> None:
     h, w = world.shape
     km = model.units.cell_km
     extent = (0, w, h, 0)
-    terrain = np.log(np.where(np.isfinite(world.cell_hours), world.cell_hours, np.nanmax(world.cell_hours[np.isfinite(world.cell_hours)])))
+    terrain = np.log(
+        np.where(np.isfinite(world.cell_hours), world.cell_hours, np.nanmax(world.cell_hours[np.isfinite(world.cell_hours)]))
+    )
     ax.imshow(terrain, cmap="Greys", alpha=0.45, extent=extent, interpolation="nearest")
     flow = model.flow.reshape(h, w).astype(float)
     if flow.max() > 0:
@@ -92,7 +94,11 @@ def draw_map(ax: plt.Axes, model: SkywatchModel) -> None:
 def _draw_series(top: plt.Axes, bottom: plt.Axes, model: SkywatchModel) -> None:
     frame = model.datacollector.get_model_vars_dataframe()
     hours = frame["hour"]
-    for column, colour in (("shipments_launched", "black"), ("shipments_delivered", "orange"), ("shipments_seized", "vermillion")):
+    for column, colour in (
+        ("shipments_launched", "black"),
+        ("shipments_delivered", "orange"),
+        ("shipments_seized", "vermillion"),
+    ):
         top.plot(hours, frame[column], color=OKABE_ITO[colour], label=column.replace("_", " "))
     top.plot(hours, frame["shipments_in_transit"], color=OKABE_ITO["blue"], ls="--", label="shipments in transit")
     top.set_ylabel("shipments")
@@ -120,7 +126,11 @@ def _draw_adaptation(ax: plt.Axes, model: SkywatchModel) -> None:
     daily = max(1, model.units.steps(24.0))
     launched = frame[[CORRIDOR_COLUMN.format(name) for name in model.world.corridor_names]].rolling(daily, min_periods=1).sum()
     share = launched.div(launched.sum(axis=1).replace(0, np.nan), axis=0)
-    for (name, column), colour in zip(zip(model.world.corridor_names, share.columns), ("sky", "green", "orange", "yellow", "blue", "black", "purple", "vermillion")):
+    for (name, column), colour in zip(
+        zip(model.world.corridor_names, share.columns, strict=True),
+        ("sky", "green", "orange", "yellow", "blue", "black", "purple", "vermillion"),
+        strict=False,  # up to eight corridors, one colour each
+    ):
         ax.plot(hours, share[column], color=OKABE_ITO[colour], ls=":", label=f"share of launches via {name} (past day)")
     ax.set_ylim(-0.02, 1.02)
     ax.set_ylabel("level / share")

@@ -78,7 +78,7 @@ def _outcome_vs(frame: pd.DataFrame, x: str, outcomes: list[str], lines: str | N
     fig, axes = _panels(outcomes, f"Outcomes against {x}: mean and {CONFIDENCE:.0%} interval over {over}{suffix}")
     categories = None if _numeric(x) else list(frame[x].unique())
     keys = _groups(frame[x], BINS)
-    for ax, outcome in zip(axes, outcomes):
+    for ax, outcome in zip(axes, outcomes, strict=False):
         for k, level in enumerate(levels):
             part = frame if level is None else frame[frame[lines] == level]
             band = _mean_interval(part, keys[part.index], x, outcome)
@@ -104,7 +104,7 @@ def _outcome_vs(frame: pd.DataFrame, x: str, outcomes: list[str], lines: str | N
 def _heat_map(frame: pd.DataFrame, a: str, b: str, outcomes: list[str]) -> plt.Figure:
     fig, axes = _panels(outcomes, f"Mean outcome over {a} and {b} (averaged over replications and other parameters)")
     keys_a, keys_b = _groups(frame[a], HEAT_BINS), _groups(frame[b], HEAT_BINS)
-    for ax, outcome in zip(axes, outcomes):
+    for ax, outcome in zip(axes, outcomes, strict=False):
         table = frame.groupby([keys_b, keys_a], observed=True)[outcome].mean().unstack()
         image = ax.imshow(table.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis")
         fig.colorbar(image, ax=ax, label=outcome)
@@ -125,10 +125,10 @@ def _tick(value: object) -> str:
 def _sobol_bars(indices: pd.DataFrame) -> plt.Figure:
     outcomes = list(dict.fromkeys(indices["outcome"]))
     fig, axes = _panels(outcomes, f"Sobol indices: first-order (S1) and total (ST), with {CONFIDENCE:.0%} confidence intervals")
-    for ax, outcome in zip(axes, outcomes):
+    for ax, outcome in zip(axes, outcomes, strict=False):
         part = indices[indices["outcome"] == outcome]
         where = np.arange(len(part))
-        for offset, (index, colour) in zip((-0.2, 0.2), (("S1", COLOURS[0]), ("ST", COLOURS[1]))):
+        for offset, (index, colour) in zip((-0.2, 0.2), (("S1", COLOURS[0]), ("ST", COLOURS[1])), strict=True):
             ax.bar(where + offset, part[index], width=0.4, yerr=part[f"{index}_conf"], color=colour, capsize=3, label=index)
         ax.set_xticks(where, part["parameter"], rotation=20, fontsize=7)
         ax.axhline(0, color=OKABE_ITO["black"], lw=0.6)
