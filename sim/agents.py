@@ -127,7 +127,9 @@ class Cartel(mesa.Agent):
         block = coarsening(world.shape)
         risk = self.risk.risk_map(now, block=block)
         plan_cost = add_blocks(world.cell_hours, risk, block, self.p.cartels.risk_aversion)
-        return plan_routes(plan_cost, world.sources[self.sources], world.sinks, world.corridor, len(world.corridor_names), coarse=True)
+        return plan_routes(
+            plan_cost, world.sources[self.sources], world.sinks, world.corridor, len(world.corridor_names), coarse=True
+        )
 
     def _place_zones(self) -> np.ndarray:
         """Counter-drone zone centres: where its shipments were last spotted, then its sites, then its routes."""
@@ -135,8 +137,14 @@ class Cartel(mesa.Agent):
         if count == 0:
             return np.zeros((0, 2))
         world, routes = self.world, self.book.routes
-        route_cells = np.concatenate([routes.cells_of(r) for r in self.route_ids]) if self.route_ids.size else np.zeros(0, np.int64)
-        spaced = route_cells[np.linspace(0, route_cells.size - 1, min(count, route_cells.size)).astype(int)] if route_cells.size else route_cells
+        route_cells = (
+            np.concatenate([routes.cells_of(r) for r in self.route_ids]) if self.route_ids.size else np.zeros(0, np.int64)
+        )
+        spaced = (
+            route_cells[np.linspace(0, route_cells.size - 1, min(count, route_cells.size)).astype(int)]
+            if route_cells.size
+            else route_cells
+        )
         candidates = np.concatenate([self.risk.recent_cells(), world.infra_cells[world.infra_owner == self.index], spaced])
         return zone_centres(candidates, count, world.shape[1])
 
@@ -156,7 +164,10 @@ class Cartel(mesa.Agent):
         self.route_probs = np.concatenate(probs) if probs else np.zeros(0)
 
     def launch(self) -> np.ndarray:
-        """Launch this step's shipments (Poisson, scaled by couriers, slowed by encryption, limited by budget); returns route ids."""
+        """Launch this step's shipments; returns their route ids.
+
+        Poisson, scaled by couriers, slowed by encryption, limited by the budget.
+        """
         rng = self.stream
         rate = self.launch_rate * self.couriers * (1.0 - self.p.encryption.slowdown * self.encryption)
         wanted = rng.poisson(rate)

@@ -89,7 +89,9 @@ def cmd_run(args: argparse.Namespace, out_console: Console, err_console: Console
         summary = write_run_folder(model, out, force=args.force, extra=write_figures)
     elapsed = time.perf_counter() - started
     if not args.quiet:
-        out_console.print(_summary_table(summary, f"{Path(args.scenario).stem} · seed {scenario['run.seed']} · {model.steps} steps"))
+        out_console.print(
+            _summary_table(summary, f"{Path(args.scenario).stem} · seed {scenario['run.seed']} · {model.steps} steps")
+        )
     out_console.print(f"run folder: {out}  ({elapsed:.1f} s)", soft_wrap=True)
     return 0
 
@@ -100,7 +102,9 @@ def cmd_params(args: argparse.Namespace, out_console: Console, err_console: Cons
     for column in ("parameter", "default", "unit", "bounds", "meaning"):
         table.add_column(column, overflow="fold")
     for p in PARAMS:
-        table.add_row(p.name, repr(p.default) if isinstance(p.default, str) else str(p.default), p.unit, p.describe_bounds(), p.meaning)
+        table.add_row(
+            p.name, repr(p.default) if isinstance(p.default, str) else str(p.default), p.unit, p.describe_bounds(), p.meaning
+        )
     out_console.print(table)
     return 0
 
@@ -152,7 +156,9 @@ def cmd_sweep(args: argparse.Namespace, out_console: Console, err_console: Conso
     columns = progress_columns(TextColumn("failed {task.fields[failed]}", markup=False))
     try:
         with writing_to(out), Progress(*columns, console=err_console, transient=True, disable=args.quiet) as progress:
-            task = progress.add_task(f"{spec.path.stem} ({spec.design})", total=len(job.runs), completed=len(job.done), failed=failed)
+            task = progress.add_task(
+                f"{spec.path.stem} ({spec.design})", total=len(job.runs), completed=len(job.done), failed=failed
+            )
 
             def on_row(row: dict[str, Any]) -> None:
                 nonlocal failed
@@ -213,7 +219,9 @@ def cmd_viz(args: argparse.Namespace, out_console: Console, err_console: Console
     from sim.viz import app
     env = {**os.environ, app.SCENARIO_ENV: scenario.source, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
            "SOLARA_ASSETS_PROXY": "True"}
-    command = lifeline_command("solara", "run", app.__file__, "--host", args.host, "--port", str(args.port), "--production", "--no-open")
+    command = lifeline_command(
+        "solara", "run", app.__file__, "--host", args.host, "--port", str(args.port), "--production", "--no-open"
+    )
     out_console.print(f"live page of {scenario.source} at http://{args.host}:{args.port}  (Ctrl-C stops it)", soft_wrap=True)
     server = subprocess.Popen(command, env=env)
     forwarded = [getattr(signal, name) for name in FORWARDED_SIGNALS if hasattr(signal, name)]
@@ -245,7 +253,9 @@ def cmd_compare(args: argparse.Namespace, out_console: Console, err_console: Con
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``skywatch`` command."""
-    parser = argparse.ArgumentParser(prog="skywatch", description="Agent-based model of drone surveillance over trafficking routes.")
+    parser = argparse.ArgumentParser(
+        prog="skywatch", description="Agent-based model of drone surveillance over trafficking routes."
+    )
     parser.add_argument("--version", action="version", version=f"skywatch {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -280,7 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     plot = sub.add_parser("plot", help="draw the figures of a sweep folder or a run folder")
     plot.add_argument("dir", type=Path, help="a sweep folder (results.parquet) or a run folder (summary.json)")
-    plot.add_argument("--animate", action="store_true", help="for a run folder, also write animation.gif (animation.mp4 with ffmpeg)")
+    plot.add_argument(
+        "--animate", action="store_true", help="for a run folder, also write animation.gif (animation.mp4 with ffmpeg)"
+    )
     plot.set_defaults(handler=cmd_plot)
 
     viz = sub.add_parser("viz", help="serve the live page of a scenario in the browser (Mesa SolaraViz)")
@@ -316,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("skywatch: interrupted; nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except Exception as err:  # noqa: BLE001 - a bug: keep its traceback for the report, and say plainly what it is
+    except Exception as err:
         traceback.print_exc()
         print(f"skywatch: internal error: {type(err).__name__}: {printable(str(err))} "
               "(a bug in skywatch, not in the input; please report it with the traceback above)", file=sys.stderr)

@@ -67,7 +67,9 @@ class SkywatchModel(mesa.Model):
         self.streams = RandomStreams(p.run.seed)
         self.world = world = build_world(scenario, self.streams["world"])
         check_world(scenario, world)  # the checks ``skywatch validate`` makes, before the costly planning
-        table = plan_routes(world.cell_hours.astype(np.float64), world.sources, world.sinks, world.corridor, len(world.corridor_names))
+        table = plan_routes(
+            world.cell_hours.astype(np.float64), world.sources, world.sinks, world.corridor, len(world.corridor_names)
+        )
 
         self.tally = Tally()
         self.pool = ShipmentPool()
@@ -76,9 +78,13 @@ class SkywatchModel(mesa.Model):
         self.timer = StepTimer(timing)
         self.ground = GroundForces(self, p, self.units, world, self.streams["ground"])
         drone_cover = np.zeros(world.shape, dtype=np.float32)
-        self.book = RouteBook(table, RouteLayers(world.cell_hours, self.ground.checkpoint_cover, drone_cover, self.community.tip_probability))
-        self.cartels = [Cartel(self, c, np.flatnonzero(world.source_owner == c), p, self.units, world, self.book, self.streams["cartels"])
-                        for c in range(p.cartels.count)]
+        self.book = RouteBook(
+            table, RouteLayers(world.cell_hours, self.ground.checkpoint_cover, drone_cover, self.community.tip_probability)
+        )
+        self.cartels = [
+            Cartel(self, c, np.flatnonzero(world.source_owner == c), p, self.units, world, self.book, self.streams["cartels"])
+            for c in range(p.cartels.count)
+        ]
         self.intel = IntelCell(p, self.units, self.pool, self.tally, self.streams["sensing"])
         self.patrol = PatrolMemory(p, self.units, world.shape)
         self.seizures = Seizures(self.pool, self.tally, self.cartels, self.patrol)

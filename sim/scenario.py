@@ -43,7 +43,7 @@ _TOO_DEEP = f"expected tables and arrays nested at most {MAX_TOML_DEPTH} deep"
 
 
 def one_line(text: str, limit: int | None = None) -> str:
-    """``text`` with every unprintable character escaped (``\\n``, ``\\x00``), cut to ``limit`` characters."""
+    r"""``text`` with every unprintable character escaped (``\\n``, ``\\x00``), cut to ``limit`` characters."""
     escaped = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
     return escaped if limit is None or len(escaped) <= limit else escaped[:limit - 1] + "…"
 
@@ -96,7 +96,9 @@ class ScenarioErrors(ScenarioError):
         self.source, self.field_name, self.expected = first.source, first.field_name, first.expected
         lines = [str(error) for error in self._errors[:MAX_LISTED_ERRORS]]
         if len(self._errors) > MAX_LISTED_ERRORS:
-            lines.append(f"{one_line(first.source, SOURCE_CHARS)}: …: {len(self._errors) - MAX_LISTED_ERRORS} more errors not listed")
+            lines.append(
+                f"{one_line(first.source, SOURCE_CHARS)}: …: {len(self._errors) - MAX_LISTED_ERRORS} more errors not listed"
+            )
         ValueError.__init__(self, "\n".join(lines))
 
     @property

@@ -118,7 +118,9 @@ def _roads(rng: np.random.Generator, h: int, w: int, count: int) -> tuple[np.nda
     return mask, ends
 
 
-def _population(rng: np.random.Generator, h: int, w: int, towns: int, total: float, units: Units) -> tuple[np.ndarray, np.ndarray]:
+def _population(
+    rng: np.random.Generator, h: int, w: int, towns: int, total: float, units: Units
+) -> tuple[np.ndarray, np.ndarray]:
     """People per cell: Gaussian town blobs over a thin rural background; and the town mask."""
     density = np.full((h, w), RURAL_SHARE / (h * w))
     town_mask = np.zeros((h, w), dtype=bool)
@@ -154,7 +156,9 @@ def _load_cost(scenario: Scenario, shape: tuple[int, int]) -> np.ndarray | None:
     if hours is None:
         return None
     ok = ((hours >= MIN_CELL_HOURS) & (hours <= MAX_CELL_HOURS)) | (hours == np.inf)
-    _refuse_unless(ok, hours, scenario, COST_FIELD, f"hours per cell in [{MIN_CELL_HOURS:g}, {MAX_CELL_HOURS:g}], or inf for impassable")
+    _refuse_unless(
+        ok, hours, scenario, COST_FIELD, f"hours per cell in [{MIN_CELL_HOURS:g}, {MAX_CELL_HOURS:g}], or inf for impassable"
+    )
     return hours.astype(np.float32)
 
 
@@ -163,7 +167,13 @@ def _load_population(scenario: Scenario, shape: tuple[int, int]) -> np.ndarray |
     people = _load_raster(scenario, POPULATION_FIELD, shape)
     if people is None:
         return None
-    _refuse_unless(np.isfinite(people) & (people >= 0), people, scenario, POPULATION_FIELD, "finite people per cell ≥ 0 (0 where nobody lives)")
+    _refuse_unless(
+        np.isfinite(people) & (people >= 0),
+        people,
+        scenario,
+        POPULATION_FIELD,
+        "finite people per cell ≥ 0 (0 where nobody lives)",
+    )
     total = float(people.sum())
     if total > MAX_POPULATION:
         raise ScenarioError(scenario.source, POPULATION_FIELD, f"expected at most {MAX_POPULATION:g} people in all "
@@ -195,7 +205,9 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     cover = np.where(noise > 1.0 - scenario["world.roughness"], ROUGH, OPEN).astype(np.int8)
     cover[town_mask] = TOWN
     cover[road_mask] = ROAD
-    speed = np.array([scenario["terrain.open_kmh"], scenario["terrain.rough_kmh"], scenario["terrain.road_kmh"], scenario["terrain.road_kmh"]])
+    speed = np.array(
+        [scenario["terrain.open_kmh"], scenario["terrain.rough_kmh"], scenario["terrain.road_kmh"], scenario["terrain.road_kmh"]]
+    )
     cell_hours = (units.cell_km / speed[cover]).astype(np.float32)
 
     loaded_cost = _load_cost(scenario, (h, w))
@@ -233,7 +245,11 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
 
 def _pick_sinks(rng: np.random.Generator, allowed: np.ndarray, road_ends: np.ndarray, count: int, w: int) -> np.ndarray:
     """Sinks on the northern edge: at road ends spread west to east, then anywhere passable."""
-    spread = road_ends[np.linspace(0, road_ends.size - 1, min(count, road_ends.size)).round().astype(int)] if road_ends.size else road_ends
+    spread = (
+        road_ends[np.linspace(0, road_ends.size - 1, min(count, road_ends.size)).round().astype(int)]
+        if road_ends.size
+        else road_ends
+    )
     chosen = [c for c in dict.fromkeys(spread.tolist()) if allowed[0, c]]
     if len(chosen) < count:
         rest = allowed.copy()

@@ -212,5 +212,7 @@ def test_a_pruned_memory_draws_the_same_maps_and_places(monkeypatch):
             np.testing.assert_array_equal(pruned.risk_map(step), whole.risk_map(step))
         if step % 7 == 0:
             heads = [np.unique(m.recent_cells(), return_index=True)[1] for m in (pruned, whole)]
-            np.testing.assert_array_equal(*(m.recent_cells()[np.sort(h)][:4] for m, h in zip((pruned, whole), heads, strict=True)))
+            np.testing.assert_array_equal(
+                *(m.recent_cells()[np.sort(h)][:4] for m, h in zip((pruned, whole), heads, strict=True))
+            )
     assert forgot, "the pruned memory should have forgotten events before they were read"

@@ -47,8 +47,14 @@ def test_os_errors_read_as_the_path_and_a_plain_problem(code, problem, tmp_path)
 
 
 def test_permission_denied_names_the_folder_that_refused(tmp_path):
-    assert describe(PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "new"))) == f"{tmp_path}: not writable (permission denied)"
-    assert describe(OSError(errno.EROFS, "Read-only file system", str(tmp_path / "new"))) == f"{tmp_path}: not writable (read-only file system)"
+    assert (
+        describe(PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "new")))
+        == f"{tmp_path}: not writable (permission denied)"
+    )
+    assert (
+        describe(OSError(errno.EROFS, "Read-only file system", str(tmp_path / "new")))
+        == f"{tmp_path}: not writable (read-only file system)"
+    )
     existing = scenario_file(tmp_path)
     assert describe(PermissionError(errno.EACCES, "Permission denied", str(existing))) == f"{existing}: permission denied"
 
@@ -167,7 +173,9 @@ def test_connectivity_agrees_with_the_route_planner(tmp_path):
         cost[:2], cost[-12:] = 1.0, 1.0  # room for sinks on the northern edge and sources in the south
         scenario = with_cost(tmp_path, cost)
         world = build_world(scenario, np.random.default_rng(split_seed(scenario["run.seed"])["world"]))
-        routes = plan_routes(world.cell_hours.astype(np.float64), world.sources, world.sinks, world.corridor, len(world.corridor_names))
+        routes = plan_routes(
+            world.cell_hours.astype(np.float64), world.sources, world.sinks, world.corridor, len(world.corridor_names)
+        )
         verdicts.append(any_route(world.cell_hours, world.sources, world.sinks))
         assert verdicts[-1] == (routes.source.size > 0), f"seed {seed}"
     assert 0 < sum(verdicts) < len(verdicts), "the walls should connect some worlds and cut others"

@@ -226,13 +226,13 @@ def scenario_files(draw: st.DrawFn, npys: dict[str, tuple[bool, bool]], folder: 
             text = draw(st.sampled_from(SURELY_BAD + MAYBE_OK))
             doc.replace_section(draw(st.sampled_from(SECTIONS)), text, bad=text != "{}")  # {}: an empty inline table
         elif kind == "description":
-            text = draw(st.sampled_from(SURELY_BAD + ['"ok"', toml_string("two\nlines")]))
+            text = draw(st.sampled_from([*SURELY_BAD, '"ok"', toml_string("two\nlines")]))
             doc.top["description"] = text
             doc.bad[("description",)] = not text.startswith('"')
         else:
             key = draw(st.sampled_from(["cost_file", "population_file"]))
-            name = draw(st.sampled_from(sorted(npys) + ["missing.npy", ".", "..", "/", "folder.npy/", "a\x00b.npy",
-                                                         "n" * 5000, "d/" * 3000, "x" * 256 + ".npy"]))
+            name = draw(st.sampled_from([*sorted(npys), "missing.npy", ".", "..", "/", "folder.npy/", "a\x00b.npy",
+                                         "n" * 5000, "d/" * 3000, "x" * 256 + ".npy"]))
             absolute = draw(st.booleans())
             path = str(folder / name) if absolute and "\x00" not in name else name
             ok_cost, ok_population = npys.get(name, (False, False))
@@ -292,7 +292,9 @@ LEVELS = ["[0, 6, nan]", "[1, 1]", "[]", "[1, inf]", "[-1]", f"[{', '.join(map(s
           '["random", "random"]', '["random", "zigzag"]', "{ low = 0.1, high = 0.2 }", "[0, 1]"]
 
 
-def sweep_mutations(draw: st.DrawFn, sweep: dict[str, str], parameters: dict[str, str], fixed: dict[str, str], top: dict[str, str]) -> None:
+def sweep_mutations(
+    draw: st.DrawFn, sweep: dict[str, str], parameters: dict[str, str], fixed: dict[str, str], top: dict[str, str]
+) -> None:
     """Apply one mutation to the [sweep] table's texts (in place)."""
     kind = draw(st.sampled_from(["count", "design", "base", "level", "unknown_parameter", "fixed", "unknown_key", "top"]))
     if kind == "count":
@@ -300,10 +302,22 @@ def sweep_mutations(draw: st.DrawFn, sweep: dict[str, str], parameters: dict[str
     elif kind == "design":
         sweep["design"] = draw(st.sampled_from(['"grid"', '"lhs"', '"sobol"', '"random"', '"factorial"', "nan", "[]"]))
     elif kind == "base":
-        sweep["base"] = draw(st.sampled_from(['"baseline"', '"nowhere"', toml_string("a\x00b"), toml_string("n" * 5000), '"."', "3",
-                                              '"../scenarios/baseline.toml"', toml_string("/")]))
+        sweep["base"] = draw(
+            st.sampled_from(
+                [
+                    '"baseline"',
+                    '"nowhere"',
+                    toml_string("a\x00b"),
+                    toml_string("n" * 5000),
+                    '"."',
+                    "3",
+                    '"../scenarios/baseline.toml"',
+                    toml_string("/"),
+                ]
+            )
+        )
     elif kind == "level":
-        name = draw(st.sampled_from(sorted(parameters) + ["drones.count", "drones.patrol", "shipments.concealment", "run.seed"]))
+        name = draw(st.sampled_from([*sorted(parameters), "drones.count", "drones.patrol", "shipments.concealment", "run.seed"]))
         parameters[name] = draw(st.sampled_from(LEVELS))
     elif kind == "unknown_parameter":
         parameters[draw(st.sampled_from(["drones.cuont", "x", "a\nb", "y" * 3000]))] = "[1, 2]"

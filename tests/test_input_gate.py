@@ -225,7 +225,9 @@ COST_CASES = {"nan": (np.nan, "found nan at row 3, column 5"), "minus_inf": (-np
 POPULATION_CASES = {"nan": (np.nan, "found nan"), "inf": (np.inf, "found inf"), "negative": (-5.0, "found -5.0")}
 
 
-@pytest.mark.parametrize("field, case", [("cost_file", c) for c in COST_CASES] + [("population_file", c) for c in POPULATION_CASES])
+@pytest.mark.parametrize(
+    "field, case", [("cost_file", c) for c in COST_CASES] + [("population_file", c) for c in POPULATION_CASES]
+)
 def test_rasters_with_values_out_of_range_are_refused(tmp_path, capsys, field, case):
     value, fragment = (COST_CASES if field == "cost_file" else POPULATION_CASES)[case]
     raster = np.ones((64, 64))
@@ -279,8 +281,13 @@ def test_sweep_counts_are_integers_within_machine_range(tmp_path, monkeypatch, c
 
 def test_a_billion_samples_are_refused_quickly(tmp_path, monkeypatch, capsys):
     started = time.perf_counter()
-    sweep_error(tmp_path, monkeypatch, capsys, sweep_text("samples = 1073741824", '"drones.count" = { low = 1, high = 9 }', "sobol"),
-                "plans 3,221,225,472 runs")
+    sweep_error(
+        tmp_path,
+        monkeypatch,
+        capsys,
+        sweep_text("samples = 1073741824", '"drones.count" = { low = 1, high = 9 }', "sobol"),
+        "plans 3,221,225,472 runs",
+    )
     assert time.perf_counter() - started < 5.0
 
 
@@ -304,15 +311,25 @@ def test_max_runs_raises_the_cap_deliberately(tmp_path):
     text = sweep_text("replications = 3000")  # 4 points × 3,000 = 12,000 runs
     with pytest.raises(ScenarioError, match="plans 12,000 runs"):
         load_sweep(write(tmp_path / "capped.toml", text))
-    assert load_sweep(write(tmp_path / "raised.toml", text.replace("replications", "max_runs = 12000\nreplications"))).planned_runs == 12_000
+    assert (
+        load_sweep(write(tmp_path / "raised.toml", text.replace("replications", "max_runs = 12000\nreplications"))).planned_runs
+        == 12_000
+    )
 
 
-@pytest.mark.parametrize("design, parameters", [
-    ("grid", '"drones.count" = [0, 6, 12]\n"drones.patrol" = ["random", "lawnmower"]'),
-    ("lhs", '"drones.count" = { low = 1, high = 9 }\n"drones.patrol" = ["random", "lawnmower"]'),
-    ("random", '"drones.count" = { low = 1, high = 9 }'),
-    ("sobol", '"drones.count" = { low = 1, high = 9 }\n"drones.detect_prob" = { low = 0.1, high = 0.9 }\n"drones.patrol" = ["random", "lawnmower"]'),
-])
+@pytest.mark.parametrize(
+    "design, parameters",
+    [
+        ("grid", '"drones.count" = [0, 6, 12]\n"drones.patrol" = ["random", "lawnmower"]'),
+        ("lhs", '"drones.count" = { low = 1, high = 9 }\n"drones.patrol" = ["random", "lawnmower"]'),
+        ("random", '"drones.count" = { low = 1, high = 9 }'),
+        (
+            "sobol",
+            '"drones.count" = { low = 1, high = 9 }\n"drones.detect_prob" = { low = 0.1, high = 0.9 }\n'
+            '"drones.patrol" = ["random", "lawnmower"]',
+        ),
+    ],
+)
 def test_the_counted_runs_are_the_planned_runs(tmp_path, design, parameters):
     head = "replications = 3" if design == "grid" else "replications = 3\nsamples = 8"
     spec = load_sweep(write(tmp_path / "sw.toml", sweep_text(head, parameters, design)))

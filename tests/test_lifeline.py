@@ -143,6 +143,11 @@ def test_viz_server_dies_with_skywatch_viz(how, tmp_path):
 
 def test_an_orphan_exits_at_once():
     """A child whose parent died before it could ask to be told (here: 'parent' pid 1) exits at once."""
-    result = subprocess.run([sys.executable, "-c", "from sim.lifeline import die_with_parent; die_with_parent(1); print('alive')"],
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", "from sim.lifeline import die_with_parent; die_with_parent(1); print('alive')"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == EXIT_ORPHANED and "alive" not in result.stdout

@@ -7,6 +7,7 @@ CI=true, where everything must be in place.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -63,10 +64,8 @@ def stop_process_group(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         pass
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # whatever is left of the group: the server, if it hung
-        except ProcessLookupError:
-            pass
         process.wait()
 
 

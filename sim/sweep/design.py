@@ -147,7 +147,9 @@ def _levels(name: str, value: list[Any], source: Path) -> list[Any]:
 def _range(name: str, value: dict[str, Any], source: Path) -> Range:
     kind = SCHEMA[name].kind
     if kind not in (int, float):
-        raise ScenarioError(source, name, f"a range needs a numeric parameter; give a list of levels, e.g. {list(SCHEMA[name].choices or [])}")
+        raise ScenarioError(
+            source, name, f"a range needs a numeric parameter; give a list of levels, e.g. {list(SCHEMA[name].choices or [])}"
+        )
     if set(value) != {"low", "high"}:
         raise ScenarioError(source, name, f"expected a range {{ low = …, high = … }}, got keys {shown(sorted(value))}")
     low, high = check_value(name, value["low"], source), check_value(name, value["high"], source)
@@ -204,7 +206,11 @@ def _check_design(design: str, samples: int | None, parameters: dict[str, list[A
     if design == "grid" and samples is not None:
         raise ScenarioError(source, "sweep.samples", "only lhs, sobol and random draw samples; a grid runs every combination")
     if design in SAMPLED_DESIGNS and not ranges:
-        raise ScenarioError(source, "sweep.design", f"'{design}' samples {{ low, high }} ranges and none is given; use design = \"grid\" for lists only")
+        raise ScenarioError(
+            source,
+            "sweep.design",
+            f"'{design}' samples {{ low, high }} ranges and none is given; use design = \"grid\" for lists only",
+        )
 
 
 def _base(value: Any, source: Path) -> Scenario:
@@ -213,7 +219,11 @@ def _base(value: Any, source: Path) -> Scenario:
     beside = source.parent / value
     path = beside if beside.is_file() else resolve_scenario_path(value)
     if not path.is_file():
-        raise ScenarioError(source, "sweep.base", f"no such scenario {shown(value)} (a path relative to the sweep file, or a shipped scenario's name)")
+        raise ScenarioError(
+            source,
+            "sweep.base",
+            f"no such scenario {shown(value)} (a path relative to the sweep file, or a shipped scenario's name)",
+        )
     return load_scenario(path)
 
 
@@ -265,8 +275,12 @@ def parse_sweep(doc: dict[str, Any], source: Path) -> SweepSpec:
     errors.raise_any()
     spec = SweepSpec(source, base, design, counts["samples"], counts["replications"], counts["seed"], parameters)
     if spec.planned_runs > counts["max_runs"]:
-        raise ScenarioError(source, "sweep.max_runs", f"the sweep plans {spec.planned_runs:,} runs, more than sweep.max_runs = "
-                                                      f"{counts['max_runs']:,}; plan fewer, or raise sweep.max_runs (at most {MAX_RUNS_CEILING:,})")
+        raise ScenarioError(
+            source,
+            "sweep.max_runs",
+            f"the sweep plans {spec.planned_runs:,} runs, more than sweep.max_runs = "
+            f"{counts['max_runs']:,}; plan fewer, or raise sweep.max_runs (at most {MAX_RUNS_CEILING:,})",
+        )
     return spec
 
 
@@ -317,10 +331,10 @@ def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
     """Every point of the design, in order: swept parameter values by dotted name."""
     names = list(spec.parameters)
     if spec.design == "grid":
-        return [dict(zip(names, combo)) for combo in itertools.product(*spec.parameters.values())]
+        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*spec.parameters.values())]
     unit = unit_samples(spec)
     columns = [_from_unit(spec.parameters[n], SCHEMA[n].kind, unit[:, j]) for j, n in enumerate(names)]
-    return [dict(zip(names, row)) for row in zip(*columns)]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def run_seed(sweep_seed: int, point: int, replicate: int) -> int:

@@ -44,11 +44,8 @@ def run_task(task: Task) -> dict[str, Any]:
     try:
         scenario = task.base.with_overrides({**run.values, SEEDED_BY_SWEEP: run.seed}, f"sweep run {run.run_id}")
         model = simulate(scenario)
-        if task.keep_dir is None:
-            summary = summarize(model)
-        else:
-            summary = write_run_folder(model, task.keep_dir / run.run_id, force=True)
-    except Exception as err:  # noqa: BLE001 - a failed run is a result of the sweep
+        summary = summarize(model) if task.keep_dir is None else write_run_folder(model, task.keep_dir / run.run_id, force=True)
+    except Exception as err:
         return failed_row(run, f"{type(err).__name__}: {err}", time.perf_counter() - started)
     return result_row(run, summary, time.perf_counter() - started)
 
