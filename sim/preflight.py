@@ -35,7 +35,7 @@ def any_route(cell_cost: np.ndarray, sources: np.ndarray, sinks: np.ndarray) -> 
 
 def world_field(scenario: Scenario) -> str:
     """The field a bad world is reported under: the cost file when one is loaded."""
-    return "world.cost_file" if scenario["world.cost_file"] else "world"
+    return "world.cost_file" if scenario.params.world.cost_file else "world"
 
 
 def check_world(scenario: Scenario, world: World) -> None:
@@ -46,10 +46,10 @@ def check_world(scenario: Scenario, world: World) -> None:
     """
     if not any_route(world.cell_hours, world.sources, world.sinks):
         raise ScenarioError(scenario.source, world_field(scenario), NO_PATH)
-    corridors = len(world.corridor_names)
-    if scenario["drones.focus_corridor"] > corridors:
+    corridors, focus = len(world.corridor_names), scenario.params.drones.focus_corridor
+    if focus > corridors:
         raise ScenarioError(scenario.source, "drones.focus_corridor",
-                            f"expected 0 or a corridor number up to {corridors}, got {scenario['drones.focus_corridor']}")
+                            f"expected 0 or a corridor number up to {corridors}, got {focus}")
 
 
 def preflight(scenario: Scenario) -> World:
@@ -58,6 +58,6 @@ def preflight(scenario: Scenario) -> World:
     Raises:
         ScenarioError: anything a model of ``scenario`` would refuse at construction.
     """
-    world = build_world(scenario, np.random.default_rng(split_seed(scenario["run.seed"])["world"]))
+    world = build_world(scenario, np.random.default_rng(split_seed(scenario.params.run.seed)["world"]))
     check_world(scenario, world)
     return world

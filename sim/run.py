@@ -29,7 +29,7 @@ def check_output_folder(out: Path, force: bool) -> None:
 def simulate(scenario: Scenario, on_step: Callable[[int], None] | None = None) -> SkywatchModel:
     """Build the model of ``scenario`` and run it for ``run.steps`` steps."""
     model = SkywatchModel(scenario)
-    for _ in range(scenario["run.steps"]):
+    for _ in range(scenario.params.run.steps):
         model.step()
         if on_step is not None:
             on_step(model.steps)

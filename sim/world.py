@@ -196,25 +196,26 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
             a negative or infinite population), or no cell is passable where sources or sinks
             must lie.
     """
-    h, w = scenario["world.height"], scenario["world.width"]
+    p = scenario.params
+    h, w = p.world.height, p.world.width
     units = Units.of(scenario)
     noise = _fractal_noise(rng, h, w)
-    road_mask, road_ends = _roads(rng, h, w, scenario["world.roads"])
-    population, town_mask = _population(rng, h, w, scenario["world.towns"], scenario["world.population"], units)
+    road_mask, road_ends = _roads(rng, h, w, p.world.roads)
+    population, town_mask = _population(rng, h, w, p.world.towns, p.world.population, units)
 
-    cover = np.where(noise > 1.0 - scenario["world.roughness"], ROUGH, OPEN).astype(np.int8)
+    cover = np.where(noise > 1.0 - p.world.roughness, ROUGH, OPEN).astype(np.int8)
     cover[town_mask] = TOWN
     cover[road_mask] = ROAD
     speed = np.array(
-        [scenario["terrain.open_kmh"], scenario["terrain.rough_kmh"], scenario["terrain.road_kmh"], scenario["terrain.road_kmh"]]
+        [p.terrain.open_kmh, p.terrain.rough_kmh, p.terrain.road_kmh, p.terrain.road_kmh]
     )
     cell_hours = (units.cell_km / speed[cover]).astype(np.float32)
 
     loaded_cost = _load_cost(scenario, (h, w))
     if loaded_cost is not None:
         cell_hours = loaded_cost
-        cover = np.where(cell_hours <= units.hours_per_cell(scenario["terrain.road_kmh"]), ROAD,
-                         np.where(cell_hours >= units.hours_per_cell(scenario["terrain.rough_kmh"]), ROUGH, OPEN)).astype(np.int8)
+        cover = np.where(cell_hours <= units.hours_per_cell(p.terrain.road_kmh), ROAD,
+                         np.where(cell_hours >= units.hours_per_cell(p.terrain.rough_kmh), ROUGH, OPEN)).astype(np.int8)
     loaded_population = _load_population(scenario, (h, w))
     if loaded_population is not None:
         population = loaded_population
@@ -222,21 +223,21 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     passable = np.isfinite(cell_hours)
     north = np.zeros((h, w), dtype=bool)
     north[0, :] = True
-    sinks = _pick_sinks(rng, passable & north, road_ends, scenario["world.sinks"], w)
+    sinks = _pick_sinks(rng, passable & north, road_ends, p.world.sinks, w)
     south = np.zeros((h, w), dtype=bool)
     south[int(h * (1 - SOURCE_BAND)):, :] = True
-    sources = _pick_cells(rng, passable & south & (cover != ROUGH), scenario["world.sources"])
+    sources = _pick_cells(rng, passable & south & (cover != ROUGH), p.world.sources)
     if sources.size == 0:
-        sources = _pick_cells(rng, passable & south, scenario["world.sources"])
+        sources = _pick_cells(rng, passable & south, p.world.sources)
     field = COST_FIELD if loaded_cost is not None else "world"
     if sinks.size == 0:
         raise ScenarioError(scenario.source, field, "expected a passable cell on the northern edge for a sink")
     if sources.size == 0:
         raise ScenarioError(scenario.source, field, "expected a passable cell in the southern band for a source")
 
-    cartels = scenario["cartels.count"]
+    cartels = p.cartels.count
     source_owner = np.arange(sources.size, dtype=np.int64) % cartels
-    n_corridors = scenario["world.corridors"]
+    n_corridors = p.world.corridors
     corridor = np.broadcast_to((np.arange(w) * n_corridors // w).astype(np.int8), (h, w)).copy()
     infra_cells, infra_kind, infra_owner = _infrastructure(rng, scenario, units, passable, road_mask, sources, source_owner)
     return World(cell_hours, cover, population, sources, source_owner, sinks, corridor,
@@ -261,7 +262,7 @@ def _pick_sinks(rng: np.random.Generator, allowed: np.ndarray, road_ends: np.nda
 def _infrastructure(rng, scenario, units, passable, road_mask, sources, source_owner):
     """Labs near sources, stash houses on roads, airstrips on open land; owned by cartels."""
     h, w = passable.shape
-    count = scenario["world.infrastructure"]
+    count = scenario.params.world.infrastructure
     kinds = (np.arange(count) % len(INFRA_NAMES)).astype(np.int8)
     cells = np.empty(count, dtype=np.int64)
     owners = np.empty(count, dtype=np.int64)
