@@ -45,7 +45,7 @@ def write_run_folder(model: SkywatchModel, out: Path, force: bool = False, extra
     """
     with staged_folder(out, "run", force) as staging:
         summary = summarize(model)
-        (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        (staging / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")  # strict JSON
         frame = model.datacollector.get_model_vars_dataframe()
         frame.index.name = "step"
         frame.to_csv(staging / "metrics.csv")
