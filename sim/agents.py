@@ -11,6 +11,7 @@ from sim.kernels.blocks import add_blocks
 from sim.params import Params
 from sim.routebook import RouteBook
 from sim.routes import RouteTable, coarsening, plan_routes
+from sim.streams import RandomStreams
 from sim.units import Units
 from sim.world import World
 
@@ -33,16 +34,18 @@ class Cartel(mesa.Agent):
         units: the run's unit conversions.
         world: the world.
         book: the route book (read only).
-        rng: the ``cartels`` random stream.
+        streams: the run's random streams (its own ``launch``, ``route_choice`` and ``violence`` generators).
     """
 
     def __init__(self, model: mesa.Model, index: int, sources: np.ndarray, params: Params, units: Units, world: World,
-                 book: RouteBook, rng: np.random.Generator) -> None:
+                 book: RouteBook, streams: RandomStreams) -> None:
         super().__init__(model)
         self.p = params
         self.world = world
         self.book = book
-        self.stream = rng
+        self.launch_rng = streams.generator("launch", index)
+        self.route_rng = streams.generator("route_choice", index)
+        self.violence_rng = streams.generator("violence", index)
         self.index = index
         self.sources = sources
         self.launch_rate = units.per_step(params.cartels.shipments_per_day)  # shipments per step at full strength
@@ -113,12 +116,13 @@ class Cartel(mesa.Agent):
         """Cells of this period's violence events: Poisson, escalating with the share of its shipments seized."""
         c = self.p.community
         pressure = self.seized_period / max(self.launched_period, 1)
-        count = self.stream.poisson(c.violence_per_day * (1.0 + c.escalation * pressure) * days)
+        rng = self.violence_rng
+        count = rng.poisson(c.violence_per_day * (1.0 + c.escalation * pressure) * days)
         if count == 0 or self.route_ids.size == 0:
             return np.zeros(0, dtype=np.int64)
         routes = self.book.routes
-        picked = self.stream.choice(self.route_ids, size=count)
-        offsets = (self.stream.random(count) * routes.length[picked]).astype(np.int64)
+        picked = rng.choice(self.route_ids, size=count)
+        offsets = (rng.random(count) * routes.length[picked]).astype(np.int64)
         return routes.cells[routes.start[picked] + offsets]
 
     def _plan_around_risk(self, now: int) -> RouteTable:
@@ -168,16 +172,15 @@ class Cartel(mesa.Agent):
 
         Poisson, scaled by couriers, slowed by encryption, limited by the budget.
         """
-        rng = self.stream
         rate = self.launch_rate * self.couriers * (1.0 - self.p.encryption.slowdown * self.encryption)
-        wanted = rng.poisson(rate)
+        wanted = self.launch_rng.poisson(rate)
         cost = self.p.cartels.launch_cost
         affordable = wanted if cost <= 0 else min(wanted, int(max(self.budget, 0.0) // cost))
         if affordable <= 0 or self.route_ids.size == 0:
             return np.zeros(0, dtype=np.int64)
         self.budget -= affordable * cost
         self.launched_period += affordable
-        return rng.choice(self.route_ids, size=affordable, p=self.route_probs)
+        return self.route_rng.choice(self.route_ids, size=affordable, p=self.route_probs)
 
     def earn(self, value: float) -> None:
         """Take the value of delivered shipments."""

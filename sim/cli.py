@@ -55,13 +55,22 @@ def _scenario_with_cli_overrides(args: argparse.Namespace) -> Scenario:
         scenario = scenario.with_overrides({key: value}, f"--set {key}")
     if args.seed is not None:
         scenario = scenario.with_overrides({"run.seed": args.seed}, "--seed")
+    if args.world_seed is not None:
+        scenario = scenario.with_overrides({"world.seed": args.world_seed}, "--world-seed")
     if args.steps is not None:
         scenario = scenario.with_overrides({"run.steps": args.steps}, "--steps")
     return scenario
 
 
+def _seeds(scenario: Scenario, between: str = " ") -> str:
+    """The seeds as a run's name shows them: ``seed R``, after ``world W`` unless the world seed is 0 (the default)."""
+    world, run = scenario["world.seed"], f"seed{between}{scenario['run.seed']}"
+    return f"world{between}{world}{' ' if between else '-'}{run}" if world else run
+
+
 def _default_out(args: argparse.Namespace, scenario: Scenario) -> Path:
-    return Path("runs") / f"{Path(args.scenario).stem}-seed{scenario['run.seed']}"
+    """``runs/SCENARIO-seedR``, or ``runs/SCENARIO-worldW-seedR`` when the world seed is not 0."""
+    return Path("runs") / f"{Path(args.scenario).stem}-{_seeds(scenario, between='')}"
 
 
 def _summary_table(summary: dict[str, Any], title: str) -> Table:
@@ -83,14 +92,14 @@ def cmd_run(args: argparse.Namespace, out_console: Console, err_console: Console
     check_output_folder(out, args.force)
     started = time.perf_counter()
     with Progress(*progress_columns(), console=err_console, transient=True, disable=args.quiet) as progress:
-        task = progress.add_task(f"{Path(args.scenario).stem} seed {scenario['run.seed']}", total=scenario["run.steps"])
+        task = progress.add_task(f"{Path(args.scenario).stem} {_seeds(scenario)}", total=scenario["run.steps"])
         model = simulate(scenario, on_step=lambda _: progress.advance(task))
     with writing_to(out):
         summary = write_run_folder(model, out, force=args.force, extra=write_figures)
     elapsed = time.perf_counter() - started
     if not args.quiet:
         out_console.print(
-            _summary_table(summary, f"{Path(args.scenario).stem} · seed {scenario['run.seed']} · {model.steps} steps")
+            _summary_table(summary, f"{Path(args.scenario).stem} · {_seeds(scenario)} · {model.steps} steps")
         )
     out_console.print(f"run folder: {out}  ({elapsed:.1f} s)", soft_wrap=True)
     return 0
@@ -261,10 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run one scenario and write a run folder")
     run.add_argument("scenario", help="a scenario file, or the name of a shipped scenario")
-    run.add_argument("--seed", type=int, help="seed (overrides run.seed)")
+    run.add_argument("--seed", type=int, help="seed of what happens (overrides run.seed)")
+    run.add_argument("--world-seed", type=int, metavar="N", help="seed of the world (overrides world.seed)")
     run.add_argument("--steps", type=int, help="steps to run (overrides run.steps)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter, e.g. drones.count=40")
-    run.add_argument("--out", type=Path, help="run folder (default runs/SCENARIO-seedN)")
+    run.add_argument("--out", type=Path, help="run folder (default runs/SCENARIO-seedN, runs/SCENARIO-worldW-seedN if W ≠ 0)")
     run.add_argument("--force", action="store_true", help="replace an existing Skywatch run folder (nothing else)")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     run.set_defaults(handler=cmd_run)

@@ -8,6 +8,7 @@ import numpy as np
 
 from sim.fleet import Fleet
 from sim.kernels import flight
+from sim.kernels.counter_rng import uniforms
 
 
 @dataclass
@@ -40,15 +41,15 @@ def inside_any(x: np.ndarray, y: np.ndarray, centres: np.ndarray, radius: float)
 
 
 def apply_zones(fleet: Fleet, centres: np.ndarray, radius: float, jam_rate: float, jam_steps: int, loss_hazard: float,
-                step_hours: float, now: int, rng: np.random.Generator) -> ZoneEffects:
+                step_hours: float, now: int, key: np.uint64) -> ZoneEffects:
     """Expose the airborne drones inside the zones to one step of jamming and loss hazards.
 
     A drone inside is lost with probability ``1 − exp(−loss_hazard × step_hours)``; a survivor not
     already jammed is jammed with probability ``1 − exp(−jam_rate × step_hours)`` and stays blind
-    for ``jam_steps`` steps. Draws are made for every drone, in index order, so they do not depend
-    on who is inside.
+    for ``jam_steps`` steps. Drone d's draws are counters 2d (loss) and 2d + 1 (jamming) of this
+    step's ``key``, so they depend neither on who is inside nor on how many drones there are.
     """
-    draws = rng.random((2, fleet.x.size))
+    draws = uniforms(key, np.arange(2 * fleet.x.size, dtype=np.int64)).reshape(-1, 2).T
     exposed = fleet.airborne & inside_any(fleet.x, fleet.y, centres, radius)
     lost = exposed & (draws[0] < 1.0 - np.exp(-loss_hazard * step_hours))
     fleet.state[lost] = flight.LOST

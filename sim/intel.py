@@ -11,6 +11,7 @@ import numpy as np
 
 from sim.cues import CUE_INTERCEPT, CueQueue
 from sim.shipments import ShipmentPool
+from sim.streams import RandomStreams
 from sim.units import Units
 
 
@@ -22,22 +23,27 @@ class IntelCell:
         units: the run's unit conversions.
         pool: the shipments.
         tally: the run's totals (``intercepts`` is counted here).
-        rng: the ``sensing`` stream (intercept and sharing draws).
+        streams: the run's random streams (``intercept``, by shipment; ``sharing``).
     """
 
-    def __init__(self, params, units: Units, pool: ShipmentPool, tally, rng: np.random.Generator) -> None:
+    def __init__(self, params, units: Units, pool: ShipmentPool, tally, streams: RandomStreams) -> None:
         self.intel = params.intel
         self.units = units
         self.pool = pool
         self.tally = tally
-        self.rng = rng
+        self.streams = streams
+        self.sharing_rng = streams.generator("sharing")
         self.expiry_steps = units.steps(params.ground.cue_expiry_h)
         self.sharing_h = self.intel.sharing_latency_h * (self.intel.jtf_latency_factor if self.intel.joint_task_force else 1.0)
         self.cues = CueQueue()
 
     def intercept(self, slots: np.ndarray, cells: np.ndarray, encryption: float, now: int) -> None:
-        """Intercept the planning traffic of some new shipments (at ``slots``, starting at ``cells``) and cue units."""
-        hit = self.rng.random(slots.size) < self.intel.intercept_prob * (1.0 - encryption)
+        """Intercept the planning traffic of some new shipments (at ``slots``, starting at ``cells``) and cue units.
+
+        Each shipment's draw is its own (counter = its uid), whatever else was launched.
+        """
+        draws = self.streams.uniforms("intercept", self.pool.uid[slots])
+        hit = draws < self.intel.intercept_prob * (1.0 - encryption)
         if not hit.any():
             return
         self.tally.intercepts += int(hit.sum())
@@ -51,7 +57,7 @@ class IntelCell:
         """
         if shared:
             if self.intel.sharing_fraction < 1.0:
-                kept = self.rng.random(slots.size) < self.intel.sharing_fraction
+                kept = self.sharing_rng.random(slots.size) < self.intel.sharing_fraction
                 self.pool.cued[slots[~kept]] = False
                 slots, cells = slots[kept], cells[kept]
             delay_h += self.sharing_h

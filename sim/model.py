@@ -21,6 +21,9 @@ One step runs the phases of :attr:`SkywatchModel.phases`, in order:
    try to interdict it → seizures.
 
 Then the invariants are checked (validating mode) and the step's outcomes recorded.
+
+The world is drawn from ``world.seed``; everything that happens, from ``run.seed``, each
+mechanism from a named stream of its own (:mod:`sim.streams` lists them).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from sim.routes import RouteTable, plan_routes
 from sim.scenario import Scenario
 from sim.seizures import Seizures
 from sim.shipments import ShipmentPool
-from sim.streams import RandomStreams
+from sim.streams import run_streams
 from sim.units import Units
 from sim.world import build_world
 
@@ -56,7 +59,7 @@ class SkywatchModel(mesa.Model):
     """Drone surveillance over trafficking routes (see the module docstring for the step order).
 
     Args:
-        scenario: a resolved scenario; its ``run.seed`` seeds every random stream.
+        scenario: a resolved scenario; its ``world.seed`` seeds the world, its ``run.seed`` what happens.
         timing: time every phase of every step (read :attr:`timer`).
     """
 
@@ -64,8 +67,8 @@ class SkywatchModel(mesa.Model):
         p = scenario.params
         super().__init__(rng=p.run.seed)
         self.scenario, self.params, self.units = scenario, p, Units.of(scenario)
-        self.streams = RandomStreams(p.run.seed)
-        self.world = world = build_world(scenario, self.streams["world"])
+        self.streams = run_streams(p.run.seed)
+        self.world = world = build_world(scenario)
         check_world(scenario, world)  # the checks ``skywatch validate`` makes, before the costly planning
         table = plan_routes(
             world.cell_hours.astype(np.float64), world.sources, world.sinks, world.corridor, len(world.corridor_names)
@@ -76,23 +79,23 @@ class SkywatchModel(mesa.Model):
         self.community = Community(p.community, world.population, self.units)
         self.counter = ZoneMap()
         self.timer = StepTimer(timing)
-        self.ground = GroundForces(self, p, self.units, world, self.streams["ground"])
+        self.ground = GroundForces(self, p, self.units, world)
         drone_cover = np.zeros(world.shape, dtype=np.float32)
         self.book = RouteBook(
             table, RouteLayers(world.cell_hours, self.ground.checkpoint_cover, drone_cover, self.community.tip_probability)
         )
         self.cartels = [
-            Cartel(self, c, np.flatnonzero(world.source_owner == c), p, self.units, world, self.book, self.streams["cartels"])
+            Cartel(self, c, np.flatnonzero(world.source_owner == c), p, self.units, world, self.book, self.streams)
             for c in range(p.cartels.count)
         ]
-        self.intel = IntelCell(p, self.units, self.pool, self.tally, self.streams["sensing"])
+        self.intel = IntelCell(p, self.units, self.pool, self.tally, self.streams)
         self.patrol = PatrolMemory(p, self.units, world.shape)
         self.seizures = Seizures(self.pool, self.tally, self.cartels, self.patrol)
         self.air = AirSurveillance(self, p, self.units, world, self.streams, self.tally, self.patrol, self.intel, self.counter,
                                    drone_cover, self.book)
         self.launches = CartelPhase(p, self.units, self.cartels, self.book, self.pool, self.tally, self.intel, self.community,
                                     self.counter, len(world.corridor_names))
-        self.infrastructure = InfrastructureDiscovery(p, world, self.air, self.streams["drones"], self.tally)
+        self.infrastructure = InfrastructureDiscovery(p, world, self.air, self.streams, self.tally)
         self.response = GroundResponse(p, self.units, world, self.ground, self.pool, self.book, self.intel, self.seizures,
                                        self.cartels, self.community, self.streams, self.tally)
         shipments = ShipmentPhase(p, self.units, self.pool, self.book, self.streams, self.tally, self.cartels, self.seizures,

@@ -77,11 +77,13 @@ PATROL_POLICIES = ("random", "lawnmower", "hotspot", "intel")
 
 PARAMS: tuple[Param, ...] = (
     # --- run -------------------------------------------------------------------------------
-    Param("run.seed", 0, "-", "seed of the run's random streams", 0, 2**63 - 1),
+    Param("run.seed", 0, "-", "seed of what happens in the run (launches, detections, ...): one stream per mechanism",
+          0, 2**63 - 1),
     Param("run.steps", 672, "steps", "number of steps to simulate (672 × 15 min = one week)", 1, 10**7),
     Param("run.step_hours", 0.25, "h", "simulated time per step", 0.01, 24.0),
     Param("run.validate", False, "-", "check the model's invariants after every step (slower)"),
     # --- world -----------------------------------------------------------------------------
+    Param("world.seed", 0, "-", "seed of the world: terrain, people, sites, air bases, posts, checkpoints", 0, 2**63 - 1),
     Param("world.height", 256, "cells", "rows of the raster", 64, 2048),
     Param("world.width", 256, "cells", "columns of the raster", 64, 2048),
     Param("world.cell_km", 1.0, "km", "side of one cell", 0.05, 50.0),

@@ -13,7 +13,6 @@ import numpy as np
 from scipy.ndimage import label
 
 from sim.scenario import Scenario, ScenarioError
-from sim.streams import split_seed
 from sim.world import World, build_world
 
 PATH_MOVES = np.ones((3, 3), dtype=bool)  # sim/kernels/paths.py moves to all eight neighbours, diagonals included
@@ -53,11 +52,11 @@ def check_world(scenario: Scenario, world: World) -> None:
 
 
 def preflight(scenario: Scenario) -> World:
-    """Build the world the model of ``scenario`` would build (same seed, same stream) and check it.
+    """Build the world the model of ``scenario`` would build (:func:`sim.world.build_world`, from ``world.seed``) and check it.
 
     Raises:
         ScenarioError: anything a model of ``scenario`` would refuse at construction.
     """
-    world = build_world(scenario, np.random.default_rng(split_seed(scenario.params.run.seed)["world"]))
+    world = build_world(scenario)
     check_world(scenario, world)
     return world

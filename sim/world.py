@@ -1,8 +1,11 @@
-"""The world: terrain raster, population, sources, sinks, corridors and cartel infrastructure.
+"""The world: terrain raster, population, sources, sinks, corridors, cartel infrastructure, air bases, posts, checkpoints.
 
-Made procedurally from the world's random stream, or with its cost and population rasters loaded
-from ``.npy`` files named in the scenario. North is row 0: shipments start at sources in the
-south and end at sinks (border crossings) on the northern edge.
+Made procedurally from ``world.seed`` (each placement from a stream of its own, see
+:mod:`sim.streams`), or with its cost and population rasters loaded from ``.npy`` files named in
+the scenario. It never depends on ``run.seed``, and a lever changes no placement but its own
+(``ground.units`` places as many posts, ``ground.checkpoints`` as many checkpoints,
+``drones.bases`` as many bases: the first ones stay where they were). North is row 0: shipments
+start at sources in the south and end at sinks (border crossings) on the northern edge.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from scipy.ndimage import gaussian_filter, zoom
 from sim.npy_input import read_raster
 from sim.params import SCHEMA
 from sim.scenario import Scenario, ScenarioError, shown
+from sim.streams import RandomStreams, world_streams
 from sim.units import Units
 
 # Land cover codes (int8).
@@ -33,6 +37,8 @@ SITE_SPREAD_KM = 10.0  # labs lie within about this distance of their source
 ROAD_KNOTS = 7  # points a procedural road meanders through, south to north
 TOWN_EDGE = 0.25  # a town ends where its density falls to this share of the smallest town centre's
 TINY = 1e-12  # guards a division by a maximum that may be zero
+BASE_COLUMNS = (0.1, 0.9)  # air bases lie between these shares of the width (west to east)
+BASE_ROWS = (0.3, 0.9)  # and of the height (north to south), away from the border
 
 COST_FIELD, POPULATION_FIELD = "world.cost_file", "world.population_file"
 # Bounds of a loaded cost raster's finite hours per cell: near-zero costs would make every route free (and the
@@ -59,6 +65,9 @@ class World:
         infra_cells: (I,) int64 flat cells of cartel infrastructure.
         infra_kind: (I,) int8 LAB, STASH_HOUSE or AIRSTRIP.
         infra_owner: (I,) int64 owning cartel.
+        bases: (B, 2) float64 x, y of the air bases, cell units.
+        posts: (U, 2) float64 x, y of the ground units' posts (cell centres on roads), cell units.
+        checkpoints: (C, 2) float64 x, y of the road checkpoints (cell centres), cell units.
     """
 
     cell_hours: np.ndarray
@@ -72,6 +81,9 @@ class World:
     infra_cells: np.ndarray
     infra_kind: np.ndarray
     infra_owner: np.ndarray
+    bases: np.ndarray
+    posts: np.ndarray
+    checkpoints: np.ndarray
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -181,14 +193,39 @@ def _load_population(scenario: Scenario, shape: tuple[int, int]) -> np.ndarray |
     return people.astype(np.float32)
 
 
+def _shuffled(rng: np.random.Generator, candidates: np.ndarray, count: int) -> np.ndarray:
+    """The first ``count`` of ``candidates`` in a random order, going round the order again if there are fewer.
+
+    Distinct while they last, and prefix-stable: asking for one more keeps the ones before.
+    """
+    order = rng.permutation(candidates.size)
+    return candidates[order[np.arange(count) % candidates.size]] if candidates.size else candidates
+
+
 def _pick_cells(rng: np.random.Generator, allowed: np.ndarray, count: int) -> np.ndarray:
-    """``count`` distinct flat cells drawn from the True cells of ``allowed`` (fewer if scarce)."""
+    """``count`` distinct flat cells drawn from the True cells of ``allowed`` (fewer if scarce), sorted."""
     candidates = np.flatnonzero(allowed)
-    return np.sort(rng.choice(candidates, size=min(count, candidates.size), replace=False))
+    return np.sort(_shuffled(rng, candidates, min(count, candidates.size)))
 
 
-def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
-    """Make the world of a scenario from its parameters and the world's random stream.
+def _on_roads(rng: np.random.Generator, cover: np.ndarray, passable: np.ndarray, count: int) -> np.ndarray:
+    """(count, 2) x, y cell centres on the roads (anywhere passable without roads), distinct while they last."""
+    w = cover.shape[1]
+    roads = np.flatnonzero(cover.ravel() == ROAD)
+    cells = roads if roads.size else np.flatnonzero(passable.ravel())
+    rows, cols = np.divmod(_shuffled(rng, cells, count), w)
+    return np.column_stack([cols + 0.5, rows + 0.5]).astype(np.float64)
+
+
+def _bases(rng: np.random.Generator, h: int, w: int, count: int) -> np.ndarray:
+    """(count, 2) x, y of the air bases, uniform over the band :data:`BASE_COLUMNS` × :data:`BASE_ROWS`."""
+    unit = rng.random((count, 2))  # base i takes draws 2i, 2i + 1: prefix-stable
+    return np.column_stack([(BASE_COLUMNS[0] + unit[:, 0] * (BASE_COLUMNS[1] - BASE_COLUMNS[0])) * w,
+                            (BASE_ROWS[0] + unit[:, 1] * (BASE_ROWS[1] - BASE_ROWS[0])) * h])
+
+
+def build_world(scenario: Scenario) -> World:
+    """Make the world of a scenario from its parameters and the streams of its ``world.seed``.
 
     Raises:
         ScenarioError: a raster file is missing, malformed or of the wrong shape, holds a value
@@ -199,9 +236,10 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     p = scenario.params
     h, w = p.world.height, p.world.width
     units = Units.of(scenario)
-    noise = _fractal_noise(rng, h, w)
-    road_mask, road_ends = _roads(rng, h, w, p.world.roads)
-    population, town_mask = _population(rng, h, w, p.world.towns, p.world.population, units)
+    streams = world_streams(p.world.seed)
+    noise = _fractal_noise(streams.generator("terrain"), h, w)
+    road_mask, road_ends = _roads(streams.generator("roads"), h, w, p.world.roads)
+    population, town_mask = _population(streams.generator("towns"), h, w, p.world.towns, p.world.population, units)
 
     cover = np.where(noise > 1.0 - p.world.roughness, ROUGH, OPEN).astype(np.int8)
     cover[town_mask] = TOWN
@@ -223,12 +261,13 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     passable = np.isfinite(cell_hours)
     north = np.zeros((h, w), dtype=bool)
     north[0, :] = True
-    sinks = _pick_sinks(rng, passable & north, road_ends, p.world.sinks, w)
+    sinks = _pick_sinks(streams.generator("sinks"), passable & north, road_ends, p.world.sinks, w)
     south = np.zeros((h, w), dtype=bool)
     south[int(h * (1 - SOURCE_BAND)):, :] = True
-    sources = _pick_cells(rng, passable & south & (cover != ROUGH), p.world.sources)
+    source_rng = streams.generator("sources")
+    sources = _pick_cells(source_rng, passable & south & (cover != ROUGH), p.world.sources)
     if sources.size == 0:
-        sources = _pick_cells(rng, passable & south, p.world.sources)
+        sources = _pick_cells(source_rng, passable & south, p.world.sources)
     field = COST_FIELD if loaded_cost is not None else "world"
     if sinks.size == 0:
         raise ScenarioError(scenario.source, field, "expected a passable cell on the northern edge for a sink")
@@ -239,9 +278,20 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     source_owner = np.arange(sources.size, dtype=np.int64) % cartels
     n_corridors = p.world.corridors
     corridor = np.broadcast_to((np.arange(w) * n_corridors // w).astype(np.int8), (h, w)).copy()
-    infra_cells, infra_kind, infra_owner = _infrastructure(rng, scenario, units, passable, road_mask, sources, source_owner)
-    return World(cell_hours, cover, population, sources, source_owner, sinks, corridor,
-                 corridor_names(n_corridors), infra_cells, infra_kind, infra_owner)
+    infra_cells, infra_kind, infra_owner = _infrastructure(streams.generator("infrastructure"), scenario, units, passable,
+                                                           road_mask, sources, source_owner)
+    return World(cell_hours, cover, population, sources, source_owner, sinks, corridor, corridor_names(n_corridors),
+                 infra_cells, infra_kind, infra_owner, *_stations(streams, scenario, cover, passable))
+
+
+def _stations(streams: RandomStreams, scenario: Scenario, cover: np.ndarray,
+              passable: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The air bases, the ground units' posts and the checkpoints, each from its own stream."""
+    p = scenario.params
+    h, w = cover.shape
+    return (_bases(streams.generator("bases"), h, w, p.drones.bases),
+            _on_roads(streams.generator("posts"), cover, passable, p.ground.units),
+            _on_roads(streams.generator("checkpoints"), cover, passable, p.ground.checkpoints))
 
 
 def _pick_sinks(rng: np.random.Generator, allowed: np.ndarray, road_ends: np.ndarray, count: int, w: int) -> np.ndarray:

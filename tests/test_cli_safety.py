@@ -18,7 +18,6 @@ from sim.os_errors import MAX_PATH_CHARS, describe
 from sim.preflight import NO_PATH, any_route
 from sim.routes import plan_routes
 from sim.scenario import Scenario, ScenarioError, load_scenario
-from sim.streams import split_seed
 from sim.world import build_world
 
 TINY = "[world]\nheight = 64\nwidth = 64\n[run]\nsteps = 4\n"
@@ -172,7 +171,7 @@ def test_connectivity_agrees_with_the_route_planner(tmp_path):
         cost = np.where(rng.random((64, 64)) < 0.55 + 0.01 * (seed % 8), np.inf, 1.0)
         cost[:2], cost[-12:] = 1.0, 1.0  # room for sinks on the northern edge and sources in the south
         scenario = with_cost(tmp_path, cost)
-        world = build_world(scenario, np.random.default_rng(split_seed(scenario["run.seed"])["world"]))
+        world = build_world(scenario)
         routes = plan_routes(
             world.cell_hours.astype(np.float64), world.sources, world.sinks, world.corridor, len(world.corridor_names)
         )

@@ -39,7 +39,7 @@ def sweep(*args: object) -> int:
 
 # --- designs and seeds -------------------------------------------------------------------------
 
-def test_grid_is_the_full_product_in_file_order_with_seeds_from_identity(tmp_path):
+def test_grid_is_the_full_product_in_file_order_with_common_seeds_across_points(tmp_path):
     spec = load_sweep(
         sweep_file(
             tmp_path, '"drones.count" = [0, 5, 10]\n"drones.patrol" = ["random", "lawnmower"]', head="replications = 3\nseed = 4"
@@ -49,9 +49,9 @@ def test_grid_is_the_full_product_in_file_order_with_seeds_from_identity(tmp_pat
     assert points == [{"drones.count": c, "drones.patrol": p} for c in (0, 5, 10) for p in ("random", "lawnmower")]
     runs = plan_runs(spec)
     assert [(r.point, r.replicate) for r in runs] == [(p, r) for p in range(6) for r in range(3)]
-    assert len({r.seed for r in runs}) == 18 and len({r.run_id for r in runs}) == 18
-    assert all(r.seed == run_seed(4, r.point, r.replicate) for r in runs)
-    assert run_seed(4, 2, 1) != run_seed(5, 2, 1)
+    assert len({r.seed for r in runs}) == 3 and len({r.run_id for r in runs}) == 18
+    assert all(r.seed == run_seed(4, r.replicate) for r in runs)  # replicate r: one seed at every point
+    assert run_seed(4, 1) != run_seed(5, 1)
     assert spec.base["world.height"] == 64 and spec.base["drones.count"] == 24
 
 

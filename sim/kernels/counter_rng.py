@@ -28,3 +28,12 @@ def uniform(key: np.uint64, counter: np.int64) -> float:
 def step_key(stream_key: np.uint64, step: np.int64) -> np.uint64:
     """The key of one step of one stream: draws differ between steps and streams."""
     return mix64(stream_key ^ mix64(np.uint64(step) + _GOLDEN))
+
+
+@njit(cache=True)
+def uniforms(key: np.uint64, counters: np.ndarray) -> np.ndarray:
+    """(n,) float64 uniform draws in [0, 1), one per (n,) int64 counter of ``key``."""
+    out = np.empty(counters.size)
+    for i in range(counters.size):
+        out[i] = uniform(key, counters[i])
+    return out

@@ -3,8 +3,8 @@
 Drones fly their patrols; counter-drone zones jam or down them; the swept footprints of the
 sensing drones make this step's coverage raster.
 
-The phase owns the fleet, its bases and the coverage raster; the route book reads the coverage
-along every route after each step of flight.
+The phase owns the fleet and the coverage raster (the air bases are the world's); the route book
+reads the coverage along every route after each step of flight.
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ from sim.units import Units
 from sim.world import World
 
 TRACKED_DRONES = 4  # drones whose tracks are kept for the overview figure
-BASE_COLUMNS = (0.1, 0.9)  # air bases lie between these shares of the width (west to east)
-BASE_ROWS = (0.3, 0.9)  # and of the height (north to south), away from the border
 ENDURANCE_SLACK_H = 1e-6  # rounding a drone's remaining endurance may leave below zero
 
 
@@ -41,8 +39,8 @@ class AirSurveillance:
         model: the Mesa model the drones are registered with.
         params: the scenario's typed parameters.
         units: the run's unit conversions.
-        world: the world.
-        streams: the run's random streams (``drones``).
+        world: the world (its air bases).
+        streams: the run's random streams (``takeoff``, ``flight``, ``zone_hazard``).
         tally: the run's totals.
         patrol: the patrols' memory (hotspot and intel waypoints).
         intel: the intelligence cell (intel patrols aim at its cues).
@@ -52,7 +50,7 @@ class AirSurveillance:
 
     Attributes:
         fleet: the drones' arrays.
-        bases: (B, 2) x, y of the air bases, cell units.
+        bases: (B, 2) x, y of the air bases, cell units (the world's).
         radius: sensor footprint radius, cells.
         cover: (H, W) float32 drone detection probability this step.
         track: positions of the first :data:`TRACKED_DRONES` drones after every step.
@@ -65,12 +63,10 @@ class AirSurveillance:
                  cover: np.ndarray, book: RouteBook) -> None:
         d = params.drones
         h, w = world.shape
-        rng = streams["drones"]
         self.p, self.units, self.world, self.streams = params, units, world, streams
         self.tally, self.patrol, self.intel, self.zones, self.book = tally, patrol, intel, zones, book
-        self.bases = np.column_stack([rng.uniform(BASE_COLUMNS[0] * w, BASE_COLUMNS[1] * w, d.bases),
-                                      rng.uniform(BASE_ROWS[0] * h, BASE_ROWS[1] * h, d.bases)])
-        stagger = rng.uniform(0.0, d.endurance_h + d.turnaround_h, d.count) if d.count else np.zeros(0)
+        self.bases = world.bases
+        stagger = streams.generator("takeoff").uniform(0.0, d.endurance_h + d.turnaround_h, d.count)  # drone i: draw i
         band = (0.0, float(w)) if d.focus_corridor == 0 else \
             (np.flatnonzero(world.corridor[0] == d.focus_corridor - 1)[[0, -1]] + [0, 1]).astype(float)
         self.fleet = Fleet.create(self.bases, d.count, d.patrol, (float(band[0]), float(band[1])), h, stagger)
@@ -110,7 +106,7 @@ class AirSurveillance:
             d.endurance_h,
             d.turnaround_h,
             u.step_hours,
-            self.streams.step_key("drones", now),
+            self.streams.step_key("flight", now),
             f.legs,
             f.leg_count,
             self.patrol.waypoint_cdf(self.intel.cues, self.zones.centres),
@@ -127,7 +123,7 @@ class AirSurveillance:
                 c.loss_hazard_per_h,
                 u.step_hours,
                 now,
-                self.streams["drones"],
+                self.streams.step_key("zone_hazard", now),
             )
             self.tally.drones_lost += effects.lost
             self.tally.jammed_drone_hours += effects.jammed_hours

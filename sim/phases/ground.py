@@ -27,7 +27,7 @@ from sim.seizures import Seizures
 from sim.shipments import ShipmentPool
 from sim.streams import RandomStreams
 from sim.units import Units
-from sim.world import ROAD, ROUGH, World
+from sim.world import ROUGH, World
 
 LINE_SAMPLES = 32  # points sampled along a unit's straight line to average the terrain
 
@@ -39,27 +39,18 @@ class GroundForces:
         model: the Mesa model the units are registered with.
         params: the scenario's typed parameters.
         units: the run's unit conversions.
-        world: the world.
-        rng: the ``ground`` random stream (posts and checkpoints).
+        world: the world (the units' posts and the checkpoints).
 
     Attributes:
         units: the mobile units, in the order they are served.
-        checkpoints: (C, 2) x, y of the checkpoints, cell units.
+        checkpoints: (C, 2) x, y of the checkpoints, cell units (the world's).
         checkpoint_cover: (H, W) float32 checkpoint detection probability per step (static).
     """
 
-    def __init__(self, model: mesa.Model, params: Params, units: Units, world: World, rng: np.random.Generator) -> None:
+    def __init__(self, model: mesa.Model, params: Params, units: Units, world: World) -> None:
         g = params.ground
-        w = world.shape[1]
-        roads = np.flatnonzero(world.cover.ravel() == ROAD)
-        cells = roads if roads.size else np.flatnonzero(np.isfinite(world.cell_hours.ravel()))
-
-        def on_roads(count: int) -> np.ndarray:
-            rows, cols = np.divmod(rng.choice(cells, size=count, replace=cells.size < count), w)
-            return np.column_stack([cols + 0.5, rows + 0.5])
-
-        self.units = [GroundUnit(model, (float(x), float(y))) for x, y in on_roads(g.units)]
-        self.checkpoints = on_roads(g.checkpoints)
+        self.units = [GroundUnit(model, (float(x), float(y))) for x, y in world.posts]
+        self.checkpoints = world.checkpoints
         self.checkpoint_cover = np.zeros(world.shape, dtype=np.float32)
         legs = np.repeat(self.checkpoints, 2, axis=1).reshape(-1, 1, 4)[:, :, [0, 2, 1, 3]]
         stamp_coverage(self.checkpoint_cover, np.zeros(self.checkpoint_cover.size, dtype=np.int64), 0, legs,
@@ -81,7 +72,7 @@ class GroundResponse:
         seizures: where seizures are recorded.
         cartels: the cartels, by index (an intercept-cued seizure is a loss the cartel traces).
         community: the people (an interdiction may harm civilians).
-        streams: the run's random streams (``ground``, ``community``).
+        streams: the run's random streams (``interdiction``, ``civilian_harm``).
         tally: the run's totals.
     """
 
@@ -92,7 +83,7 @@ class GroundResponse:
                  tally: Any) -> None:
         self.p, self.units, self.world, self.forces, self.pool, self.book = params, units, world, forces, pool, book
         self.intel, self.seizures, self.cartels, self.community, self.tally = intel, seizures, cartels, community, tally
-        self.ground_rng, self.community_rng = streams["ground"], streams["community"]
+        self.interdiction_rng, self.harm_rng = streams.generator("interdiction"), streams.generator("civilian_harm")
         self.max_response = units.cells(params.ground.max_response_km)
 
     def busy(self, now: int) -> int:
@@ -143,13 +134,13 @@ class GroundResponse:
         if not (pool.status[slot] == IN_TRANSIT and pool.uid[slot] == uid):
             return
         pool.cued[slot] = False
-        if self.ground_rng.random() >= self.p.ground.interdict_prob:
+        if self.interdiction_rng.random() >= self.p.ground.interdict_prob:
             return
         r = self.book.routes
         cell = r.cells[r.start[pool.route[slot]] + pool.progress[slot]]
         slots = np.array([slot])
         self.seizures.record(slots, np.array([cell]), now)
-        if self.community_rng.random() < self.p.community.civilian_harm_prob:
+        if self.harm_rng.random() < self.p.community.civilian_harm_prob:
             self.tally.civilian_harm_events += 1
             self.community.harm(np.array([cell]), self.p.community.harm_trust_loss)
         if source == CUE_TIP:

@@ -9,6 +9,7 @@ import numpy as np
 from sim.params import Params
 from sim.phases import InvariantError
 from sim.phases.air import AirSurveillance
+from sim.streams import RandomStreams
 from sim.world import World
 
 
@@ -19,7 +20,7 @@ class InfrastructureDiscovery:
         params: the scenario's typed parameters (``drones.infra_detect_prob``).
         world: the world (its infrastructure sites).
         air: the air surveillance (this step's coverage).
-        rng: the ``drones`` random stream.
+        streams: the run's random streams (``discovery``: one draw per site and step).
         tally: the run's totals.
 
     Attributes:
@@ -28,10 +29,10 @@ class InfrastructureDiscovery:
 
     name = "infrastructure"
 
-    def __init__(self, params: Params, world: World, air: AirSurveillance, rng: np.random.Generator, tally: Any) -> None:
+    def __init__(self, params: Params, world: World, air: AirSurveillance, streams: RandomStreams, tally: Any) -> None:
         self.detect_prob = params.drones.infra_detect_prob
         self.sites = world.infra_cells
-        self.air, self.rng, self.tally = air, rng, tally
+        self.air, self.streams, self.tally = air, streams, tally
         self.discovered = np.zeros(self.sites.size, dtype=bool)
 
     def step(self, now: int) -> None:
@@ -40,7 +41,7 @@ class InfrastructureDiscovery:
         if remaining.size == 0 or self.air.n_touched == 0:
             return
         p = self.air.cover.reshape(-1)[self.sites[remaining]] * self.detect_prob
-        found = remaining[self.rng.random(remaining.size) < p]
+        found = remaining[self.streams.uniforms("discovery", remaining, step=now) < p]
         self.discovered[found] = True
         self.tally.infrastructure_discovered += found.size
 

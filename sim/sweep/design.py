@@ -11,6 +11,12 @@ so every integer in ``[low, high]`` is equally likely), a list uniformly among i
 Anything wrong raises :class:`~sim.scenario.ScenarioError` before a run starts (every error of
 the file at once where they do not depend on each other), and so does a sweep planning more runs
 than ``max_runs`` (default :data:`DEFAULT_MAX_RUNS`): the runs are counted before any point is drawn.
+
+Seeds: common random numbers. Replicate r has the same ``run.seed`` at every point
+(:func:`run_seed` of the sweep seed and r only), so two points differ by their levers alone and
+their difference is paired replicate by replicate; ``run.seed`` cannot be swept or fixed. The
+world is the base scenario's (its ``world.seed``) at every point, unless ``world.seed`` is itself
+swept (structural uncertainty: each level a different world, crossed with the same replicates).
 """
 
 from __future__ import annotations
@@ -83,7 +89,7 @@ class SweepSpec:
         design: one of :data:`DESIGNS`.
         samples: points drawn by a sampled design (the base sample N of Saltelli's scheme for
             ``sobol``); 0 for ``grid``.
-        replications: runs per point, each with its own seed.
+        replications: runs per point; replicate r has the same run seed at every point.
         seed: the sweep seed every point and run seed derives from.
         parameters: swept parameters by dotted name, each a list of levels or a :class:`Range`.
     """
@@ -163,7 +169,7 @@ def _swept(name: str, value: Any, source: Path) -> list[Any] | Range:
     if name not in SCHEMA:
         raise ScenarioError(source, name, f"unknown parameter{_suggest(name, tuple(SCHEMA))}")
     if name == SEEDED_BY_SWEEP:
-        raise ScenarioError(source, name, "set for each run from sweep.seed; use sweep.replications for more seeds")
+        raise ScenarioError(source, name, "set for each replicate from sweep.seed; use sweep.replications for more seeds")
     if isinstance(value, list):
         return _levels(name, value, source)
     if isinstance(value, dict):
@@ -337,9 +343,9 @@ def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
-def run_seed(sweep_seed: int, point: int, replicate: int) -> int:
-    """The seed of run (point, replicate): a function of the sweep seed and the run's identity only."""
-    words = np.random.SeedSequence(sweep_seed, spawn_key=(RUN_STREAM, point, replicate)).generate_state(1, np.uint64)
+def run_seed(sweep_seed: int, replicate: int) -> int:
+    """The run seed of replicate ``replicate`` at every point: common random numbers across the design."""
+    words = np.random.SeedSequence(sweep_seed, spawn_key=(RUN_STREAM, replicate)).generate_state(1, np.uint64)
     return int(words[0]) & MAX_RUN_SEED
 
 
@@ -347,5 +353,5 @@ def plan_runs(spec: SweepSpec) -> list[Run]:
     """Every run of the sweep, ordered by (point, replicate)."""
     points = design_points(spec)
     width_p, width_r = len(str(len(points) - 1)), len(str(spec.replications - 1))
-    return [Run(f"p{p:0{width_p}d}-r{r:0{width_r}d}", p, r, run_seed(spec.seed, p, r), values)
+    return [Run(f"p{p:0{width_p}d}-r{r:0{width_r}d}", p, r, run_seed(spec.seed, r), values)
             for p, values in enumerate(points) for r in range(spec.replications)]

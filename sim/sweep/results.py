@@ -24,8 +24,9 @@ JOURNAL = "journal.jsonl"
 RESULTS = "results.parquet"
 IDENTITY = ("run_id", "point", "replicate", "seed")
 STATUS = ("status", "error", "wall_s")
-# Summary keys that identify the run rather than measure it (the seed is an identity column).
-NOT_OUTCOMES = frozenset({"seed"})
+# Summary keys that identify the run rather than measure it: the run seed is an identity column, the world seed
+# the base scenario's (in sweep.toml) or a swept parameter's column.
+NOT_OUTCOMES = frozenset({"seed", "world_seed"})
 
 
 def outcomes(summary: dict[str, Any]) -> dict[str, float | int | None]:
