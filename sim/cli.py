@@ -16,7 +16,7 @@ import time
 import traceback
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -30,11 +30,16 @@ from sim.preflight import preflight
 from sim.run import check_output_folder, simulate, write_run_folder
 from sim.scenario import Scenario, ScenarioError, load_scenario, parse_assignment, shipped_scenarios
 
+if TYPE_CHECKING:
+    from sim.compare import Group
+
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
 EXIT_INTERRUPTED = 130
 EXIT_SIGNALLED = 128  # plus the signal number: a child ended by a signal
 FORWARDED_SIGNALS = ("SIGTERM", "SIGHUP")  # what `skywatch viz` passes on to its server (those this system has)
+REPLICATION_OPTIONS = ("--set", "--steps", "--workers", "--scheduler")  # `skywatch compare` options for the runs it makes
+MIN_REPLICATIONS = 2  # an interval needs two runs
 
 
 def console(stderr: bool = False) -> Console:
@@ -48,17 +53,22 @@ def progress_columns(*extra: TextColumn) -> tuple[Any, ...]:
             TimeElapsedColumn(), TimeRemainingColumn())
 
 
-def _scenario_with_cli_overrides(args: argparse.Namespace) -> Scenario:
-    scenario = load_scenario(args.scenario)
+def _with_overrides(scenario: Scenario, args: argparse.Namespace) -> Scenario:
+    """``scenario`` with the ``--set`` values and ``--steps`` of the command line applied."""
     for text in args.set:
         key, value = parse_assignment(text)
         scenario = scenario.with_overrides({key: value}, f"--set {key}")
+    if args.steps is not None:
+        scenario = scenario.with_overrides({"run.steps": args.steps}, "--steps")
+    return scenario
+
+
+def _scenario_with_cli_overrides(args: argparse.Namespace) -> Scenario:
+    scenario = _with_overrides(load_scenario(args.scenario), args)
     if args.seed is not None:
         scenario = scenario.with_overrides({"run.seed": args.seed}, "--seed")
     if args.world_seed is not None:
         scenario = scenario.with_overrides({"world.seed": args.world_seed}, "--world-seed")
-    if args.steps is not None:
-        scenario = scenario.with_overrides({"run.steps": args.steps}, "--steps")
     return scenario
 
 
@@ -138,16 +148,16 @@ def cmd_validate(args: argparse.Namespace, out_console: Console, err_console: Co
     return 0
 
 
-def _sweep_engine(args: argparse.Namespace) -> tuple[Any, Any]:
-    """The engine a sweep runs on, and the Dask client to close afterwards (or None)."""
+def _engine(scheduler: str | None, workers: int) -> tuple[Any, Any]:
+    """The engine runs go to (a Dask cluster at ``scheduler``, else a local pool), and the Dask client to close (or None)."""
     from sim.sweep.engine import connect, run_dask, run_local
 
-    if args.scheduler:
-        client = connect(args.scheduler)
+    if scheduler:
+        client = connect(scheduler)
         return partial(run_dask, client=client), client
-    if args.workers < 1:
-        raise ScenarioError("--workers", str(args.workers), "expected an integer ≥ 1")
-    return partial(run_local, workers=args.workers), None
+    if workers < 1:
+        raise ScenarioError("--workers", str(workers), "expected an integer ≥ 1")
+    return partial(run_local, workers=workers), None
 
 
 def cmd_sweep(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
@@ -159,7 +169,7 @@ def cmd_sweep(args: argparse.Namespace, out_console: Console, err_console: Conso
     spec = load_sweep(args.sweep)
     out = args.out or Path("sweeps") / Path(args.sweep).stem
     job = SweepJob.prepare(spec, out, resume=args.resume, force=args.force)
-    engine, client = _sweep_engine(args)
+    engine, client = _engine(args.scheduler, args.workers)
     failed = sum(row["status"] != "ok" for row in job.done)
     started = time.perf_counter()
     columns = progress_columns(TextColumn("failed {task.fields[failed]}", markup=False))
@@ -247,16 +257,78 @@ def cmd_viz(args: argparse.Namespace, out_console: Console, err_console: Console
     return EXIT_SIGNALLED - code if code < 0 else code
 
 
+def _check_compare_options(args: argparse.Namespace) -> None:
+    """Refuse options ``skywatch compare`` cannot honour: a bad seed, format or count, or options of the other mode."""
+    from sim.compare import FORMATS
+    from sim.sweep.design import DEFAULT_MAX_RUNS, MAX_RUN_SEED
+
+    if not 0 <= args.seed <= MAX_RUN_SEED:
+        raise ScenarioError("--seed", str(args.seed), f"expected an integer from 0 to {MAX_RUN_SEED}")
+    if args.format not in FORMATS:
+        raise ScenarioError("--format", args.format, f"expected one of {', '.join(FORMATS)}")
+    if args.replications is None:
+        given = [option for option in REPLICATION_OPTIONS if getattr(args, option.removeprefix("--")) not in (None, [])]
+        if given:
+            raise ScenarioError("compare", given[0], "applies only with --replications (run folders are compared as run)")
+        return
+    if args.replications < MIN_REPLICATIONS:
+        raise ScenarioError("--replications", str(args.replications),
+                            f"expected an integer ≥ {MIN_REPLICATIONS} (an interval needs two runs)")
+    if args.replications * len(args.items) > DEFAULT_MAX_RUNS:
+        runs = f"{len(args.items)} scenarios × {args.replications}"
+        raise ScenarioError("--replications", str(args.replications),
+                            f"expected at most {DEFAULT_MAX_RUNS:,} runs in all, got {runs}")
+
+
+def _run_replications(scenarios: dict[str, Scenario], args: argparse.Namespace, err_console: Console) -> list[Group]:
+    """Run every scenario ``--replications`` times with common seeds, with a progress bar; return the groups."""
+    from sim.compare import replicate_seeds, run_groups
+
+    seeds = replicate_seeds(args.seed, args.replications)
+    engine, client = _engine(args.scheduler, args.workers or os.cpu_count() or 1)
+    failed = 0
+    columns = progress_columns(TextColumn("failed {task.fields[failed]}", markup=False))
+    try:
+        with Progress(*columns, console=err_console, transient=True, disable=args.quiet) as progress:
+            task = progress.add_task(f"compare {len(scenarios)} scenarios × {len(seeds)} replications",
+                                     total=len(scenarios) * len(seeds), failed=failed)
+
+            def on_row(row: dict[str, Any]) -> None:
+                nonlocal failed
+                failed += row["status"] != "ok"
+                progress.update(task, advance=1, failed=failed)
+
+            return run_groups(scenarios, seeds, engine, on_row)
+    finally:
+        if client is not None:
+            client.close()
+
+
 def cmd_compare(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
-    """Print the headline outcomes of several run folders side by side and draw one comparison figure."""
-    from sim.compare import comparison_table, load_runs
+    """Compare scenarios over replications (run folders grouped by scenario, or scenarios run here); write the folder."""
+    from sim.compare import compare, console_table, default_folder, name_scenarios, read_groups, write_comparison
+    from sim.outfolder import check_out
     from sim.viz.compare_figure import draw_comparison  # plotting stays out of the model's imports
 
-    runs = load_runs(args.dirs)
-    out_console.print(comparison_table(runs))
-    with writing_to(args.out):
-        figure = draw_comparison(runs, args.out)
-    out_console.print(f"figure: {figure}", soft_wrap=True)
+    _check_compare_options(args)
+    started = time.perf_counter()
+    if args.replications is None:
+        groups = read_groups(args.items)
+        out = args.out or default_folder([group.label for group in groups])
+        check_out(out, "comparison", args.force)
+    else:
+        scenarios = name_scenarios([(item, _with_overrides(load_scenario(item), args)) for item in args.items])
+        out = args.out or default_folder(list(scenarios))
+        check_out(out, "comparison", args.force)  # before any run: a refused folder costs nothing
+        groups = _run_replications(scenarios, args, err_console)
+    comparison = compare(groups, args.seed, replicated=args.replications is not None)
+    if not args.quiet:
+        out_console.print(console_table(comparison))
+    for line in (*comparison.ratios, *(f"note: {note}" for note in comparison.notes)):
+        out_console.print(line, soft_wrap=True)
+    with writing_to(out):
+        write_comparison(comparison, out, args.format, args.force, draw_comparison)
+    out_console.print(f"comparison folder: {out}  ({time.perf_counter() - started:.1f} s)", soft_wrap=True)
     return 0
 
 
@@ -311,9 +383,25 @@ def build_parser() -> argparse.ArgumentParser:
     viz.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
     viz.set_defaults(handler=cmd_viz)
 
-    compare = sub.add_parser("compare", help="put the headline outcomes of several run folders side by side")
-    compare.add_argument("dirs", type=Path, nargs="+", help="run folders (summary.json, metrics.csv)")
-    compare.add_argument("--out", type=Path, default=Path("comparison.png"), help="comparison figure (default comparison.png)")
+    compare = sub.add_parser(
+        "compare", help="compare scenarios over replications: means, intervals, paired differences, cost per extra seizure"
+    )
+    compare.add_argument("items", nargs="+", metavar="DIR_OR_SCENARIO",
+                         help="run folders, grouped by scenario (the first scenario is the reference); "
+                              "with --replications, scenario files or shipped scenarios' names")
+    compare.add_argument("--replications", type=int, metavar="N",
+                         help="run each scenario N times; replicate r has the same run seed in every scenario")
+    compare.add_argument("--seed", type=int, default=0,
+                         help="comparison seed: the run seeds derive from it, and the bootstrap's (default 0)")
+    compare.add_argument("--steps", type=int, help="with --replications: steps to run (overrides run.steps)")
+    compare.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                         help="with --replications: override a parameter of every scenario")
+    compare.add_argument("--workers", type=int, help="with --replications: local worker processes (default: the cores)")
+    compare.add_argument("--scheduler", metavar="ADDRESS", help="with --replications: run on an existing Dask cluster")
+    compare.add_argument("--out", type=Path, help="comparison folder (default comparisons/FIRST-vs-OTHERS)")
+    compare.add_argument("--force", action="store_true", help="replace an existing Skywatch comparison folder (nothing else)")
+    compare.add_argument("--format", default="csv", help="table format: csv (default) or parquet")
+    compare.add_argument("--quiet", action="store_true", help="no progress bar or table")
     compare.set_defaults(handler=cmd_compare)
     return parser
 

@@ -1,6 +1,6 @@
-"""Output folders (run and sweep folders): refused, replaced only when Skywatch made them, swapped in atomically.
+"""Output folders (run, sweep and comparison folders): refused, replaced only when Skywatch made them, swapped in atomically.
 
-Every folder Skywatch writes carries a marker file, :data:`MARKER`, holding ``{"kind": "run" | "sweep",
+Every folder Skywatch writes carries a marker file, :data:`MARKER`, holding ``{"kind": "run" | "sweep" | "comparison",
 "version": ...}``. A path given as an output folder must be new, or (with ``--force``) a real folder
 carrying the marker of the right kind that is neither the current folder nor one of its parents;
 anything else is refused with one :class:`~sim.scenario.ScenarioError` and nothing is touched.
@@ -35,12 +35,13 @@ from typing import Literal
 from sim import __version__
 from sim.scenario import ScenarioError
 
-FolderKind = Literal["run", "sweep"]
+FolderKind = Literal["run", "sweep", "comparison"]
 MARKER = ".skywatch"
 MARKER_MAX_BYTES = 4096  # a marker is a few dozen bytes; anything longer is not ours
 STAGING, ASIDE = "partial", "old"
 TOKEN_BYTES = 4  # random bytes in a hidden folder's name (8 hex digits)
-EXISTS_HINT = {"run": "pass --force to replace it", "sweep": "pass --resume to finish it or --force to start over"}
+EXISTS_HINT = {"run": "pass --force to replace it", "sweep": "pass --resume to finish it or --force to start over",
+               "comparison": "pass --force to replace it"}
 NOT_A_FOLDER_NAME = ("", ".", "..")
 
 AT_FDCWD = -100  # renameat2: paths relative to the current folder
@@ -54,7 +55,7 @@ def write_marker(folder: Path, kind: FolderKind) -> None:
 
 
 def folder_kind(folder: Path) -> str | None:
-    """The kind in the marker of ``folder`` ("run", "sweep"), or None without a readable marker."""
+    """The kind in the marker of ``folder`` ("run", "sweep", "comparison"), or None without a readable marker."""
     marker = folder / MARKER
     try:
         if marker.is_symlink() or not marker.is_file() or marker.stat().st_size > MARKER_MAX_BYTES:

@@ -156,9 +156,9 @@ def test_params_scenarios_and_validate_list_what_they_should(tmp_path):
 def test_compare_puts_runs_side_by_side(tmp_path):
     for name in ("baseline", "drone_surge"):
         assert skywatch("run", name, *SHORT, "--out", tmp_path / name, "--quiet", cwd=tmp_path).returncode == 0
-    result = skywatch("compare", tmp_path / "baseline", tmp_path / "drone_surge", "--out", tmp_path / "cmp.png", cwd=tmp_path)
+    result = skywatch("compare", tmp_path / "baseline", tmp_path / "drone_surge", "--out", tmp_path / "cmp", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "baseline" in result.stdout and "drone_surge" in result.stdout and "seizure_rate" in result.stdout
-    assert (tmp_path / "cmp.png").stat().st_size > 20_000
+    assert (tmp_path / "cmp" / "comparison.png").stat().st_size > 20_000
     refused = skywatch("compare", tmp_path / "baseline", tmp_path, cwd=tmp_path)
     assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1 and "summary.json" in refused.stderr

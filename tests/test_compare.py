@@ -1,4 +1,4 @@
-"""``skywatch compare``: reading run folders, the side-by-side table and the comparison figure."""
+"""``skywatch compare``: replicated comparisons with intervals, paired differences and cost-effectiveness ratios."""
 
 import json
 from pathlib import Path
@@ -7,73 +7,209 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
-from sim.compare import HEADLINE, RunRecord, comparison_table, load_runs
-from sim.run import simulate, write_run_folder
-from sim.scenario import ScenarioError, load_scenario
-from sim.viz.compare_figure import draw_comparison
+from sim import __version__
+from sim.cli import main
+from sim.compare import compare, replicate_seeds, run_groups, scenario_digest
+from sim.intervals import CONFIDENCE, mean_interval
+from sim.outfolder import folder_kind, write_marker
+from sim.scenario import Scenario, load_scenario
+from sim.sweep.engine import run_task
 
-TINY = {"world.height": 64, "world.width": 64, "run.steps": 40}
-
-
-@pytest.fixture(scope="module")
-def run_dirs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """Three small real run folders: baseline, a drone surge, and baseline with another seed."""
-    root = tmp_path_factory.mktemp("runs")
-    runs = {"baseline": ("baseline", 0), "drone_surge": ("drone_surge", 0), "baseline_seed1": ("baseline", 1)}
-    dirs = []
-    for name, (scenario, seed) in runs.items():
-        model = simulate(load_scenario(scenario).with_overrides({**TINY, "run.seed": seed}, "test"))
-        write_run_folder(model, root / name)
-        dirs.append(root / name)
-    return dirs
+CHEAP = {"world.height": 64, "world.width": 64, "run.steps": 96}
+SMALL = {"world.height": 80, "world.width": 80, "run.steps": 192}
+WEEK, FORTNIGHT = 672, 1344  # steps of 15 min
 
 
-def _cells(table, label: str) -> list[str]:
-    """The cells of the row labelled ``label``, one per run."""
-    row = list(table.columns[0].cells).index(label)
-    return [list(column.cells)[row] for column in table.columns[1:]]
+def in_process(tasks):
+    """An engine that runs the tasks one after the other in this process (no pool to start)."""
+    return map(run_task, tasks)
 
 
-def test_table_has_a_column_per_run_and_their_values(run_dirs):
-    runs = load_runs(run_dirs)
-    assert [run.name for run in runs] == ["baseline", "drone_surge", "baseline_seed1"]
-    table = comparison_table(runs)
-    assert [column.header for column in table.columns] == ["outcome", "baseline", "drone_surge", "baseline_seed1"]
-    summaries = [json.loads((d / "summary.json").read_text()) for d in run_dirs]
-    assert _cells(table, "shipments_launched") == [f"{s['shipments_launched']:,}" for s in summaries]
-    assert _cells(table, "seed") == ["0", "0", "1"]
-    assert _cells(table, "steps") == ["40"] * 3
-    for corridor, count in summaries[0]["corridor_flow"].items():
-        assert _cells(table, f"corridor_flow: {corridor}")[0] == f"{count:,}"
-    labels = list(table.columns[0].cells)
-    assert "scenario_sha256" not in labels
-    shown = [key for key in HEADLINE if key in labels]
-    assert shown == sorted(shown, key=labels.index), "outcomes keep the order of HEADLINE"
+def fake_run(folder: Path, seed: int, summary: dict, drones: int = 0, steps: int = WEEK) -> Path:
+    """A hand-built run folder: a resolved scenario (``drones`` tells scenarios apart) and the given summary values."""
+    folder.mkdir(parents=True)
+    scenario = Scenario().with_overrides({"run.seed": seed, "run.steps": steps, "drones.count": drones}, "test")
+    (folder / "scenario.toml").write_text(scenario.to_toml())
+    (folder / "summary.json").write_text(json.dumps({**summary, "seed": seed, "steps": steps, "version": "test"}))
+    write_marker(folder, "run")
+    return folder
 
 
-def test_keys_missing_from_every_run_are_skipped():
-    metrics = pd.DataFrame({"hour": [0.0, 0.25], "seized": [0, 1]})
-    runs = [RunRecord("a", Path("a"), {"shipments_seized": 1, "trust": None}, metrics),
-            RunRecord("b", Path("b"), {"shipments_seized": 2}, metrics)]
-    table = comparison_table(runs)
-    assert list(table.columns[0].cells) == ["shipments_seized", "trust"]
-    assert _cells(table, "trust") == ["—", "—"]
+def rows(table: pd.DataFrame, outcome: str) -> dict[str, pd.Series]:
+    """The rows of ``outcome``, by scenario."""
+    return {row.scenario: row for row in table[table["outcome"] == outcome].itertuples()}
 
 
-def test_figure_is_written(run_dirs, tmp_path):
-    out = draw_comparison(load_runs(run_dirs), tmp_path / "figures" / "comparison.png")
-    assert out.stat().st_size > 20_000
-    image = matplotlib.image.imread(out)
-    assert image.shape[0] > 500 and image.shape[1] > 1000
-    assert np.std(image[..., :3]) > 0.05, "the figure is not blank"
+def half_width(row, prefix: str = "") -> float:
+    return (getattr(row, f"{prefix}ci_high") - getattr(row, f"{prefix}ci_low")) / 2
 
 
-@pytest.mark.parametrize("content", [None, "{not json", "[1, 2]"])
-def test_a_folder_that_is_not_a_run_is_refused(tmp_path, content):
-    if content is not None:
-        (tmp_path / "summary.json").write_text(content)
-    with pytest.raises(ScenarioError) as err:
-        load_runs([tmp_path])
-    assert err.value.field_name == "summary.json"
-    assert "expected a run folder written by skywatch run" in str(err.value)
+# Known costs, seizures and value seized per seed. policy − reference: extra cost 200, 210, 190, 200 (mean 200); extra
+# seizures 5, 4, 6, 5 (mean 5); extra value 500, 300, 700, 600 (mean 525). "idle" costs more and seizes one fewer.
+SEEDS = (0, 1, 2, 3)
+HAND_BUILT = {
+    "reference": (0, {"total_cost": [100, 110, 90, 100], "shipments_seized": [10, 12, 8, 10],
+                      "value_seized": [1000, 1200, 800, 1000], "surveillance_cost": [1, 1, 1, 1]}),
+    "policy": (24, {"total_cost": [300, 320, 280, 300], "shipments_seized": [15, 16, 14, 15],
+                    "value_seized": [1500, 1500, 1500, 1600], "surveillance_cost": [2, 2, 2, 2]}),
+    "idle": (48, {"total_cost": [200, 210, 190, 200], "shipments_seized": [9, 11, 7, 9],
+                  "value_seized": [900, 1100, 700, 900], "surveillance_cost": [3, 3, 3, 3]}),
+}
+
+
+def hand_built(root: Path, keys: tuple[str, ...] = ("total_cost", "shipments_seized", "value_seized", "surveillance_cost"),
+               steps: dict[str, int] | None = None) -> list[Path]:
+    """The hand-built run folders ``NAME-seedS`` under ``root``, scenario by scenario."""
+    folders = []
+    for name, (drones, values) in HAND_BUILT.items():
+        for k, seed in enumerate(SEEDS):
+            summary = {key: values[key][k] for key in keys}
+            folders.append(fake_run(root / f"{name}-seed{seed}", seed, summary, drones, (steps or {}).get(name, WEEK)))
+    return folders
+
+
+def test_intervals_shrink_as_one_over_root_n():
+    """The half-width is t(N−1)·s/√N: without the t factor, 5 runs give an interval about twice as wide as 20."""
+    assert replicate_seeds(0, 5) == replicate_seeds(0, 20)[:5], "replicate r's seed does not depend on the count"
+    scenario = load_scenario("baseline").with_overrides(CHEAP, "test")
+    runs = run_groups({"baseline": scenario}, replicate_seeds(0, 20), in_process)[0].runs
+    ratios = []
+    for outcome in ("shipments_launched", "shipments_delivered", "shipments_seized", "value_seized", "tips", "seizure_rate"):
+        few, many = mean_interval(runs[outcome].to_numpy()[:5]), mean_interval(runs[outcome].to_numpy())
+        assert few.n == 5 and many.n == 20 and many.half_width > 0
+        t_few, t_many = (stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) for n in (5, 20))
+        ratios.append((few.half_width / t_few) / (many.half_width / t_many))
+    assert 1.5 < np.median(ratios) < 2.7, ratios
+
+
+def test_paired_interval_is_narrower_than_the_unpaired_one_on_shipped_scenarios():
+    names = ("baseline", "drone_surge", "community_programs")
+    scenarios = {name: load_scenario(name).with_overrides(SMALL, "test") for name in names}
+    groups = run_groups(scenarios, replicate_seeds(0, 8), in_process)
+    table = compare(groups, seed=0, replicated=True).table
+    for outcome in ("shipments_seized", "shipments_delivered"):
+        by_scenario = rows(table, outcome)
+        for group in groups[1:]:
+            paired = half_width(by_scenario[group.label], "diff_")
+            welch = stats.ttest_ind(group.runs[outcome], groups[0].runs[outcome], equal_var=False).confidence_interval(CONFIDENCE)
+            assert 0 < paired < (welch.high - welch.low) / 2, (outcome, group.label)
+
+
+def test_cost_effectiveness_ratio_of_a_hand_built_case(tmp_path, capsys):
+    assert main(["compare", *map(str, hand_built(tmp_path / "runs")), "--out", str(tmp_path / "cmp")]) == 0
+    out = capsys.readouterr().out
+    table = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
+    per_seizure = rows(table, "icer_per_extra_seizure")["policy"]
+    assert per_seizure.mean == pytest.approx(40.0)  # 200 / 5
+    # A ratio of mean differences lies between the smallest and the largest pair's ratio (190/6 and 210/4).
+    assert 190 / 6 <= per_seizure.ci_low < 40.0 < per_seizure.ci_high <= 210 / 4
+    per_value = rows(table, "icer_per_extra_value_seized")["policy"]
+    assert per_value.mean == pytest.approx(200 / 525)
+    assert per_value.ci_low < 200 / 525 < per_value.ci_high
+    idle = rows(table, "icer_per_extra_seizure")["idle"]
+    assert np.isnan(idle.mean) and idle.note.startswith("adds no seizures: Δ shipments_seized = -1")
+    assert "policy vs reference: 40 [" in out and "per extra seizure" in out
+    assert "idle vs reference: adds no seizures" in out and "cost is surveillance_cost" not in out
+    seized = rows(table, "shipments_seized")
+    assert list(seized) == ["reference", "policy", "idle"], "grouped by scenario, named by folder less -seedN"
+    assert seized["policy"].n == 4 and seized["policy"].diff == pytest.approx(5.0) and seized["policy"].n_pairs == 4
+    assert seized["policy"].diff_ci_low < 5.0 < seized["policy"].diff_ci_high
+    assert seized["reference"].mean == pytest.approx(10.0)
+    assert seized["reference"].ci_high - 10.0 == pytest.approx(stats.t.ppf(0.975, 3) * np.std([10, 12, 8, 10], ddof=1) / 2)
+
+
+def test_without_total_cost_the_surveillance_cost_is_used_and_said(tmp_path, capsys):
+    folders = hand_built(tmp_path / "runs", keys=("shipments_seized", "value_seized", "surveillance_cost"))
+    assert main(["compare", *map(str, folders), "--out", str(tmp_path / "cmp")]) == 0
+    assert "note: cost is surveillance_cost" in capsys.readouterr().out
+    table = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
+    ratio = rows(table, "icer_per_extra_seizure")["policy"]
+    assert ratio.mean == pytest.approx(1 / 5) and "cost is surveillance_cost" in ratio.note
+    assert "cost is surveillance_cost" in rows(table, "surveillance_cost")["policy"].note
+
+
+def test_runs_of_different_lengths_are_compared_per_day(tmp_path, capsys):
+    folders = hand_built(tmp_path / "runs", steps={"policy": FORTNIGHT})  # the policy runs 14 days, the others 7
+    assert main(["compare", *map(str, folders), "--out", str(tmp_path / "cmp")]) == 0
+    assert "totals are per day" in capsys.readouterr().out
+    table = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
+    seized = rows(table, "shipments_seized")
+    assert seized["reference"].per_day and seized["reference"].unit == "shipments/day"
+    assert seized["reference"].mean == pytest.approx(10 / 7) and seized["policy"].mean == pytest.approx(15 / 14)
+    assert seized["policy"].diff == pytest.approx(15 / 14 - 10 / 7)
+    assert rows(table, "icer_per_extra_seizure")["policy"].note.startswith("adds no seizures")  # 15 in 14 days < 10 in 7
+
+
+def test_a_missing_run_folder_is_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["compare", str(tmp_path / "runs" / "baseline"), str(tmp_path / "runs" / "drone_surge")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "runs/baseline: DIR: no such run folder" in err[0] and "--replications" in err[0]
+    assert main(["compare", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no such run folder" in err[0] and "--replications" not in err[0]
+    assert not (tmp_path / "comparisons").exists()
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--steps", "10"], "compare: --steps: applies only with --replications"),
+    (["--replications", "1"], "--replications: 1: expected an integer ≥ 2"),
+    (["--replications", "5001"], "expected at most 10,000 runs in all, got 2 scenarios × 5001"),
+    (["--format", "xlsx"], "--format: xlsx: expected one of csv, parquet"),
+    (["--seed", "-1"], "--seed: -1: expected an integer from 0"),
+])
+def test_bad_options_are_one_line_and_exit_2(tmp_path, capsys, argv, expected):
+    assert main(["compare", "baseline", "drone_surge", *argv, "--out", str(tmp_path / "cmp")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and expected in err[0]
+
+
+def test_the_same_scenario_twice_or_the_same_run_twice_is_refused(tmp_path, capsys):
+    folder = fake_run(tmp_path / "a", 0, {"shipments_seized": 1})
+    assert main(["compare", str(folder), str(folder)]) == 2
+    assert "run.seed: the same scenario and seed as" in capsys.readouterr().err
+    assert main(["compare", "baseline", "baseline", "--replications", "2"]) == 2
+    assert "the same scenario as baseline" in capsys.readouterr().err
+
+
+def test_output_folder_rules(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    folders = [str(path.relative_to(tmp_path)) for path in hand_built(tmp_path / "runs")]
+    assert main(["compare", *folders]) == 0
+    assert {path.name for path in tmp_path.iterdir()} == {"runs", "comparisons"}, "nothing written into the current folder"
+    out = tmp_path / "comparisons" / "reference-vs-policy-idle"
+    assert {path.name for path in out.iterdir()} == {".skywatch", "comparison.csv", "replicates.csv", "comparison.png"}
+    assert folder_kind(out) == "comparison"
+    assert main(["compare", *folders]) == 2
+    assert "comparison folder exists; pass --force to replace it" in capsys.readouterr().err
+    assert main(["compare", *folders, "--force", "--format", "parquet"]) == 0
+    assert {path.name for path in out.iterdir()} == {".skywatch", "comparison.parquet", "replicates.parquet", "comparison.png"}
+    for refused, found in ((folders[0], "a Skywatch run folder"), (".", "other than the current one"),
+                           ("runs", "no .skywatch marker")):
+        capsys.readouterr()
+        assert main(["compare", *folders, "--out", refused, "--force"]) == 2
+        assert found in capsys.readouterr().err
+    assert (tmp_path / folders[0] / "summary.json").is_file(), "a refused folder is left as it was"
+
+
+def test_replications_run_with_common_seeds_and_carry_provenance(tmp_path, capsys):
+    """End to end on the process pool: seeds, digests and version in the table, the replicates and the figure."""
+    out = tmp_path / "cmp"
+    argv = ["compare", "baseline", "drone_surge", "--replications", "3", "--seed", "7", "--workers", "1", "--out", str(out),
+            "--format", "parquet", "--set", "world.height=64", "--set", "world.width=64", "--steps", "48"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "shipments_seized" in captured.out and "drone_surge vs baseline" in captured.out
+    table = pd.read_parquet(out / "comparison.parquet")
+    seeds = replicate_seeds(7, 3)
+    assert set(table["seeds"]) == {" ".join(map(str, seeds))} and set(table["comparison_seed"]) == {7}
+    assert set(table["version"]) == {__version__}
+    digests = {name: scenario_digest(load_scenario(name).with_overrides(
+        {"world.height": 64, "world.width": 64, "run.steps": 48}, "test")) for name in ("baseline", "drone_surge")}
+    assert dict(zip(table["scenario"], table["scenario_sha256"], strict=True)) == digests
+    replicates = pd.read_parquet(out / "replicates.parquet")
+    assert replicates.groupby("scenario")["seed"].apply(list).to_dict() == {"baseline": seeds, "drone_surge": seeds}
+    assert (replicates["steps"] == 48).all()
+    image = matplotlib.image.imread(out / "comparison.png")
+    assert image.shape[0] > 500 and image.shape[1] > 1000 and np.std(image[..., :3]) > 0.05, "the figure is not blank"
