@@ -16,6 +16,7 @@ from sim.intervals import CONFIDENCE, mean_interval
 from sim.outfolder import folder_kind, write_marker
 from sim.scenario import Scenario, load_scenario
 from sim.sweep.engine import run_task
+from sim.sweep.results import failed_row
 
 CHEAP = {"world.height": 64, "world.width": 64, "run.steps": 96}
 SMALL = {"world.height": 80, "world.width": 80, "run.steps": 192}
@@ -128,6 +129,31 @@ def test_without_total_cost_the_surveillance_cost_is_used_and_said(tmp_path, cap
     ratio = rows(table, "icer_per_extra_seizure")["policy"]
     assert ratio.mean == pytest.approx(1 / 5) and "cost is surveillance_cost" in ratio.note
     assert "cost is surveillance_cost" in rows(table, "surveillance_cost")["policy"].note
+
+
+def test_differences_pair_runs_by_seed_and_leave_out_the_unpaired(tmp_path, capsys):
+    folders = [path for path in hand_built(tmp_path / "runs") if path.name != "policy-seed1"]  # policy lacks seed 1
+    assert main(["compare", *map(str, folders), "--out", str(tmp_path / "cmp")]) == 0
+    assert "note: policy: paired with reference over the 3 seed(s) both ran" in capsys.readouterr().out
+    table = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
+    policy = rows(table, "shipments_seized")["policy"]
+    assert policy.n == 3 and policy.n_pairs == 3 and policy.diff == pytest.approx((5 + 6 + 5) / 3)
+    assert policy.seeds == "0 2 3"
+    assert rows(table, "icer_per_extra_seizure")["policy"].mean == pytest.approx((200 + 190 + 200) / (5 + 6 + 5))
+
+
+def test_a_failed_run_is_left_out_and_said():
+    def first_fails(tasks):
+        for task in tasks:
+            yield failed_row(task.run, "RuntimeError: boom", 0.0) if task.run.replicate == 0 else run_task(task)
+
+    scenarios = {name: load_scenario(name).with_overrides(CHEAP, "test") for name in ("baseline", "drone_surge")}
+    groups = run_groups(scenarios, replicate_seeds(0, 3), first_fails)
+    assert [len(group.runs) for group in groups] == [2, 2]
+    assert list(groups[0].runs.index) == replicate_seeds(0, 3)[1:]
+    notes = compare(groups, seed=0, replicated=True).notes
+    assert any(note.startswith("baseline: 1 run(s) failed and are left out; first: baseline-r0") and "boom" in note
+               for note in notes)
 
 
 def test_runs_of_different_lengths_are_compared_per_day(tmp_path, capsys):
