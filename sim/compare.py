@@ -38,6 +38,7 @@ from sim.sweep.results import IDENTITY, STATUS, outcomes
 SUMMARY = "summary.json"
 SCENARIO_FILE = "scenario.toml"
 NOT_A_RUN = "expected a run folder written by skywatch run"
+WORLD_SEED = "world.seed"
 COST = "total_cost"  # the cost of every lever, the numerator of the cost-effectiveness ratios
 FALLBACK_COST = "surveillance_cost"  # used when some run's summary has no COST
 COST_UNIT = "currency"
@@ -55,7 +56,7 @@ FORMATS = ("csv", "parquet")
 TABLE_STEM, REPLICATES_STEM, FIGURE = "comparison", "replicates", "comparison.png"
 COMPARISONS_DIR = Path("comparisons")
 MAX_FOLDER_NAME = 100  # characters of a default folder name before the others are only counted
-FOLDER_SEED_SUFFIX = re.compile(r"-seed\d+$")  # `skywatch run` names its folders SCENARIO-seedN
+FOLDER_SEED_SUFFIX = re.compile(r"-seed\d+$")  # `skywatch run` names its folders SCENARIO-seedR or SCENARIO-worldW-seedR
 UNSAFE_IN_NAMES = re.compile(r"[^A-Za-z0-9_-]+")
 LISTED_SEEDS = 6  # a caption lists at most this many seeds of a scenario
 SUFFIXES = ((3, "k"), (6, "M"), (9, "G"), (12, "T"))  # powers of ten named in numbers at a glance
@@ -93,6 +94,7 @@ class Group:
         label: the scenario's name in tables and figures.
         digest: SHA-256 of the resolved scenario without its run seed (:func:`scenario_digest`).
         days: the length of each run, days.
+        world_seed: the seed of the world every run of the scenario shares.
         versions: the Skywatch version(s) that made the runs.
         runs: one row per run, indexed by its seed: every scalar outcome (NaN where missing).
         failed: one line per run that raised instead of finishing.
@@ -101,6 +103,7 @@ class Group:
     label: str
     digest: str
     days: float
+    world_seed: int
     versions: str
     runs: pd.DataFrame
     failed: tuple[str, ...] = ()
@@ -184,8 +187,9 @@ def _frame(seeds: list[int], measured: list[dict[str, Any]]) -> pd.DataFrame:
 def read_groups(paths: list[Path]) -> list[Group]:
     """Read run folders and group them by scenario, in the order the scenarios first appear.
 
-    A group is named after its first folder, less a trailing ``-seedN`` (how ``skywatch run`` names
-    its folders); a short digest tells apart different scenarios that would share a name.
+    A group is named after its first folder, less a trailing ``-seedR`` (how ``skywatch run`` names
+    its folders; a ``-worldW`` before it stays); a short digest tells apart different scenarios that
+    would share a name.
 
     Raises:
         ScenarioError: a folder that does not exist or is not a run folder, or two runs of one
@@ -209,7 +213,8 @@ def read_groups(paths: list[Path]) -> list[Group]:
     for label, digest in zip(labels, digests, strict=True):
         _, seeds, summaries = zip(*found[digest], strict=True)
         versions = ",".join(sorted({str(summary.get("version", "unknown")) for summary in summaries}))
-        groups.append(Group(label, digest, _run_days(scenarios[digest]), versions,
+        scenario = scenarios[digest]
+        groups.append(Group(label, digest, _run_days(scenario), scenario[WORLD_SEED], versions,
                             _frame(list(seeds), [outcomes(summary) for summary in summaries])))
     return groups
 
@@ -255,7 +260,8 @@ def run_groups(scenarios: dict[str, Scenario], seeds: list[int], engine: Engine,
         failed = tuple(f"{row['run_id']} (seed {row['seed']}): {row['error']}" for row in rows
                        if row["point"] == k and row["status"] != "ok")
         measured = [{key: value for key, value in row.items() if key not in (*IDENTITY, *STATUS)} for row in done]
-        groups.append(Group(label, scenario_digest(scenarios[label]), _run_days(scenarios[label]), __version__,
+        scenario = scenarios[label]
+        groups.append(Group(label, scenario_digest(scenario), _run_days(scenario), scenario[WORLD_SEED], __version__,
                             _frame([row["seed"] for row in done], measured), failed))
     return groups
 
@@ -336,8 +342,8 @@ def _bootstrap_rng(seed: int) -> np.random.Generator:
 
 
 def _provenance(group: Group, seed: int) -> dict[str, Any]:
-    return {"version": group.versions, "scenario_sha256": group.digest, "comparison_seed": seed,
-            "seeds": " ".join(map(str, group.runs.index))}
+    return {"version": group.versions, "scenario_sha256": group.digest, "world_seed": group.world_seed,
+            "comparison_seed": seed, "seeds": " ".join(map(str, group.runs.index))}
 
 
 def _row(outcome: str, unit: str, per_day: bool, group: Group, estimate: Interval, difference: Interval | None,
@@ -464,7 +470,7 @@ def provenance_lines(comparison: Comparison) -> list[str]:
     else:
         seeding = f"run folders paired by seed; bootstrap seed {comparison.seed}"
     scenarios = " · ".join(
-        f"{group.label}: sha256 {group.digest[:12]}"
+        f"{group.label}: sha256 {group.digest[:12]}, world seed {group.world_seed}"
         + ("" if comparison.replicated else f", {_seeds_text(group)}")
         + ("" if group.versions == __version__ else f", run by Skywatch {group.versions}")
         for group in comparison.groups
@@ -474,10 +480,10 @@ def provenance_lines(comparison: Comparison) -> list[str]:
 
 def replicates_frame(comparison: Comparison) -> pd.DataFrame:
     """Every run compared, one row each: its scenario, digest and seed, then its outcomes."""
-    parts = [group.runs.reset_index().assign(scenario=group.label, scenario_sha256=group.digest, version=group.versions)
-             for group in comparison.groups]
+    parts = [group.runs.reset_index().assign(scenario=group.label, scenario_sha256=group.digest, world_seed=group.world_seed,
+                                             version=group.versions) for group in comparison.groups]
     frame = pd.concat(parts, ignore_index=True)
-    first = ["scenario", "scenario_sha256", "seed", "version"]
+    first = ["scenario", "scenario_sha256", "world_seed", "seed", "version"]
     return frame[first + [column for column in frame.columns if column not in first]]
 
 
