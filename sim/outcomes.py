@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from sim import __version__
+from sim.costs import cost_breakdown
 
 Aggregation = Literal["total", "level", "ratio", "label"]
 Where = Literal["both", "summary", "metrics"]
@@ -57,22 +58,32 @@ def _total(name: str, kind: type, unit: str, meaning: str, where: Where = "both"
     return Outcome(name, unit, meaning, "total", lambda m: getattr(m.tally, name), where, kind, compared)
 
 
-def route_dispersion_km2(flow: np.ndarray, cell_km: float) -> float:
-    """Effective area carrying the flow, km²: exp(Shannon entropy of flow over cells) × cell area.
+def effective_area_km2(weights: np.ndarray, cell_km: float) -> float:
+    """Effective area of a distribution over cells, km²: exp(Shannon entropy of ``weights``) × cell area.
 
-    Flow spread evenly over n cells gives n cells' area; flow on one line gives that line's area.
+    Weight spread evenly over n cells gives n cells' area; weight on one line gives that line's area.
     """
-    total = flow.sum()
+    total = weights.sum()
     if total == 0:
         return 0.0
-    share = flow[flow > 0] / total
+    share = weights[weights > 0] / total
     return float(np.exp(-(share * np.log(share)).sum()) * cell_km**2)
+
+
+def _cost_breakdown(model: Any) -> dict[str, float]:
+    t = model.tally
+    return cost_breakdown(model.params, model.units, model.steps, t.drone_flight_hours, t.ground_unit_hours)
 
 
 def surveillance_cost(model: Any) -> float:
     """Drone flight hours and ground unit-hours at their hourly costs, currency."""
-    t, p = model.tally, model.params
-    return t.drone_flight_hours * p.drones.cost_per_hour + t.ground_unit_hours * p.ground.cost_per_hour
+    costs = _cost_breakdown(model)
+    return costs["drones"] + costs["ground_units"]
+
+
+def total_cost(model: Any) -> float:
+    """Every lever's cost so far, currency (:mod:`sim.costs`)."""
+    return sum(_cost_breakdown(model).values())
 
 
 def _seizure_rate(model: Any) -> float | None:
@@ -83,7 +94,7 @@ def _seizure_rate(model: Any) -> float | None:
 
 def _cost_per_seizure(model: Any) -> float | None:
     seized = model.tally.shipments_seized
-    return surveillance_cost(model) / seized if seized else None
+    return total_cost(model) / seized if seized else None
 
 
 def _corridor_flow(model: Any) -> dict[str, int]:
@@ -115,10 +126,19 @@ OUTCOMES: tuple[Outcome, ...] = (
     _total("ground_unit_hours", float, "h", "ground unit-hours in the field", "summary", compared=False),
     Outcome("surveillance_cost", "currency", "drone flight hours and ground unit-hours at their hourly costs", "total",
             surveillance_cost),
-    Outcome("cost_per_seizure", "currency", "surveillance cost per seizure; null without seizures", "ratio", _cost_per_seizure,
+    Outcome("total_cost", "currency", "every lever's cost: drones, ground units, checkpoints, intelligence, community",
+            "total", total_cost),
+    Outcome("cost_breakdown", "currency", "cost of each lever (total_cost split)", "total", _cost_breakdown, "summary"),
+    Outcome("cost_per_seizure", "currency", "total cost per seizure; null without seizures", "ratio", _cost_per_seizure,
             "summary"),
-    Outcome("route_dispersion", "km²", "effective area carrying the flow: exp(entropy of flow.npy over cells) × cell area",
-            "ratio", lambda m: route_dispersion_km2(m.flow, m.units.cell_km), "summary"),
+    Outcome("route_dispersion", "km²",
+            "where shipments went: exp(entropy of flow.npy over cells) × cell area; seized shipments stop short",
+            "ratio", lambda m: effective_area_km2(m.flow, m.units.cell_km), "summary"),
+    Outcome("network_spread", "km²",
+            "routes in use: exp(entropy of the launch-weighted cells of the routes launched on) × cell area", "ratio",
+            lambda m: effective_area_km2(m.book.launch_raster, m.units.cell_km), "summary"),
+    Outcome("network_cells", "cells", "cells on routes with at least one launch", "ratio",
+            lambda m: int(np.count_nonzero(m.book.launch_raster)), "summary", compared=False),
     Outcome("corridor_flow", "shipments", "shipments launched, by the corridor their route runs in", "total", _corridor_flow,
             "summary"),
     _total("privacy_exposure", float, "person-hours", "population under sensing drones, integrated over time"),

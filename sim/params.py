@@ -135,6 +135,12 @@ PARAMS: tuple[Param, ...] = (
     Param("intel.joint_task_force", False, "-",
           "joint task forces: analysts sit with the field units, cutting the sharing latency"),
     Param("intel.jtf_latency_factor", 0.25, "-", "share of the sharing latency left with joint task forces", 0.0, 1.0),
+    # An intelligence cell reading a twentieth of the traffic (the default intercept probability) at 20,000 a day:
+    # a few dozen analysts, linguists and intercept contracts; it scales with the share of traffic it reads.
+    Param("intel.cost_per_day", 400_000.0, "currency/day",
+          "cost of the intelligence cell at intercept probability 1; it costs this × intel.intercept_prob", 0.0, 1e12),
+    # Analysts seated with the field units, liaison officers and secure links.
+    Param("intel.jtf_cost_per_day", 15_000.0, "currency/day", "cost of joint task forces while they sit", 0.0, 1e12),
     # --- communities ---------------------------------------------------------------------------------
     Param("community.trust", 0.4, "-", "initial trust in the authorities, in every cell", 0.0, 1.0),
     Param("community.tip_rate_per_h", 0.5, "1/h",
@@ -159,6 +165,15 @@ PARAMS: tuple[Param, ...] = (
     Param("community.crisis_teams", 0.0, "-", "coverage of crisis-response teams (0 none, 1 full)", 0.0, 1.0),
     Param("community.crisis_effect", 0.6, "-",
           "share of the trust lost to a harmful event that full crisis teams prevent", 0.0, 1.0),
+    # Standing costs at full intensity (1); a lever at intensity x costs x times as much. Programs (youth work,
+    # jobs, outreach in every town) run to tens of millions a year; campaigns are media time and a hotline;
+    # crisis teams are staff on call with transport across the territory.
+    Param("community.programs_cost_per_day", 60_000.0, "currency/day",
+          "cost of community engagement programs at full intensity; it costs this × community.programs", 0.0, 1e12),
+    Param("community.awareness_cost_per_day", 10_000.0, "currency/day",
+          "cost of public awareness campaigns at full intensity; it costs this × community.awareness", 0.0, 1e12),
+    Param("community.crisis_cost_per_day", 20_000.0, "currency/day",
+          "cost of crisis-response teams at full coverage; it costs this × community.crisis_teams", 0.0, 1e12),
     # --- encryption --------------------------------------------------------------------------------
     Param("encryption.cost_per_day", 200_000.0, "currency/day", "cost to a cartel of fully encrypted communications", 0.0, 1e12),
     Param("encryption.max_level", 0.95, "-", "highest encrypted share of a cartel's traffic", 0.0, 1.0),
@@ -193,6 +208,7 @@ PARAMS: tuple[Param, ...] = (
     Param("drones.sensor_radius_km", 3.0, "km", "radius of the sensor footprint", 0.05, 100.0),
     Param("drones.detect_prob", 0.6, "-", "detection probability per step at the footprint's centre", 0.0, 1.0),
     Param("drones.range_falloff", 0.5, "-", "fall of detection probability at the footprint's edge (0 = none)", 0.0, 1.0),
+    # A medium-altitude, long-endurance drone's flight hour: crew, fuel, maintenance, satellite link.
     Param("drones.cost_per_hour", 3_000.0, "currency/h", "cost of one drone flight hour", 0.0, 1e9),
     Param("drones.infra_detect_prob", 0.05, "-",
           "probability per step that a covered infrastructure site is discovered", 0.0, 1.0),
@@ -208,7 +224,10 @@ PARAMS: tuple[Param, ...] = (
     Param("ground.checkpoint_radius_km", 1.5, "km", "radius a checkpoint watches", 0.05, 50.0),
     Param("ground.checkpoint_detect_prob", 0.25, "-",
           "probability per step that a checkpoint detects a shipment passing", 0.0, 1.0),
+    # A mobile unit of four officers with its vehicle, paid around the clock whether it answers a cue or waits.
     Param("ground.cost_per_hour", 400.0, "currency/h", "cost of one unit-hour in the field", 0.0, 1e9),
+    # A road post staffed around the clock: about a dozen officers in shifts, a vehicle, shelter and lights.
+    Param("ground.checkpoint_cost_per_day", 5_000.0, "currency/day", "cost of one checkpoint per day", 0.0, 1e9),
     Param("ground.cue_expiry_h", 2.0, "h", "time an unanswered cue waits for a free unit before it lapses", 0.0, 240.0),
 )
 

@@ -1,8 +1,8 @@
 """The route book: the routes in use, the shipment kernel's inputs along them, and the flow they carried.
 
 Cartels plan routes and hand them to the book; the book appends them, keeps the kernel's
-route-aligned inputs (:class:`AlongRoutes`) in step with the table, drops routes nobody uses any
-more and keeps the flow of every route it ever held.
+route-aligned inputs (:class:`AlongRoutes`) and the launches on each route in step with the table,
+drops routes nobody uses any more and keeps the flow and the launches of every route it ever held.
 """
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ class RouteBook:
         self.routes = table
         self.along = self._along(table)
         self.routes_planned = int(table.source.size)
+        self.launches = np.zeros(table.source.size, dtype=np.int64)  # (R,) shipments launched on each route
         self._retired_flow = np.zeros(layers.hours.size, dtype=np.int64)  # flow raster of dropped routes
+        self._retired_launches = np.zeros(layers.hours.size, dtype=np.int64)  # launch raster of dropped routes
 
     def _along(self, table: RouteTable) -> AlongRoutes:
         """The kernel's inputs at the positions of ``table``'s routes, with no flow yet."""
@@ -81,14 +83,19 @@ class RouteBook:
         table.source = sources[table.source]
         self.routes, ids = self.routes.extend(table)
         self.along = self.along.extend(self._along(table))
+        self.launches = np.concatenate([self.launches, np.zeros(ids.size, dtype=np.int64)])
         self.routes_planned += int(table.source.size)
         return ids
+
+    def count_launches(self, route_ids: np.ndarray) -> None:
+        """Count one launch on each of ``route_ids`` (repeats count again)."""
+        self.launches += np.bincount(route_ids, minlength=self.launches.size)
 
     def drop_unused(self, used: np.ndarray) -> np.ndarray | None:
         """Drop the routes not ``used`` ((R,) bool), renumbering the rest in order.
 
-        Their flow is kept in the flow raster. Route ids only index the table, so nothing a run
-        reports changes; the table stops growing with every re-plan.
+        Their flow and launches are kept in the flow and launch rasters. Route ids only index the
+        table, so nothing a run reports changes; the table stops growing with every re-plan.
 
         Returns:
             (R,) int64 new id of each old route (-1 if dropped), or None when every route is used.
@@ -101,7 +108,9 @@ class RouteBook:
         dropped = np.ones(routes.cells.size, dtype=bool)
         dropped[positions] = False
         self._retired_flow += self._flow_raster(routes.cells[dropped], self.along.flow.sum(axis=0)[dropped])
+        self._retired_launches += self._flow_raster(routes.cells[dropped], np.repeat(self.launches, routes.length)[dropped])
         self.along = self.along.subset(positions)
+        self.launches = self.launches[kept]
         renumbered = np.full(routes.source.size, -1, dtype=np.int64)
         renumbered[kept] = np.arange(kept.size)
         return renumbered
@@ -119,6 +128,16 @@ class RouteBook:
         """(H*W,) int64: shipment-steps each cell has carried so far."""
         return self._retired_flow + self._flow_raster(self.routes.cells, self.along.flow.sum(axis=0))
 
+    @property
+    def launch_raster(self) -> np.ndarray:
+        """(H*W,) int64: shipments launched on the routes through each cell so far, summed over those routes.
+
+        Every cell of a route counts each launch on it, wherever the shipment ended up: the routes
+        in use weighted by launches, not the cells shipments reached.
+        """
+        routes = self.routes
+        return self._retired_launches + self._flow_raster(routes.cells, np.repeat(self.launches, routes.length))
+
     def _flow_raster(self, cells: np.ndarray, flow: np.ndarray) -> np.ndarray:
-        """(H*W,) int64: the flow of the route positions at ``cells`` summed per cell."""
+        """(H*W,) int64: the values (flow or launches) of the route positions at ``cells`` summed per cell."""
         return np.bincount(cells, weights=flow, minlength=self.layers.hours.size).astype(np.int64)

@@ -35,7 +35,8 @@ def test_every_shipped_scenario_runs_and_writes_its_folder(name, tmp_path):
                 "value_seized", "seizure_rate", "detections", "intercepts", "tips", "infrastructure_total",
                 "infrastructure_discovered", "drones_lost", "drone_flight_hours", "surveillance_cost", "cost_per_seizure",
                 "encryption_level", "counter_drone_level", "route_dispersion", "corridor_flow", "violence_events",
-                "privacy_exposure", "trust", "seed", "world_seed", "steps", "version", "scenario_sha256"}
+                "privacy_exposure", "trust", "seed", "world_seed", "steps", "version", "scenario_sha256", "total_cost",
+                "cost_breakdown", "network_spread", "network_cells"}
     assert required <= summary.keys()
     assert summary["steps"] == 40
     assert np.load(out / "flow.npy").shape == (80, 80)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from sim.kernels import flight, movement
 from sim.model import SkywatchModel
-from sim.outcomes import route_dispersion_km2, summarize
+from sim.outcomes import effective_area_km2, summarize
 from sim.phases import InvariantError
 from sim.run import simulate
 from sim.scenario import Scenario
@@ -133,6 +133,6 @@ def test_flight_hours_cost_and_privacy_add_up():
 def test_route_dispersion_is_the_effective_area():
     flow = np.zeros((10, 10))
     flow[0, :4] = 7
-    assert route_dispersion_km2(flow, 2.0) == pytest.approx(4 * 4.0)
+    assert effective_area_km2(flow, 2.0) == pytest.approx(4 * 4.0)
     flow[5, 5] = 1000
-    assert route_dispersion_km2(flow, 2.0) < 4 * 4.0
+    assert effective_area_km2(flow, 2.0) < 4 * 4.0

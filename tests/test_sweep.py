@@ -146,7 +146,8 @@ def test_results_table_has_every_run_column_and_records_failures(one_worker_tabl
     table = one_worker_table
     assert list(table.columns[:7]) == ["run_id", "point", "replicate", "seed", "world.cost_file", "drones.patrol", "drones.count"]
     assert list(table.columns[-3:]) == ["status", "error", "wall_s"]
-    assert {"shipments_seized", "seizure_rate", "corridor_flow.west", "trust", "surveillance_cost"} <= set(table.columns)
+    assert {"shipments_seized", "seizure_rate", "corridor_flow.west", "trust", "surveillance_cost", "total_cost",
+            "cost_breakdown.drones", "cost_breakdown.community_programs", "network_spread", "network_cells"} <= set(table.columns)
     assert len(table) == 16
     assert list(zip(table["point"], table["replicate"], strict=True)) == [(p, r) for p in range(8) for r in range(2)]
     failed = table[table["world.cost_file"] != ""]

@@ -81,6 +81,7 @@ class CartelPhase:
                 np.full(n, cartel.index), route_ids, np.full(n, shipments.value), np.full(n, shipments.concealment)
             )
             self.tally.shipments_launched += n
+            self.book.count_launches(route_ids)
             self.corridor_launched_step += np.bincount(routes.corridor[route_ids], minlength=self.corridor_launched_step.size)
             self.intel.intercept(slots, routes.cells[routes.start[route_ids]], cartel.encryption, now)
         self.corridor_launched += self.corridor_launched_step
