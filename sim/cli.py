@@ -164,6 +164,7 @@ def cmd_sweep(args: argparse.Namespace, out_console: Console, err_console: Conso
     """Run a sweep into its folder (or finish one with --resume); print how many runs failed."""
     from sim.sweep.design import load_sweep
     from sim.sweep.job import SweepJob
+    from sim.sweep.sensitivity import stability_warning
     from sim.viz.sweep_plots import write_sweep_figures
 
     spec = load_sweep(args.sweep)
@@ -197,6 +198,9 @@ def cmd_sweep(args: argparse.Namespace, out_console: Console, err_console: Conso
     elapsed = time.perf_counter() - started
     out_console.print(f"{len(frame)} runs ({ran} run now, {len(frame) - ran} before), {failed} failed; "
                       f"{len(figures)} figures; sweep folder: {out}  ({elapsed:.1f} s)", soft_wrap=True)
+    warning = None if job.indices is None else stability_warning(job.indices, spec.samples)
+    if warning is not None:
+        print(f"skywatch: warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -1,20 +1,29 @@
 """Sweeps end to end: designs and seeds, bad input, engines, failures, kill and resume, Sobol, plots."""
 
+import contextlib
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 
+from sim import __version__
 from sim.cli import main
-from sim.sweep.design import design_points, load_sweep, plan_runs, run_seed
+from sim.sweep.design import SweepSpec, design_points, load_sweep, plan_runs, run_seed
 from sim.sweep.results import JOURNAL, RESULTS, Journal, read_results
+from sim.sweep.sensitivity import COLUMNS, stability_warning, with_stability
+from sim.viz.sweep_plots import draw_sobol_indices, write_sweep_figures
 
 TINY = '"world.height" = 64\n"world.width" = 64\n"run.steps" = 48\n'
 
@@ -244,19 +253,33 @@ def test_a_half_written_journal_line_is_dropped_on_resume(tmp_path):
 
 # --- Sobol and figures -------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class SobolSweep:
+    folder: Path
+    spec: SweepSpec
+    stderr: str
+
+
 @pytest.fixture(scope="module")
-def sobol_sweep(tmp_path_factory):
+def sobol_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sobol")
     parameters = ('"drones.count" = { low = 0, high = 30 }\n"drones.detect_prob" = { low = 0.2, high = 0.9 }\n'
                   '"drones.patrol" = ["random", "lawnmower"]')
     path = sweep_file(folder, parameters, "sobol", head="samples = 8\nreplications = 2\nseed = 3")
-    assert main(["sweep", str(path), "--out", str(folder / "out"), "--quiet"]) == 0
-    return folder / "out"
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        assert main(["sweep", str(path), "--out", str(folder / "out"), "--quiet"]) == 0
+    return SobolSweep(folder / "out", load_sweep(path), stderr.getvalue())
+
+
+@pytest.fixture(scope="module")
+def sobol_sweep(sobol_run):
+    return sobol_run.folder
 
 
 def test_sobol_indices_have_confidence_intervals_and_find_the_driver(sobol_sweep):
-    indices = pd.read_csv(sobol_sweep / "sobol.csv")
-    assert list(indices.columns) == ["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
+    indices = pd.read_csv(sobol_sweep / "sobol.csv", keep_default_na=False)
+    assert list(indices.columns) == ["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf", "stable", "note"]
     assert np.isfinite(indices[["S1", "S1_conf", "ST", "ST_conf"]].to_numpy()).all()
     assert (indices[["S1_conf", "ST_conf"]] >= 0).all().all()
     hours = indices[indices["outcome"] == "drone_flight_hours"].set_index("parameter")
@@ -264,6 +287,50 @@ def test_sobol_indices_have_confidence_intervals_and_find_the_driver(sobol_sweep
     assert (hours.loc["drones.count", ["S1_conf", "ST_conf"]] > 0).all()
     # common random numbers: the detection probability does not touch flight, so its indices are exactly zero, not noise
     assert (hours.loc["drones.detect_prob", ["S1", "S1_conf", "ST", "ST_conf"]] == 0).all()
+    assert indices["stable"].dtype == bool and ((indices["note"] == "") == indices["stable"]).all()
+
+
+def test_a_small_sobol_sample_is_flagged_in_the_csv_on_the_console_and_on_the_figure(sobol_run):
+    indices = pd.read_csv(sobol_run.folder / "sobol.csv", keep_default_na=False)
+    unstable = indices[~indices["stable"]]
+    assert len(unstable) > 0, "8 base samples are too few for stable indices"
+    lines = [line for line in sobol_run.stderr.splitlines() if line.startswith("skywatch: warning:")]
+    assert len(lines) == 1 and f"{len(unstable)} of {len(indices)}" in lines[0] and "samples = 8" in lines[0]
+    figure = draw_sobol_indices(with_stability(indices[list(COLUMNS)]))
+    texts = " ".join(t.get_text() for t in figure.findobj(Text))
+    assert f"UNSTABLE: {len(unstable)} of {len(indices)}" in texts and "(unstable)" in texts
+
+
+def test_stability_marks_wide_intervals_and_indices_outside_the_unit_interval():
+    rows = [("a", "stable driver", 0.6, 0.1, 0.7, 0.1), ("a", "no influence, known", 0.01, 0.02, 0.02, 0.01),
+            ("a", "below zero", -0.3, 0.1, 0.2, 0.05), ("a", "total above one", 0.5, 0.2, 2.24, 0.5),
+            ("a", "wide", 0.2, 0.15, 0.3, 0.1)]
+    marked = with_stability(pd.DataFrame(rows, columns=list(COLUMNS))).set_index("parameter")
+    assert marked["stable"].to_dict() == {"stable driver": True, "no influence, known": True, "below zero": False,
+                                          "total above one": False, "wide": False}
+    assert "S1 -0.30 outside [0, 1]" in marked.loc["below zero", "note"]
+    assert "ST 2.24 outside [0, 1]" in marked.loc["total above one", "note"]
+    assert marked.loc["wide", "note"] == "S1 interval ±0.15 wider than S1 0.20", "an interval 0.30 wide, the ST one 0.20"
+    assert stability_warning(marked.reset_index(), 8).startswith("Sobol indices unstable for 3 of 5")
+    assert stability_warning(marked[marked["stable"]].reset_index(), 8) is None
+
+
+def test_results_table_and_figures_carry_their_provenance(sobol_run, monkeypatch):
+    metadata = pq.read_schema(sobol_run.folder / RESULTS).metadata
+    assert metadata[b"skywatch.version"] == __version__.encode()
+    assert metadata[b"skywatch.scenario_sha256"] == sobol_run.spec.base.sha256().encode()
+    assert metadata[b"skywatch.sweep_seed"] == b"3"
+    captions = []
+    save = Figure.savefig
+
+    def recording_save(figure, *args, **kwargs):
+        captions.append(" ".join(t.get_text() for t in figure.findobj(Text)))
+        return save(figure, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", recording_save)
+    assert len(write_sweep_figures(sobol_run.folder)) == len(captions) == 5
+    expected = f"skywatch {__version__} · scenario sha256 {sobol_run.spec.base.sha256()[:12]} · sweep seed 3"
+    assert all(expected in text for text in captions)
 
 
 def test_plot_draws_every_sweep_figure(sobol_sweep, capsys):

@@ -12,7 +12,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from sim.outfolder import check_out, folder_kind, recover, staged_folder, write_
 from sim.scenario import ScenarioError, read_toml
 from sim.sweep.design import Run, SweepSpec, plan_runs
 from sim.sweep.engine import Task
-from sim.sweep.results import JOURNAL, Journal, results_frame, write_results
+from sim.sweep.results import JOURNAL, Journal, results_frame, sweep_provenance, write_results
 from sim.sweep.sensitivity import SOBOL_FILE, sobol_indices
 
 SWEEP_COPY = "sweep.toml"
@@ -61,6 +61,7 @@ class SweepJob:
         done: rows of runs recorded before (when resuming).
         resume: finish the runs an earlier sweep into ``out`` left missing.
         force: replace an old sweep folder at ``out`` (only a Skywatch sweep folder).
+        indices: the Sobol indices written to ``sobol.csv`` by :meth:`execute` (a Sobol design), else None.
     """
 
     spec: SweepSpec
@@ -69,6 +70,7 @@ class SweepJob:
     done: list[dict[str, Any]]
     resume: bool
     force: bool = False
+    indices: pd.DataFrame | None = field(default=None, init=False)
 
     @classmethod
     def prepare(cls, spec: SweepSpec, out: Path, resume: bool = False, force: bool = False) -> SweepJob:
@@ -115,6 +117,7 @@ class SweepJob:
         keep_dir = self.out / RUNS_DIR if keep_runs else None
         tasks = [Task(run, self.spec.base, keep_dir) for run in self.todo]
         rows = list(self.done)
+        provenance = sweep_provenance(self.spec)
         refreshed = time.monotonic()
         try:
             for row in engine(tasks):
@@ -123,12 +126,13 @@ class SweepJob:
                 if on_row is not None:
                     on_row(row)
                 if time.monotonic() - refreshed > REFRESH_S:
-                    write_results(results_frame(rows, self.spec.parameters), self.out)
+                    write_results(results_frame(rows, self.spec.parameters), self.out, provenance)
                     refreshed = time.monotonic()
         finally:
             journal.close()
         frame = results_frame(rows, self.spec.parameters)
-        write_results(frame, self.out)
+        write_results(frame, self.out, provenance)
         if self.spec.design == "sobol":
-            sobol_indices(self.spec, frame).to_csv(self.out / SOBOL_FILE, index=False)
+            self.indices = sobol_indices(self.spec, frame)
+            self.indices.to_csv(self.out / SOBOL_FILE, index=False)
         return frame

@@ -4,6 +4,8 @@ Each finished run's row is appended to ``journal.jsonl`` and flushed at once, so
 loses at most the runs in flight. ``results.parquet`` is rebuilt from the journal (written to a
 temporary file and renamed into place) while the sweep runs and at its end, sorted by
 (point, replicate). A half-written last journal line, left by a kill, is dropped on resume.
+The table's Parquet schema metadata holds its provenance (:func:`sweep_provenance`), each field
+under ``skywatch.NAME``: ``pyarrow.parquet.read_schema(path).metadata``.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from sim.sweep.design import Run
+from sim.provenance import WORLD_SEED, provenance
+from sim.sweep.design import Run, SweepSpec
 
 JOURNAL = "journal.jsonl"
 RESULTS = "results.parquet"
@@ -27,6 +32,7 @@ STATUS = ("status", "error", "wall_s")
 # Summary keys that identify the run rather than measure it: the run seed is an identity column, the world seed
 # the base scenario's (in sweep.toml) or a swept parameter's column.
 NOT_OUTCOMES = frozenset({"seed", "world_seed"})
+METADATA_PREFIX = "skywatch."  # results.parquet's provenance fields are skywatch.version, skywatch.sweep_seed, ...
 
 
 def outcomes(summary: dict[str, Any]) -> dict[str, float | int | None]:
@@ -122,12 +128,33 @@ def _replace(path: Path, write: Callable[[Path], Any]) -> None:
         raise
 
 
-def write_results(frame: pd.DataFrame, folder: Path) -> Path:
-    """Write ``results.parquet`` into ``folder`` atomically."""
-    _replace(folder / RESULTS, lambda temp: frame.to_parquet(temp, index=False))
+def sweep_provenance(spec: SweepSpec) -> dict[str, str]:
+    """The version, the base scenario's digest (``[sweep.fixed]`` applied), the sweep seed and the world seed.
+
+    A swept world seed is recorded as ``swept``: each run's is in its ``world.seed`` column.
+    """
+    fields = provenance(spec.base, sweep_seed=spec.seed)
+    if WORLD_SEED in spec.parameters:
+        fields["world_seed"] = "swept"
+    return fields
+
+
+def write_results(frame: pd.DataFrame, folder: Path, provenance_fields: dict[str, str]) -> Path:
+    """Write ``results.parquet`` into ``folder`` atomically, ``provenance_fields`` in its schema metadata."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    extra = {f"{METADATA_PREFIX}{name}".encode(): value.encode() for name, value in provenance_fields.items()}
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
+    _replace(folder / RESULTS, lambda temp: pq.write_table(table, temp))
     return folder / RESULTS
 
 
 def read_results(folder: Path) -> pd.DataFrame:
     """The results table of a sweep folder."""
     return pd.read_parquet(folder / RESULTS)
+
+
+def read_provenance(folder: Path) -> dict[str, str]:
+    """The provenance fields in the metadata of a sweep folder's ``results.parquet`` (none from older versions)."""
+    metadata = pq.read_schema(folder / RESULTS).metadata or {}
+    prefix = METADATA_PREFIX.encode()
+    return {key[len(prefix):].decode(): value.decode() for key, value in metadata.items() if key.startswith(prefix)}

@@ -2,6 +2,13 @@
 
 Each point's outcome is its mean over replications (failed runs left out). Outcomes that are
 constant over the points, or missing at any point, have no indices and are left out.
+
+Small samples give indices that cannot be trusted. A pair (outcome, parameter) is marked unstable
+when an index's confidence interval (twice its half-width) is wider than the index and than
+:data:`NEGLIGIBLE` (a near-zero index known to within ±0.05 is a stable "no
+influence"), or when an index lies outside [0, 1] by more than its half-width. ``sobol.csv``
+says so in its ``stable`` and ``note`` columns. Outcomes whose point means are mostly replication
+noise stay unstable however many samples are drawn: they need more ``sweep.replications``.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ SOBOL_FILE = "sobol.csv"
 CONF_LEVEL = 0.95
 RESAMPLES = 200
 COLUMNS = ("outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf")
+NEGLIGIBLE = 0.1  # an index whose interval is narrower than this is stable, however small the index
 
 
 def outcome_columns(frame: pd.DataFrame, parameters: list[str]) -> list[str]:
@@ -43,4 +51,34 @@ def sobol_indices(spec: SweepSpec, frame: pd.DataFrame) -> pd.DataFrame:
                                     conf_level=CONF_LEVEL, seed=design_rng(spec))
         for j, name in enumerate(names):
             rows.append((outcome, name, *(float(indices[k][j]) for k in COLUMNS[2:])))
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    return with_stability(pd.DataFrame(rows, columns=list(COLUMNS)))
+
+
+def _unstable_because(row: pd.Series) -> str:
+    """Why the indices of one (outcome, parameter) row cannot be trusted; empty when they can."""
+    reasons = []
+    for index in ("S1", "ST"):
+        value, conf = row[index], row[f"{index}_conf"]
+        if not np.isfinite([value, conf]).all():
+            reasons.append(f"{index} not estimated")
+        elif value + conf < 0.0 or value - conf > 1.0:
+            reasons.append(f"{index} {value:.2f} outside [0, 1]")
+        elif 2.0 * conf > max(abs(value), NEGLIGIBLE):
+            reasons.append(f"{index} interval ±{conf:.2f} wider than {index} {value:.2f}")
+    return "; ".join(reasons)
+
+
+def with_stability(indices: pd.DataFrame) -> pd.DataFrame:
+    """The indices (:data:`COLUMNS`) with two more columns: ``stable``, and ``note`` saying why not (empty when stable)."""
+    notes = indices.apply(_unstable_because, axis=1, result_type="reduce") if len(indices) else pd.Series(dtype=str)
+    return indices[list(COLUMNS)].assign(stable=notes == "", note=notes.astype(str))
+
+
+def stability_warning(indices: pd.DataFrame, samples: int) -> str | None:
+    """One line saying how many index pairs are unstable at base sample ``samples``; None when all are stable."""
+    unstable = int((~indices["stable"]).sum())
+    if unstable == 0:
+        return None
+    return (f"Sobol indices unstable for {unstable} of {len(indices)} (outcome, parameter) pairs at samples = {samples} "
+            "(intervals wider than the indices, or indices outside [0, 1]); see the note column of "
+            f"{SOBOL_FILE}; raise sweep.samples, and sweep.replications for noisy outcomes")

@@ -15,10 +15,21 @@ from matplotlib.patches import Circle
 
 from sim.model import SkywatchModel
 from sim.outcomes import CORRIDOR_COLUMN
+from sim.provenance import caption, provenance
 
 # Okabe–Ito palette: distinguishable with the common colour-vision deficiencies.
 OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
              "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
+
+
+CAPTION_FONT = 7
+CAPTION_COLOUR = "dimgrey"
+
+
+def add_caption(fig: plt.Figure, text: str) -> None:
+    """Put ``text`` (a provenance line) under the figure, in small grey type; nothing when it is empty."""
+    if text:
+        fig.supxlabel(text, fontsize=CAPTION_FONT, color=CAPTION_COLOUR)
 
 
 def flat_to_xy(cells: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -152,6 +163,7 @@ def draw_overview(model: SkywatchModel) -> plt.Figure:
     _draw_adaptation(fig.add_subplot(grid[2, 1]), model)
     summary = f"seed {model.params.run.seed} · {model.steps} steps of {model.units.step_hours:g} h · {model.fleet.x.size} drones"
     fig.suptitle(f"Skywatch run — {Path(model.scenario.source).stem} ({summary})")
+    add_caption(fig, caption(provenance(model.scenario, run_seed=model.params.run.seed)))
     return fig
 
 

@@ -2,7 +2,9 @@
 
 Drawn from ``results.parquet`` (and ``sobol.csv`` for a Sobol design) alone, so a finished or
 half-finished sweep can be plotted at any time. Swept parameters are the table's columns named
-in the schema; outcomes that do not vary over the successful runs are not drawn.
+in the schema; outcomes that do not vary over the successful runs are not drawn. Every figure's
+caption gives the table's provenance (version, base scenario digest, seeds); the Sobol figure
+hatches the indices too unstable to trust and says so in its title.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from matplotlib.patches import Patch
 from scipy import stats
 
 from sim.params import SCHEMA
-from sim.sweep.results import read_results
-from sim.sweep.sensitivity import SOBOL_FILE, outcome_columns
-from sim.viz.figures import OKABE_ITO
+from sim.provenance import caption
+from sim.sweep.results import read_provenance, read_results
+from sim.sweep.sensitivity import COLUMNS, SOBOL_FILE, outcome_columns, with_stability
+from sim.viz.figures import OKABE_ITO, add_caption
 
 COLOURS = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky", "black", "yellow")]
 MAX_LEVELS = 12  # a numeric parameter with more distinct values than this is binned
@@ -122,23 +125,34 @@ def _tick(value: object) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-def _sobol_bars(indices: pd.DataFrame) -> plt.Figure:
+def draw_sobol_indices(indices: pd.DataFrame) -> plt.Figure:
+    """Bars of S1 and ST per outcome; unstable pairs hatched, their panels' titles and the figure's title say so."""
     outcomes = list(dict.fromkeys(indices["outcome"]))
-    fig, axes = _panels(outcomes, f"Sobol indices: first-order (S1) and total (ST), with {CONFIDENCE:.0%} confidence intervals")
+    title = f"Sobol indices: first-order (S1) and total (ST), with {CONFIDENCE:.0%} confidence intervals"
+    unstable = int((~indices["stable"]).sum())
+    if unstable:
+        title += (f"\nUNSTABLE: {unstable} of {len(indices)} (outcome, parameter) pairs (hatched) have intervals wider than "
+                  "the index or indices outside [0, 1]; raise sweep.samples (and sweep.replications)")
+    fig, axes = _panels(outcomes, title)
     for ax, outcome in zip(axes, outcomes, strict=False):
         part = indices[indices["outcome"] == outcome]
         where = np.arange(len(part))
+        hatches = ["///" if not stable else "" for stable in part["stable"]]
         for offset, (index, colour) in zip((-0.2, 0.2), (("S1", COLOURS[0]), ("ST", COLOURS[1])), strict=True):
-            ax.bar(where + offset, part[index], width=0.4, yerr=part[f"{index}_conf"], color=colour, capsize=3, label=index)
+            ax.bar(where + offset, part[index], width=0.4, yerr=part[f"{index}_conf"], color=colour, capsize=3, label=index,
+                   hatch=hatches, edgecolor="white")
         ax.set_xticks(where, part["parameter"], rotation=20, fontsize=7)
         ax.axhline(0, color=OKABE_ITO["black"], lw=0.6)
         ax.set_ylabel("index")
-        ax.set_title(outcome, fontsize=9)
+        shaky = not part["stable"].all()
+        ax.set_title(f"{outcome} (unstable)" if shaky else outcome, fontsize=9,
+                     color=OKABE_ITO["vermillion"] if shaky else OKABE_ITO["black"])
     axes[0].legend(fontsize=7)
     return fig
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
+def _save(fig: plt.Figure, path: Path, note: str) -> Path:
+    add_caption(fig, note)
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path
@@ -153,15 +167,17 @@ def write_sweep_figures(folder: Path) -> list[Path]:
     if not outcomes:
         return []
     over = "replications" if ok.groupby("point").size().max() > 1 else "runs"
+    note = caption(read_provenance(folder))
     categorical = [p for p in parameters if not _numeric(p)]
     paths = []
     for x in parameters:
         lines = next((c for c in categorical if c != x), None)
         pooled = f"runs in each bin of {x}" if _binned(ok[x]) else over
-        paths.append(_save(_outcome_vs(ok, x, outcomes, lines, pooled), folder / f"outcomes_vs_{x}.png"))
+        paths.append(_save(_outcome_vs(ok, x, outcomes, lines, pooled), folder / f"outcomes_vs_{x}.png", note))
     for a, b in itertools.combinations([p for p in parameters if _numeric(p)], 2):
-        paths.append(_save(_heat_map(ok, a, b, outcomes), folder / f"heatmap_{a}_{b}.png"))
+        paths.append(_save(_heat_map(ok, a, b, outcomes), folder / f"heatmap_{a}_{b}.png", note))
     indices = pd.read_csv(folder / SOBOL_FILE) if (folder / SOBOL_FILE).is_file() else pd.DataFrame()
     if not indices.empty:
-        paths.append(_save(_sobol_bars(indices), folder / "sobol_indices.png"))
+        # stability judged afresh from the numbers, so sobol.csv files from before the stable column are marked too
+        paths.append(_save(draw_sobol_indices(with_stability(indices[list(COLUMNS)])), folder / "sobol_indices.png", note))
     return paths
