@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -44,6 +45,11 @@ class Interval:
         return (self.high - self.low) / 2
 
 
+def t_half_width(std: Any, n: Any) -> Any:
+    """Half-width of the Student t interval of a mean, from the sample's standard deviation and size (arrays allowed)."""
+    return stats.t.ppf(1 - TAIL, np.maximum(np.asarray(n) - 1, 1)) * std / np.sqrt(n)
+
+
 def mean_interval(values: np.ndarray) -> Interval:
     """The mean of the finite ``values`` and its Student t interval (NaN bounds with fewer than two values)."""
     finite = np.asarray(values, dtype=float)
@@ -54,7 +60,7 @@ def mean_interval(values: np.ndarray) -> Interval:
     mean = float(finite.mean())
     if n == 1:
         return Interval(mean, math.nan, math.nan, 1)
-    half = float(stats.t.ppf(1 - TAIL, n - 1) * finite.std(ddof=1) / math.sqrt(n))
+    half = float(t_half_width(finite.std(ddof=1), n))
     return Interval(mean, mean - half, mean + half, n)
 
 

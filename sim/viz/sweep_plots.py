@@ -16,8 +16,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
-from scipy import stats
 
+from sim.intervals import CONFIDENCE, t_half_width
 from sim.params import SCHEMA
 from sim.provenance import caption
 from sim.sweep.results import read_provenance, read_results
@@ -30,7 +30,6 @@ BINS = 8  # equal-count bins of a sampled numeric parameter (heat maps: 6)
 HEAT_BINS = 6
 PANEL_COLUMNS = 4
 PANEL_SIZE = (4.2, 3.2)
-CONFIDENCE = 0.95
 DPI = 110
 
 
@@ -70,7 +69,7 @@ def _mean_interval(frame: pd.DataFrame, keys: pd.Series, x: str, outcome: str) -
     grouped = frame.groupby(keys, observed=True)
     n = grouped[outcome].count()
     mean = grouped[outcome].mean()
-    half = (stats.t.ppf(0.5 + CONFIDENCE / 2, np.maximum(n - 1, 1)) * grouped[outcome].std() / np.sqrt(n)).fillna(0.0)
+    half = t_half_width(grouped[outcome].std(), n).fillna(0.0)
     position = grouped[x].mean() if isinstance(keys.dtype, pd.CategoricalDtype) else pd.Series(mean.index, index=mean.index)
     return pd.DataFrame({"x": position, "mean": mean, "low": mean - half, "high": mean + half})
 
