@@ -8,6 +8,7 @@ import numpy as np
 CUE_DRONE = 0  # a drone detection
 CUE_INTERCEPT = 1  # an intercept of the cartel's communications
 CUE_TIP = 2  # a tip from the community
+CUE_SOURCES = 3  # how many sources a cue may come from
 
 # The schema of the queue: field → dtype.
 CUE_FIELDS: dict[str, type] = {

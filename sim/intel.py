@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.cues import CUE_INTERCEPT, CueQueue
+from sim.cues import CUE_INTERCEPT, CUE_SOURCES, CueQueue
 from sim.shipments import ShipmentPool
 from sim.streams import RandomStreams
 from sim.units import Units
@@ -23,7 +23,7 @@ class IntelCell:
         units: the run's unit conversions.
         pool: the shipments.
         tally: the run's totals (``intercepts`` is counted here).
-        streams: the run's random streams (``intercept``, by shipment; ``sharing``).
+        streams: the run's random streams (``intercept``, by shipment; ``sharing``, by shipment, cue source and step).
     """
 
     def __init__(self, params, units: Units, pool: ShipmentPool, tally, streams: RandomStreams) -> None:
@@ -32,7 +32,6 @@ class IntelCell:
         self.pool = pool
         self.tally = tally
         self.streams = streams
-        self.sharing_rng = streams.generator("sharing")
         self.expiry_steps = units.steps(params.ground.cue_expiry_h)
         self.sharing_h = self.intel.sharing_latency_h * (self.intel.jtf_latency_factor if self.intel.joint_task_force else 1.0)
         self.cues = CueQueue()
@@ -53,11 +52,14 @@ class IntelCell:
         """Queue cues at shipments ``slots`` seen at ``cells``, ready for the ground units after ``delay_h``.
 
         A cue from the surveillance partner (``shared``) reaches the ground partner with the
-        sharing fraction and after the sharing latency.
+        sharing fraction and after the sharing latency. Whether it does is a draw of its own (counter:
+        the shipment's uid and the cue's source, keyed by the step), so no other cue, intercept or
+        lever moves it.
         """
         if shared:
             if self.intel.sharing_fraction < 1.0:
-                kept = self.sharing_rng.random(slots.size) < self.intel.sharing_fraction
+                counters = self.pool.uid[slots] * CUE_SOURCES + source
+                kept = self.streams.uniforms("sharing", counters, step=now) < self.intel.sharing_fraction
                 self.pool.cued[slots[~kept]] = False
                 slots, cells = slots[kept], cells[kept]
             delay_h += self.sharing_h

@@ -32,7 +32,8 @@ Run streams (``run.seed``; :func:`run_streams`):
 - ``route_choice`` (generator per cartel): the route each launched shipment takes.
 - ``violence`` (generator per cartel): a cartel's violence events each planning period: how many, where.
 - ``intercept`` (key; counter = shipment uid): whether a shipment's planning traffic is intercepted.
-- ``sharing`` (generator): which drone detections and intercepts the partner passes on.
+- ``sharing`` (counter-based: shipment uid × cue source, keyed by the step): which drone detections and
+  intercepts the partner passes on.
 - ``takeoff`` (generator): each drone's first take-off delay (the sorties' stagger).
 - ``flight`` (key per step; counters by drone): the drones' patrol waypoints (in the flight kernel).
 - ``zone_hazard`` (key per step; counters 2d, 2d + 1 for drone d): loss and jamming in counter-drone zones.

@@ -8,14 +8,19 @@ import pytest
 
 from sim.cli import main
 from sim.counter_drone import apply_zones
+from sim.cues import CUE_DRONE
 from sim.fleet import Fleet
+from sim.intel import IntelCell
 from sim.model import SkywatchModel
+from sim.outcomes import Tally
 from sim.preflight import preflight
 from sim.run import simulate
 from sim.scenario import Scenario, ScenarioError
+from sim.shipments import ShipmentPool
 from sim.streams import RUN_STREAMS, WORLD_STREAMS, run_streams, tag
 from sim.sweep.design import load_sweep, plan_runs
 from sim.sweep.results import read_results
+from sim.units import Units
 from sim.world import World, build_world
 
 SMALL = {"world.height": 80, "world.width": 80, "run.steps": 120, "cartels.shipments_per_day": 96.0}
@@ -193,3 +198,23 @@ def test_world_seed_option_names_the_folder_and_the_summary(tmp_path, monkeypatc
     assert main(["run", "baseline", *TINY_RUN, "--world-seed", "-1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("skywatch: error: --world-seed: world.seed: expected"), err
+
+
+def test_whether_a_cue_is_shared_is_a_draw_of_its_own():
+    """With a sharing fraction below 1, a drone detection's fate depends on its shipment, source and step only."""
+    scenario = Scenario().with_overrides({"intel.sharing_fraction": 0.5, "intel.intercept_prob": 1.0}, "test")
+
+    def shared_detections(intercepts_first: bool) -> set[int]:
+        pool = ShipmentPool()
+        n = 400
+        slots = pool.launch(np.zeros(n, np.int64), np.zeros(n, np.int64), np.ones(n), np.zeros(n))
+        cell = IntelCell(scenario.params, Units.of(scenario), pool, Tally(), run_streams(3))
+        if intercepts_first:  # other cues drawn first, from the same stream, in the same step
+            cell.intercept(slots[::2], np.zeros(slots[::2].size, np.int64), 0.0, now=7)
+        before = len(cell.cues)
+        cell.cue(slots, np.zeros(n, np.int64), 0.0, CUE_DRONE, shared=True, now=7)
+        return set(cell.cues.uid[before:].tolist())
+
+    alone, after_intercepts = shared_detections(False), shared_detections(True)
+    assert alone == after_intercepts
+    assert 150 < len(alone) < 250, "about half the detections are shared"
