@@ -289,7 +289,7 @@ def _run_replications(scenarios: dict[str, Scenario], args: argparse.Namespace, 
     from sim.compare import replicate_seeds, run_groups
 
     seeds = replicate_seeds(args.seed, args.replications)
-    engine, client = _engine(args.scheduler, args.workers or os.cpu_count() or 1)
+    engine, client = _engine(args.scheduler, os.cpu_count() or 1 if args.workers is None else args.workers)
     failed = 0
     columns = progress_columns(TextColumn("failed {task.fields[failed]}", markup=False))
     try:

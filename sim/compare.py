@@ -364,7 +364,11 @@ def _ratio_rows(group: Group, reference: Group, cost: str, cost_note: str, per_d
     for spec in RATIOS:
         gain = _values(group, spec.gain, per_day) - _values(reference, spec.gain, per_day)
         extra = mean_interval(gain.to_numpy())
-        if not extra.estimate > 0:
+        if math.isnan(extra.estimate):
+            ratio = Interval(math.nan, math.nan, math.nan, 0)
+            note = f"cannot pair: no seed ran in both {group.label} and {reference.label}"
+            parts.append(note)
+        elif not extra.estimate > 0:
             ratio = Interval(math.nan, math.nan, math.nan, extra.n)
             note = f"adds no {spec.none}: Δ {spec.gain} = {describe(extra, signed=True)}"
             parts.append(note)

@@ -41,6 +41,8 @@ def read_raster(path: Path, shape: tuple[int, int], source: str, field_name: str
 
     if path.is_dir():
         raise refused("expected a .npy file, got a folder")
+    if path.exists() and not path.is_file():
+        raise refused("expected a regular .npy file, got a device, pipe or socket")
     try:
         with path.open("rb") as file:
             try:

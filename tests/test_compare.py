@@ -250,3 +250,16 @@ def test_replications_run_with_common_seeds_and_carry_provenance(tmp_path, capsy
     assert (replicates["steps"] == 48).all()
     image = matplotlib.image.imread(out / "comparison.png")
     assert image.shape[0] > 500 and image.shape[1] > 1000 and np.std(image[..., :3]) > 0.05, "the figure is not blank"
+
+
+def test_no_common_seed_gives_no_verdict_and_dollar_names_are_drawn_as_they_are(tmp_path, capsys):
+    """Groups that share no seed cannot be paired: no "adds no seizures" verdict; a ``$`` in a name is not maths."""
+    root = tmp_path / "runs"
+    reference = [fake_run(root / f"a$x$-seed{seed}", seed, {"total_cost": 100, "shipments_seized": 10, "value_seized": 9})
+                 for seed in (1, 2)]
+    policy = [fake_run(root / f"b$\\frac$-seed{seed}", seed, {"total_cost": 300, "shipments_seized": 15, "value_seized": 20},
+                       drones=24) for seed in (3, 4)]
+    assert main(["compare", *map(str, reference + policy), "--out", str(tmp_path / "cmp")]) == 0
+    out = capsys.readouterr().out
+    assert "cannot pair: no seed ran in both" in out and "adds no seizures" not in out
+    assert (tmp_path / "cmp" / "comparison.png").stat().st_size > 10_000

@@ -5,6 +5,7 @@ Scenario files, ``--set`` overrides, ``.npy`` rasters and sweep files; run in-pr
 """
 
 import math
+import os
 import time
 from pathlib import Path
 
@@ -183,6 +184,11 @@ def test_a_folder_or_a_missing_file_is_refused(tmp_path, capsys):
     (tmp_path / "folder.npy").mkdir()
     validate_error(tmp_path, capsys, f'{SMALL_WORLD}cost_file = "folder.npy"\n', "world.cost_file", "got a folder")
     validate_error(tmp_path, capsys, f'{SMALL_WORLD}population_file = "gone.npy"\n', "world.population_file", "file not found")
+
+
+def test_a_pipe_as_a_raster_is_refused_without_blocking(tmp_path, capsys):
+    os.mkfifo(tmp_path / "fifo.npy")  # opening it to read would wait forever for a writer
+    validate_error(tmp_path, capsys, f'{SMALL_WORLD}cost_file = "fifo.npy"\n', "world.cost_file", "regular .npy file")
 
 
 def test_a_file_name_with_control_characters_is_escaped(tmp_path, capsys):

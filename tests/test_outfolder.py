@@ -362,3 +362,32 @@ def test_a_kill_while_staging_leaves_a_staging_folder_the_next_run_removes(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["D", f".D.partial-{dead}-89abcdef", *(p.name for p in not_ours)]
     ), "only folders of our exact names for this folder, of dead processes, are removed"
+
+
+def test_resume_never_adopts_a_users_folder_that_merely_holds_a_sweep_toml(tmp_path, sweep_path, capsys):
+    """A folder with sweep.toml but no journal is not an old sweep: resuming into it is refused and nothing is marked."""
+    user = tmp_path / "proj"
+    user.mkdir()
+    (user / "sweep.toml").write_text(sweep_path.read_text())
+    (user / "thesis.txt").write_text("mine")
+    before = snapshot(user)
+    assert sweep(sweep_path, user, "--resume") == 2
+    assert "expected a sweep folder to finish" in one_error_line(capsys)
+    assert snapshot(user) == before and folder_kind(user) is None
+
+
+def test_a_corrupt_journal_line_is_one_error_line(tmp_path, sweep_path, capsys):
+    out = tmp_path / "out"
+    assert sweep(sweep_path, out) == 0
+    capsys.readouterr()
+    (out / "journal.jsonl").write_text("[1, 2]\n")
+    assert sweep(sweep_path, out, "--resume") == 2
+    assert "journal.jsonl: line 1: expected a run's row" in one_error_line(capsys)
+
+
+def test_plot_of_a_corrupt_results_table_is_one_error_line(tmp_path, capsys):
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / "results.parquet").write_text("x")
+    assert main(["plot", str(folder)]) == 2
+    assert "results.parquet: file: expected a results table" in one_error_line(capsys)

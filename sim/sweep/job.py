@@ -36,14 +36,18 @@ def _recorded(spec: SweepSpec, out: Path, runs: list[Run]) -> list[dict[str, Any
     """Rows already in the journal of ``out``, checked against the sweep's plan."""
     copy = out / SWEEP_COPY
     kind = folder_kind(out)
-    if kind not in (None, "sweep") or not copy.is_file():
-        found = f"a Skywatch {kind} folder" if kind not in (None, "sweep") else f"no {SWEEP_COPY}"
+    if out.is_symlink() or not out.is_dir():
+        raise ScenarioError(out, "--resume", "expected a sweep folder to finish, found a link or a file")
+    if kind not in (None, "sweep") or not copy.is_file() or (kind is None and not (out / JOURNAL).is_file()):
+        found = f"a Skywatch {kind} folder" if kind not in (None, "sweep") else f"no {SWEEP_COPY} and {JOURNAL}"
         raise ScenarioError(out, "--resume", f"expected a sweep folder to finish, found {found}")
     if read_toml(copy) != read_toml(spec.path):
         raise ScenarioError(out, "--resume", f"the sweep file differs from the {SWEEP_COPY} this folder was started with")
     seeds = {run.run_id: run.seed for run in runs}
     done: dict[str, dict[str, Any]] = {}
-    for row in Journal(out).read():
+    for line, row in enumerate(Journal(out).read(), start=1):
+        if not isinstance(row, dict) or not {"run_id", "seed", "status"} <= row.keys():
+            raise ScenarioError(out / JOURNAL, f"line {line}", "expected a run's row written by skywatch sweep")
         if seeds.get(row.get("run_id")) != row.get("seed"):
             raise ScenarioError(out / JOURNAL, str(row.get("run_id")), "a run this sweep does not plan")
         done.setdefault(row["run_id"], row)

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.provenance import WORLD_SEED, provenance
+from sim.scenario import ScenarioError, one_line
 from sim.sweep.design import Run, SweepSpec
 
 JOURNAL = "journal.jsonl"
@@ -149,8 +150,16 @@ def write_results(frame: pd.DataFrame, folder: Path, provenance_fields: dict[str
 
 
 def read_results(folder: Path) -> pd.DataFrame:
-    """The results table of a sweep folder."""
-    return pd.read_parquet(folder / RESULTS)
+    """The results table of a sweep folder.
+
+    Raises:
+        ScenarioError: the file is not a readable Parquet table (ValueError covers pyarrow's ArrowInvalid).
+    """
+    try:
+        return pd.read_parquet(folder / RESULTS)
+    except ValueError as err:
+        expected = f"expected a results table written by skywatch sweep ({one_line(str(err), 120)})"
+        raise ScenarioError(folder / RESULTS, "file", expected) from None
 
 
 def read_provenance(folder: Path) -> dict[str, str]:

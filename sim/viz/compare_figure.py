@@ -82,8 +82,14 @@ def draw_comparison(comparison: Comparison, out_path: Path) -> Path:
 
     Seizures, the seizure rate, the value seized, the cost, privacy exposure and trust, each where
     some scenario has a value: means with their intervals above, paired differences below; the
-    caption holds the cost-effectiveness ratios and the provenance.
+    caption holds the cost-effectiveness ratios and the provenance. Scenario and folder names are
+    drawn as they are, never read as maths (``$``).
     """
+    with plt.rc_context({"text.parse_math": False}):
+        return _draw(comparison, out_path)
+
+
+def _draw(comparison: Comparison, out_path: Path) -> Path:
     table = comparison.table
     drawn = [outcome for outcome in (*BEFORE_COST, comparison.cost, *AFTER_COST)
              if np.isfinite(table.loc[table["outcome"] == outcome, "mean"].to_numpy(dtype=float)).any()]
