@@ -389,6 +389,9 @@ def compare(groups: list[Group], seed: int, replicated: bool, resamples: int = B
         seed: the comparison seed (the bootstrap's generator derives from it).
         replicated: whether the comparison ran the runs itself.
         resamples: bootstrap resamples of each ratio.
+
+    Raises:
+        ScenarioError: no run has any outcome to compare.
     """
     reference = groups[0]
     per_day = len({group.days for group in groups}) > 1
@@ -405,8 +408,12 @@ def compare(groups: list[Group], seed: int, replicated: bool, resamples: int = B
         pairs = len(reference.runs.index.intersection(group.runs.index))
         if group is not reference and pairs < max(len(group.runs), len(reference.runs)):
             notes.append(f"{group.label}: paired with {reference.label} over the {pairs} seed(s) both ran")
+    columns = _columns(groups, cost)
+    if not columns:
+        raise ScenarioError(reference.label, "outcomes",
+                            "expected runs with outcomes to compare; none has any (or every run failed)")
     rows = []
-    for column in _columns(groups, cost):
+    for column in columns:
         base_values = _values(reference, column, per_day)
         for group in groups:
             values = _values(group, column, per_day)

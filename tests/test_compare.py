@@ -263,3 +263,10 @@ def test_no_common_seed_gives_no_verdict_and_dollar_names_are_drawn_as_they_are(
     out = capsys.readouterr().out
     assert "cannot pair: no seed ran in both" in out and "adds no seizures" not in out
     assert (tmp_path / "cmp" / "comparison.png").stat().st_size > 10_000
+
+
+def test_runs_without_outcomes_are_one_error_line(tmp_path, capsys):
+    folders = [fake_run(tmp_path / f"empty-seed{seed}", seed, {}) for seed in (1, 2)]
+    assert main(["compare", *map(str, folders), "--out", str(tmp_path / "cmp")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "expected runs with outcomes to compare" in err[0]

@@ -22,7 +22,7 @@ from sim import __version__
 from sim.cli import main
 from sim.sweep.design import SweepSpec, design_points, load_sweep, plan_runs, run_seed
 from sim.sweep.results import JOURNAL, RESULTS, Journal, read_results
-from sim.sweep.sensitivity import COLUMNS, stability_warning, with_stability
+from sim.sweep.sensitivity import COLUMNS, sobol_indices, stability_warning, with_stability
 from sim.viz.sweep_plots import draw_sobol_indices, write_sweep_figures
 
 TINY = '"world.height" = 64\n"world.width" = 64\n"run.steps" = 48\n'
@@ -370,3 +370,13 @@ def test_plot_redraws_a_run_folder_and_refuses_anything_else(tmp_path, capsys):
     assert main(["plot", str(tmp_path)]) == 2
     assert RESULTS in capsys.readouterr().err
 
+
+
+def test_a_point_whose_runs_all_failed_is_said_not_silently_dropped(sobol_run):
+    frame = read_results(sobol_run.folder)
+    frame.loc[frame["point"] == 3, "status"] = "failed"
+    indices = sobol_indices(sobol_run.spec, frame)
+    hours = indices[indices["outcome"] == "drone_flight_hours"]
+    assert len(hours) == len(sobol_run.spec.parameters) and not hours["stable"].any()
+    assert hours["note"].str.contains("not estimated").all()
+    assert stability_warning(indices, sobol_run.spec.samples) is not None

@@ -1,7 +1,9 @@
 """Sobol sensitivity indices of a Sobol sweep's outcomes, estimated with SALib.
 
 Each point's outcome is its mean over replications (failed runs left out). Outcomes that are
-constant over the points, or missing at any point, have no indices and are left out.
+constant over the points have no indices and are left out; outcomes missing at some point (every
+run of it failed, or the outcome is null there) are listed with no indices, as not estimated, so
+the table and the warning say so instead of staying silent.
 
 Small samples give indices that cannot be trusted. A pair (outcome, parameter) is marked unstable
 when an index's confidence interval (twice its half-width) is wider than the index and than
@@ -43,7 +45,10 @@ def sobol_indices(spec: SweepSpec, frame: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for outcome in means.columns:
         y = means[outcome].to_numpy(dtype=float)
-        if np.isnan(y).any() or np.ptp(y) == 0:
+        if np.isnan(y).any():
+            rows.extend((outcome, name, *[np.nan] * (len(COLUMNS) - 2)) for name in names)
+            continue
+        if np.ptp(y) == 0:
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
