@@ -13,7 +13,7 @@ import numpy as np
 from scipy.ndimage import label
 
 from sim.scenario import Scenario, ScenarioError
-from sim.world import World, build_world
+from sim.world import World, build_world, world_field
 
 PATH_MOVES = np.ones((3, 3), dtype=bool)  # sim/kernels/paths.py moves to all eight neighbours, diagonals included
 NO_PATH = "expected a passable path from a source to a sink, found none"
@@ -30,11 +30,6 @@ def any_route(cell_cost: np.ndarray, sources: np.ndarray, sinks: np.ndarray) -> 
     flat = components.ravel()
     reached = np.intersect1d(flat[sources], flat[sinks])
     return bool(np.any(reached > 0))  # component 0 is the impassable cells
-
-
-def world_field(scenario: Scenario) -> str:
-    """The field a bad world is reported under: the cost file when one is loaded."""
-    return "world.cost_file" if scenario.params.world.cost_file else "world"
 
 
 def check_world(scenario: Scenario, world: World) -> None:

@@ -41,6 +41,11 @@ BASE_COLUMNS = (0.1, 0.9)  # air bases lie between these shares of the width (we
 BASE_ROWS = (0.3, 0.9)  # and of the height (north to south), away from the border
 
 COST_FIELD, POPULATION_FIELD = "world.cost_file", "world.population_file"
+
+
+def world_field(scenario: Scenario) -> str:
+    """The field a bad world is reported under: the cost file when one is loaded, else the procedural world."""
+    return COST_FIELD if scenario.params.world.cost_file else "world"
 # Bounds of a loaded cost raster's finite hours per cell: near-zero costs would make every route free (and the
 # route choice's logit scale, a share of the cheapest cost, zero); beyond a century a cell is as good as inf.
 MIN_CELL_HOURS, MAX_CELL_HOURS = 1e-6, 1e6
@@ -268,7 +273,7 @@ def build_world(scenario: Scenario) -> World:
     sources = _pick_cells(source_rng, passable & south & (cover != ROUGH), p.world.sources)
     if sources.size == 0:
         sources = _pick_cells(source_rng, passable & south, p.world.sources)
-    field = COST_FIELD if loaded_cost is not None else "world"
+    field = world_field(scenario)
     if sinks.size == 0:
         raise ScenarioError(scenario.source, field, "expected a passable cell on the northern edge for a sink")
     if sources.size == 0:
