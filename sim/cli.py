@@ -229,7 +229,7 @@ def cmd_plot(args: argparse.Namespace, out_console: Console, err_console: Consol
 
 
 def cmd_viz(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
-    """Serve the live page of a scenario (Mesa's SolaraViz) until interrupted.
+    """Serve the live page of a scenario (a Solara app over the model) until interrupted.
 
     The ``solara run`` server is a child on a lifeline (:mod:`sim.lifeline`): it dies with this
     process however this process ends, and SIGTERM or SIGHUP sent here is passed on to it.
@@ -381,7 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plot.set_defaults(handler=cmd_plot)
 
-    viz = sub.add_parser("viz", help="serve the live page of a scenario in the browser (Mesa SolaraViz)")
+    viz = sub.add_parser("viz", help="serve the live page of a scenario in the browser (map, controls, headline, charts)")
     viz.add_argument("scenario", help="a scenario file, or the name of a shipped scenario")
     viz.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     viz.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")

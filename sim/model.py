@@ -36,6 +36,7 @@ from sim.community import Community
 from sim.counter_drone import ZoneMap
 from sim.fleet import Fleet
 from sim.intel import IntelCell
+from sim.kernels.movement import IN_TRANSIT
 from sim.outcomes import Tally, metric_reporters
 from sim.patrol import PatrolMemory
 from sim.phases import PhaseLoop, StepTimer
@@ -147,6 +148,11 @@ class SkywatchModel(mesa.Model):
     def corridor_launched_step(self) -> np.ndarray:
         """(corridors,) shipments launched in the last step, by their route's corridor."""
         return self.launches.corridor_launched_step
+
+    def live_cells(self) -> np.ndarray:
+        """Flat cell index (row * width + column) of every shipment in transit."""
+        live = np.flatnonzero(self.pool.status == IN_TRANSIT)
+        return self.routes.cells[self.routes.start[self.pool.route[live]] + self.pool.progress[live]]
 
     def units_busy(self) -> int:
         """Ground units away from their posts."""

@@ -8,7 +8,6 @@ from matplotlib.collections import EllipseCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sim.kernels.movement import IN_TRANSIT
 from sim.model import SkywatchModel
 from sim.viz.figures import OKABE_ITO, draw_map, flat_to_xy
 
@@ -17,16 +16,9 @@ from sim.viz.figures import OKABE_ITO, draw_map, flat_to_xy
 MARGINS = {"left": 0.08, "right": 0.6, "bottom": 0.11, "top": 0.93}
 
 
-def live_cells(model: SkywatchModel) -> np.ndarray:
-    """Flat cell index (row * width + column) of every shipment in transit."""
-    pool, routes = model.pool, model.routes
-    live = np.flatnonzero(pool.status == IN_TRANSIT)
-    return routes.cells[routes.start[pool.route[live]] + pool.progress[live]]
-
-
 def _draw_live_layers(ax: plt.Axes, model: SkywatchModel) -> None:
     """Shipments as one scatter layer, airborne drones and their sensor footprints as one collection each."""
-    x, y = flat_to_xy(live_cells(model), model.world.shape[1])
+    x, y = flat_to_xy(model.live_cells(), model.world.shape[1])
     ax.scatter(x, y, s=3, c=OKABE_ITO["vermillion"], marker=".", linewidths=0, alpha=0.7, rasterized=True)
     fleet = model.fleet
     up = np.asarray(fleet.airborne, dtype=bool)
@@ -55,7 +47,7 @@ def draw_live_map(fig: Figure, model: SkywatchModel) -> None:
     labels = [text.get_text() for text in legend.get_texts()] + [h.get_label() for h in handles[len(legend.legend_handles):]]
     legend.remove()
     fig.legend(handles, labels, loc="upper right", fontsize=7, framealpha=0.85)
-    ax.set_title(f"Hour {model.steps * model.units.step_hours:,.1f}: {live_cells(model).size:,} shipments in transit, "
+    ax.set_title(f"Hour {model.steps * model.units.step_hours:,.1f}: {model.live_cells().size:,} shipments in transit, "
                  f"{int(np.count_nonzero(model.fleet.airborne))} drones airborne", fontsize=9)
 
 
