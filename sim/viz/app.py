@@ -18,6 +18,7 @@ import os
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,7 @@ def shown(param: Param, value: Any) -> str:
 def control_label(param: Param, value: Any, applied: Any) -> str:
     """A control's label: name, value and unit, and whether it waits for Reset."""
     same = math.isclose(value, applied, rel_tol=1e-9) if param.kind is float else value == applied
-    pending = "" if same else "  (on Reset)"
+    pending = "" if same else " (on Reset)"
     return f"{param.name}: {shown(param, value)}{pending}"
 
 
@@ -93,6 +94,14 @@ def ParameterControl(name: str, value: Any, applied: Any, on_value: Any) -> None
     """The control of parameter ``name``: a slider, a choice or a box, labelled with its value and unit."""
     param = SCHEMA[name]
     label = control_label(param, value, applied)
+    with solara.Div(classes=["skywatch-param", f"param-{name.replace('.', '-')}"]):
+        ParameterInput(param, label, value, on_value)
+
+
+@solara.component
+def ParameterInput(param: Param, label: str, value: Any, on_value: Any) -> None:
+    """The input of ``param`` itself."""
+    name = param.name
     if param.kind is bool:
         solara.Checkbox(label=label, value=value, on_value=on_value)
     elif param.choices is not None:
@@ -183,8 +192,7 @@ def Page() -> None:
         layers.set(dataclasses.replace(layers.value, **{name: on}))
         frame.set(run.value.frame(layers.value))
 
-    live, now = run.value, frame.value
-    applied = live.scenario
+    applied = run.value.scenario
     solara.Style(CSS)
     solara.Title(f"Skywatch — {scenario_name(base)}")
     with solara.AppBar():
@@ -195,12 +203,7 @@ def Page() -> None:
             solara.HTML(unsafe_innerHTML=html.escape(base.description or "(no description)"),
                         classes=["skywatch-description"])
         with solara.Card("Run", margin=0):
-            solara.Text(now.status, classes=["skywatch-status"])
-            with solara.Row():
-                solara.Button("Pause" if playing.value else "Play", color="primary", disabled=now.complete and not playing.value,
-                              on_click=lambda: playing.set(not playing.value))
-                solara.Button("Step", on_click=step, disabled=playing.value or now.complete)
-                solara.Button("Reset", on_click=reset)
+            RunButtons(frame, playing, step, reset)
             solara.SliderInt(f"steps per frame: {per_frame.value}", value=per_frame.value, min=1, max=MAX_STEPS_PER_FRAME,
                              on_value=per_frame.set, thumb_label=False)
             solara.Text(f"one step = {shown(SCHEMA['run.step_hours'], applied['run.step_hours'])}; "
@@ -217,12 +220,46 @@ def Page() -> None:
                                  lambda value, name=name: settings.set({**settings.value, name: value}))
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
         with solara.Column(style={"width": f"{MAP_WIDTH_PX}px", "flex": "none"}):
-            solara.Image(now.png, width=f"{MAP_WIDTH_PX}px", classes=["skywatch-map"])
+            MapImage(frame)
             solara.HTML(unsafe_innerHTML=legend_html(), classes=["skywatch-legend"])
         with solara.Column(style={"flex": "none"}):
             with solara.Card("This run so far", margin=0):
-                solara.HTML(unsafe_innerHTML=headline_html(now), classes=["skywatch-headline"])
-            solara.Image(charts.value, classes=["skywatch-charts"])
+                Headline(frame)
+            ChartsImage(charts)
+
+
+# The components below read the frame: each frame re-renders them, not the page and its controls.
+
+
+@solara.component
+def RunButtons(frame: solara.Reactive[Frame], playing: solara.Reactive[bool], step: Callable[[], None],
+               reset: Callable[[], None]) -> None:
+    """The clock or the end of the run, and Play/Pause, Step and Reset."""
+    now = frame.value
+    solara.Text(now.status, classes=["skywatch-status"])
+    with solara.Row():
+        solara.Button("Pause" if playing.value else "Play", color="primary", disabled=now.complete and not playing.value,
+                      on_click=lambda: playing.set(not playing.value))
+        solara.Button("Step", on_click=step, disabled=playing.value or now.complete)
+        solara.Button("Reset", on_click=reset)
+
+
+@solara.component
+def MapImage(frame: solara.Reactive[Frame]) -> None:
+    """The map of the frame shown."""
+    solara.Image(frame.value.png, width=f"{MAP_WIDTH_PX}px", classes=["skywatch-map"])
+
+
+@solara.component
+def Headline(frame: solara.Reactive[Frame]) -> None:
+    """The headline numbers of the frame shown."""
+    solara.HTML(unsafe_innerHTML=headline_html(frame.value), classes=["skywatch-headline"])
+
+
+@solara.component
+def ChartsImage(charts: solara.Reactive[bytes]) -> None:
+    """The small time series, as last drawn."""
+    solara.Image(charts.value, classes=["skywatch-charts"])
 
 
 def scenario_name(scenario: Scenario) -> str:
