@@ -14,6 +14,8 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +53,18 @@ def progress_columns(*extra: TextColumn) -> tuple[Any, ...]:
     """A progress bar's columns: the task's description (as plain text), the bar, ``extra``, the times."""
     return (TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(), *extra,
             TimeElapsedColumn(), TimeRemainingColumn())
+
+
+@contextmanager
+def _counting_bar(err_console: Console, description: str, total: int, quiet: bool) -> Iterator[Callable[[int], None]]:
+    """A progress bar on ``err_console`` while the block runs, gone after it (none when ``quiet``).
+
+    Yields:
+        The callback to give the work: it takes the count done so far (steps, figures) out of ``total``.
+    """
+    with Progress(*progress_columns(), console=err_console, transient=True, disable=quiet) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda done: progress.update(task, completed=done)
 
 
 def _with_overrides(scenario: Scenario, args: argparse.Namespace) -> Scenario:
@@ -101,9 +115,8 @@ def cmd_run(args: argparse.Namespace, out_console: Console, err_console: Console
     out = args.out or _default_out(args, scenario)
     check_output_folder(out, args.force)
     started = time.perf_counter()
-    with Progress(*progress_columns(), console=err_console, transient=True, disable=args.quiet) as progress:
-        task = progress.add_task(f"{Path(args.scenario).stem} {_seeds(scenario)}", total=scenario["run.steps"])
-        model = simulate(scenario, on_step=lambda _: progress.advance(task))
+    with _counting_bar(err_console, f"{Path(args.scenario).stem} {_seeds(scenario)}", scenario["run.steps"], args.quiet) as done:
+        model = simulate(scenario, on_step=done)
     with writing_to(out):
         summary = write_run_folder(model, out, force=args.force, extra=write_figures)
     elapsed = time.perf_counter() - started
@@ -160,12 +173,41 @@ def _engine(scheduler: str | None, workers: int) -> tuple[Any, Any]:
     return partial(run_local, workers=workers), None
 
 
+def _write_sweep_figures(folder: Path, err_console: Console, quiet: bool) -> list[Path]:
+    """Draw the figures of the sweep folder ``folder`` with a progress bar counting them; return their paths."""
+    from sim.viz.sweep_plots import plan_sweep_figures
+
+    figures = plan_sweep_figures(folder)
+    with _counting_bar(err_console, f"figures of {folder}", len(figures), quiet) as done:
+        return figures.write(on_figure=done)
+
+
+def _redraw_run_folder(folder: Path, animate: bool, err_console: Console, quiet: bool) -> list[Path]:
+    """Repeat the run of the run folder ``folder`` (once) with a progress bar counting its steps; redraw its overview.
+
+    With ``animate``, the repeated run is also drawn as an animation. Returns the paths written.
+    """
+    from sim.model import SkywatchModel
+    from sim.viz.animation import write_animation
+    from sim.viz.figures import write_figures
+
+    scenario = load_scenario(folder / "scenario.toml")
+    written = []
+    with _counting_bar(err_console, f"{'animate' if animate else 'rerun'} {folder}", scenario["run.steps"], quiet) as done:
+        if animate:
+            model = SkywatchModel(scenario)
+            written.append(write_animation(model, folder / "animation", on_step=done))
+        else:
+            model = simulate(scenario, on_step=done)
+        write_figures(model, folder)
+    return [folder / "overview.png", *written]
+
+
 def cmd_sweep(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
     """Run a sweep into its folder (or finish one with --resume); print how many runs failed."""
     from sim.sweep.design import load_sweep
     from sim.sweep.job import SweepJob
     from sim.sweep.sensitivity import stability_warning
-    from sim.viz.sweep_plots import write_sweep_figures
 
     spec = load_sweep(args.sweep)
     out = args.out or Path("sweeps") / Path(args.sweep).stem
@@ -194,7 +236,7 @@ def cmd_sweep(args: argparse.Namespace, out_console: Console, err_console: Conso
         if client is not None:
             client.close()
     with writing_to(out):
-        figures = [] if args.no_plots else write_sweep_figures(out)
+        figures = [] if args.no_plots else _write_sweep_figures(out, err_console, args.quiet)
     elapsed = time.perf_counter() - started
     out_console.print(f"{len(frame)} runs ({ran} run now, {len(frame) - ran} before), {failed} failed; "
                       f"{len(figures)} figures; sweep folder: {out}  ({elapsed:.1f} s)", soft_wrap=True)
@@ -205,22 +247,15 @@ def cmd_sweep(args: argparse.Namespace, out_console: Console, err_console: Conso
 
 
 def cmd_plot(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
-    """Draw the figures of a sweep folder, or redraw a run folder's overview by repeating its run."""
+    """Draw the figures of a sweep folder, or redraw a run folder's overview (and animation) by repeating its run."""
     from sim.sweep.results import RESULTS
-    from sim.viz.figures import write_figures
-    from sim.viz.sweep_plots import write_sweep_figures
 
     folder = args.dir
     with writing_to(folder):
         if (folder / RESULTS).is_file():
-            paths = write_sweep_figures(folder)
+            paths = _write_sweep_figures(folder, err_console, args.quiet)
         elif (folder / "summary.json").is_file():
-            write_figures(simulate(load_scenario(folder / "scenario.toml")), folder)
-            paths = [folder / "overview.png"]
-            if args.animate:
-                from sim.viz.animation import write_animation
-
-                paths.append(write_animation(load_scenario(folder / "scenario.toml"), folder / "animation"))
+            paths = _redraw_run_folder(folder, args.animate, err_console, args.quiet)
         else:
             raise ScenarioError(folder, "DIR", f"expected a sweep folder ({RESULTS}) or a run folder (summary.json)")
     for path in paths:
@@ -379,6 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument(
         "--animate", action="store_true", help="for a run folder, also write animation.gif (animation.mp4 with ffmpeg)"
     )
+    plot.add_argument("--quiet", action="store_true", help="no progress bar")
     plot.set_defaults(handler=cmd_plot)
 
     viz = sub.add_parser("viz", help="serve the live page of a scenario in the browser (map, controls, headline, charts)")

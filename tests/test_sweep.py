@@ -23,7 +23,7 @@ from sim.cli import main
 from sim.sweep.design import SweepSpec, design_points, load_sweep, plan_runs, run_seed
 from sim.sweep.results import JOURNAL, RESULTS, Journal, read_results
 from sim.sweep.sensitivity import COLUMNS, sobol_indices, stability_warning, with_stability
-from sim.viz.sweep_plots import draw_sobol_indices, write_sweep_figures
+from sim.viz.sweep_plots import draw_sobol_indices, plan_sweep_figures
 
 TINY = '"world.height" = 64\n"world.width" = 64\n"run.steps" = 48\n'
 
@@ -328,7 +328,7 @@ def test_results_table_and_figures_carry_their_provenance(sobol_run, monkeypatch
         return save(figure, *args, **kwargs)
 
     monkeypatch.setattr(Figure, "savefig", recording_save)
-    assert len(write_sweep_figures(sobol_run.folder)) == len(captions) == 5
+    assert len(plan_sweep_figures(sobol_run.folder).write()) == len(captions) == 5
     expected = f"skywatch {__version__} · scenario sha256 {sobol_run.spec.base.sha256()[:12]} · sweep seed 3"
     assert all(expected in text for text in captions)
 

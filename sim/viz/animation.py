@@ -9,7 +9,6 @@ import matplotlib.pyplot as plt
 from matplotlib.animation import FFMpegWriter, PillowWriter
 
 from sim.model import SkywatchModel
-from sim.scenario import Scenario
 from sim.viz.live_map import draw_live_map
 
 FRAMES = 96  # frames of an animation when ``every`` is not given
@@ -17,18 +16,19 @@ FPS = 8
 DPI = 90
 
 
-def write_animation(source: Scenario | Callable[[], SkywatchModel], out_path: Path, every: int | None = None) -> Path:
-    """Run a model and write the map every ``every`` steps as an animation.
+def write_animation(model: SkywatchModel, out_path: Path, every: int | None = None,
+                    on_step: Callable[[int], None] | None = None) -> Path:
+    """Run a new model to its end, writing the map every ``every`` steps as an animation.
 
     Args:
-        source: the scenario to run, or a function building the model to run.
+        model: a model not yet stepped; it is left at the end of its run (``run.steps``), so its figures can be drawn.
         out_path: the file to write; its suffix becomes ``.mp4`` when ffmpeg is on the PATH, else ``.gif``.
         every: steps between frames (default: ``run.steps`` / 96, so about 96 frames).
+        on_step: called after each step with the number of steps run so far (as :func:`sim.run.simulate` does).
 
     Returns:
         The path written.
     """
-    model = SkywatchModel(source) if isinstance(source, Scenario) else source()
     steps = model.params.run.steps
     every = every or max(1, steps // FRAMES)
     mp4 = FFMpegWriter.isAvailable()
@@ -43,6 +43,8 @@ def write_animation(source: Scenario | Callable[[], SkywatchModel], out_path: Pa
                     writer.grab_frame()
                 if step < steps:
                     model.step()
+                    if on_step is not None:
+                        on_step(model.steps)
     finally:
         plt.close(fig)
     return path

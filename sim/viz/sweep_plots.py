@@ -10,6 +10,9 @@ hatches the indices too unstable to trust and says so in its title.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -150,33 +153,50 @@ def draw_sobol_indices(indices: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def _save(fig: plt.Figure, path: Path, note: str) -> Path:
-    add_caption(fig, note)
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    return path
+@dataclass(frozen=True)
+class SweepFigures:
+    """The figures a sweep folder calls for, chosen from its table but not drawn yet: their number is known first."""
+
+    folder: Path
+    note: str  # the caption under every figure: the table's provenance
+    drawings: tuple[tuple[str, Callable[[], plt.Figure]], ...]  # (file name, what draws the figure)
+
+    def __len__(self) -> int:
+        return len(self.drawings)
+
+    def write(self, on_figure: Callable[[int], None] | None = None) -> list[Path]:
+        """Draw every figure into the folder; call ``on_figure`` with the number written so far after each; return the paths."""
+        paths = []
+        for name, draw in self.drawings:
+            fig = draw()
+            add_caption(fig, self.note)
+            fig.savefig(self.folder / name, dpi=DPI)
+            plt.close(fig)
+            paths.append(self.folder / name)
+            if on_figure is not None:
+                on_figure(len(paths))
+        return paths
 
 
-def write_sweep_figures(folder: Path) -> list[Path]:
-    """Draw the figures of the sweep folder ``folder`` into it; return their paths."""
+def plan_sweep_figures(folder: Path) -> SweepFigures:
+    """The figures of the sweep folder ``folder``, read from its tables; none when no outcome varies."""
     frame = read_results(folder)
     parameters = [c for c in frame.columns if c in SCHEMA]
     ok = frame[frame["status"] == "ok"]
     outcomes = [c for c in outcome_columns(frame, parameters) if ok[c].nunique() > 1]
     if not outcomes:
-        return []
+        return SweepFigures(folder, "", ())
     over = "replications" if ok.groupby("point").size().max() > 1 else "runs"
-    note = caption(read_provenance(folder))
     categorical = [p for p in parameters if not _numeric(p)]
-    paths = []
+    drawings = []
     for x in parameters:
         lines = next((c for c in categorical if c != x), None)
         pooled = f"runs in each bin of {x}" if _binned(ok[x]) else over
-        paths.append(_save(_outcome_vs(ok, x, outcomes, lines, pooled), folder / f"outcomes_vs_{x}.png", note))
+        drawings.append((f"outcomes_vs_{x}.png", partial(_outcome_vs, ok, x, outcomes, lines, pooled)))
     for a, b in itertools.combinations([p for p in parameters if _numeric(p)], 2):
-        paths.append(_save(_heat_map(ok, a, b, outcomes), folder / f"heatmap_{a}_{b}.png", note))
+        drawings.append((f"heatmap_{a}_{b}.png", partial(_heat_map, ok, a, b, outcomes)))
     indices = pd.read_csv(folder / SOBOL_FILE) if (folder / SOBOL_FILE).is_file() else pd.DataFrame()
     if not indices.empty:
         # stability judged afresh from the numbers, so sobol.csv files from before the stable column are marked too
-        paths.append(_save(draw_sobol_indices(with_stability(indices[list(COLUMNS)])), folder / "sobol_indices.png", note))
-    return paths
+        drawings.append(("sobol_indices.png", partial(draw_sobol_indices, with_stability(indices[list(COLUMNS)]))))
+    return SweepFigures(folder, caption(read_provenance(folder)), tuple(drawings))
