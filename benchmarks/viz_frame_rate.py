@@ -132,7 +132,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for live in args.live:
             updates, steps, in_transit = measure(live, args.seconds, Path(folder))
-            verdict = f"; target >= {TARGET:g} steps/s at 10^4: {'met' if steps >= TARGET else 'NOT met'}" if live >= 10_000 else ""
+            met = "met" if steps >= TARGET else "NOT met"
+            verdict = f"; target >= {TARGET:g} steps/s at 10^4: {met}" if live >= 10_000 else ""
             print(f"{in_transit:>7,} in transit: {updates:5.1f} map updates/s received, {steps:5.1f} steps/s shown{verdict}")
     print(f"load average {os.getloadavg()[0]:.2f} after")
 

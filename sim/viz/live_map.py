@@ -49,11 +49,3 @@ def draw_live_map(fig: Figure, model: SkywatchModel) -> None:
     fig.legend(handles, labels, loc="upper right", fontsize=7, framealpha=0.85)
     ax.set_title(f"Hour {model.steps * model.units.step_hours:,.1f}: {model.live_cells().size:,} shipments in transit, "
                  f"{int(np.count_nonzero(model.fleet.airborne))} drones airborne", fontsize=9)
-
-
-def live_map_figure(model: SkywatchModel, size: tuple[float, float] = (7.2, 4.4)) -> Figure:
-    """A new figure holding the map of ``model`` now (closed in pyplot, so nothing accumulates)."""
-    fig = plt.figure(figsize=size)
-    draw_live_map(fig, model)
-    plt.close(fig)
-    return fig
