@@ -17,6 +17,7 @@ import math
 import os
 import threading
 import time
+import traceback
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -156,16 +157,25 @@ def Page() -> None:
         if with_charts:
             charts.set(charts_figure.png(live.series(COLUMNS)))
 
+    def stopped(problem: Exception) -> None:
+        traceback.print_exc()  # a fault in the model: its traceback on the server's console, one line on the page
+        playing.set(False)
+        error.set(f"The run stopped at step {run.value.model.steps}: {problem}")
+
     def play(cancel: threading.Event) -> None:
         live = run.value
         charted = time.monotonic()
-        while playing.value and not cancel.is_set() and not live.complete:
-            live.advance(per_frame.value)
-            if cancel.is_set() or live is not run.value:
-                return  # reset meanwhile: the new run's frame is already shown
-            due = time.monotonic() - charted >= CHART_PERIOD_S
-            show(live, due)
-            charted = time.monotonic() if due else charted
+        try:
+            while playing.value and not cancel.is_set() and not live.complete:
+                live.advance(per_frame.value)
+                if cancel.is_set() or live is not run.value:
+                    return  # reset meanwhile: the new run's frame is already shown
+                due = time.monotonic() - charted >= CHART_PERIOD_S
+                show(live, due)
+                charted = time.monotonic() if due else charted
+        except Exception as problem:  # any fault of the model ends the run, visibly
+            stopped(problem)
+            return
         if playing.value and live is run.value:
             show(live, True)
             playing.set(False)
@@ -173,7 +183,10 @@ def Page() -> None:
     solara.use_thread(play, dependencies=[playing.value, run.value], intrusive_cancel=False)
 
     def step() -> None:
-        run.value.advance(per_frame.value)
+        try:
+            run.value.advance(per_frame.value)
+        except Exception as problem:  # any fault of the model ends the run, visibly
+            stopped(problem)
         show(run.value, True)
 
     def reset() -> None:
