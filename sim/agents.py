@@ -101,10 +101,14 @@ class Cartel(mesa.Agent):
         self.risk.add(cells, 1.0, now)
         self.seized_period += cells.size
 
-    def learn_sightings(self, cells: np.ndarray, now: int) -> None:
-        """Remember drone sightings of its shipments at flat ``cells`` (weighing ``cartels.sighting_weight``)."""
-        self.sightings += cells.size
-        self.risk.add(cells, self.p.cartels.sighting_weight, now)
+    def learn_sightings(self, cells: np.ndarray, now: int, noticed: float = 1.0) -> None:
+        """Remember drone sightings of its shipments at flat ``cells``.
+
+        Each weighs ``noticed`` (the conspicuousness of the platforms flying) in the counter-drone
+        pressure, and ``noticed`` × ``cartels.sighting_weight`` in the risk map.
+        """
+        self.sightings += cells.size * noticed
+        self.risk.add(cells, self.p.cartels.sighting_weight * noticed, now)
 
     def _recruit(self, days: float) -> None:
         """Couriers leave at the turnover rate; recruits replace them, fewer where programs run."""
@@ -188,14 +192,16 @@ class Cartel(mesa.Agent):
 
 
 class Drone(mesa.Agent):
-    """A surveillance drone: it names row ``index`` of the fleet's arrays for Mesa's agent sets.
+    """A surveillance platform (a drone, or a crewed aircraft): it names row ``index`` of the fleet's arrays.
 
-    Its flight is moved by :func:`sim.kernels.flight.fly_drones` over :class:`sim.fleet.Fleet`.
+    Its flight is moved by :func:`sim.kernels.flight.fly_drones` over :class:`sim.fleet.Fleet`;
+    ``platform`` names its platform type.
     """
 
-    def __init__(self, model: mesa.Model, index: int) -> None:
+    def __init__(self, model: mesa.Model, index: int, platform: str) -> None:
         super().__init__(model)
         self.index = index
+        self.platform = platform
 
 
 class GroundUnit(mesa.Agent):

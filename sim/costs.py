@@ -14,7 +14,7 @@ from sim.params import Params
 from sim.units import Units
 
 
-def cost_breakdown(params: Params, units: Units, steps: int, drone_flight_hours: float,
+def cost_breakdown(params: Params, units: Units, steps: int, air_cost: float,
                    ground_unit_hours: float) -> dict[str, float]:
     """Currency spent on each lever over the first ``steps`` steps of a run.
 
@@ -22,7 +22,7 @@ def cost_breakdown(params: Params, units: Units, steps: int, drone_flight_hours:
         params: the scenario's typed parameters.
         units: the run's unit conversions.
         steps: steps simulated so far.
-        drone_flight_hours: drone flight hours so far, h.
+        air_cost: flight hours so far at each platform's full hourly cost (drones and crewed aircraft), currency.
         ground_unit_hours: ground unit-hours in the field so far, h.
     """
     intel, community = params.intel, params.community
@@ -31,7 +31,7 @@ def cost_breakdown(params: Params, units: Units, steps: int, drone_flight_hours:
         return units.per_step(cost_per_day) * steps
 
     return {
-        "drones": drone_flight_hours * params.drones.cost_per_hour,
+        "drones": air_cost,
         "ground_units": ground_unit_hours * params.ground.cost_per_hour,
         "checkpoints": daily(params.ground.checkpoints * params.ground.checkpoint_cost_per_day),
         "intel_cell": daily(intel.intercept_prob * intel.cost_per_day),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -29,6 +29,7 @@ class Fleet:
     legs: np.ndarray
     leg_count: np.ndarray
     jammed_until: np.ndarray  # (D,) int64, step until which the drone's sensor is jammed
+    cancelled_h: np.ndarray  # (D,) float64, hours still to pass of a sortie cancelled on the ground
 
     @classmethod
     def create(cls, bases: np.ndarray, count: int, policy: str, x_range: tuple[float, float], height: int,
@@ -56,8 +57,17 @@ class Fleet:
             base_x=home[:, 0].astype(float).copy(), base_y=home[:, 1].astype(float).copy(),
             sector=sector, lane=np.zeros(count, dtype=np.int64), leg=np.zeros(count, dtype=np.int64),
             legs=np.zeros((count, flight.MAX_LEGS, 4)), leg_count=np.zeros(count, dtype=np.int64),
-            jammed_until=np.full(count, -1, dtype=np.int64),
+            jammed_until=np.full(count, -1, dtype=np.int64), cancelled_h=np.zeros(count),
         )
+
+    @classmethod
+    def concat(cls, fleets: list[Fleet]) -> Fleet:
+        """One fleet holding the drones of ``fleets``, in order."""
+        return cls(**{f.name: np.concatenate([getattr(one, f.name) for one in fleets]) for f in fields(cls)})
+
+    def view(self, start: int, stop: int) -> Fleet:
+        """The drones ``start`` to ``stop`` − 1 as a fleet whose arrays are views into this one's (writes go through)."""
+        return Fleet(**{f.name: getattr(self, f.name)[start:stop] for f in fields(self)})
 
     @staticmethod
     def policy_code(policy: str) -> int:

@@ -45,6 +45,7 @@ from sim.phases.cartels import CartelPhase
 from sim.phases.ground import GroundForces, GroundResponse
 from sim.phases.infrastructure import InfrastructureDiscovery
 from sim.phases.shipments import ShipmentPhase
+from sim.platforms import platforms
 from sim.preflight import check_world
 from sim.routebook import RouteBook, RouteLayers
 from sim.routes import RouteTable, plan_routes
@@ -92,15 +93,16 @@ class SkywatchModel(mesa.Model):
         self.intel = IntelCell(p, self.units, self.pool, self.tally, self.streams)
         self.patrol = PatrolMemory(p, self.units, world.shape)
         self.seizures = Seizures(self.pool, self.tally, self.cartels, self.patrol)
-        self.air = AirSurveillance(self, p, self.units, world, self.streams, self.tally, self.patrol, self.intel, self.counter,
-                                   drone_cover, self.book)
+        self.platforms = platforms(scenario.values)
+        self.air = AirSurveillance(self, p, self.platforms, self.units, world, self.streams, self.tally, self.patrol, self.intel,
+                                   self.counter, drone_cover, self.book)
         self.launches = CartelPhase(p, self.units, self.cartels, self.book, self.pool, self.tally, self.intel, self.community,
                                     self.counter, len(world.corridor_names))
         self.infrastructure = InfrastructureDiscovery(p, world, self.air, self.streams, self.tally)
         self.response = GroundResponse(p, self.units, world, self.ground, self.pool, self.book, self.intel, self.seizures,
                                        self.cartels, self.community, self.streams, self.tally)
         shipments = ShipmentPhase(p, self.units, self.pool, self.book, self.streams, self.tally, self.cartels, self.seizures,
-                                  self.intel, self.patrol, self.timer)
+                                  self.intel, self.patrol, self.air, self.timer)
         self.phases = PhaseLoop((self.launches, self.air, shipments, self.infrastructure, self.response), self.timer)
 
         self.datacollector = mesa.DataCollector(model_reporters=metric_reporters(world.corridor_names))

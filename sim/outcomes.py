@@ -72,7 +72,7 @@ def effective_area_km2(weights: np.ndarray, cell_km: float) -> float:
 
 def _cost_breakdown(model: Any) -> dict[str, float]:
     t = model.tally
-    return cost_breakdown(model.params, model.units, model.steps, t.drone_flight_hours, t.ground_unit_hours)
+    return cost_breakdown(model.params, model.units, model.steps, model.air.flight_cost(), t.ground_unit_hours)
 
 
 def surveillance_cost(model: Any) -> float:
@@ -122,13 +122,21 @@ OUTCOMES: tuple[Outcome, ...] = (
     _total("infrastructure_discovered", int, "sites", "infrastructure sites discovered by drones"),
     _total("drones_lost", int, "drones", "drones shot down or captured in counter-drone zones"),
     _total("jammed_drone_hours", float, "h", "airborne drone-hours with a jammed sensor", compared=False),
-    _total("drone_flight_hours", float, "h", "drone flight hours"),
+    _total("drone_flight_hours", float, "h", "flight hours of every platform (drones and crewed aircraft)"),
+    _total("flight_hours_scheduled", float, "h", "flight hours scheduled so far: those flown and those not flown"),
+    _total("flight_hours_unavailable", float, "h",
+           "scheduled flight hours not flown: sorties cancelled for lack of availability (weather, maintenance, crews)"),
+    Outcome("platform_hours", "h", "flight hours flown, by platform type", "total",
+            lambda m: {sq.platform.name: sq.flown_h for sq in m.air.squadrons}, "summary"),
+    Outcome("air_cost_reported", "currency", "flight hours at each platform's operator-reported hourly cost", "total",
+            lambda m: m.air.flight_cost(reported=True)),
     _total("ground_unit_hours", float, "h", "ground unit-hours in the field", "summary", compared=False),
     Outcome("surveillance_cost", "currency", "drone flight hours and ground unit-hours at their hourly costs", "total",
             surveillance_cost),
     Outcome("total_cost", "currency", "every lever's cost: drones, ground units, checkpoints, intelligence, community",
             "total", total_cost),
-    Outcome("cost_breakdown", "currency", "cost of each lever (total_cost split)", "total", _cost_breakdown, "summary"),
+    Outcome("cost_breakdown", "currency", "cost of each lever (total_cost split; drones = every air platform's full cost)",
+            "total", _cost_breakdown, "summary"),
     Outcome("cost_per_seizure", "currency", "total cost per seizure; null without seizures", "ratio", _cost_per_seizure,
             "summary"),
     Outcome("route_dispersion", "km²",

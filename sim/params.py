@@ -208,8 +208,16 @@ PARAMS: tuple[Param, ...] = (
     Param("drones.sensor_radius_km", 3.0, "km", "radius of the sensor footprint", 0.05, 100.0),
     Param("drones.detect_prob", 0.6, "-", "detection probability per step at the footprint's centre", 0.0, 1.0),
     Param("drones.range_falloff", 0.5, "-", "fall of detection probability at the footprint's edge (0 = none)", 0.0, 1.0),
-    # A medium-altitude, long-endurance drone's flight hour: crew, fuel, maintenance, satellite link.
-    Param("drones.cost_per_hour", 3_000.0, "currency/h", "cost of one drone flight hour", 0.0, 1e9),
+    # A medium-altitude, long-endurance drone's flight hour: crew, fuel, maintenance, satellite link
+    # (close to the ~$3,500 per Guardian hour told to Congress; see PLATFORM_KINDS for the full figures).
+    Param("drones.cost_per_hour", 3_000.0, "currency/h", "full cost of one drone flight hour", 0.0, 1e9),
+    Param("drones.reported_cost_per_hour", 3_000.0, "currency/h",
+          "cost of one drone flight hour as the operator reports it (often operating costs only)", 0.0, 1e9),
+    Param("drones.availability", 1.0, "-", "share of scheduled sorties actually flown (weather, maintenance, crews)", 0.0, 1.0),
+    Param("drones.conspicuousness", 1.0, "-",
+          "how much traffickers notice a drone: weight of its detections in their counter-drone pressure", 0.0, 10.0),
+    Param("drones.operator", "partner", "-", "who flies the drones: the partner asked for flights, or the host",
+          choices=("partner", "host")),
     Param("drones.infra_detect_prob", 0.05, "-",
           "probability per step that a covered infrastructure site is discovered", 0.0, 1.0),
     # --- ground units ---------------------------------------------------------------------------
@@ -232,6 +240,72 @@ PARAMS: tuple[Param, ...] = (
 )
 
 SCHEMA: dict[str, Param] = {p.name: p for p in PARAMS}
+
+# --- platforms ------------------------------------------------------------------------------------
+# Further platform types are declared as tables ``[platforms.NAME]`` (NAME: lower-case letters,
+# digits and ``_``); the ``drones.*`` parameters stay the default platform, named ``drones``.
+PLATFORM_SECTION = "platforms"
+DEFAULT_PLATFORM = "drones"
+PLATFORM_NAME_PATTERN = r"[a-z][a-z0-9_]{0,31}"
+PLATFORM_FIELDS: tuple[Param, ...] = (
+    Param("platforms.*.kind", "uncrewed", "-", "uncrewed (a drone) or crewed (an aircraft with a crew on board)",
+          choices=("uncrewed", "crewed")),
+    Param("platforms.*.operator", "partner", "-", "who flies it: the partner asked for flights, or the host",
+          choices=("partner", "host")),
+    Param("platforms.*.count", 0, "platforms", "platforms of this type in the fleet", 0, 100_000),
+    Param("platforms.*.bases", 2, "bases", "flies from the first N of the world's air bases (drones.bases of them)", 1, 64),
+    Param("platforms.*.patrol", "random", "-", "patrol policy", choices=PATROL_POLICIES),
+    Param("platforms.*.speed_kmh", 120.0, "km/h", "patrol speed", 1.0, 1000.0),
+    Param("platforms.*.endurance_h", 14.0, "h", "flight time on one sortie, reserve included", 0.25, 100.0),
+    Param("platforms.*.turnaround_h", 4.0, "h", "time on the ground between sorties", 0.0, 240.0),
+    Param("platforms.*.sensor_radius_km", 3.0, "km", "radius of the sensor footprint", 0.05, 100.0),
+    Param("platforms.*.detect_prob", 0.6, "-", "detection probability per step at the footprint's centre", 0.0, 1.0),
+    Param("platforms.*.range_falloff", 0.5, "-", "fall of detection probability at the footprint's edge", 0.0, 1.0),
+    Param("platforms.*.cost_per_hour", 3_000.0, "currency/h", "full cost of one flight hour", 0.0, 1e9),
+    Param("platforms.*.reported_cost_per_hour", 3_000.0, "currency/h", "cost of one flight hour as the operator reports it",
+          0.0, 1e9),
+    Param("platforms.*.availability", 1.0, "-", "share of scheduled sorties actually flown", 0.0, 1.0),
+    Param("platforms.*.conspicuousness", 1.0, "-", "how much traffickers notice it (weight of its detections as sightings)",
+          0.0, 10.0),
+)
+PLATFORM_SCHEMA: dict[str, Param] = {p.key.split(".", 1)[1]: p for p in PLATFORM_FIELDS}
+
+# Defaults of a declared platform by its kind (fields it does not set). Figures are public ones where
+# a source is named; the rest are stated assumptions.
+PLATFORM_KINDS: dict[str, dict[str, Any]] = {
+    # A Predator B / MQ-9 "Guardian" as flown for border surveillance.
+    "uncrewed": {
+        # DHS Office of Inspector General, OIG-15-17 (Dec. 2014), fiscal year 2013: full cost about
+        # $12,255 per flight hour against the $2,468 the program reported (operating costs only).
+        "cost_per_hour": 12_255.0,
+        "reported_cost_per_hour": 2_468.0,
+        # OIG-15-17: 5,102 of 23,296 planned flight hours flown in FY 2013, about 22 %.
+        "availability": 0.22,
+        "speed_kmh": 310.0,  # about 170 kn, a typical MQ-9 cruise (assumption within the maker's published envelope)
+        "endurance_h": 20.0,  # assumption: missions shorter than the airframe's 24+ h
+        "turnaround_h": 4.0,  # assumption
+        "sensor_radius_km": 3.0,  # assumption: the default drone's
+        "conspicuousness": 0.3,  # assumption: high and quiet, rarely seen or heard from the ground
+    },
+    # A crewed maritime patrol aircraft (P-3 Orion) as flown for counter-drug surveillance.
+    "crewed": {
+        # Testimony to Congress: about $7,000 per P-3 flight hour against about $3,500 for a Guardian
+        # drone; no separate operator-reported figure, so both costs are the same.
+        "cost_per_hour": 7_000.0,
+        "reported_cost_per_hour": 7_000.0,
+        "availability": 0.6,  # assumption: no public figure found
+        "speed_kmh": 450.0,  # assumption: patrol below its ~600 km/h (328 kn) cruise (U.S. Navy P-3C fact file)
+        "endurance_h": 10.0,  # assumption: missions of 8 to 12 hours
+        "turnaround_h": 8.0,  # assumption: crew rest and maintenance
+        "sensor_radius_km": 5.0,  # assumption: radar and eyes from a lower altitude
+        "conspicuousness": 1.0,  # assumption: loud and low, heard and seen from the ground
+    },
+}
+
+
+def platform_default(kind: str, field: str) -> Any:
+    """The default of platform field ``field`` for a platform of ``kind``."""
+    return PLATFORM_KINDS.get(kind, {}).get(field, PLATFORM_SCHEMA[field].default)
 
 
 def defaults() -> dict[str, Any]:
@@ -262,5 +336,6 @@ def typed_params(values: dict[str, Any]) -> Any:
     sections: dict[str, dict[str, Any]] = {section: {} for section in SECTION_TYPES}
     for name, value in values.items():
         section, key = name.split(".", 1)
-        sections[section][key] = value
+        if section != PLATFORM_SECTION:
+            sections[section][key] = value
     return Params(**{section: SECTION_TYPES[section](**fields) for section, fields in sections.items()})

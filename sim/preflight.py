@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import label
 
+from sim.params import PLATFORM_SECTION
+from sim.platforms import platforms
 from sim.scenario import Scenario, ScenarioError
 from sim.world import World, build_world, world_field
 
@@ -36,7 +38,8 @@ def check_world(scenario: Scenario, world: World) -> None:
     """What the model needs of a built world before it plans: a route to plan, and the corridor the drones watch.
 
     Raises:
-        ScenarioError: no source reaches a sink, or ``drones.focus_corridor`` names no corridor.
+        ScenarioError: no source reaches a sink, ``drones.focus_corridor`` names no corridor, or a declared
+            platform flies from more air bases than the world has.
     """
     if not any_route(world.cell_hours, world.sources, world.sinks):
         raise ScenarioError(scenario.source, world_field(scenario), NO_PATH)
@@ -44,6 +47,11 @@ def check_world(scenario: Scenario, world: World) -> None:
     if focus > corridors:
         raise ScenarioError(scenario.source, "drones.focus_corridor",
                             f"expected 0 or a corridor number up to {corridors}, got {focus}")
+    bases = len(world.bases)
+    for platform in platforms(scenario.values):
+        if platform.bases > bases:
+            raise ScenarioError(scenario.source, f"{PLATFORM_SECTION}.{platform.name}.bases",
+                                f"expected at most drones.bases = {bases} (the world's air bases), got {platform.bases}")
 
 
 def preflight(scenario: Scenario) -> World:

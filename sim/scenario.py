@@ -9,6 +9,7 @@ expected; a file with several errors raises :class:`ScenarioErrors`, one line pe
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import re
@@ -23,7 +24,18 @@ from typing import Any
 
 import tomli_w
 
-from sim.params import SCHEMA, Param, Params, defaults, typed_params
+from sim.params import (
+    DEFAULT_PLATFORM,
+    PLATFORM_NAME_PATTERN,
+    PLATFORM_SCHEMA,
+    PLATFORM_SECTION,
+    SCHEMA,
+    Param,
+    Params,
+    defaults,
+    platform_default,
+    typed_params,
+)
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 DESCRIPTION_KEY = "description"
@@ -167,7 +179,7 @@ class Scenario:
             with errors.gather():
                 values[name] = check_value(name, value, source)
         errors.raise_any()
-        return Scenario(values, self.source, self.description)
+        return Scenario(complete_platforms(values), self.source, self.description)
 
     def base_dir(self) -> Path:
         """Folder that relative file paths in the scenario are resolved against."""
@@ -188,7 +200,11 @@ class Scenario:
             section, key = name.split(".", 1)
             if section == "world" and key.endswith("_file") and value:
                 value = str(self.resolve_path(name))
-            tables.setdefault(section, {})[key] = value
+            if section == PLATFORM_SECTION:
+                platform, key = key.split(".", 1)
+                tables.setdefault(section, {}).setdefault(platform, {})[key] = value
+            else:
+                tables.setdefault(section, {})[key] = value
         doc: dict[str, Any] = {DESCRIPTION_KEY: self.description} if self.description else {}
         doc.update(tables)
         return tomli_w.dumps(doc)
@@ -198,7 +214,7 @@ class Scenario:
         return hashlib.sha256(self.to_toml().encode()).hexdigest()
 
 
-SECTIONS = tuple(dict.fromkeys(name.split(".", 1)[0] for name in SCHEMA))
+SECTIONS = (*dict.fromkeys(name.split(".", 1)[0] for name in SCHEMA), PLATFORM_SECTION)
 
 
 def _nearest(name: str, valid: Sequence[str] = tuple(SCHEMA)) -> str:
@@ -257,12 +273,38 @@ def check_value(name: str, value: Any, source: str | Path) -> Any:
         ScenarioError: unknown name, wrong type, not finite, out of bounds, not an allowed
             choice or not a well-formed path.
     """
-    param = SCHEMA.get(name)
+    param = SCHEMA.get(name) if not name.startswith(f"{PLATFORM_SECTION}.") else platform_param(name, source)
     if param is None:
         raise ScenarioError(source, name, f"unknown parameter{_nearest(name)}")
     if not _is_valid(param, value):
         raise ScenarioError(source, name, f"expected {_expected(param)}, got {shown(value)}")
     return param.kind(value)
+
+
+def platform_param(name: str, source: str | Path) -> Param:
+    """The schema entry of platform field ``name`` (``platforms.NAME.FIELD``).
+
+    Raises:
+        ScenarioError: a malformed platform name or an unknown field.
+    """
+    parts = name.split(".")
+    if len(parts) != 3 or not re.fullmatch(PLATFORM_NAME_PATTERN, parts[1]) or parts[1] == DEFAULT_PLATFORM:
+        raise ScenarioError(source, name, f"expected platforms.NAME.FIELD, NAME matching {PLATFORM_NAME_PATTERN} "
+                                          f"and not '{DEFAULT_PLATFORM}' (the drones.* platform)")
+    param = PLATFORM_SCHEMA.get(parts[2])
+    if param is None:
+        raise ScenarioError(source, name, f"unknown platform field{_nearest(parts[2], tuple(PLATFORM_SCHEMA))}")
+    return dataclasses.replace(param, name=name)
+
+
+def complete_platforms(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with every field of each declared platform set: those it lacks take its kind's defaults."""
+    declared = sorted({name.split(".")[1] for name in values if name.startswith(f"{PLATFORM_SECTION}.")})
+    for platform in declared:
+        kind = values.get(f"{PLATFORM_SECTION}.{platform}.kind", PLATFORM_SCHEMA["kind"].default)
+        for field_name in PLATFORM_SCHEMA:
+            values.setdefault(f"{PLATFORM_SECTION}.{platform}.{field_name}", platform_default(kind, field_name))
+    return values
 
 
 def _flatten(doc: dict[str, Any], source: str, errors: ErrorList) -> dict[str, Any]:
@@ -278,7 +320,10 @@ def _flatten(doc: dict[str, Any], source: str, errors: ErrorList) -> dict[str, A
         if not table and section not in SECTIONS:
             errors.add(ScenarioError(source, section, f"unknown section{_nearest(section, SECTIONS)}"))
         for key, value in table.items():
-            flat[f"{section}.{key}"] = value
+            if section == PLATFORM_SECTION and isinstance(value, dict):  # [platforms.NAME] tables
+                flat.update({f"{section}.{key}.{field_name}": v for field_name, v in value.items()})
+            else:
+                flat[f"{section}.{key}"] = value
     return flat
 
 

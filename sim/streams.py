@@ -37,6 +37,11 @@ Run streams (``run.seed``; :func:`run_streams`):
 - ``takeoff`` (generator): each drone's first take-off delay (the sorties' stagger).
 - ``flight`` (key per step; counters by drone): the drones' patrol waypoints (in the flight kernel).
 - ``zone_hazard`` (key per step; counters 2d, 2d + 1 for drone d): loss and jamming in counter-drone zones.
+- ``availability`` (key per step; counter = drone): whether a scheduled sortie is flown.
+
+The air streams (``takeoff``, ``flight``, ``zone_hazard``, ``availability``) have one member per
+declared platform type, indexed by the tag of its name; the default ``drones`` platform uses the
+streams themselves, so a scenario without declared platforms draws what it always drew.
 - ``discovery`` (key per step; counter = site): infrastructure discovery under the drones' coverage.
 - ``drone_detection`` (key per step; counter = shipment uid): drone sensors detect a shipment.
 - ``checkpoint_search`` (key per step; counters uid and −1 − uid): a checkpoint spots a shipment, and seizes it.
@@ -56,7 +61,8 @@ from sim.kernels.counter_rng import step_key, uniforms
 WORLD = "world"
 RUN = "run"
 WORLD_STREAMS = ("terrain", "roads", "towns", "sinks", "sources", "infrastructure", "bases", "posts", "checkpoints")
-RUN_STREAMS = ("launch", "route_choice", "violence", "intercept", "sharing", "takeoff", "flight", "zone_hazard", "discovery",
+RUN_STREAMS = ("launch", "route_choice", "violence", "intercept", "sharing", "takeoff", "flight", "zone_hazard", "availability",
+               "discovery",
                "drone_detection", "checkpoint_search", "tip", "interdiction", "civilian_harm")
 TAG_BYTES = 4  # a name's tag: the first bytes of its SHA-256, as a spawn-key word
 
@@ -78,7 +84,7 @@ class RandomStreams:
     def __init__(self, seed: int, domain: str, names: tuple[str, ...]) -> None:
         self.seed, self.domain, self.names = seed, domain, names
         self._generators: dict[tuple, np.random.Generator] = {}
-        self._keys: dict[str, np.uint64] = {}
+        self._keys: dict[tuple, np.uint64] = {}
 
     def _sequence(self, name: str, *index: int) -> np.random.SeedSequence:
         if name not in self.names:
@@ -92,16 +98,16 @@ class RandomStreams:
             found = self._generators[(name, *index)] = np.random.default_rng(self._sequence(name, *index))
         return found
 
-    def key(self, name: str) -> np.uint64:
-        """The 64-bit key of stream ``name``'s counter-based draws."""
-        found = self._keys.get(name)
+    def key(self, name: str, *index: int) -> np.uint64:
+        """The 64-bit key of stream ``name``'s counter-based draws (of its member ``index``, e.g. a platform type's)."""
+        found = self._keys.get((name, *index))
         if found is None:
-            found = self._keys[name] = np.uint64(self._sequence(name).generate_state(1, np.uint64)[0])
+            found = self._keys[(name, *index)] = np.uint64(self._sequence(name, *index).generate_state(1, np.uint64)[0])
         return found
 
-    def step_key(self, name: str, step: int) -> np.uint64:
-        """The key of step ``step``'s counter-based draws in stream ``name``."""
-        return np.uint64(step_key(self.key(name), step))
+    def step_key(self, name: str, step: int, *index: int) -> np.uint64:
+        """The key of step ``step``'s counter-based draws in stream ``name`` (of its member ``index``)."""
+        return np.uint64(step_key(self.key(name, *index), step))
 
     def uniforms(self, name: str, counters: np.ndarray, step: int | None = None) -> np.ndarray:
         """(n,) float64 counter-based uniform draws in [0, 1) of stream ``name``, one per counter (of step ``step``'s key)."""

@@ -57,7 +57,7 @@ def test_no_seizures_no_cost_per_seizure():
 
 
 def test_community_levers_are_no_longer_free():
-    units, hours = Units(1.0, 0.25), {"drone_flight_hours": 4000.0, "ground_unit_hours": 2000.0}
+    units, hours = Units(1.0, 0.25), {"air_cost": 4000.0 * 3000.0, "ground_unit_hours": 2000.0}
     surge = cost_breakdown(load_scenario("drone_surge").params, units, 672, **hours)
     programs = cost_breakdown(load_scenario("community_programs").params, units, 672, **hours)
     week = 7 * (SCHEMA["community.programs_cost_per_day"].default + SCHEMA["community.awareness_cost_per_day"].default

@@ -18,6 +18,9 @@ from sim.fleet import Fleet
 from sim.kernels.counter_rng import step_key
 from sim.kernels.coverage import stamp_coverage
 from sim.kernels.flight import fly_drones
+from sim.model import SkywatchModel
+from sim.params import PLATFORM_KINDS
+from sim.scenario import Scenario
 
 SIDE = 96  # cells; A = SIDE²
 RADIUS = 2.0  # cells; sweep width W = 4 divides each lawnmower strip (SIDE / DRONES = 32) into whole lanes
@@ -32,9 +35,9 @@ SEEDS = {"random": 200, "lawnmower": 30}  # the lawnmower is deterministic; its 
 SIGMAS = 4.0  # sampling tolerance in standard errors of the mean over seeds
 
 
-def _checkpoints() -> tuple[np.ndarray, np.ndarray]:
+def _checkpoints(speed: float = SPEED, radius: float = RADIUS) -> tuple[np.ndarray, np.ndarray]:
     """Steps at which the coverage ratios are read, and the exact ratios c at those steps."""
-    per_step = DRONES * WIDTH * SPEED * STEP_H / SIDE**2
+    per_step = DRONES * 2.0 * radius * speed * STEP_H / SIDE**2
     steps = np.round(np.array(RATIOS) / per_step).astype(int)
     return steps, steps * per_step
 
@@ -47,8 +50,11 @@ def _bases(policy: str, rng: np.random.Generator) -> np.ndarray:
     return np.column_stack([strips + 0.5 * WIDTH, np.full(DRONES, float(SIDE))])  # lane 0 starts at the far edge
 
 
-def _found_fractions(policy: str, seed: int) -> np.ndarray:
-    """Share of TARGETS uniform random targets inside the ever-swept raster at each checkpoint."""
+def _found_fractions(policy: str, seed: int, speed: float = SPEED, radius: float = RADIUS) -> np.ndarray:
+    """Share of TARGETS uniform random targets inside the ever-swept raster at each checkpoint.
+
+    The drones fly at ``speed`` cells per hour with a sensor of ``radius`` cells.
+    """
     rng = np.random.default_rng(seed)
     f = Fleet.create(_bases(policy, rng), DRONES, policy, (0.0, float(SIDE)), SIDE, np.zeros(DRONES))
     code = Fleet.policy_code(policy)
@@ -58,15 +64,15 @@ def _found_fractions(policy: str, seed: int) -> np.ndarray:
     nobody = np.zeros_like(swept)
     sensing = np.ones(DRONES, np.bool_)
     rows, cols = rng.integers(0, SIDE, (2, TARGETS))  # a uniform point's cell is a uniform cell
-    steps, _ = _checkpoints()
+    steps, _ = _checkpoints(speed, radius)
     found = []
     stream = np.uint64(rng.integers(2**63))
     for step in range(steps[-1]):
         flown = fly_drones(f.x, f.y, f.wx, f.wy, f.state, f.airborne_h, f.ground_h, f.base_x, f.base_y, f.sector, f.lane, f.leg,
-                           code, WIDTH, SPEED, ENDURANCE_H, 0.0, STEP_H, np.uint64(step_key(stream, step)), f.legs, f.leg_count,
-                           np.zeros(0), 1, 1.0)
+                           code, 2.0 * radius, speed, ENDURANCE_H, 0.0, STEP_H, np.uint64(step_key(stream, step)), f.legs,
+                           f.leg_count, np.zeros(0), 1, 1.0)
         assert flown == pytest.approx(DRONES * STEP_H), "every drone searches the whole step"
-        n_touched, _ = stamp_coverage(swept, touched, n_touched, f.legs, f.leg_count, sensing, RADIUS, 1.0, 0.0, nobody)
+        n_touched, _ = stamp_coverage(swept, touched, n_touched, f.legs, f.leg_count, sensing, radius, 1.0, 0.0, nobody)
         if step + 1 in steps:
             found.append((swept[rows, cols] > 0).mean())
     return np.array(found)
@@ -104,8 +110,35 @@ def test_random_search_finds_one_minus_exp_minus_c():
     the mean over seeds. Uniform waypoints, which crowd search into the centre, found 13-15 %
     below the law at c ≥ 1 and fail this test.
     """
-    ratios, found, error = _measured("random")
+    _assert_koopman(*_measured("random"))
+
+
+def _assert_koopman(ratios: np.ndarray, found: np.ndarray, error: np.ndarray) -> None:
+    """Found fractions within 8 % below Koopman's law 1 − exp(−c) and nothing above it, beyond SIGMAS standard errors."""
     law = 1.0 - np.exp(-ratios)
     low = 0.92 * law - SIGMAS * error
     high = law + SIGMAS * error
     assert np.all((low <= found) & (found <= high)), f"c {ratios}: found {found}, law {law}, allowed [{low}, {high}]"
+
+
+CREWED_CELL_KM = 11.25  # km per cell: the crewed platform's 450 km/h is 40 cells/h, its 5-km sensor radius 0.44 of a cell
+CREWED_SEEDS = 100
+
+
+def test_crewed_platform_random_search_follows_the_law_for_its_own_speed_and_sweep_width():
+    """A crewed squadron is flown with its own speed and sweep width, and its random search follows Koopman's law for them.
+
+    The model's squadron carries the crewed kind's figures (450 km/h, 5 km) in cells; flown by
+    the same kernels with those, its coverage ratio c = N·2R·v·t/A (N, t as above) predicts what
+    it finds, as for the default drones.
+    """
+    scenario = Scenario().with_overrides({"world.height": SIDE, "world.width": SIDE, "world.cell_km": CREWED_CELL_KM,
+                                          "drones.count": 0, "platforms.p3.kind": "crewed", "platforms.p3.count": DRONES}, "test")
+    squadron = SkywatchModel(scenario).air.squadrons[1]
+    assert squadron.platform.kind == "crewed" and squadron.fleet.x.size == DRONES
+    assert squadron.speed == pytest.approx(PLATFORM_KINDS["crewed"]["speed_kmh"] / CREWED_CELL_KM)
+    assert squadron.radius == pytest.approx(PLATFORM_KINDS["crewed"]["sensor_radius_km"] / CREWED_CELL_KM)
+    assert (squadron.speed, squadron.radius) != (SPEED, RADIUS)
+    found = np.array([_found_fractions("random", seed, squadron.speed, squadron.radius) for seed in range(CREWED_SEEDS)])
+    ratios = _checkpoints(squadron.speed, squadron.radius)[1]
+    _assert_koopman(ratios, found.mean(axis=0), found.std(axis=0, ddof=1) / np.sqrt(len(found)))

@@ -9,6 +9,7 @@ reads the coverage along every route after each step of flight.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import mesa
@@ -19,12 +20,14 @@ from sim.counter_drone import ZoneMap, apply_zones
 from sim.fleet import Fleet
 from sim.intel import IntelCell
 from sim.kernels import flight
+from sim.kernels.counter_rng import uniforms
 from sim.kernels.coverage import clear_coverage, stamp_coverage
 from sim.params import Params
 from sim.patrol import PatrolMemory
 from sim.phases import InvariantError
+from sim.platforms import Platform
 from sim.routebook import RouteBook
-from sim.streams import RandomStreams
+from sim.streams import RandomStreams, tag
 from sim.units import Units
 from sim.world import World
 
@@ -32,15 +35,37 @@ TRACKED_DRONES = 4  # drones whose tracks are kept for the overview figure
 ENDURANCE_SLACK_H = 1e-6  # rounding a drone's remaining endurance may leave below zero
 
 
+@dataclass
+class Squadron:
+    """The drones of one platform type: a slice of the fleet's arrays, flown with the type's own figures.
+
+    Attributes:
+        platform: the platform type.
+        fleet: its drones (views into the whole fleet's arrays: the kernels' writes go through).
+        index: its member of the air streams: () for the default platform, (tag of its name,) otherwise.
+        radius: sensor footprint radius, cells.
+        speed: cells per hour.
+        flown_h: flight hours flown so far, h.
+    """
+
+    platform: Platform
+    fleet: Fleet
+    index: tuple[int, ...]
+    radius: float
+    speed: float
+    flown_h: float = 0.0
+
+
 class AirSurveillance:
-    """The drone fleet and the coverage it gives.
+    """The air fleet (one squadron per platform type) and the coverage it gives.
 
     Args:
         model: the Mesa model the drones are registered with.
         params: the scenario's typed parameters.
+        platform_types: the platform types, the default drones first (:func:`sim.platforms.platforms`).
         units: the run's unit conversions.
         world: the world (its air bases).
-        streams: the run's random streams (``takeoff``, ``flight``, ``zone_hazard``).
+        streams: the run's random streams (``takeoff``, ``flight``, ``zone_hazard``, ``availability``).
         tally: the run's totals.
         patrol: the patrols' memory (hotspot and intel waypoints).
         intel: the intelligence cell (intel patrols aim at its cues).
@@ -49,89 +74,117 @@ class AirSurveillance:
         book: the route book (it reads the coverage along the routes after each step of flight).
 
     Attributes:
-        fleet: the drones' arrays.
+        fleet: every platform's arrays, squadron after squadron.
+        squadrons: one per platform type, in the order of ``platform_types``.
         bases: (B, 2) x, y of the air bases, cell units (the world's).
-        radius: sensor footprint radius, cells.
+        radius: the default drones' sensor footprint radius, cells.
         cover: (H, W) float32 drone detection probability this step.
+        conspicuousness: airborne-weighted mean conspicuousness of the platforms this step (weight of a sighting).
         track: positions of the first :data:`TRACKED_DRONES` drones after every step.
     """
 
     name = "air"
 
-    def __init__(self, model: mesa.Model, params: Params, units: Units, world: World, streams: RandomStreams, tally: Any,
-                 patrol: PatrolMemory, intel: IntelCell, zones: ZoneMap,
+    def __init__(self, model: mesa.Model, params: Params, platform_types: tuple[Platform, ...], units: Units, world: World,
+                 streams: RandomStreams, tally: Any, patrol: PatrolMemory, intel: IntelCell, zones: ZoneMap,
                  cover: np.ndarray, book: RouteBook) -> None:
-        d = params.drones
         h, w = world.shape
         self.p, self.units, self.world, self.streams = params, units, world, streams
         self.tally, self.patrol, self.intel, self.zones, self.book = tally, patrol, intel, zones, book
         self.bases = world.bases
-        stagger = streams.generator("takeoff").uniform(0.0, d.endurance_h + d.turnaround_h, d.count)  # drone i: draw i
-        band = (0.0, float(w)) if d.focus_corridor == 0 else \
-            (np.flatnonzero(world.corridor[0] == d.focus_corridor - 1)[[0, -1]] + [0, 1]).astype(float)
-        self.fleet = Fleet.create(self.bases, d.count, d.patrol, (float(band[0]), float(band[1])), h, stagger)
-        self.radius = units.cells(d.sensor_radius_km)
-        self.speed = units.cells_per_hour(d.speed_kmh)
+        focus = params.drones.focus_corridor
+        band = (0.0, float(w)) if focus == 0 else \
+            (np.flatnonzero(world.corridor[0] == focus - 1)[[0, -1]] + [0, 1]).astype(float)
+        fleets, members = [], []
+        for platform in platform_types:
+            index = () if platform.is_default else (tag(platform.name),)
+            cycle_h = platform.endurance_h + platform.turnaround_h
+            stagger = streams.generator("takeoff", *index).uniform(0.0, cycle_h, platform.count)  # drone i: draw i
+            fleets.append(Fleet.create(self.bases[: platform.bases], platform.count, platform.patrol,
+                                       (float(band[0]), float(band[1])), h, stagger))
+            members.append(index)
+        self.fleet = Fleet.concat(fleets)
+        starts = np.cumsum([0, *(p.count for p in platform_types)])
+        self.squadrons = [Squadron(p, self.fleet.view(int(a), int(b)), index, units.cells(p.sensor_radius_km),
+                                   units.cells_per_hour(p.speed_kmh))
+                          for p, index, a, b in zip(platform_types, members, starts[:-1], starts[1:], strict=True)]
+        self.radius = self.squadrons[0].radius
         self.counter_radius = units.cells(params.counter.radius_km)
         self.jam_steps = units.steps(params.counter.jam_hours)
         self.cover = cover
         self.touched = np.zeros(h * w, dtype=np.int64)  # flat cells of non-zero cover, the first n_touched in use
         self.n_touched = 0
+        self.conspicuousness = 1.0
         self.track: list[np.ndarray] = []
-        self.drones = [Drone(model, i) for i in range(d.count)]
+        names = [sq.platform.name for sq in self.squadrons for _ in range(sq.platform.count)]
+        self.drones = [Drone(model, i, name) for i, name in enumerate(names)]
 
     def step(self, now: int) -> None:
-        """Fly, meet the zones, stamp the sensing drones' footprints."""
-        d, c, u, f = self.p.drones, self.p.counter, self.units, self.fleet
+        """Schedule sorties, fly, meet the zones, stamp the sensing platforms' footprints."""
+        c, u = self.p.counter, self.units
         clear_coverage(self.cover.reshape(-1), self.touched, self.n_touched)
         self.n_touched = 0
-        if f.x.size == 0:
+        if self.fleet.x.size == 0:
             return
-        self.tally.drone_flight_hours += flight.fly_drones(
-            f.x,
-            f.y,
-            f.wx,
-            f.wy,
-            f.state,
-            f.airborne_h,
-            f.ground_h,
-            f.base_x,
-            f.base_y,
-            f.sector,
-            f.lane,
-            f.leg,
-            Fleet.policy_code(d.patrol),
-            2.0 * self.radius,
-            self.speed,
-            d.endurance_h,
-            d.turnaround_h,
-            u.step_hours,
-            self.streams.step_key("flight", now),
-            f.legs,
-            f.leg_count,
-            self.patrol.waypoint_cdf(self.intel.cues, self.zones.centres),
-            self.patrol.heat.shape[1],
-            float(self.patrol.block),
-        )
+        waypoints = self.patrol.waypoint_cdf(self.intel.cues, self.zones.centres)
+        flown = 0.0
+        for sq in self.squadrons:
+            f, pl = sq.fleet, sq.platform
+            if f.x.size == 0:
+                continue
+            unflown = self._schedule(sq, now)
+            hours = flight.fly_drones(f.x, f.y, f.wx, f.wy, f.state, f.airborne_h, f.ground_h, f.base_x, f.base_y, f.sector,
+                                      f.lane, f.leg, Fleet.policy_code(pl.patrol), 2.0 * sq.radius, sq.speed, pl.endurance_h,
+                                      pl.turnaround_h, u.step_hours, self.streams.step_key("flight", now, *sq.index), f.legs,
+                                      f.leg_count, waypoints, self.patrol.heat.shape[1], float(self.patrol.block))
+            sq.flown_h += hours
+            flown += hours
+            self.tally.flight_hours_unavailable += unflown
+            self.tally.flight_hours_scheduled += hours + unflown
+        self.tally.drone_flight_hours += flown
         if len(self.zones.centres):
-            effects = apply_zones(
-                f,
-                self.zones.centres,
-                self.counter_radius,
-                c.jam_rate_per_h,
-                self.jam_steps,
-                c.loss_hazard_per_h,
-                u.step_hours,
-                now,
-                self.streams.step_key("zone_hazard", now),
-            )
-            self.tally.drones_lost += effects.lost
-            self.tally.jammed_drone_hours += effects.jammed_hours
-        self.n_touched, exposed = stamp_coverage(self.cover, self.touched, 0, f.legs, f.leg_count, f.sensing(now), self.radius,
-                                                 d.detect_prob, d.range_falloff, self.world.population)
-        self.tally.privacy_exposure += exposed * u.step_hours
+            for sq in self.squadrons:
+                key = self.streams.step_key("zone_hazard", now, *sq.index)
+                effects = apply_zones(sq.fleet, self.zones.centres, self.counter_radius, c.jam_rate_per_h, self.jam_steps,
+                                      c.loss_hazard_per_h, u.step_hours, now, key)
+                self.tally.drones_lost += effects.lost
+                self.tally.jammed_drone_hours += effects.jammed_hours
+        for sq in self.squadrons:
+            f, pl = sq.fleet, sq.platform
+            self.n_touched, exposed = stamp_coverage(self.cover, self.touched, self.n_touched, f.legs, f.leg_count,
+                                                     f.sensing(now), sq.radius, pl.detect_prob, pl.range_falloff,
+                                                     self.world.population)
+            self.tally.privacy_exposure += exposed * u.step_hours
+        airborne = np.array([np.count_nonzero(sq.fleet.airborne) for sq in self.squadrons], dtype=float)
+        if airborne.sum() > 0:
+            self.conspicuousness = float(airborne @ [sq.platform.conspicuousness for sq in self.squadrons] / airborne.sum())
         self.book.refresh_drone()
-        self.track.append(np.column_stack([f.x[:TRACKED_DRONES], f.y[:TRACKED_DRONES]]))
+        self.track.append(np.column_stack([self.fleet.x[:TRACKED_DRONES], self.fleet.y[:TRACKED_DRONES]]))
+
+    def _schedule(self, sq: Squadron, now: int) -> float:
+        """Cancel the sorties due to take off this step that the platform's availability grounds; return hours not flown.
+
+        A cancelled sortie keeps its platform on the ground for the hours a flown sortie flies (its
+        endurance less the reserve it lands with) and the turnaround after, so flown and cancelled
+        sorties keep the same rhythm. Those hours count as scheduled and not flown as they pass
+        (this step's share is returned), so flown / scheduled hours estimate the availability.
+        Drone d's draw is counter d of this step's key.
+        """
+        f, pl, dt = sq.fleet, sq.platform, self.units.step_hours
+        if pl.availability < 1.0:
+            due = np.flatnonzero((f.state == flight.TURNAROUND) & (f.ground_h - dt <= flight.EPS) & (f.cancelled_h <= 0.0))
+            cancelled = due[uniforms(self.streams.step_key("availability", now, *sq.index), due) >= pl.availability]
+            slot_h = max(pl.endurance_h - flight.RESERVE_STEPS * dt, 0.0)
+            f.cancelled_h[cancelled] = slot_h
+            f.ground_h[cancelled] += slot_h + pl.turnaround_h
+        passing = np.minimum(f.cancelled_h, dt)
+        f.cancelled_h -= passing
+        return float(passing.sum())
+
+    def flight_cost(self, reported: bool = False) -> float:
+        """Flight hours so far at each platform's full (or operator-reported) hourly cost, currency."""
+        return sum(sq.flown_h * (sq.platform.reported_cost_per_hour if reported else sq.platform.cost_per_hour)
+                   for sq in self.squadrons)
 
     def check(self, now: int) -> None:
         """No drone created or lost silently; drones inside the raster and within their endurance; coverage a probability."""

@@ -29,6 +29,7 @@ from sim.kernels.movement import (
 from sim.params import Params
 from sim.patrol import PatrolMemory
 from sim.phases import InvariantError, StepTimer
+from sim.phases.air import AirSurveillance
 from sim.routebook import RouteBook
 from sim.seizures import Seizures
 from sim.shipments import ShipmentPool
@@ -54,15 +55,17 @@ class ShipmentPhase:
         seizures: where seizures are recorded.
         intel: the intelligence cell (cues from detections and tips).
         patrol: the patrols' memory (hotspot patrols aim where detections happen).
+        air: the air phase (how conspicuous the platforms flying are: the weight of a sighting).
         timer: times the kernel when enabled.
     """
 
     name = "shipments"
 
     def __init__(self, params: Params, units: Units, pool: ShipmentPool, book: RouteBook, streams: RandomStreams, tally: Any,
-                 cartels: Sequence[Cartel], seizures: Seizures, intel: IntelCell, patrol: PatrolMemory, timer: StepTimer) -> None:
+                 cartels: Sequence[Cartel], seizures: Seizures, intel: IntelCell, patrol: PatrolMemory, air: AirSurveillance,
+                 timer: StepTimer) -> None:
         self.p, self.units, self.pool, self.book, self.streams, self.tally = params, units, pool, book, streams, tally
-        self.cartels, self.seizures, self.intel, self.patrol, self.timer = cartels, seizures, intel, patrol, timer
+        self.cartels, self.seizures, self.intel, self.patrol, self.air, self.timer = cartels, seizures, intel, patrol, air, timer
         self._events = [np.zeros(0, dtype=np.int64) for _ in range(EVENT_COLUMNS)]
         self._lane_events = np.zeros(LANES, dtype=np.int64)
 
@@ -113,7 +116,7 @@ class ShipmentPhase:
         p.release(np.concatenate([delivered, seized]))
         self.tally.detections += int(detected.sum())
         for cartel in self.cartels:
-            cartel.learn_sightings(cell[detected][p.owner[slot[detected]] == cartel.index], now)
+            cartel.learn_sightings(cell[detected][p.owner[slot[detected]] == cartel.index], now, self.air.conspicuousness)
         tipped = kind == EVENT_TIP
         self.tally.tips += int(tipped.sum())
         delay_h = self.p.ground.response_delay_h

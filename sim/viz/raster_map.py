@@ -154,8 +154,8 @@ class RasterMap:
         size = int(np.clip(4 * self.scale + 1, 9, 15))
         self.symbols = {name: (offsets(shape_mask(s.shape, size)), offsets(outline(shape_mask(s.shape, size))))
                         for name, s in SYMBOLS.items() if s.shape != "cell"}
-        self.footprint = disk_offsets(model.air.radius * self.scale / self.stride)
-        self.footprint_edge = disk_offsets(model.air.radius * self.scale / self.stride, ring=1.0)
+        footprints = [sq.radius * self.scale / self.stride for sq in model.air.squadrons]  # each platform type's, pixels
+        self.footprints = [(disk_offsets(r), disk_offsets(r, ring=1.0)) for r in footprints]
         self.zone_edge = disk_offsets(model.air.counter_radius * self.scale / self.stride, ring=2.0)
 
     # --- coordinates -----------------------------------------------------------------------------
@@ -270,8 +270,10 @@ class RasterMap:
         up = np.asarray(model.fleet.airborne, dtype=bool)
         drones = np.column_stack([model.fleet.x[up], model.fleet.y[up]])
         if layers.footprints:
-            self._circles(image, drones, self.footprint, OKABE_ITO_RGB["sky"], FOOTPRINT_ALPHA)
-            self._circles(image, drones, self.footprint_edge, OKABE_ITO_RGB["blue"])
+            for sq, (disk, edge) in zip(model.air.squadrons, self.footprints, strict=True):
+                mine = np.column_stack([sq.fleet.x, sq.fleet.y])[np.asarray(sq.fleet.airborne, dtype=bool)]
+                self._circles(image, mine, disk, OKABE_ITO_RGB["sky"], FOOTPRINT_ALPHA)
+                self._circles(image, mine, edge, OKABE_ITO_RGB["blue"])
         self._sites(image)
         if layers.seizures and model.seizures.cells:
             self._stamp(image, "seizure", *self.cell_pixels(np.unique(np.asarray(model.seizures.cells))))
