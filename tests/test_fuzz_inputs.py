@@ -51,7 +51,9 @@ def toml_string(text: str) -> str:
 
 
 def toml_literal(value: object) -> str:
-    """A Python value as TOML value text."""
+    """A Python value as TOML value text (a table as an inline table: a platform's ``[platforms.NAME]``)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{toml_key(k)} = {toml_literal(v)}" for k, v in value.items()) + "}"
     return tomli_w.dumps({"v": value}).removeprefix("v = ").rstrip("\n")
 
 
