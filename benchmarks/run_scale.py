@@ -82,7 +82,7 @@ from sim.phases.shipments import KERNEL_TIME, MOVED_COUNT
 from sim.scenario import Scenario
 from sim.units import Units
 
-PHASES = ("cartels", "air", "shipments", "infrastructure", "ground")  # SkywatchModel.phases, in step order
+PHASES = ("cartels", "air", "privacy", "shipments", "infrastructure", "ground")  # SkywatchModel.phases, in step order
 CORE_PHASES = ("air", "shipments")
 WARMUP_STEPS = 5
 DEFAULT_DRONES = 24
@@ -350,7 +350,7 @@ def print_report(results: list[Result]) -> None:
 def print_phases(rows: list[tuple[str, StepTimes]]) -> None:
     """The table of milliseconds per step by phase."""
     print("\nms per step by phase (kernel = advance_shipments, part of shipments; other = data collection)")
-    names = ("cartels", "air", "shipments", "kernel", "infrastructure", "ground", "other")
+    names = ("cartels", "air", "privacy", "shipments", "kernel", "infrastructure", "ground", "other")
     print(f"{'configuration':<24}{'live':>10}" + "".join(f"{name:>15}" for name in names))
     for label, t in rows:
         ms = t.phase_ms()

@@ -171,12 +171,31 @@ class Cartel(mesa.Agent):
         self.route_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
         self.route_probs = np.concatenate(probs) if probs else np.zeros(0)
 
-    def launch(self) -> np.ndarray:
+    def launch_rate_now(self) -> float:
+        """Shipments per step it launches now at full sources: scaled by couriers, slowed by encryption, before the budget."""
+        return self.launch_rate * self.couriers * (1.0 - self.p.encryption.slowdown * self.encryption)
+
+    def _route_weights(self, source_factor: np.ndarray) -> np.ndarray:
+        """Each route's launch probability × the share of launches its source keeps (``source_factor``, by source)."""
+        return self.route_probs * source_factor[self.book.routes.source[self.route_ids]]
+
+    def launches_lost(self, source_factor: np.ndarray) -> float:
+        """Shipments per step (expected, before the budget) it loses when each source keeps the share ``source_factor`` (S,)."""
+        return self.launch_rate_now() * float(self.route_probs.sum() - self._route_weights(source_factor).sum())
+
+    def launch(self, source_factor: np.ndarray | None = None) -> np.ndarray:
         """Launch this step's shipments; returns their route ids.
 
-        Poisson, scaled by couriers, slowed by encryption, limited by the budget.
+        Poisson, scaled by couriers, slowed by encryption, limited by the budget. ``source_factor`` (S,),
+        the share of its launches each source keeps (raids), thins each source's launches; None keeps all.
         """
-        rate = self.launch_rate * self.couriers * (1.0 - self.p.encryption.slowdown * self.encryption)
+        rate, probs = self.launch_rate_now(), self.route_probs
+        if source_factor is not None:
+            weights = self._route_weights(source_factor)
+            kept = float(weights.sum())
+            rate *= kept
+            if kept > 0.0:
+                probs = weights / kept
         wanted = self.launch_rng.poisson(rate)
         cost = self.p.cartels.launch_cost
         affordable = wanted if cost <= 0 else min(wanted, int(max(self.budget, 0.0) // cost))
@@ -184,7 +203,7 @@ class Cartel(mesa.Agent):
             return np.zeros(0, dtype=np.int64)
         self.budget -= affordable * cost
         self.launched_period += affordable
-        return self.route_rng.choice(self.route_ids, size=affordable, p=self.route_probs)
+        return self.route_rng.choice(self.route_ids, size=affordable, p=probs)
 
     def earn(self, value: float) -> None:
         """Take the value of delivered shipments."""

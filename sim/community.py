@@ -1,4 +1,4 @@
-"""The people in between: trust in the authorities per cell, the tips it brings, the harm that erodes it."""
+"""The people in between: trust in the authorities per cell, the tips it brings, the harm and surveillance that erode it."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class Community:
         self.population = population.astype(np.float32)
         self.trust = np.full(population.shape, params.trust, dtype=np.float32)
         self.harm_sigma = units.cells(params.harm_radius_km)
-        self._mean: float | None = None  # cached mean trust; trust changes only at harm() and grow()
+        self._mean: float | None = None  # cached mean trust; trust changes only at harm(), expose() and grow()
 
     def tip_probability(self, cells: np.ndarray) -> np.ndarray:
         """(n,) float32 probability per step that a shipment in each flat cell is reported.
@@ -53,6 +53,27 @@ class Community:
         rows, cols = np.ogrid[-reach:reach + 1, -reach:reach + 1]
         stamp = loss * np.exp(-(rows**2 + cols**2) / (2.0 * self.harm_sigma**2))
         subtract_stamps(self.trust, np.asarray(cells, dtype=np.int64), stamp)
+
+    def expose(self, cells: np.ndarray, hours: float) -> float:
+        """Cells (flat, each once) under drone sensors for ``hours`` lose trust: trust × exp(−privacy_trust_loss × hours).
+
+        The decay composes over steps, so a cell watched for the same hours loses the same trust at any step length.
+
+        Returns:
+            The trust lost, population-weighted like :meth:`mean_trust` (-).
+        """
+        rate = self.p.privacy_trust_loss
+        if rate <= 0.0 or np.size(cells) == 0:
+            return 0.0
+        self._mean = None
+        flat = self.trust.reshape(-1)
+        before = flat[cells]
+        flat[cells] = before * np.float32(np.exp(-rate * hours))
+        lost = before.astype(np.float64) - flat[cells]
+        total = float(self.population.sum())
+        if total > 0.0:
+            return float((lost * self.population.reshape(-1)[cells]).sum()) / total
+        return float(lost.sum()) / flat.size
 
     def grow(self, days: float) -> None:
         """Community programs close part of the gap between trust and 1 over ``days``."""

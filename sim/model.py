@@ -10,13 +10,16 @@ One step runs the phases of :attr:`SkywatchModel.phases`, in order:
 2. **air** (:mod:`sim.phases.air`): drones fly their patrols; inside counter-drone zones they may be
    jammed or lost; the swept footprints of the sensing ones make this step's coverage raster
    (the checkpoints' coverage is static).
-3. **shipments** (:mod:`sim.phases.shipments`): shipments move along their routes and are sensed in
+3. **privacy** (:mod:`sim.phases.privacy`): the people under the sensors lose trust in the
+   authorities (with ``community.privacy_trust_loss`` > 0).
+4. **shipments** (:mod:`sim.phases.shipments`): shipments move along their routes and are sensed in
    every cell they pass: checkpoint detections are interdicted on the spot, drone detections
    become cues (shared with the partner's ground units after a latency, with a sharing fraction),
    tips from the people along the way become cues; arrivals at sinks are delivered and paid.
-4. **infrastructure** (:mod:`sim.phases.infrastructure`): drones discover cartel infrastructure
-   under their footprints.
-5. **ground** (:mod:`sim.phases.ground`): cues (drone detections, intercepts, tips) wait out their
+5. **infrastructure** (:mod:`sim.phases.infrastructure`): drones discover cartel infrastructure
+   under their footprints; with raids on, a discovered site is raided and out for a period, and
+   its source launches less (:mod:`sim.raids`).
+6. **ground** (:mod:`sim.phases.ground`): cues (drone detections, intercepts, tips) wait out their
    delay, then the nearest idle ground unit within range is sent; units that reach their target
    try to interdict it → seizures.
 
@@ -44,9 +47,11 @@ from sim.phases.air import AirSurveillance
 from sim.phases.cartels import CartelPhase
 from sim.phases.ground import GroundForces, GroundResponse
 from sim.phases.infrastructure import InfrastructureDiscovery
+from sim.phases.privacy import PrivacyBacklash
 from sim.phases.shipments import ShipmentPhase
 from sim.platforms import platforms
 from sim.preflight import check_world
+from sim.raids import Raids
 from sim.routebook import RouteBook, RouteLayers
 from sim.routes import RouteTable, plan_routes
 from sim.scenario import Scenario
@@ -80,6 +85,7 @@ class SkywatchModel(mesa.Model):
         self.pool = ShipmentPool()
         self.community = Community(p.community, world.population, self.units)
         self.counter = ZoneMap()
+        self.raids = Raids(p, self.units, world)
         self.timer = StepTimer(timing)
         self.ground = GroundForces(self, p, self.units, world)
         drone_cover = np.zeros(world.shape, dtype=np.float32)
@@ -97,13 +103,14 @@ class SkywatchModel(mesa.Model):
         self.air = AirSurveillance(self, p, self.platforms, self.units, world, self.streams, self.tally, self.patrol, self.intel,
                                    self.counter, drone_cover, self.book)
         self.launches = CartelPhase(p, self.units, self.cartels, self.book, self.pool, self.tally, self.intel, self.community,
-                                    self.counter, len(world.corridor_names))
-        self.infrastructure = InfrastructureDiscovery(p, world, self.air, self.streams, self.tally)
+                                    self.counter, self.raids, len(world.corridor_names))
+        self.infrastructure = InfrastructureDiscovery(p, world, self.air, self.streams, self.tally, self.raids)
         self.response = GroundResponse(p, self.units, world, self.ground, self.pool, self.book, self.intel, self.seizures,
                                        self.cartels, self.community, self.streams, self.tally)
         shipments = ShipmentPhase(p, self.units, self.pool, self.book, self.streams, self.tally, self.cartels, self.seizures,
                                   self.intel, self.patrol, self.air, self.timer)
-        self.phases = PhaseLoop((self.launches, self.air, shipments, self.infrastructure, self.response), self.timer)
+        privacy = PrivacyBacklash(p, self.units, self.air, self.community, self.tally)
+        self.phases = PhaseLoop((self.launches, self.air, privacy, shipments, self.infrastructure, self.response), self.timer)
 
         self.datacollector = mesa.DataCollector(model_reporters=metric_reporters(world.corridor_names))
         self.datacollector.collect(self)

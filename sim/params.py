@@ -162,6 +162,11 @@ PARAMS: tuple[Param, ...] = (
           "probability that an interdiction by a ground unit harms civilians", 0.0, 1.0),
     Param("community.harm_trust_loss", 0.1, "-", "trust lost at the centre of a civilian-harm event", 0.0, 1.0),
     Param("community.harm_radius_km", 10.0, "km", "spread (Gaussian sigma) of the trust lost to a harmful event", 0.05, 500.0),
+    # Resentment of being watched: every hour a cell lies under a sensing drone's footprint, its trust is multiplied
+    # by exp(−rate × hours); the same in any step length. No public figure sets it: off unless a scenario asks.
+    Param("community.privacy_trust_loss", 0.0, "1/h",
+          "rate at which trust decays in a cell while it is under drone sensors (0 = surveillance costs no trust)",
+          0.0, 100.0),
     Param("community.crisis_teams", 0.0, "-", "coverage of crisis-response teams (0 none, 1 full)", 0.0, 1.0),
     Param("community.crisis_effect", 0.6, "-",
           "share of the trust lost to a harmful event that full crisis teams prevent", 0.0, 1.0),
@@ -220,6 +225,14 @@ PARAMS: tuple[Param, ...] = (
           choices=("partner", "host")),
     Param("drones.infra_detect_prob", 0.05, "-",
           "probability per step that a covered infrastructure site is discovered", 0.0, 1.0),
+    # --- raids on discovered infrastructure ----------------------------------------------------
+    # A discovered site is raided at once and is out for raid_days; then the cartel rebuilds it in place and it can be
+    # discovered and raided again. Each site feeds its nearest source (a source of the cartel owning the site). No
+    # public figure sets these: off unless a scenario asks.
+    Param("infrastructure.raid_days", 0.0, "days",
+          "time a raided site stays out of operation (0 = no raids: discoveries change nothing)", 0.0, 3650.0),
+    Param("infrastructure.raid_launch_cut", 0.0, "-",
+          "share of its source's launches each raided site takes away while it is out", 0.0, 1.0),
     # --- ground units ---------------------------------------------------------------------------
     Param("ground.units", 12, "units", "mobile field units of the partner's forces that answer drone cues", 0, 10_000),
     Param("ground.speed_kmh", 40.0, "km/h", "road speed of a responding unit; slower over rough terrain", 1.0, 500.0),

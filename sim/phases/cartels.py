@@ -3,8 +3,8 @@
 Each planning period every cartel re-plans its routes (route shifting) and hands them to the
 route book, adapts its levels and places its counter-drone zones; the book drops the routes
 nobody uses any more; cartel violence and community programs change trust. Every step each
-cartel launches its shipments, and the intelligence cell intercepts some of their planning
-traffic.
+cartel launches its shipments (less from sources whose sites are out after a raid), and the
+intelligence cell intercepts some of their planning traffic.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sim.intel import IntelCell
 from sim.kernels.movement import IN_TRANSIT
 from sim.params import Params
 from sim.phases import InvariantError
+from sim.raids import Raids
 from sim.routebook import RouteBook
 from sim.shipments import ShipmentPool
 from sim.units import Units
@@ -41,6 +42,7 @@ class CartelPhase:
         intel: the intelligence cell.
         community: the people (violence lowers trust; programs raise it).
         zones: the counter-drone zones, replaced every planning period.
+        raids: the raids on infrastructure (the share of its launches each source keeps).
         corridors: number of corridors launches are counted by.
 
     Attributes:
@@ -51,7 +53,7 @@ class CartelPhase:
     name = "cartels"
 
     def __init__(self, params: Params, units: Units, cartels: Sequence[Cartel], book: RouteBook, pool: ShipmentPool,
-                 tally: Any, intel: IntelCell, community: Community, zones: ZoneMap, corridors: int) -> None:
+                 tally: Any, intel: IntelCell, community: Community, zones: ZoneMap, raids: Raids, corridors: int) -> None:
         self.p = params
         self.cartels = cartels
         self.book = book
@@ -60,6 +62,7 @@ class CartelPhase:
         self.intel = intel
         self.community = community
         self.zones = zones
+        self.raids = raids
         self.period = units.steps(params.cartels.planning_hours)
         self.period_days = self.period * units.step_hours / HOURS_PER_DAY
         self.corridor_launched = np.zeros(corridors, dtype=np.int64)
@@ -72,8 +75,11 @@ class CartelPhase:
         self.corridor_launched_step[:] = 0
         routes = self.book.routes
         shipments = self.p.shipments
+        factor = self.raids.source_factor
         for cartel in self.cartels:
-            route_ids = cartel.launch()
+            if factor is not None:
+                self.tally.launches_lost_to_raids += cartel.launches_lost(factor)
+            route_ids = cartel.launch(factor)
             n = route_ids.size
             if n == 0:
                 continue

@@ -1,4 +1,4 @@
-"""Phases 5 and 6: the ground forces' dispatch of cues and their interdictions.
+"""Phase 6: the ground forces' dispatch of cues and their interdictions.
 
 Cues wait out their delay and go to the nearest idle unit in range; units that reach their target
 try to interdict it. Road checkpoints watch the traffic all the time (their seizures happen as

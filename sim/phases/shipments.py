@@ -1,4 +1,4 @@
-"""Phase 3: shipments move along their routes and are sensed in every cell they pass.
+"""Phase 4: shipments move along their routes and are sensed in every cell they pass.
 
 Checkpoint detections are interdicted on the spot; drone detections become cues (shared with the
 partner's ground units after a latency, with a sharing fraction) and sightings the cartels

@@ -1,0 +1,138 @@
+"""People under surveillance: privacy exposure costs trust where it falls; discovered infrastructure is raided."""
+
+import numpy as np
+import pytest
+
+from sim.cli import main
+from sim.community import Community
+from sim.model import SkywatchModel
+from sim.outcomes import summarize
+from sim.phases.privacy import PrivacyBacklash
+from sim.run import simulate
+from sim.scenario import Scenario, load_scenario
+from sim.units import Units
+
+SMALL = {"world.height": 80, "world.width": 80, "run.steps": 300}
+QUIET = {"community.violence_per_day": 0.0, "community.civilian_harm_prob": 0.0}  # trust changes by surveillance alone
+
+
+def surge(**overrides) -> Scenario:
+    return load_scenario("drone_surge").with_overrides({**SMALL, **overrides}, "test")
+
+
+def test_exposure_decays_trust_per_hour_whatever_the_step():
+    params = Scenario().with_overrides({"community.privacy_trust_loss": 0.2}, "test").params.community
+    population = np.ones((64, 64), np.float32)
+    watched = np.array([5, 70, 200])
+    hourly, quarterly = (Community(params, population, Units(1.0, h)) for h in (1.0, 0.25))
+    lost = hourly.expose(watched, 1.0)
+    for _ in range(4):
+        quarterly.expose(watched, 0.25)
+    expected = params.trust * np.exp(-0.2)
+    assert hourly.trust.reshape(-1)[watched] == pytest.approx(expected, rel=1e-6)
+    assert quarterly.trust.reshape(-1)[watched] == pytest.approx(expected, rel=1e-5)
+    assert np.count_nonzero(hourly.trust != np.float32(params.trust)) == watched.size, "only the watched cells lose trust"
+    assert lost == pytest.approx(watched.size * (params.trust - expected) / population.size, rel=1e-5)
+    assert hourly.mean_trust() == pytest.approx(params.trust - lost, rel=1e-6)
+
+
+def test_trust_falls_where_and_as_long_as_the_sensors_look():
+    rate = 0.02
+    model = SkywatchModel(surge(**QUIET, **{"community.privacy_trust_loss": rate, "run.validate": True, "drones.count": 2}))
+    hours = np.zeros(model.world.shape).reshape(-1)
+    for _ in range(100):
+        model.step()
+        hours[model.air.touched[:model.air.n_touched]] += model.units.step_hours
+    trust = model.community.trust.reshape(-1)
+    start = model.params.community.trust
+    assert hours.max() > 2.0 and np.any(hours == 0.0)
+    assert trust[hours == 0.0] == pytest.approx(start), "no sensor, no loss"
+    assert trust == pytest.approx(start * np.exp(-rate * hours), rel=1e-4), "loss grows with the hours under the sensors"
+    summary = summarize(model)
+    assert summary["trust_lost_to_surveillance"] == pytest.approx(start - summary["trust"], rel=1e-4)
+
+
+def test_privacy_off_leaves_trust_and_outcomes_bit_identical(monkeypatch):
+    scenario = surge(**{"run.seed": 2})
+    off = SkywatchModel(scenario)
+    for _ in range(SMALL["run.steps"]):
+        off.step()
+    monkeypatch.setattr(PrivacyBacklash, "step", lambda self, now: None)  # the model as it was without the phase
+    without = SkywatchModel(scenario)
+    for _ in range(SMALL["run.steps"]):
+        without.step()
+    assert np.array_equal(off.community.trust, without.community.trust)
+    assert summarize(off) == summarize(without)
+    assert summarize(off)["trust_lost_to_surveillance"] == 0.0
+
+
+def test_surveillance_backlash_costs_tips():
+    trusting = {"community.trust": 0.9, "community.awareness": 1.0}
+    tips = [sum(summarize(simulate(surge(**trusting, **{"run.seed": seed, "community.privacy_trust_loss": rate})))["tips"]
+                for seed in range(3)) for rate in (0.0, 0.2)]
+    assert tips[1] < 0.9 * tips[0], tips
+
+
+def source_launches(model: SkywatchModel) -> np.ndarray:
+    """(S,) shipments launched so far from each source."""
+    routes = model.book.routes
+    return np.bincount(routes.source, weights=model.book.launches, minlength=model.world.sources.size)
+
+
+def test_a_raided_source_launches_less_for_the_period_then_recovers():
+    cut, days = 0.75, 1.0
+    scenario = Scenario().with_overrides({
+        "world.height": 64, "world.width": 64, "world.sources": 2, "cartels.count": 1, "run.step_hours": 1.0,
+        "cartels.shipments_per_day": 2400.0, "cartels.launch_cost": 0.0,
+        "infrastructure.raid_days": days, "infrastructure.raid_launch_cut": cut,
+    }, "test")
+    model = SkywatchModel(scenario)
+    site = 0
+    raided = int(model.raids.feeds[site])
+
+    def launches_over(steps: int) -> np.ndarray:
+        before = source_launches(model)
+        for _ in range(steps):
+            model.step()
+        return (source_launches(model) - before) / steps
+
+    model.step()  # the cartel's first plan
+    normal = launches_over(24)
+    model.raids.raid(np.array([site]), model.steps)
+    during = launches_over(24)
+    after = launches_over(24)
+    other = 1 - raided
+    assert during[raided] == pytest.approx((1.0 - cut) * normal[raided], rel=0.3)
+    assert during[other] == pytest.approx(normal[other], rel=0.2), "the other source launches as before"
+    assert after[raided] == pytest.approx(normal[raided], rel=0.2), "back to normal after the period"
+    assert not model.raids.out().any() and model.raids.source_factor is None
+    expected_lost = 24 * cut * model.cartels[0].launch_rate_now() / 2  # one source of two, cut for 24 one-hour steps
+    assert model.tally.launches_lost_to_raids == pytest.approx(expected_lost, rel=1e-9)
+
+
+def test_discoveries_become_raids_and_cut_launches():
+    raids = {"infrastructure.raid_days": 2.0, "infrastructure.raid_launch_cut": 0.5, "run.validate": True}
+    off, on = (summarize(simulate(surge(**{"run.seed": 1, **extra}))) for extra in ({}, raids))
+    assert off["raids"] == 0 and off["launches_lost_to_raids"] == 0.0
+    assert on["raids"] == on["infrastructure_discovered"] > 0
+    assert on["launches_lost_to_raids"] > 0.0
+    assert on["shipments_launched"] < off["shipments_launched"]
+    again = summarize(simulate(surge(**{"run.seed": 1, **raids})))
+    assert again == on, "a run is a pure function of scenario and seed"
+
+
+@pytest.mark.parametrize("field", ["community.privacy_trust_loss", "infrastructure.raid_days",
+                                   "infrastructure.raid_launch_cut"])
+def test_negative_values_get_one_line_and_exit_2(field, tmp_path, capsys):
+    section, key = field.split(".")
+    path = tmp_path / "bad.toml"
+    path.write_text(f"[{section}]\n{key} = -1.0\n")
+    assert main(["validate", str(path)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and field in lines[0] and str(path) in lines[0]
+
+
+def test_privacy_backlash_scenario_loads_and_asks_the_question():
+    scenario = load_scenario("privacy_backlash")
+    assert scenario["community.privacy_trust_loss"] > 0.0
+    assert scenario["drones.count"] == load_scenario("drone_surge")["drones.count"]
