@@ -17,12 +17,14 @@ CUE_FIELDS: dict[str, type] = {
     "cell": np.int64,  # flat cell where it was seen
     "ready_step": np.int64,  # first step a unit may be sent (after the response delay)
     "expiry_step": np.int64,  # after this step an unanswered cue lapses
-    "source": np.int8,  # CUE_DRONE, CUE_INTERCEPT or CUE_TIP
+    "source": np.int8,  # CUE_DRONE, CUE_INTERCEPT or CUE_TIP: the first report's (seizures are credited to it)
+    "sources": np.int8,  # bit 1 << source set for every source that reported the shipment (sim.fusion)
+    "reported_step": np.int64,  # step of the first report
 }
 
 
 class CueQueue:
-    """Cues in arrival order; the first-come cue is answered first.
+    """Cues in the order units answer them: arrival order, or by priority with fusion (:mod:`sim.fusion`).
 
     The columns live at the front of arrays that double when full, so adding cues costs in
     proportion to the cues added, not to the queue.
@@ -53,6 +55,11 @@ class CueQueue:
                 )
             array[self.size:end] = columns[name]
         self.size = end
+
+    def reorder(self, order: np.ndarray) -> None:
+        """Put the cues in ``order`` (a permutation of the queue's positions)."""
+        for array in self.arrays.values():
+            array[:self.size] = array[:self.size][order]
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop every cue where ``mask`` is False."""

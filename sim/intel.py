@@ -2,7 +2,8 @@
 
 Drone detections and intercepts are the surveillance partner's: they reach the partner's ground
 units with a sharing fraction and after a sharing latency (shortened by joint task forces).
-Tips go to the ground units directly.
+Tips go to the ground units directly. With ``intel.fusion`` reports about one shipment join one
+cue (:mod:`sim.fusion`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.cues import CUE_INTERCEPT, CUE_SOURCES, CueQueue
+from sim.fusion import fuse
 from sim.shipments import ShipmentPool
 from sim.streams import RandomStreams
 from sim.units import Units
@@ -22,7 +24,7 @@ class IntelCell:
         params: the scenario's typed parameters (``intel``, ``ground``).
         units: the run's unit conversions.
         pool: the shipments.
-        tally: the run's totals (``intercepts`` is counted here).
+        tally: the run's totals (``intercepts`` and ``cues_fused`` are counted here).
         streams: the run's random streams (``intercept``, by shipment; ``sharing``, by shipment, cue source and step).
     """
 
@@ -60,10 +62,15 @@ class IntelCell:
             if self.intel.sharing_fraction < 1.0:
                 counters = self.pool.uid[slots] * CUE_SOURCES + source
                 kept = self.streams.uniforms("sharing", counters, step=now) < self.intel.sharing_fraction
-                self.pool.cued[slots[~kept]] = False
+                if not self.intel.fusion:  # without fusion the movement kernel marked every reported shipment as cued
+                    self.pool.cued[slots[~kept]] = False
                 slots, cells = slots[kept], cells[kept]
             delay_h += self.sharing_h
         self.pool.cued[slots] = True
         ready = now + (self.units.steps(delay_h) if delay_h > 0 else 0)
-        self.cues.append(slot=slots, uid=self.pool.uid[slots], cell=cells, ready_step=ready,
-                         expiry_step=ready + self.expiry_steps, source=source)
+        uids = self.pool.uid[slots]
+        if self.intel.fusion:
+            self.tally.cues_fused += fuse(self.cues, slots, uids, cells, ready, ready + self.expiry_steps, source, now)
+        else:
+            self.cues.append(slot=slots, uid=uids, cell=cells, ready_step=ready, expiry_step=ready + self.expiry_steps,
+                             source=source, sources=1 << source, reported_step=now)

@@ -19,9 +19,9 @@ One step runs the phases of :attr:`SkywatchModel.phases`, in order:
 5. **infrastructure** (:mod:`sim.phases.infrastructure`): drones discover cartel infrastructure
    under their footprints; with raids on, a discovered site is raided and out for a period, and
    its source launches less (:mod:`sim.raids`).
-6. **ground** (:mod:`sim.phases.ground`): cues (drone detections, intercepts, tips) wait out their
-   delay, then the nearest idle ground unit within range is sent; units that reach their target
-   try to interdict it → seizures.
+6. **ground** (:mod:`sim.phases.ground`): cues (drone detections, intercepts, tips; reports about
+   one shipment fused into one cue, :mod:`sim.fusion`) wait out their delay, then the nearest idle
+   ground unit within range is sent; units that reach their target try to interdict it → seizures.
 
 Then the invariants are checked (validating mode) and the step's outcomes recorded.
 

@@ -135,6 +135,11 @@ PARAMS: tuple[Param, ...] = (
     Param("intel.joint_task_force", False, "-",
           "joint task forces: analysts sit with the field units, cutting the sharing latency"),
     Param("intel.jtf_latency_factor", 0.25, "-", "share of the sharing latency left with joint task forces", 0.0, 1.0),
+    Param("intel.fusion", True, "-",
+          "fusion: reports about one shipment from drones, intercepts and tips join one cue, answered by corroboration"),
+    Param("intel.fusion_priority_h", 2.0, "h",
+          "fusion: each distinct source beyond a cue's first puts it ahead of cues first reported less than this long before it",
+          0.0, 240.0),
     # An intelligence cell reading a twentieth of the traffic (the default intercept probability) at 20,000 a day:
     # a few dozen analysts, linguists and intercept contracts; it scales with the share of traffic it reads.
     Param("intel.cost_per_day", 400_000.0, "currency/day",

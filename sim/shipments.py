@@ -17,6 +17,7 @@ FIELDS: dict[str, type] = {
     "value": np.float32,  # currency at the sink
     "concealment": np.float32,  # in [0, 1)
     "cued": np.bool_,  # a cue about it awaits a ground response
+    "pursued": np.bool_,  # a ground unit is on its way to it
 }
 
 
@@ -82,6 +83,7 @@ class ShipmentPool:
         a["value"][slots] = value
         a["concealment"][slots] = concealment
         a["cued"][slots] = False
+        a["pursued"][slots] = False
         self.next_uid += n
         return slots
 
@@ -90,5 +92,6 @@ class ShipmentPool:
         n = slots.size
         self.arrays["status"][slots] = FREE
         self.arrays["cued"][slots] = False
+        self.arrays["pursued"][slots] = False
         self._free[self._n_free:self._n_free + n] = slots
         self._n_free += n

@@ -1,8 +1,9 @@
 """Phase 6: the ground forces' dispatch of cues and their interdictions.
 
-Cues wait out their delay and go to the nearest idle unit in range; units that reach their target
-try to interdict it. Road checkpoints watch the traffic all the time (their seizures happen as
-shipments pass, in the shipment phase).
+Cues wait out their delay and go to the nearest idle unit in range, first come first served (with
+fusion, by priority: :mod:`sim.fusion`); units that reach their target try to interdict it. Road
+checkpoints watch the traffic all the time (their seizures happen as shipments pass, in the
+shipment phase).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from sim.agents import Cartel, GroundUnit
 from sim.community import Community
 from sim.cues import CUE_INTERCEPT, CUE_TIP
+from sim.fusion import CORROBORATED, CORROBORATION, priority_order
 from sim.intel import IntelCell
 from sim.kernels.coverage import stamp_coverage
 from sim.kernels.dispatch import triage_cues
@@ -85,6 +87,8 @@ class GroundResponse:
         self.intel, self.seizures, self.cartels, self.community, self.tally = intel, seizures, cartels, community, tally
         self.interdiction_rng, self.harm_rng = streams.generator("interdiction"), streams.generator("civilian_harm")
         self.max_response = units.cells(params.ground.max_response_km)
+        self.steps_per_source = units.steps(params.intel.fusion_priority_h) if params.intel.fusion_priority_h > 0 else 0
+        self.pursuit_sources: dict[int, int] = {}  # uid of each shipment a unit is on its way to → its cue's sources
 
     def busy(self, now: int) -> int:
         """Units away from their posts at step ``now``."""
@@ -100,10 +104,12 @@ class GroundResponse:
         self.tally.ground_unit_hours += len(self.forces.units) * self.units.step_hours
 
     def _dispatch(self, now: int) -> None:
-        """Send the nearest idle unit in range to each ready cue, first come first served."""
+        """Send the nearest idle unit in range to each ready cue, first come first served (with fusion, by priority)."""
         g, u, p, q = self.p.ground, self.units, self.pool, self.intel.cues
         if len(q) == 0:
             return
+        if self.p.intel.fusion:
+            q.reorder(priority_order(q, self.steps_per_source))
         idle = [unit for unit in self.forces.units if unit.idle(now)]
         posts = np.array([unit.post for unit in idle], dtype=np.float64).reshape(-1, 2)
         w = self.world.shape[1]
@@ -115,6 +121,8 @@ class GroundResponse:
             distance = float(np.hypot(*(target - posts[sent[cue]])))
             hours = u.cell_km * distance * self._terrain_factor(unit.post, target) / g.speed_kmh
             unit.dispatch(int(q.slot[cue]), int(q.uid[cue]), int(q.source[cue]), u.steps(hours), now)
+            p.pursued[q.slot[cue]] = True
+            self.pursuit_sources[int(q.uid[cue])] = int(q.sources[cue])
         p.cued[q.slot[lapsed]] = False
         self.tally.cues_lapsed += int(lapsed.sum())
         q.keep((sent < 0) & ~lapsed & ~stale)
@@ -131,9 +139,10 @@ class GroundResponse:
     def _interdict(self, slot: int, uid: int, source: int, now: int) -> None:
         """A unit cued by ``source`` reaches shipment (slot, uid): seize it with the interdiction probability."""
         pool = self.pool
+        sources = self.pursuit_sources.pop(uid)
         if not (pool.status[slot] == IN_TRANSIT and pool.uid[slot] == uid):
             return
-        pool.cued[slot] = False
+        pool.cued[slot] = pool.pursued[slot] = False
         if self.interdiction_rng.random() >= self.p.ground.interdict_prob:
             return
         r = self.book.routes
@@ -143,6 +152,8 @@ class GroundResponse:
         if self.harm_rng.random() < self.p.community.civilian_harm_prob:
             self.tally.civilian_harm_events += 1
             self.community.harm(np.array([cell]), self.p.community.harm_trust_loss)
+        if CORROBORATION[sources] >= CORROBORATED:
+            self.tally.corroborated_seizures += 1
         if source == CUE_TIP:
             self.tally.seized_by_tip += 1
         elif source == CUE_INTERCEPT:
@@ -153,7 +164,21 @@ class GroundResponse:
         pool.release(slots)
 
     def check(self, now: int) -> None:
-        """Checkpoint coverage is a probability."""
+        """Checkpoint coverage is a probability; no shipment is pursued twice or cued while pursued, nor cued twice."""
         cover = self.forces.checkpoint_cover
         if cover.min() < 0.0 or cover.max() > 1.0:
             raise InvariantError(f"step {now}: checkpoint coverage outside [0, 1]")
+        pool, q = self.pool, self.intel.cues
+        targets = np.array([unit.target[:2] for unit in self.forces.units if unit.target is not None], np.int64).reshape(-1, 2)
+        if np.unique(targets[:, 1]).size != len(targets):
+            raise InvariantError(f"step {now}: two units are on their way to one shipment")
+        if set(targets[:, 1].tolist()) != set(self.pursuit_sources):
+            raise InvariantError(f"step {now}: the cues' sources are not kept for exactly the shipments units go for")
+        live = targets[(pool.status[targets[:, 0]] == IN_TRANSIT) & (pool.uid[targets[:, 0]] == targets[:, 1]), 0]
+        if not np.array_equal(np.sort(live), np.flatnonzero(pool.pursued)):
+            raise InvariantError(f"step {now}: the shipments marked pursued are not those units are on their way to")
+        waiting = (pool.status[q.slot] == IN_TRANSIT) & (pool.uid[q.slot] == q.uid)
+        if np.unique(q.uid[waiting]).size != np.count_nonzero(waiting):
+            raise InvariantError(f"step {now}: two live cues wait for one shipment")
+        if pool.pursued[q.slot[waiting]].any():
+            raise InvariantError(f"step {now}: a cue waits for a shipment a unit is already on its way to")

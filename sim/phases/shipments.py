@@ -84,7 +84,7 @@ class ShipmentPhase:
             p.progress,
             p.carry_h,
             p.concealment,
-            p.cued,
+            self._unsensed(),
             r.start,
             r.length,
             r.cells,
@@ -124,6 +124,14 @@ class ShipmentPhase:
         self.intel.cue(slot[tipped], cell[tipped], delay_h, CUE_TIP, shared=False, now=now)
         self.patrol.decay()
         self.patrol.add(cell[detected])
+
+    def _unsensed(self) -> np.ndarray:
+        """(capacity,) bool: shipments the sensors pass over this step; the kernel marks the ones it reports.
+
+        Without fusion, those with a cue waiting or answered (the pool's own ``cued``); with fusion
+        (:mod:`sim.fusion`), only those a unit is on its way to (a copy, so ``pursued`` stays exact).
+        """
+        return self.pool.pursued.copy() if self.p.intel.fusion else self.pool.cued
 
     def check(self, now: int) -> None:
         """Launched = delivered + seized + in transit; seizures by source add up; every live shipment on its route."""
