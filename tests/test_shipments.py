@@ -45,12 +45,14 @@ def test_cue_queue_keeps_arrival_order_as_it_grows_and_drops():
     queue = CueQueue()
     for batch in range(10):  # 10 × 30 cues: past the first capacity of 64 several times
         slots = np.arange(batch * 30, batch * 30 + 30)
-        queue.append(slot=slots, uid=slots + 1000, cell=slots * 2, ready_step=batch, expiry_step=batch + 5, source=CUE_TIP)
+        queue.append(slot=slots, uid=slots + 1000, cell=slots * 2, ready_step=batch, expiry_step=batch + 5,
+                     source=CUE_TIP, sources=1 << CUE_TIP, reported_step=batch)
     assert len(queue) == 300
     np.testing.assert_array_equal(queue.slot, np.arange(300))
     queue.keep(queue.slot % 3 == 0)
     np.testing.assert_array_equal(queue.slot, np.arange(0, 300, 3))
     np.testing.assert_array_equal(queue.uid, np.arange(0, 300, 3) + 1000)
     np.testing.assert_array_equal(queue.ready_step, np.arange(0, 300, 3) // 30)
-    queue.append(slot=np.array([7]), uid=np.array([8]), cell=np.array([9]), ready_step=1, expiry_step=2, source=CUE_DRONE)
+    queue.append(slot=np.array([7]), uid=np.array([8]), cell=np.array([9]), ready_step=1, expiry_step=2, source=CUE_DRONE,
+                 sources=1 << CUE_DRONE, reported_step=1)
     assert len(queue) == 101 and queue.slot[-1] == 7 and queue.source[-1] == CUE_DRONE and queue.source[0] == CUE_TIP

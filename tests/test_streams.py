@@ -200,9 +200,14 @@ def test_world_seed_option_names_the_folder_and_the_summary(tmp_path, monkeypatc
     assert len(err) == 1 and err[0].startswith("skywatch: error: --world-seed: world.seed: expected"), err
 
 
-def test_whether_a_cue_is_shared_is_a_draw_of_its_own():
-    """With a sharing fraction below 1, a drone detection's fate depends on its shipment, source and step only."""
-    scenario = Scenario().with_overrides({"intel.sharing_fraction": 0.5, "intel.intercept_prob": 1.0}, "test")
+@pytest.mark.parametrize("fusion", [False, True])
+def test_whether_a_cue_is_shared_is_a_draw_of_its_own(fusion):
+    """With a sharing fraction below 1, a drone detection's fate depends on its shipment, source and step only.
+
+    With fusion, a shared detection of an intercepted shipment joins its cue instead of making one.
+    """
+    scenario = Scenario().with_overrides({"intel.sharing_fraction": 0.5, "intel.intercept_prob": 1.0,
+                                          "intel.fusion": fusion}, "test")
 
     def shared_detections(intercepts_first: bool) -> set[int]:
         pool = ShipmentPool()
@@ -211,9 +216,8 @@ def test_whether_a_cue_is_shared_is_a_draw_of_its_own():
         cell = IntelCell(scenario.params, Units.of(scenario), pool, Tally(), run_streams(3))
         if intercepts_first:  # other cues drawn first, from the same stream, in the same step
             cell.intercept(slots[::2], np.zeros(slots[::2].size, np.int64), 0.0, now=7)
-        before = len(cell.cues)
         cell.cue(slots, np.zeros(n, np.int64), 0.0, CUE_DRONE, shared=True, now=7)
-        return set(cell.cues.uid[before:].tolist())
+        return set(cell.cues.uid[(cell.cues.sources & (1 << CUE_DRONE)) != 0].tolist())
 
     alone, after_intercepts = shared_detections(False), shared_detections(True)
     assert alone == after_intercepts
