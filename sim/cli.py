@@ -27,7 +27,7 @@ from rich.table import Table
 from sim import __version__
 from sim.os_errors import describe, printable, writing_to
 from sim.outcomes import format_value
-from sim.params import PARAMS
+from sim.params import PARAMS, PLATFORM_FIELDS, PLATFORM_KINDS, PLATFORM_SECTION
 from sim.preflight import preflight
 from sim.run import check_output_folder, simulate, write_run_folder
 from sim.scenario import Scenario, ScenarioError, load_scenario, parse_assignment, shipped_scenarios
@@ -133,10 +133,10 @@ def cmd_params(args: argparse.Namespace, out_console: Console, err_console: Cons
     table = Table(show_header=True, header_style="bold")
     for column in ("parameter", "default", "unit", "bounds", "meaning"):
         table.add_column(column, overflow="fold")
-    for p in PARAMS:
-        table.add_row(
-            p.name, repr(p.default) if isinstance(p.default, str) else str(p.default), p.unit, p.describe_bounds(), p.meaning
-        )
+    for p in (*PARAMS, *PLATFORM_FIELDS):
+        default = "by kind" if p.key.split(".")[-1] in PLATFORM_KINDS["crewed"] and p.section == PLATFORM_SECTION else \
+            repr(p.default) if isinstance(p.default, str) else str(p.default)
+        table.add_row(p.name.replace("*", "NAME"), default, p.unit, p.describe_bounds(), p.meaning)
     out_console.print(table)
     return 0
 

@@ -97,6 +97,24 @@ def _cost_per_seizure(model: Any) -> float | None:
     return total_cost(model) / seized if seized else None
 
 
+def _partner_dependence(model: Any) -> float | None:
+    """Share of seizures that needed the partner's platforms or data; None without seizures.
+
+    Seizures after an intercept needed the partner's data. Of those after a drone cue, the share
+    the partner's platforms made of the search effort (flight hours × sweep width × speed) is
+    counted: coverage is one raster, so a detection is not traced to the platform that made it.
+    """
+    t = model.tally
+    if not t.shipments_seized:
+        return None
+    effort = {sq.platform.operator: 0.0 for sq in model.air.squadrons}
+    for sq in model.air.squadrons:
+        effort[sq.platform.operator] += sq.flown_h * sq.radius * sq.speed
+    total = sum(effort.values())
+    partner = effort.get("partner", 0.0) / total if total > 0 else 0.0
+    return (t.seized_by_drone_cue * partner + t.seized_by_intercept) / t.shipments_seized
+
+
 def _corridor_flow(model: Any) -> dict[str, int]:
     return {name: int(n) for name, n in zip(model.world.corridor_names, model.corridor_launched, strict=True)}
 
@@ -133,11 +151,15 @@ OUTCOMES: tuple[Outcome, ...] = (
     _total("drones_lost", int, "drones", "drones shot down or captured in counter-drone zones"),
     _total("jammed_drone_hours", float, "h", "airborne drone-hours with a jammed sensor", compared=False),
     _total("drone_flight_hours", float, "h", "flight hours of every platform (drones and crewed aircraft)"),
-    _total("flight_hours_scheduled", float, "h", "flight hours scheduled so far: those flown and those not flown"),
+    _total("flight_hours_scheduled", float, "h", "flight hours scheduled so far: flown, unavailable and refused by a cap"),
     _total("flight_hours_unavailable", float, "h",
            "scheduled flight hours not flown: sorties cancelled for lack of availability (weather, maintenance, crews)"),
+    _total("flight_hours_refused", float, "h", "scheduled flight hours not flown: sorties a flight-hour cap refused"),
     Outcome("platform_hours", "h", "flight hours flown, by platform type", "total",
             lambda m: {sq.platform.name: sq.flown_h for sq in m.air.squadrons}, "summary"),
+    Outcome("partner_dependence", "-",
+            "share of seizures that needed the partner's platforms or data (intercepts; drone cues by the partner's search "
+            "effort share); null without seizures", "ratio", _partner_dependence, "summary"),
     Outcome("air_cost_reported", "currency", "flight hours at each platform's operator-reported hourly cost", "total",
             lambda m: m.air.flight_cost(reported=True)),
     _total("ground_unit_hours", float, "h", "ground unit-hours in the field", "summary", compared=False),

@@ -228,6 +228,14 @@ PARAMS: tuple[Param, ...] = (
           "how much traffickers notice a drone: weight of its detections in their counter-drone pressure", 0.0, 10.0),
     Param("drones.operator", "partner", "-", "who flies the drones: the partner asked for flights, or the host",
           choices=("partner", "host")),
+    Param("drones.hour_cap", 0.0, "h", "flight hours the drones may fly per cap period (caps.period_days; 0 = no cap)",
+          0.0, 1e9),
+    # --- flight-hour caps (the host government's limits) -----------------------------------------
+    Param("caps.period_days", 7.0, "days", "period of every flight-hour cap (7 = weekly)", 0.01, 3660.0),
+    Param("caps.partner_hours", 0.0, "h", "flight hours the partner's platforms may fly per period, together (0 = no cap)",
+          0.0, 1e9),
+    Param("caps.host_hours", 0.0, "h", "flight hours the host's own platforms may fly per period, together (0 = no cap)",
+          0.0, 1e9),
     Param("drones.infra_detect_prob", 0.05, "-",
           "probability per step that a covered infrastructure site is discovered", 0.0, 1.0),
     # --- raids on discovered infrastructure ----------------------------------------------------
@@ -285,6 +293,8 @@ PLATFORM_FIELDS: tuple[Param, ...] = (
     Param("platforms.*.availability", 1.0, "-", "share of scheduled sorties actually flown", 0.0, 1.0),
     Param("platforms.*.conspicuousness", 1.0, "-", "how much traffickers notice it (weight of its detections as sightings)",
           0.0, 10.0),
+    Param("platforms.*.hour_cap", 0.0, "h", "flight hours this type may fly per cap period (caps.period_days; 0 = no cap)",
+          0.0, 1e9),
 )
 PLATFORM_SCHEMA: dict[str, Param] = {p.key.split(".", 1)[1]: p for p in PLATFORM_FIELDS}
 

@@ -35,6 +35,7 @@ class Platform:
     reported_cost_per_hour: float
     availability: float
     conspicuousness: float
+    hour_cap: float
 
     @property
     def is_default(self) -> bool:

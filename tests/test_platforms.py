@@ -130,3 +130,40 @@ def test_bad_platform_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytes
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and field in err[0] and expected in err[0], err
     assert not out.exists()
+
+
+def test_caps_are_never_exceeded_and_refuse_sorties() -> None:
+    """A weekly partner cap and a platform cap, checked every step (validating mode): refused hours, never an overrun."""
+    capped = scenario(drones__count=20, drones__hour_cap=300.0, platforms__p3__kind="crewed", platforms__p3__count=6,
+                      platforms__p3__availability=1.0, caps__partner_hours=500.0, caps__period_days=2.0,
+                      run__steps=960, run__validate=True)
+    model = simulate(capped)
+    t = model.tally
+    assert t.flight_hours_refused > 0
+    assert t.flight_hours_scheduled == pytest.approx(t.drone_flight_hours + t.flight_hours_unavailable + t.flight_hours_refused)
+    periods = 960 * 0.25 / 48.0
+    assert t.drone_flight_hours <= 500.0 * periods + 1e-6
+    assert model.air.squadrons[0].flown_h <= 300.0 * periods + 1e-6
+    free = simulate(scenario(drones__count=20, platforms__p3__kind="crewed", platforms__p3__count=6,
+                             platforms__p3__availability=1.0, run__steps=960))
+    assert free.tally.drone_flight_hours > t.drone_flight_hours and free.tally.flight_hours_refused == 0.0
+
+
+def test_an_overrun_cap_fails_the_invariant_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim.caps import HourCaps
+    from sim.phases import InvariantError
+
+    monkeypatch.setattr(HourCaps, "allow", lambda self, platform, due, hour: self.charged.update(
+        {k: self.charged[k] + due * platform.endurance_h for k in self.charged}) or due)
+    with pytest.raises(InvariantError, match="cap exceeded"):
+        simulate(scenario(drones__count=20, caps__partner_hours=30.0, run__steps=200, run__validate=True))
+
+
+def test_partner_dependence_counts_intercepts_and_the_partners_share_of_drone_cues() -> None:
+    partner = simulate(scenario(drones__count=12, run__steps=300))
+    host = simulate(scenario(drones__count=12, drones__operator="host", run__steps=300))
+    depend = BY_NAME["partner_dependence"].read
+    t = partner.tally
+    assert t.seized_by_drone_cue > 0
+    assert depend(partner) == pytest.approx((t.seized_by_drone_cue + t.seized_by_intercept) / t.shipments_seized)
+    assert depend(host) == pytest.approx(host.tally.seized_by_intercept / host.tally.shipments_seized)

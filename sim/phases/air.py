@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 
 from sim.agents import Drone
+from sim.caps import HOURS_PER_DAY, HourCaps
 from sim.counter_drone import ZoneMap, apply_zones
 from sim.fleet import Fleet
 from sim.intel import IntelCell
@@ -54,6 +55,13 @@ class Squadron:
     radius: float
     speed: float
     flown_h: float = 0.0
+
+
+def _pass_time(left_h: np.ndarray, dt: float) -> float:
+    """Let ``dt`` hours pass on the grounded sorties' hours ``left_h`` (in place); return the hours that passed."""
+    passing = np.minimum(left_h, dt)
+    left_h -= passing
+    return float(passing.sum())
 
 
 class AirSurveillance:
@@ -115,6 +123,9 @@ class AirSurveillance:
         self.touched = np.zeros(h * w, dtype=np.int64)  # flat cells of non-zero cover, the first n_touched in use
         self.n_touched = 0
         self.conspicuousness = 1.0
+        caps = params.caps
+        self.caps = HourCaps(caps.period_days * HOURS_PER_DAY, {"partner": caps.partner_hours, "host": caps.host_hours},
+                             platform_types)
         self.track: list[np.ndarray] = []
         names = [sq.platform.name for sq in self.squadrons for _ in range(sq.platform.count)]
         self.drones = [Drone(model, i, name) for i, name in enumerate(names)]
@@ -132,15 +143,16 @@ class AirSurveillance:
             f, pl = sq.fleet, sq.platform
             if f.x.size == 0:
                 continue
-            unflown = self._schedule(sq, now)
+            unavailable, refused = self._schedule(sq, now)
             hours = flight.fly_drones(f.x, f.y, f.wx, f.wy, f.state, f.airborne_h, f.ground_h, f.base_x, f.base_y, f.sector,
                                       f.lane, f.leg, Fleet.policy_code(pl.patrol), 2.0 * sq.radius, sq.speed, pl.endurance_h,
                                       pl.turnaround_h, u.step_hours, self.streams.step_key("flight", now, *sq.index), f.legs,
                                       f.leg_count, waypoints, self.patrol.heat.shape[1], float(self.patrol.block))
             sq.flown_h += hours
             flown += hours
-            self.tally.flight_hours_unavailable += unflown
-            self.tally.flight_hours_scheduled += hours + unflown
+            self.tally.flight_hours_unavailable += unavailable
+            self.tally.flight_hours_refused += refused
+            self.tally.flight_hours_scheduled += hours + unavailable + refused
         self.tally.drone_flight_hours += flown
         if len(self.zones.centres):
             for sq in self.squadrons:
@@ -161,25 +173,31 @@ class AirSurveillance:
         self.book.refresh_drone()
         self.track.append(np.column_stack([self.fleet.x[:TRACKED_DRONES], self.fleet.y[:TRACKED_DRONES]]))
 
-    def _schedule(self, sq: Squadron, now: int) -> float:
-        """Cancel the sorties due to take off this step that the platform's availability grounds; return hours not flown.
+    def _schedule(self, sq: Squadron, now: int) -> tuple[float, float]:
+        """Ground the sorties due to take off this step that availability cancels or a cap refuses; return hours not flown.
 
-        A cancelled sortie keeps its platform on the ground for the hours a flown sortie flies (its
-        endurance less the reserve it lands with) and the turnaround after, so flown and cancelled
-        sorties keep the same rhythm. Those hours count as scheduled and not flown as they pass
-        (this step's share is returned), so flown / scheduled hours estimate the availability.
-        Drone d's draw is counter d of this step's key.
+        Availability is drawn first (drone d's draw is counter d of this step's key); the caps then
+        allow the remaining sorties in drone order while they have room. A grounded sortie keeps
+        its platform on the ground for the hours a flown sortie flies (its endurance less the
+        reserve it lands with) and the turnaround after, so flown and grounded sorties keep the
+        same rhythm. Those hours count as scheduled and not flown as they pass: this step's
+        (unavailable, refused) shares are returned, so flown / scheduled hours estimate the
+        availability when nothing is capped.
         """
         f, pl, dt = sq.fleet, sq.platform, self.units.step_hours
-        if pl.availability < 1.0:
-            due = np.flatnonzero((f.state == flight.TURNAROUND) & (f.ground_h - dt <= flight.EPS) & (f.cancelled_h <= 0.0))
-            cancelled = due[uniforms(self.streams.step_key("availability", now, *sq.index), due) >= pl.availability]
-            slot_h = max(pl.endurance_h - flight.RESERVE_STEPS * dt, 0.0)
-            f.cancelled_h[cancelled] = slot_h
-            f.ground_h[cancelled] += slot_h + pl.turnaround_h
-        passing = np.minimum(f.cancelled_h, dt)
-        f.cancelled_h -= passing
-        return float(passing.sum())
+        grounded = (f.cancelled_h > 0.0) | (f.refused_h > 0.0)
+        due = np.flatnonzero((f.state == flight.TURNAROUND) & (f.ground_h - dt <= flight.EPS) & ~grounded)
+        slot_h = max(pl.endurance_h - flight.RESERVE_STEPS * dt, 0.0)
+        if due.size and pl.availability < 1.0:
+            cancel = uniforms(self.streams.step_key("availability", now, *sq.index), due) >= pl.availability
+            f.cancelled_h[due[cancel]] = slot_h
+            f.ground_h[due[cancel]] += slot_h + pl.turnaround_h
+            due = due[~cancel]
+        if due.size:
+            refused = due[self.caps.allow(pl, due.size, now * dt):]
+            f.refused_h[refused] = slot_h
+            f.ground_h[refused] += slot_h + pl.turnaround_h
+        return _pass_time(f.cancelled_h, dt), _pass_time(f.refused_h, dt)
 
     def flight_cost(self, reported: bool = False) -> float:
         """Flight hours so far at each platform's full (or operator-reported) hourly cost, currency."""
@@ -198,3 +216,5 @@ class AirSurveillance:
             raise InvariantError(f"step {now}: a drone flew past its endurance")
         if self.cover.min() < 0.0 or self.cover.max() > 1.0:
             raise InvariantError(f"step {now}: coverage outside [0, 1]")
+        if overrun := self.caps.overrun():
+            raise InvariantError(f"step {now}: flight-hour cap exceeded: {', '.join(overrun)}")
