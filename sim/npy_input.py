@@ -23,7 +23,7 @@ _HEADER_READERS = {(1, 0): npy_format.read_array_header_1_0, (2, 0): npy_format.
 _MALFORMED = (ValueError, TypeError, OverflowError, SyntaxError, RecursionError, EOFError)
 
 
-def read_raster(path: Path, shape: tuple[int, int], source: str, field_name: str) -> np.ndarray:
+def read_raster(path: Path, shape: tuple[int, int], source: str, field_name: str, kinds: str = NUMERIC_KINDS) -> np.ndarray:
     """The numeric array of ``shape`` in the ``.npy`` file ``path``, as stored (dtype unchanged).
 
     Args:
@@ -31,6 +31,7 @@ def read_raster(path: Path, shape: tuple[int, int], source: str, field_name: str
         shape: the (rows, columns) the array must have.
         source: the scenario file naming it, for messages.
         field_name: the parameter naming it, for messages.
+        kinds: the numpy dtype kinds accepted (:data:`NUMERIC_KINDS`; add ``b`` to accept bool).
 
     Raises:
         ScenarioError: the file is missing, unreadable, not a ``.npy`` array, not numeric, of
@@ -55,8 +56,9 @@ def read_raster(path: Path, shape: tuple[int, int], source: str, field_name: str
                 raise
             except _MALFORMED as err:
                 raise refused(f"expected a .npy array file ({one_line(str(err), SHOWN_CHARS)})") from None
-            if declared != shape or dtype.kind not in NUMERIC_KINDS or dtype.hasobject:
-                raise refused(f"expected a numeric array of shape {shape} (world.height, world.width), "
+            if declared != shape or dtype.kind not in kinds or dtype.hasobject:
+                kind = "bool or numeric" if "b" in kinds else "numeric"
+                raise refused(f"expected a {kind} array of shape {shape} (world.height, world.width), "
                               f"got {one_line(str(dtype), SHOWN_CHARS)} {shown(declared)}")
             size = file.tell() + shape[0] * shape[1] * dtype.itemsize
             actual = os.fstat(file.fileno()).st_size

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from sim import __version__
+from sim.airspace import authorised_share
 from sim.costs import cost_breakdown
 
 Aggregation = Literal["total", "level", "ratio", "label"]
@@ -115,6 +116,16 @@ def _partner_dependence(model: Any) -> float | None:
     return (t.seized_by_drone_cue * partner + t.seized_by_intercept) / t.shipments_seized
 
 
+def authorised_km2(model: Any) -> float:
+    """Area of the airspace authorised for the partner's aircraft, km² (the whole territory when unrestricted)."""
+    h, w = model.world.shape
+    return authorised_share(model.world.airspace) * h * w * model.units.cell_km**2
+
+
+def _seizures_per_authorised_km2(model: Any) -> float:
+    return model.tally.shipments_seized / authorised_km2(model)
+
+
 def _corridor_flow(model: Any) -> dict[str, int]:
     return {name: int(n) for name, n in zip(model.world.corridor_names, model.corridor_launched, strict=True)}
 
@@ -171,6 +182,10 @@ OUTCOMES: tuple[Outcome, ...] = (
             "total", _cost_breakdown, "summary"),
     Outcome("cost_per_seizure", "currency", "total cost per seizure; null without seizures", "ratio", _cost_per_seizure,
             "summary"),
+    Outcome("authorised_share", "-", "share of the territory's cells where the partner's aircraft may patrol and sense",
+            "label", lambda m: authorised_share(m.world.airspace), "summary"),
+    Outcome("seizures_per_authorised_km2", "1/km²", "shipments seized per km² of authorised airspace", "ratio",
+            _seizures_per_authorised_km2, "summary"),
     Outcome("route_dispersion", "km²",
             "where shipments went: exp(entropy of flow.npy over cells) × cell area; seized shipments stop short",
             "ratio", lambda m: effective_area_km2(m.flow, m.units.cell_km), "summary"),

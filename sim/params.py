@@ -13,6 +13,7 @@ from dataclasses import dataclass, make_dataclass
 from typing import Any
 
 PATH_UNIT = "path"  # the unit of a parameter whose value names a file
+Polygons = tuple[tuple[tuple[float, float], ...], ...]  # a polygon-list parameter's value: polygons of (x, y) points
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class Param:
         low: inclusive lower bound for numbers, or ``None``.
         high: inclusive upper bound for numbers, or ``None``.
         choices: allowed values for a string parameter, or ``None``.
+
+    A parameter whose default is a tuple is a list of polygons (:data:`Polygons`): each polygon a
+    list of ``[x, y]`` points, every coordinate within ``low`` and ``high``.
     """
 
     name: str
@@ -51,6 +55,11 @@ class Param:
     def kind(self) -> type:
         """The Python type values of this parameter must have."""
         return type(self.default)
+
+    @property
+    def is_polygons(self) -> bool:
+        """Whether the value is a list of polygons (:data:`Polygons`)."""
+        return self.kind is tuple
 
     @property
     def is_path(self) -> bool:
@@ -202,6 +211,12 @@ PARAMS: tuple[Param, ...] = (
     # --- shipments ----------------------------------------------------------------------------
     Param("shipments.value", 50_000.0, "currency", "mean value of one shipment at its sink", 0.0, 1e12),
     Param("shipments.concealment", 0.3, "-", "mean concealment; detection probability is scaled by 1 - concealment", 0.0, 0.99),
+    # --- airspace: where the host government lets the partner's aircraft sense ------------------------------
+    Param("airspace.zones_km", (), "km",
+          "authorised zones: polygons of [x, y] points, x west to east, y north to south from the north-west corner "
+          "([] and no mask file = everywhere)", 0.0, 1e6),
+    Param("airspace.mask_file", "", PATH_UNIT,
+          "optional .npy authorised-airspace raster (H × W), bool or 0/1; authorised = its cells or the zones'"),
     # --- drones -------------------------------------------------------------------------------
     Param("drones.count", 0, "drones", "surveillance drones in the fleet", 0, 100_000),
     Param("drones.bases", 2, "bases", "air bases the drones fly from", 1, 64),

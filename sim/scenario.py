@@ -32,6 +32,7 @@ from sim.params import (
     SCHEMA,
     Param,
     Params,
+    Polygons,
     defaults,
     platform_default,
     typed_params,
@@ -198,7 +199,7 @@ class Scenario:
         tables: dict[str, dict[str, Any]] = {}
         for name, value in self.values.items():
             section, key = name.split(".", 1)
-            if section == "world" and key.endswith("_file") and value:
+            if name in SCHEMA and SCHEMA[name].is_path and value:
                 value = str(self.resolve_path(name))
             if section == PLATFORM_SECTION:
                 platform, key = key.split(".", 1)
@@ -228,8 +229,10 @@ def _expected(param: Param) -> str:
     if param.is_path:
         return (f"a relative or absolute file path, or \"\" for none (no control characters, at most {MAX_PATH_BYTES} bytes, "
                 f"{MAX_NAME_BYTES} per name)")
-    kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[param.kind]
     bounds = param.describe_bounds()
+    if param.is_polygons:
+        return f"a list of polygons, each a list of [x, y] points, coordinates in {bounds}, e.g. [[[0, 0], [40, 0], [40, 30]]]"
+    kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[param.kind]
     return f"{kind} in {bounds}" if bounds else kind
 
 
@@ -247,8 +250,17 @@ def _number_in_bounds(param: Param, value: float) -> bool:
     return low <= value <= high  # exact for any int against a float bound; False for NaN and out-of-range ±inf
 
 
+def _is_point(param: Param, point: Any) -> bool:
+    """Whether ``point`` is an ``[x, y]`` pair of numbers within the bounds of ``param``."""
+    return (isinstance(point, list | tuple) and len(point) == 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool) and _number_in_bounds(param, v) for v in point))
+
+
 def _is_valid(param: Param, value: Any) -> bool:
     kind = param.kind
+    if param.is_polygons:
+        return isinstance(value, list | tuple) and all(
+            isinstance(polygon, list | tuple) and all(_is_point(param, point) for point in polygon) for polygon in value)
     if kind is bool:
         return isinstance(value, bool)
     if isinstance(value, bool):
@@ -278,7 +290,12 @@ def check_value(name: str, value: Any, source: str | Path) -> Any:
         raise ScenarioError(source, name, f"unknown parameter{_nearest(name)}")
     if not _is_valid(param, value):
         raise ScenarioError(source, name, f"expected {_expected(param)}, got {shown(value)}")
-    return param.kind(value)
+    return _polygons(value) if param.is_polygons else param.kind(value)
+
+
+def _polygons(value: Any) -> Polygons:
+    """A checked list of polygons as nested tuples of floats (immutable, hashable)."""
+    return tuple(tuple((float(x), float(y)) for x, y in polygon) for polygon in value)
 
 
 def platform_param(name: str, source: str | Path) -> Param:

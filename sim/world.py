@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter, zoom
 
+from sim.airspace import authorised_mask
 from sim.npy_input import read_raster
 from sim.params import SCHEMA
 from sim.scenario import Scenario, ScenarioError, shown
@@ -73,6 +74,8 @@ class World:
         bases: (B, 2) float64 x, y of the air bases, cell units.
         posts: (U, 2) float64 x, y of the ground units' posts (cell centres on roads), cell units.
         checkpoints: (C, 2) float64 x, y of the road checkpoints (cell centres), cell units.
+        airspace: (H, W) bool airspace authorised for the partner's aircraft, or (0, 0) when all of it is
+            (:mod:`sim.airspace`).
     """
 
     cell_hours: np.ndarray
@@ -89,6 +92,7 @@ class World:
     bases: np.ndarray
     posts: np.ndarray
     checkpoints: np.ndarray
+    airspace: np.ndarray
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -286,7 +290,8 @@ def build_world(scenario: Scenario) -> World:
     infra_cells, infra_kind, infra_owner = _infrastructure(streams.generator("infrastructure"), scenario, units, passable,
                                                            road_mask, sources, source_owner)
     return World(cell_hours, cover, population, sources, source_owner, sinks, corridor, corridor_names(n_corridors),
-                 infra_cells, infra_kind, infra_owner, *_stations(streams, scenario, cover, passable))
+                 infra_cells, infra_kind, infra_owner, *_stations(streams, scenario, cover, passable),
+                 authorised_mask(scenario, (h, w)))
 
 
 def _stations(streams: RandomStreams, scenario: Scenario, cover: np.ndarray,

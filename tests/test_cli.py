@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +25,15 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def short_run(name: str) -> list[str]:
+    """SHORT; for a scenario with airspace zones (drawn in km for the default 256 km world), cells as large as fit it in 80."""
+    zones = tomllib.loads(shipped_scenarios()[name].read_text()).get("airspace", {}).get("zones_km")
+    return [*SHORT, "--set", "world.cell_km=3.2"] if zones else SHORT
+
+
 @pytest.mark.parametrize("name", sorted(shipped_scenarios()))
 def test_every_shipped_scenario_runs_and_writes_its_folder(name, tmp_path):
-    result = skywatch("run", name, *SHORT, "--out", tmp_path / "out", cwd=tmp_path)
+    result = skywatch("run", name, *short_run(name), "--out", tmp_path / "out", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = tmp_path / "out"
     assert {p.name for p in out.iterdir()} >= {"summary.json", "metrics.csv", "flow.npy", "scenario.toml", "overview.png"}

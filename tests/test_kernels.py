@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from scipy.sparse import lil_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from sim.airspace import EVERYWHERE
 from sim.counter_drone import zone_centres
 from sim.kernels import flight, movement
 from sim.kernels.blocks import add_blocks, block_min
@@ -256,14 +257,14 @@ def test_coverage_footprint_and_combination():
     touched = np.zeros(h * w, np.int64)
     legs = np.array([[[20.5, 20.5, 20.5, 20.5]]])
     population = np.ones((h, w), np.float32)
-    n, exposed = stamp_coverage(cover, touched, 0, legs, np.array([1]), np.array([True]), 5.0, 0.8, 0.5, population)
+    n, exposed = stamp_coverage(cover, touched, 0, legs, np.array([1]), np.array([True]), 5.0, 0.8, 0.5, population, EVERYWHERE)
     rows, cols = np.mgrid[0:h, 0:w]
     d = np.hypot(rows + 0.5 - 20.5, cols + 0.5 - 20.5)
     inside = d <= 5.0
     assert n == inside.sum() and exposed == inside.sum()
     np.testing.assert_allclose(cover[inside], 0.8 * (1 - 0.5 * (d[inside] / 5.0) ** 2), rtol=1e-6)
     assert np.all(cover[~inside] == 0)
-    n2, exposed2 = stamp_coverage(cover, touched, n, legs, np.array([1]), np.array([True]), 5.0, 0.8, 0.5, population)
+    n2, exposed2 = stamp_coverage(cover, touched, n, legs, np.array([1]), np.array([True]), 5.0, 0.8, 0.5, population, EVERYWHERE)
     assert n2 == n and exposed2 == 0.0, "a second sensor over the same cells exposes nobody new"
     assert cover[20, 20] == pytest.approx(1 - (1 - 0.8) ** 2, rel=1e-6)
     clear_coverage(cover.reshape(-1), touched, n2)
@@ -284,6 +285,7 @@ def test_a_sensor_sweeping_a_leg_covers_a_capsule():
         1.0,
         0.0,
         np.zeros((20, 60), np.float32),
+        EVERYWHERE,
     )
     assert np.all(cover[8:12, 5:55] == 1.0)
     assert not cover[:6].any() and not cover[14:].any()
@@ -329,6 +331,8 @@ def _fly(f, steps, speed=20.0, step_hours=0.25, lane_spacing=4.0):
             np.zeros(0),
             1,
             1.0,
+            EVERYWHERE,
+            np.zeros(0, np.int64),
         )
         assert np.all((f["x"] >= 0) & (f["x"] <= 100) & (f["y"] >= 0) & (f["y"] <= 100))
         assert np.all(f["airborne_h"] >= -1e-9), "no drone flies past its endurance"
@@ -359,8 +363,9 @@ def test_lawnmower_sweeps_its_whole_sector():
     for step in range(400):
         flight.fly_drones(f["x"], f["y"], f["wx"], f["wy"], f["state"], f["airborne_h"], f["ground_h"], f["base_x"], f["base_y"],
                           f["sector"], f["lane"], f["leg"], f["policy"], 4.0, 40.0, f["endurance"], f["turnaround"], 0.25,
-                          np.uint64(step), legs, count, np.zeros(0), 1, 1.0)
-        stamp_coverage(cover, touched, 0, legs, count, np.array([True]), 2.0, 1.0, 0.0, np.zeros((100, 100), np.float32))
+                          np.uint64(step), legs, count, np.zeros(0), 1, 1.0, EVERYWHERE, np.zeros(0, np.int64))
+        stamp_coverage(cover, touched, 0, legs, count, np.array([True]), 2.0, 1.0, 0.0, np.zeros((100, 100), np.float32),
+                       EVERYWHERE)
     assert (cover > 0).mean() > 0.99
 
 

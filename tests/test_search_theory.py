@@ -7,6 +7,9 @@ finds min(1, c). Drones take off at step 0 from inside the area (random search: 
 lawnmower: the start of the drone's first lane), so t counts search time with no transit, and
 their endurance outlasts the test, so no drone turns home. Targets are uniform random points,
 found when their cell is in the raster of everything ever swept.
+
+Random search inside an authorised zone (:mod:`sim.airspace`) shaped as a band of columns keeps
+the law, with A the band's area: the drones' sector shrinks to the band, whose edges are walls.
 """
 
 from functools import cache
@@ -14,6 +17,7 @@ from functools import cache
 import numpy as np
 import pytest
 
+from sim.airspace import EVERYWHERE, PatrolAirspace
 from sim.fleet import Fleet
 from sim.kernels.counter_rng import step_key
 from sim.kernels.coverage import stamp_coverage
@@ -33,56 +37,68 @@ RATIOS = (0.25, 0.5, 1.0, 2.0)  # coverage ratios c checked
 TARGETS = 2000  # per seed
 SEEDS = {"random": 200, "lawnmower": 30}  # the lawnmower is deterministic; its seeds only redraw targets
 SIGMAS = 4.0  # sampling tolerance in standard errors of the mean over seeds
+ZONES = {"all": (0, SIDE), "band": (24, 72)}  # authorised columns [first, last) searched
 
 
-def _checkpoints(speed: float = SPEED, radius: float = RADIUS) -> tuple[np.ndarray, np.ndarray]:
-    """Steps at which the coverage ratios are read, and the exact ratios c at those steps."""
-    per_step = DRONES * 2.0 * radius * speed * STEP_H / SIDE**2
+def _zone_mask(zone: str) -> np.ndarray:
+    """(SIDE, SIDE) bool authorised cells of ``zone``."""
+    mask = np.zeros((SIDE, SIDE), dtype=bool)
+    mask[:, slice(*ZONES[zone])] = True
+    return mask
+
+
+def _checkpoints(zone: str = "all", speed: float = SPEED, radius: float = RADIUS) -> tuple[np.ndarray, np.ndarray]:
+    """Steps at which the coverage ratios are read, and the exact ratios c at those steps, over ``zone``'s area."""
+    first, last = ZONES[zone]
+    per_step = DRONES * 2.0 * radius * speed * STEP_H / (SIDE * (last - first))
     steps = np.round(np.array(RATIOS) / per_step).astype(int)
     return steps, steps * per_step
 
 
-def _bases(policy: str, rng: np.random.Generator) -> np.ndarray:
-    """(DRONES, 2) take-off points inside the area: uniform for random search, first lane starts for the lawnmower."""
+def _bases(policy: str, rng: np.random.Generator, zone: str) -> np.ndarray:
+    """(DRONES, 2) take-off points inside the zone: uniform for random search, first lane starts for the lawnmower."""
     if policy == "random":
-        return rng.uniform(0.0, SIDE, (DRONES, 2))
+        first, last = ZONES[zone]
+        return np.column_stack([rng.uniform(first, last, DRONES), rng.uniform(0.0, SIDE, DRONES)])
     strips = np.linspace(0.0, SIDE, DRONES + 1)[:-1]
     return np.column_stack([strips + 0.5 * WIDTH, np.full(DRONES, float(SIDE))])  # lane 0 starts at the far edge
 
 
-def _found_fractions(policy: str, seed: int, speed: float = SPEED, radius: float = RADIUS) -> np.ndarray:
-    """Share of TARGETS uniform random targets inside the ever-swept raster at each checkpoint.
+def _found_fractions(policy: str, seed: int, zone: str, speed: float = SPEED, radius: float = RADIUS) -> np.ndarray:
+    """Share of TARGETS uniform random targets of the zone inside the ever-swept raster at each checkpoint.
 
     The drones fly at ``speed`` cells per hour with a sensor of ``radius`` cells.
     """
     rng = np.random.default_rng(seed)
-    f = Fleet.create(_bases(policy, rng), DRONES, policy, (0.0, float(SIDE)), SIDE, np.zeros(DRONES))
+    f = Fleet.create(_bases(policy, rng, zone), DRONES, policy, (0.0, float(SIDE)), SIDE, np.zeros(DRONES))
+    airspace = PatrolAirspace.fitted(EVERYWHERE if zone == "all" else _zone_mask(zone), f.sector)
     code = Fleet.policy_code(policy)
     swept = np.zeros((SIDE, SIDE), np.float32)  # never cleared: 1 wherever a sensor has ever looked
     touched = np.zeros(swept.size, np.int64)
     n_touched = 0
     nobody = np.zeros_like(swept)
     sensing = np.ones(DRONES, np.bool_)
-    rows, cols = rng.integers(0, SIDE, (2, TARGETS))  # a uniform point's cell is a uniform cell
-    steps, _ = _checkpoints(speed, radius)
+    rows, cols = rng.integers(0, SIDE, TARGETS), rng.integers(*ZONES[zone], TARGETS)  # a uniform point's cell is uniform
+    steps, _ = _checkpoints(zone, speed, radius)
     found = []
     stream = np.uint64(rng.integers(2**63))
     for step in range(steps[-1]):
         flown = fly_drones(f.x, f.y, f.wx, f.wy, f.state, f.airborne_h, f.ground_h, f.base_x, f.base_y, f.sector, f.lane, f.leg,
                            code, 2.0 * radius, speed, ENDURANCE_H, 0.0, STEP_H, np.uint64(step_key(stream, step)), f.legs,
-                           f.leg_count, np.zeros(0), 1, 1.0)
+                           f.leg_count, np.zeros(0), 1, 1.0, airspace.allowed, airspace.cells)
         assert flown == pytest.approx(DRONES * STEP_H), "every drone searches the whole step"
-        n_touched, _ = stamp_coverage(swept, touched, n_touched, f.legs, f.leg_count, sensing, radius, 1.0, 0.0, nobody)
+        n_touched, _ = stamp_coverage(swept, touched, n_touched, f.legs, f.leg_count, sensing, radius, 1.0, 0.0, nobody,
+                                      airspace.allowed)
         if step + 1 in steps:
             found.append((swept[rows, cols] > 0).mean())
     return np.array(found)
 
 
 @cache
-def _measured(policy: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _measured(policy: str, zone: str = "all") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Coverage ratios, mean found fraction and its standard error over seeds, per checkpoint."""
-    found = np.array([_found_fractions(policy, seed) for seed in range(SEEDS[policy])])
-    return _checkpoints()[1], found.mean(axis=0), found.std(axis=0, ddof=1) / np.sqrt(len(found))
+    found = np.array([_found_fractions(policy, seed, zone) for seed in range(SEEDS[policy])])
+    return _checkpoints(zone)[1], found.mean(axis=0), found.std(axis=0, ddof=1) / np.sqrt(len(found))
 
 
 def test_lawnmower_sweep_finds_min_1_c():
@@ -100,7 +116,8 @@ def test_lawnmower_sweep_finds_min_1_c():
     assert found[-1] == 1.0, "at c = 2 the sweep has covered every target"
 
 
-def test_random_search_finds_one_minus_exp_minus_c():
+@pytest.mark.parametrize("zone", ZONES)
+def test_random_search_finds_one_minus_exp_minus_c(zone):
     """Koopman's law for random search: 1 − exp(−c).
 
     The classical law ignores the area's edges and a track's turns. Here a swath running near a
@@ -110,7 +127,7 @@ def test_random_search_finds_one_minus_exp_minus_c():
     the mean over seeds. Uniform waypoints, which crowd search into the centre, found 13-15 %
     below the law at c ≥ 1 and fail this test.
     """
-    _assert_koopman(*_measured("random"))
+    _assert_koopman(*_measured("random", zone))
 
 
 def _assert_koopman(ratios: np.ndarray, found: np.ndarray, error: np.ndarray) -> None:
@@ -139,6 +156,6 @@ def test_crewed_platform_random_search_follows_the_law_for_its_own_speed_and_swe
     assert squadron.speed == pytest.approx(PLATFORM_KINDS["crewed"]["speed_kmh"] / CREWED_CELL_KM)
     assert squadron.radius == pytest.approx(PLATFORM_KINDS["crewed"]["sensor_radius_km"] / CREWED_CELL_KM)
     assert (squadron.speed, squadron.radius) != (SPEED, RADIUS)
-    found = np.array([_found_fractions("random", seed, squadron.speed, squadron.radius) for seed in range(CREWED_SEEDS)])
-    ratios = _checkpoints(squadron.speed, squadron.radius)[1]
+    found = np.array([_found_fractions("random", seed, "all", squadron.speed, squadron.radius) for seed in range(CREWED_SEEDS)])
+    ratios = _checkpoints("all", squadron.speed, squadron.radius)[1]
     _assert_koopman(ratios, found.mean(axis=0), found.std(axis=0, ddof=1) / np.sqrt(len(found)))

@@ -36,6 +36,7 @@ def stamp_coverage(
     p0: float,
     falloff: float,
     population: np.ndarray,
+    allowed: np.ndarray,
 ) -> tuple[int, float]:
     """Add the footprints of all active sensors to ``cover``.
 
@@ -51,12 +52,14 @@ def stamp_coverage(
         p0: detection probability at the track.
         falloff: fractional fall of the probability at the footprint's edge.
         population: (H, W) float32, people per cell.
+        allowed: (H, W) bool, the cells sensors may sense (authorised airspace); (0, 0) = every cell.
 
     Returns:
         The new ``n_touched`` and the population newly brought under a sensor this step.
     """
     h, w = cover.shape
     exposed = 0.0
+    restricted = allowed.size > 0
     for s in range(legs.shape[0]):
         if not active[s]:
             continue
@@ -71,7 +74,7 @@ def stamp_coverage(
                 for c in range(c_lo, c_hi + 1):
                     px = c + 0.5
                     d = dist_to_leg(px, py, x0, y0, x1, y1)
-                    if d > radius:
+                    if d > radius or (restricted and not allowed[r, c]):
                         continue
                     seen_before = False  # the same sensor's earlier legs already looked here
                     for j in range(k):

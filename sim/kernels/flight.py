@@ -18,10 +18,13 @@ POLICY_LAWNMOWER = 1
 # Codes from 2 on (hotspot, intel) draw waypoints from weighted blocks of the raster.
 POLICY_WEIGHTED = 2
 _THIRD_DRAW = np.uint64(0x9E3779B97F4A7C15)  # key offset for a waypoint's third draw
+_RETRY_DRAW = np.uint64(0xD1B54A32D192ED03)  # key offset, times the try, of a waypoint redrawn after its leg was cut short
 
 MAX_LEGS = 8  # straight legs a drone can fly in one step; the rest of the step it idles
 RESERVE_STEPS = 2.0  # a patrol turns home with this many steps of flight in hand
 EPS = 1e-9  # hours or cells below which a remainder counts as nothing
+WAYPOINT_TRIES = 8  # authorised airspace: draws of a waypoint before a leg cut short is kept
+MIN_CUT_LEG = 0.5  # cells: a leg cut at the airspace's edge shorter than this is redrawn
 
 
 @njit(cache=True)
@@ -103,6 +106,116 @@ def _advance_lawnmower(d, sector, lane, leg, lane_spacing):
 
 
 @njit(cache=True)
+def _cell_allowed(allowed, x, y):
+    """Whether point (x, y) lies in an authorised cell of ``allowed`` ((H, W) bool)."""
+    c, r = int(np.floor(x)), int(np.floor(y))
+    return 0 <= r < allowed.shape[0] and 0 <= c < allowed.shape[1] and allowed[r, c]
+
+
+@njit(cache=True)
+def _inside(allowed, x, y):
+    """Whether (x, y) lies in an authorised cell or on the edge of one (within EPS)."""
+    return (_cell_allowed(allowed, x - EPS, y - EPS) or _cell_allowed(allowed, x + EPS, y - EPS)
+            or _cell_allowed(allowed, x - EPS, y + EPS) or _cell_allowed(allowed, x + EPS, y + EPS))
+
+
+@njit(cache=True)
+def clip_leg(px, py, qx, qy, allowed):
+    """The end of the leg from (px, py) to (qx, qy), cut just before the first unauthorised cell it enters.
+
+    The leg is walked cell by cell (the cells a straight line crosses, in order); a leg that
+    stays in authorised cells, or leaves them only within EPS of its end, ends at (qx, qy).
+    """
+    dx, dy = qx - px, qy - py
+    length = np.hypot(dx, dy)
+    if length <= EPS:
+        return qx, qy
+    if not _cell_allowed(allowed, px + EPS * dx / length, py + EPS * dy / length):
+        return px, py  # on the edge, heading out
+    c, r = int(np.floor(px + EPS * dx / length)), int(np.floor(py + EPS * dy / length))
+    step_c, step_r = (1 if dx > 0.0 else -1), (1 if dy > 0.0 else -1)
+    next_x = np.inf if dx == 0.0 else ((c + 1 if dx > 0.0 else c) - px) / dx  # leg parameter t of the next column edge
+    next_y = np.inf if dy == 0.0 else ((r + 1 if dy > 0.0 else r) - py) / dy
+    delta_x = np.inf if dx == 0.0 else abs(1.0 / dx)
+    delta_y = np.inf if dy == 0.0 else abs(1.0 / dy)
+    reach = 1.0 - EPS / length
+    while True:
+        if next_x < next_y:
+            t, c = next_x, c + step_c
+            next_x += delta_x
+        else:
+            t, r = next_y, r + step_r
+            next_y += delta_y
+        if t >= reach:
+            return qx, qy
+        if not (0 <= r < allowed.shape[0] and 0 <= c < allowed.shape[1] and allowed[r, c]):
+            t = max(0.0, t - EPS / length)
+            return px + t * dx, py + t * dy
+
+
+@njit(cache=True)
+def _uniform_authorised(cells, width, key, counter):
+    """A uniform point of the authorised cells ``cells`` (flat indices of a raster ``width`` wide)."""
+    i = min(int(uniform(key, 2 * counter) * cells.size), cells.size - 1)
+    r, c = cells[i] // width, cells[i] % width
+    return c + uniform(key, 2 * counter + 1), r + uniform(key ^ _THIRD_DRAW, counter)
+
+
+@njit(cache=True)
+def _lawnmower_in_zone(d, px, py, sector, lane, leg, lane_spacing, allowed):
+    """The lawnmower's next lane end, its lane cut to the first and last authorised cells of its column.
+
+    Lanes with no authorised cell are skipped; with none at all the drone holds its position.
+    """
+    x0, y0, x1, y1 = sector[d, 0], sector[d, 1], sector[d, 2], sector[d, 3]
+    h, w = allowed.shape
+    n_lanes = max(1, int(np.ceil((x1 - x0) / lane_spacing)))
+    for _ in range(n_lanes):
+        x = min(x1, x0 + (lane[d] + 0.5) * lane_spacing)
+        c = min(max(int(np.floor(x)), 0), w - 1)
+        first, last = -1, -1
+        for r in range(max(0, int(np.floor(y0))), min(h, int(np.ceil(y1)))):
+            if allowed[r, c]:
+                last = r
+                if first < 0:
+                    first = r
+        if first >= 0:
+            up = lane[d] % 2 == 0
+            return x, (last + 1.0 if up == (leg[d] == 0) else float(first))
+        lane[d] = (lane[d] + 1) % n_lanes
+        leg[d] = 0
+    return px, py
+
+
+@njit(cache=True)
+def _next_waypoint(d, px, py, policy, sector, lane, leg, lane_spacing, key, counter, block_cdf, block_cols, block,
+                   allowed, allowed_cells):
+    """:func:`_waypoint`, kept to the authorised airspace ``allowed`` unless it is empty (everywhere authorised).
+
+    From outside the airspace (transit from a base) the drone heads straight for an authorised
+    point: a uniform one of ``allowed_cells``, or its lawnmower lane's start. From inside, the leg
+    to the waypoint is cut at the airspace's edge (:func:`clip_leg`); a leg cut shorter than
+    MIN_CUT_LEG cells is redrawn, up to WAYPOINT_TRIES times.
+    """
+    if allowed.size == 0:
+        return _waypoint(d, px, py, policy, sector, lane, leg, lane_spacing, key, counter, block_cdf, block_cols, block)
+    inside = _inside(allowed, px, py)
+    if policy == POLICY_LAWNMOWER:
+        wx, wy = _lawnmower_in_zone(d, px, py, sector, lane, leg, lane_spacing, allowed)
+        return clip_leg(px, py, wx, wy, allowed) if inside else (wx, wy)
+    if not inside:
+        return _uniform_authorised(allowed_cells, allowed.shape[1], key, counter)
+    cx, cy = px, py
+    for k in range(WAYPOINT_TRIES):
+        draw_key = key ^ (_RETRY_DRAW * np.uint64(k))
+        wx, wy = _waypoint(d, px, py, policy, sector, lane, leg, lane_spacing, draw_key, counter, block_cdf, block_cols, block)
+        cx, cy = clip_leg(px, py, wx, wy, allowed)
+        if (cx == wx and cy == wy) or np.hypot(cx - px, cy - py) >= MIN_CUT_LEG:
+            break
+    return cx, cy
+
+
+@njit(cache=True)
 def fly_drones(
     x: np.ndarray,
     y: np.ndarray,
@@ -128,6 +241,8 @@ def fly_drones(
     block_cdf: np.ndarray,
     block_cols: int,
     block: float,
+    allowed: np.ndarray,
+    allowed_cells: np.ndarray,
 ) -> float:
     """Fly every drone for one step and record the legs it flew.
 
@@ -154,6 +269,11 @@ def fly_drones(
         block_cdf: (B,) float64 cumulative waypoint weights of the raster's blocks (weighted
             policies; empty or all zero = random search).
         block_cols: blocks per row; block: side of a block in cells.
+        allowed: (H, W) bool authorised airspace (:mod:`sim.airspace`), or (0, 0) when all of it is:
+            waypoints lie in it and patrol legs starting in it are cut at its edge (transit to
+            and from a base outside it is free).
+        allowed_cells: (N,) int64 flat authorised cells of the patrol band (uniform waypoints
+            for a drone outside ``allowed``); unused when ``allowed`` is empty.
 
     Returns:
         Drone flight hours flown this step.
@@ -173,9 +293,8 @@ def fly_drones(
             state[d] = PATROL
             airborne_h[d] = endurance_h
             leg[d] = 0  # a lawnmower resumes its lane from the lane's start
-            wx[d], wy[d] = _waypoint(
-                d, x[d], y[d], policy, sector, lane, leg, lane_spacing, key, counter, block_cdf, block_cols, block
-            )
+            wx[d], wy[d] = _next_waypoint(d, x[d], y[d], policy, sector, lane, leg, lane_spacing, key, counter, block_cdf,
+                                          block_cols, block, allowed, allowed_cells)
             counter += 1
         # a returning drone always finishes its step (its reserve was kept for the flight home)
         budget = step_hours if state[d] == RETURNING else min(step_hours, airborne_h[d])
@@ -204,8 +323,7 @@ def fly_drones(
                 break
             if policy == POLICY_LAWNMOWER:
                 _advance_lawnmower(d, sector, lane, leg, lane_spacing)
-            wx[d], wy[d] = _waypoint(
-                d, x[d], y[d], policy, sector, lane, leg, lane_spacing, key, counter, block_cdf, block_cols, block
-            )
+            wx[d], wy[d] = _next_waypoint(d, x[d], y[d], policy, sector, lane, leg, lane_spacing, key, counter, block_cdf,
+                                          block_cols, block, allowed, allowed_cells)
             counter += 1
     return flown

@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 
 from sim.agents import Drone
+from sim.airspace import PatrolAirspace
 from sim.caps import HOURS_PER_DAY, HourCaps
 from sim.counter_drone import ZoneMap, apply_zones
 from sim.fleet import Fleet
@@ -83,6 +84,7 @@ class AirSurveillance:
 
     Attributes:
         fleet: every platform's arrays, squadron after squadron.
+        airspace: the authorised airspace the platforms patrol and sense in (:mod:`sim.airspace`).
         squadrons: one per platform type, in the order of ``platform_types``.
         bases: (B, 2) x, y of the air bases, cell units (the world's).
         radius: the default drones' sensor footprint radius, cells.
@@ -112,6 +114,7 @@ class AirSurveillance:
                                        (float(band[0]), float(band[1])), h, stagger))
             members.append(index)
         self.fleet = Fleet.concat(fleets)
+        self.airspace = PatrolAirspace.fitted(world.airspace, self.fleet.sector)  # sectors shrunk to the authorised cells
         starts = np.cumsum([0, *(p.count for p in platform_types)])
         self.squadrons = [Squadron(p, self.fleet.view(int(a), int(b)), index, units.cells(p.sensor_radius_km),
                                    units.cells_per_hour(p.speed_kmh))
@@ -147,7 +150,8 @@ class AirSurveillance:
             hours = flight.fly_drones(f.x, f.y, f.wx, f.wy, f.state, f.airborne_h, f.ground_h, f.base_x, f.base_y, f.sector,
                                       f.lane, f.leg, Fleet.policy_code(pl.patrol), 2.0 * sq.radius, sq.speed, pl.endurance_h,
                                       pl.turnaround_h, u.step_hours, self.streams.step_key("flight", now, *sq.index), f.legs,
-                                      f.leg_count, waypoints, self.patrol.heat.shape[1], float(self.patrol.block))
+                                      f.leg_count, waypoints, self.patrol.heat.shape[1], float(self.patrol.block),
+                                      self.airspace.allowed, self.airspace.cells)
             sq.flown_h += hours
             flown += hours
             self.tally.flight_hours_unavailable += unavailable
@@ -165,7 +169,7 @@ class AirSurveillance:
             f, pl = sq.fleet, sq.platform
             self.n_touched, exposed = stamp_coverage(self.cover, self.touched, self.n_touched, f.legs, f.leg_count,
                                                      f.sensing(now), sq.radius, pl.detect_prob, pl.range_falloff,
-                                                     self.world.population)
+                                                     self.world.population, self.airspace.allowed)
             self.tally.privacy_exposure += exposed * u.step_hours
         airborne = np.array([np.count_nonzero(sq.fleet.airborne) for sq in self.squadrons], dtype=float)
         if airborne.sum() > 0:
@@ -216,5 +220,8 @@ class AirSurveillance:
             raise InvariantError(f"step {now}: a drone flew past its endurance")
         if self.cover.min() < 0.0 or self.cover.max() > 1.0:
             raise InvariantError(f"step {now}: coverage outside [0, 1]")
+        outside = self.airspace.sensed_outside(self.cover)
+        if outside:
+            raise InvariantError(f"step {now}: {outside} cells sensed outside the authorised airspace")
         if overrun := self.caps.overrun():
             raise InvariantError(f"step {now}: flight-hour cap exceeded: {', '.join(overrun)}")

@@ -15,6 +15,7 @@ import mesa
 import numpy as np
 
 from sim.agents import Cartel, GroundUnit
+from sim.airspace import EVERYWHERE
 from sim.community import Community
 from sim.cues import CUE_INTERCEPT, CUE_TIP
 from sim.fusion import CORROBORATED, CORROBORATION, priority_order
@@ -57,7 +58,7 @@ class GroundForces:
         legs = np.repeat(self.checkpoints, 2, axis=1).reshape(-1, 1, 4)[:, :, [0, 2, 1, 3]]
         stamp_coverage(self.checkpoint_cover, np.zeros(self.checkpoint_cover.size, dtype=np.int64), 0, legs,
                        np.ones(len(legs), dtype=np.int64), np.ones(len(legs), dtype=bool),
-                       units.cells(g.checkpoint_radius_km), g.checkpoint_detect_prob, 0.0, world.population)
+                       units.cells(g.checkpoint_radius_km), g.checkpoint_detect_prob, 0.0, world.population, EVERYWHERE)
 
 
 class GroundResponse:
