@@ -8,6 +8,7 @@ Run from the repository root::
     python benchmarks/run_scale.py --all-mechanisms  # every mechanism on: 10^5 on 1024², 10^6 on 2048²
     python benchmarks/run_scale.py --grid     # every mechanism on, three axes from 10^5 on 1024², 100 drones (about 35 s)
     python benchmarks/run_scale.py --million  # every mechanism on, 10^6 live on 2048² for 1,000 steps (about 75 s)
+    python benchmarks/run_scale.py --platforms  # 1,000 drones of one type vs 1,000 platforms of three types in zones
     python benchmarks/run_scale.py --grid --million --json benchmarks/results.json  # figures into a JSON file
 
 Configurations, each run in a fresh process (so its peak memory is its own):
@@ -46,6 +47,12 @@ the steady ``ms/step``, the re-planning step is reported on its own (its extra c
 steady step, and that extra spread over the planning period: ``amortised``). Growth along each
 axis is the log-log slope of ms/step against shipments, world cells or drones (1 = linear); memory per live shipment is
 the difference of peak RSS between 10^6 and 10^5 live shipments divided by 9 x 10^5.
+
+``--platforms`` compares, at the grid's centre (every mechanism on, 10^5 live shipments on
+1024²), 1,000 platforms of one type (the default drones, as before platform types existed) with
+1,000 platforms of three types (400 default drones, 300 uncrewed and 300 crewed, all available
+and on hotspot patrol, so the load is the same) flying in authorised zones (two polygons, 39 %
+of the territory); each configuration twice, interleaved, and the ratio of their ms/step.
 
 ``--million`` runs 10^6 live shipments on 2048² for 1,000 steps with every mechanism on, with
 no warm-up (numba's cache load and every re-planning step included): the wall time of the
@@ -99,6 +106,14 @@ ALL_MECHANISMS: dict[str, Any] = {
 GRID_CENTRE = {"live": TARGET_LIVE, "side": 1024, "drones": SCALE_DRONES}
 GRID_AXES = {"live": (10_000, TARGET_LIVE, 1_000_000), "side": (256, 1024, 2048), "drones": (10, SCALE_DRONES, 1000)}
 GRID_STEPS = 40
+PLATFORM_MIX = {  # --platforms: 1,000 platforms of three types, all available, in two authorised zones (km on 1024²)
+    "drones.count": 400,
+    **{f"platforms.{name}.{key}": value for name, kind in (("guardian", "uncrewed"), ("p3", "crewed"))
+       for key, value in (("kind", kind), ("count", 300), ("availability", 1.0), ("patrol", "hotspot"))},
+    "airspace.zones_km": [[[0.0, 0.0], [1024.0, 0.0], [1024.0, 192.0], [0.0, 192.0]],
+                          [[384.0, 192.0], [640.0, 192.0], [640.0, 1024.0], [384.0, 1024.0]]],
+}
+PLATFORM_REPEATS = 2
 MILLION = {"live": 1_000_000, "side": 2048, "drones": SCALE_DRONES, "steps": 1000}
 MILLION_WALL_TARGET_S = 300.0
 MILLION_PEAK_TARGET_MIB = 4096.0
@@ -281,6 +296,31 @@ def grid_configurations(steps: int) -> dict[tuple[int, int, int], Config]:
             label = f"{point['live']:.0e} {point['side']}² {point['drones']}d"
             points[key] = scale_config(label, point["side"], point["live"], point["drones"], steps, warmup)
     return points
+
+
+def platform_configurations(steps: int) -> list[Config]:
+    """One type against three types in zones at the grid's centre, alternated ``PLATFORM_REPEATS`` times."""
+    centre = scale_config("1000 drones, one type", GRID_CENTRE["side"], GRID_CENTRE["live"], 1000, steps)
+    mixed = dataclasses.replace(centre, label="1000 platforms, 3 types, zones", overrides={**centre.overrides, **PLATFORM_MIX})
+    return [centre, mixed] * PLATFORM_REPEATS
+
+
+def platform_report(results: list[Result]) -> dict[str, Any]:
+    """Print and return each configuration's ms/step (full and air phase) and the ratio of the means."""
+    rows: dict[str, list[Result]] = {}
+    for r in results:
+        rows.setdefault(r.config.label, []).append(r)
+    means = {}
+    for label, runs in rows.items():
+        full = [1e3 * r.timed.step_s / r.timed.steps for r in runs]
+        air = [r.timed.phase_ms()["air"] for r in runs]
+        means[label] = float(np.mean(full))
+        print(f"{label:>32}: full step {', '.join(f'{v:.1f}' for v in full)} ms/step (mean {means[label]:.1f}); "
+              f"air phase {', '.join(f'{v:.1f}' for v in air)} ms/step")
+    one, three = means.values()
+    print(f"three types in zones / one type: {three / one:.3f} (within 10 %: {'yes' if three <= 1.1 * one else 'NO'}); "
+          f"load average {os.getloadavg()[0]:.2f}")
+    return {"ms_per_step": means, "ratio": three / one}
 
 
 def configurations(quick: bool, steps: int | None, all_mechanisms: bool) -> list[Config]:
@@ -470,6 +510,7 @@ def main() -> None:
     parser.add_argument("--all-mechanisms", action="store_true", help="every adaptation, intelligence and community mechanism on")
     parser.add_argument("--grid", action="store_true", help="every mechanism on, along the shipments, world and drones axes")
     parser.add_argument("--million", action="store_true", help="every mechanism on, 10^6 live shipments on 2048² for 1,000 steps")
+    parser.add_argument("--platforms", action="store_true", help="1,000 platforms: one type against three types in zones")
     parser.add_argument("--steps", type=int, default=None, metavar="N",
                         help="steps timed in every configuration (default: 672 for the default scenario, 100 at scale; "
                              f"200 and 50 with --quick; {GRID_STEPS} with --grid; {MILLION['steps']} with --million)")
@@ -494,7 +535,12 @@ def main() -> None:
         figures = million_report(result)
         if args.json:
             write_json(args.json, "million", {"results": as_json([result]), **figures})
-    if not (args.grid or args.million):
+    if args.platforms:
+        results = run_configs(platform_configurations(args.steps or GRID_STEPS))
+        figures = platform_report(results)
+        if args.json:
+            write_json(args.json, "platforms", {"results": as_json(results), **figures})
+    if not (args.grid or args.million or args.platforms):
         results = run_configs(configurations(args.quick, args.steps, args.all_mechanisms))
         print_report(results)
         if args.json:
