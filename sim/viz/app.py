@@ -91,16 +91,19 @@ def control_label(param: Param, value: Any, applied: Any) -> str:
 
 
 @solara.component
-def ParameterControl(name: str, value: Any, applied: Any, on_value: Any) -> None:
-    """The control of parameter ``name``: a slider, a choice or a box, labelled with its value and unit."""
+def ParameterControl(name: str, value: Any, applied: Any, scenario_value: Any, on_value: Any) -> None:
+    """The control of parameter ``name``: a slider, a choice or a box, labelled with its value and unit.
+
+    A slider's range is set by the scenario's value (``scenario_value``), so it stays put while it is moved.
+    """
     param = SCHEMA[name]
     label = control_label(param, value, applied)
     with solara.Div(classes=["skywatch-param", f"param-{name.replace('.', '-')}"]):
-        ParameterInput(param, label, value, on_value)
+        ParameterInput(param, label, value, scenario_value, on_value)
 
 
 @solara.component
-def ParameterInput(param: Param, label: str, value: Any, on_value: Any) -> None:
+def ParameterInput(param: Param, label: str, value: Any, scenario_value: Any, on_value: Any) -> None:
     """The input of ``param`` itself."""
     name = param.name
     if param.kind is bool:
@@ -110,7 +113,7 @@ def ParameterInput(param: Param, label: str, value: Any, on_value: Any) -> None:
     elif name in SEEDS:
         solara.InputInt(label, value=value, on_value=on_value, continuous_update=False)
     else:
-        low, high, step = slider_range(param, value)
+        low, high, step = slider_range(param, scenario_value)
         slider = solara.SliderInt if param.kind is int else solara.SliderFloat
         solara.Text(label, classes=["skywatch-control"])
         slider("", value=value, min=low, max=high, step=step, on_value=on_value, thumb_label=False)
@@ -229,7 +232,7 @@ def Page() -> None:
                                 on_value=lambda on, name=name: set_layer(name, on))
         with solara.Card("Parameters (take effect on Reset)", margin=0):
             for name in (*CONTROLS, *SEEDS):
-                ParameterControl(name, settings.value[name], applied[name],
+                ParameterControl(name, settings.value[name], applied[name], base[name],
                                  lambda value, name=name: settings.set({**settings.value, name: value}))
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
         with solara.Column(style={"width": f"{MAP_WIDTH_PX}px", "flex": "none"}):
