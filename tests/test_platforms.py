@@ -120,6 +120,8 @@ def test_a_conspicuous_platform_raises_the_cartels_sightings_more() -> None:
     ('[platforms.drones]\ncount = 1\n', "platforms.drones.count", "not 'drones'"),
     ('[platforms.p3]\navailability = 1.5\n', "platforms.p3.availability", "a number in [0, 1]"),
     ('[platforms]\np3 = 4\n', "platforms.p3", "platforms.NAME.FIELD"),
+    ('[caps]\npartner_hours = -10.0\n', "caps.partner_hours", "a number in [0, 1e+09]"),
+    ('[platforms.p3]\ncount = 1\nhour_cap = -1.0\n', "platforms.p3.hour_cap", "a number in [0, 1e+09]"),
 ])
 def test_bad_platform_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], toml: str, field: str,
                                                     expected: str) -> None:

@@ -11,6 +11,8 @@ with sensors × footprint, not with the raster.
 import numpy as np
 from numba import njit
 
+SPAN_SLACK = 1e-6  # cells added on either side of a row's swath, so rounding never drops a cell the exact test keeps
+
 
 @njit(cache=True, inline="always")
 def dist_to_leg(px, py, x0, y0, x1, y1):
@@ -22,6 +24,39 @@ def dist_to_leg(px, py, x0, y0, x1, y1):
         t = min(1.0, max(0.0, ((px - x0) * dx + (py - y0) * dy) / length2))
     ex, ey = px - (x0 + t * dx), py - (y0 + t * dy)
     return np.sqrt(ex * ex + ey * ey)
+
+
+@njit(cache=True, inline="always")
+def capsule_span(py, x0, y0, x1, y1, radius):
+    """The x interval where the line y = ``py`` meets the capsule of ``radius`` around the segment (x0, y0)–(x1, y1).
+
+    The capsule is convex, so the meeting is one interval: the union of what the line meets of
+    the two end disks and of the band of points whose projection falls on the segment. Returns
+    (lo, hi), with lo > hi when the line misses the capsule.
+    """
+    lo, hi = np.inf, -np.inf
+    for ex, ey in ((x0, y0), (x1, y1)):  # the end disks
+        gap = radius * radius - (py - ey) * (py - ey)
+        if gap >= 0.0:
+            half = np.sqrt(gap)
+            lo, hi = min(lo, ex - half), max(hi, ex + half)
+    dx, dy = x1 - x0, y1 - y0
+    length = np.sqrt(dx * dx + dy * dy)
+    if length > 0.0:  # the band: |cross((x, py) - P0, d)| <= radius * length and 0 <= dot((x, py) - P0, d) <= length²
+        a, b = -np.inf, np.inf
+        if dy != 0.0:  # perpendicular distance, linear in x: -dy * (x - x0) + dx * (py - y0)
+            u, v = x0 + (dx * (py - y0) - radius * length) / dy, x0 + (dx * (py - y0) + radius * length) / dy
+            a, b = max(a, min(u, v)), min(b, max(u, v))
+        elif abs(py - y0) > radius:
+            a, b = np.inf, -np.inf
+        if dx != 0.0:  # projection, linear in x: dx * (x - x0) + dy * (py - y0)
+            u, v = x0 - dy * (py - y0) / dx, x0 + (length * length - dy * (py - y0)) / dx
+            a, b = max(a, min(u, v)), min(b, max(u, v))
+        elif not (min(y0, y1) <= py <= max(y0, y1)):
+            a, b = np.inf, -np.inf
+        if a <= b:
+            lo, hi = min(lo, a), max(hi, b)
+    return lo, hi
 
 
 @njit(cache=True)
@@ -71,7 +106,12 @@ def stamp_coverage(
             r_hi = min(h - 1, int(np.floor(max(y0, y1) + radius)))
             for r in range(r_lo, r_hi + 1):
                 py = r + 0.5
-                for c in range(c_lo, c_hi + 1):
+                lo, hi = capsule_span(py, x0, y0, x1, y1, radius)  # only the cells this row's swath can hold
+                if lo > hi:
+                    continue
+                first = max(c_lo, int(np.floor(lo - 0.5 - SPAN_SLACK)))
+                last = min(c_hi, int(np.ceil(hi - 0.5 + SPAN_SLACK)))
+                for c in range(first, last + 1):
                     px = c + 0.5
                     d = dist_to_leg(px, py, x0, y0, x1, y1)
                     if d > radius or (restricted and not allowed[r, c]):
