@@ -445,3 +445,27 @@ def test_zone_centres_are_the_first_distinct_candidates():
     expected = candidates[np.sort(first)][:12]
     np.testing.assert_array_equal(centres, np.column_stack([expected % 10 + 0.5, expected // 10 + 0.5]))
     assert len(zone_centres(np.array([3, 3, 3]), 5, width=10)) == 1
+
+
+def test_stamp_coverage_touches_exactly_the_cells_within_the_radius_of_some_leg():
+    """Only each row's swath is visited; it must hold every cell whose centre lies within R of a leg, and no other."""
+    from sim.kernels.coverage import dist_to_leg, stamp_coverage
+
+    rng = np.random.default_rng(1)
+    side = 40
+    centres = np.arange(side) + 0.5
+    for _ in range(300):
+        count = int(rng.integers(1, 4))
+        legs = np.zeros((1, 8, 4))
+        for j in range(count):
+            x0, y0 = rng.uniform(-4, side + 4, 2)
+            x1, y1 = rng.choice([(x0, y0), (x0 + rng.uniform(-20, 20), y0), (x0, y0 + rng.uniform(-20, 20)),
+                                 tuple(rng.uniform(-4, side + 4, 2))])
+            legs[0, j] = (x0, y0, x1, y1)
+        radius = float(rng.choice([0.3, 0.5, 1.0, 2.5, 6.0, 4 / 9]))
+        cover = np.zeros((side, side), np.float32)
+        stamp_coverage(cover, np.zeros(side * side, np.int64), 0, legs, np.array([count]), np.ones(1, bool), radius, 0.7, 0.5,
+                       np.zeros((side, side), np.float32), np.zeros((0, 0), bool))
+        within = np.array([[any(dist_to_leg(x, y, *legs[0, j]) <= radius for j in range(count)) for x in centres]
+                           for y in centres])
+        assert np.array_equal(cover > 0, within), (legs[0, :count], radius)
