@@ -136,7 +136,8 @@ def legend_html() -> str:
     items = [f"<span class='item'><span style='color:{OKABE_ITO[colour]}'>{GLYPHS[shape]}</span> {html.escape(label)}</span>"
              for shape, colour, label in marks]
     items += ["<span class='item'>flow: dark purple (few) → yellow (most shipment-steps), log scale</span>",
-              "<span class='item'>terrain: light = fast, dark = slow, blue-grey = impassable; dotted lines: corridors</span>"]
+              "<span class='item'>terrain: light = fast, dark = slow, blue-grey = impassable (water, cliffs); "
+              "purple tint = outside the authorised airspace; dotted lines: corridors</span>"]
     return " ".join(items)
 
 

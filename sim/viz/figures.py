@@ -9,9 +9,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import LogNorm
+from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.lines import Line2D
-from matplotlib.patches import Circle
+from matplotlib.patches import Circle, Patch
 
 from sim.model import SkywatchModel
 from sim.outcomes import CORRIDOR_COLUMN
@@ -22,6 +22,9 @@ OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow"
              "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
 
 
+IMPASSABLE_COLOUR = "#60708c"  # blue-grey: cells no route can cross (the live map's too)
+UNAUTHORISED_COLOUR = "#cc79a7"  # purple tint over airspace the partner may not fly
+UNAUTHORISED_ALPHA = 0.18
 CAPTION_FONT = 7
 CAPTION_COLOUR = "dimgrey"
 
@@ -44,10 +47,15 @@ def draw_map(ax: plt.Axes, model: SkywatchModel) -> None:
     h, w = world.shape
     km = model.units.cell_km
     extent = (0, w, h, 0)
-    terrain = np.log(
-        np.where(np.isfinite(world.cell_hours), world.cell_hours, np.nanmax(world.cell_hours[np.isfinite(world.cell_hours)]))
-    )
+    passable = np.isfinite(world.cell_hours)
+    terrain = np.log(np.where(passable, world.cell_hours, np.nanmax(world.cell_hours[passable])))
     ax.imshow(terrain, cmap="Greys", alpha=0.45, extent=extent, interpolation="nearest")
+    if not passable.all():  # impassable land and water in a colour of their own, not the roughest grey
+        ax.imshow(np.ma.masked_where(passable, np.ones(world.shape)), cmap=ListedColormap([IMPASSABLE_COLOUR]),
+                  extent=extent, interpolation="nearest")
+    if world.airspace.size:  # outside the authorised airspace: tinted
+        ax.imshow(np.ma.masked_where(world.airspace, np.ones(world.shape)), cmap=ListedColormap([UNAUTHORISED_COLOUR]),
+                  alpha=UNAUTHORISED_ALPHA, extent=extent, interpolation="nearest")
     flow = model.flow.reshape(h, w).astype(float)
     if flow.max() > 0:
         shown = np.ma.masked_where(flow <= 0, flow)
@@ -87,6 +95,11 @@ def draw_map(ax: plt.Axes, model: SkywatchModel) -> None:
     ax.set_xlabel("west → east (km)")
     ax.set_ylabel("north → south (km)")
     legend = [
+        Patch(facecolor="#eeeeee", edgecolor="grey", label="terrain: light = fast (roads, plains)"),
+        Patch(facecolor="#8c8c8c", edgecolor="grey", label="terrain: dark = slow (forest, mountain)"),
+        *([Patch(facecolor=IMPASSABLE_COLOUR, label="impassable (water, cliffs)")] if not passable.all() else []),
+        *([Patch(facecolor=UNAUTHORISED_COLOUR, alpha=UNAUTHORISED_ALPHA, label="outside the authorised airspace")]
+          if world.airspace.size else []),
         Line2D([], [], marker="s", ls="", color=OKABE_ITO["orange"], mec="black", label="source"),
         Line2D([], [], marker="^", ls="", color=OKABE_ITO["orange"], mec="black", label="sink (border)"),
         Line2D([], [], marker="o", ls="", mfc="none", mec=OKABE_ITO["purple"], label="infrastructure, hidden"),

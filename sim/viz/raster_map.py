@@ -18,14 +18,7 @@ from matplotlib import colormaps
 from PIL import Image
 
 from sim.model import SkywatchModel
-from sim.viz.figures import OKABE_ITO
-
-MAP_PX = 768  # pixels across the longer side of the map, at least (unless the world is wider)
-PNG_COMPRESSION = 1  # zlib level: the fastest; a 768 x 768 frame is about 100 kB
-FOOTPRINT_ALPHA = 0.35
-FLOW_ALPHA = 0.85
-TERRAIN_LIGHT, TERRAIN_DARK = 244.0, 150.0  # grey levels of the cheapest and the roughest passable land
-IMPASSABLE = (96, 112, 140)  # cells no route can cross (water, cliffs)
+from sim.viz.figures import IMPASSABLE_COLOUR, OKABE_ITO, UNAUTHORISED_ALPHA, UNAUTHORISED_COLOUR
 
 RGB = tuple[int, int, int]
 
@@ -34,6 +27,14 @@ def hex_rgb(colour: str) -> RGB:
     """``#RRGGBB`` as an (r, g, b) triple."""
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
+
+MAP_PX = 768  # pixels across the longer side of the map, at least (unless the world is wider)
+PNG_COMPRESSION = 1  # zlib level: the fastest; a 768 x 768 frame is about 100 kB
+FOOTPRINT_ALPHA = 0.35
+FLOW_ALPHA = 0.85
+TERRAIN_LIGHT, TERRAIN_DARK = 244.0, 150.0  # grey levels of the cheapest and the roughest passable land
+IMPASSABLE = hex_rgb(IMPASSABLE_COLOUR)  # cells no route can cross (water, cliffs)
+UNAUTHORISED = hex_rgb(UNAUTHORISED_COLOUR)  # tint of airspace the partner may not fly
 
 OKABE_ITO_RGB = {name: hex_rgb(code) for name, code in OKABE_ITO.items()}
 WHITE: RGB = (255, 255, 255)
@@ -204,6 +205,11 @@ class RasterMap:
         wall = self.block_sum((~passable).astype(np.int64)) * 2 > self.stride**2
         image = np.repeat(grey[:, :, None], 3, axis=2).astype(np.uint8)
         image[wall] = IMPASSABLE
+        airspace = self.model.world.airspace
+        if airspace.size:  # outside the authorised airspace: tinted
+            outside = self.block_sum((~airspace).astype(np.int64)) * 2 > self.stride**2
+            tint = UNAUTHORISED_ALPHA * np.asarray(UNAUTHORISED, dtype=float)
+            image[outside] = (tint + (1 - UNAUTHORISED_ALPHA) * image[outside]).astype(np.uint8)
         corridors = len(self.model.world.corridor_names)
         for k in range(1, corridors):
             column = int(k * self.grid[1] / corridors)
