@@ -201,7 +201,13 @@ def test_play_runs_off_the_event_thread_and_stops_at_run_steps(live: tuple[Page,
     wait_until(lambda: "step 0 " not in status(page), "the first frame")
     page.get_by_role("button", name="Pause").click()  # answered while the model plays
     page.get_by_role("button", name="Play").wait_for()
-    time.sleep(0.5)  # frames sent before the click may still arrive
+
+    def settled() -> bool:  # frames sent before the click may still arrive; then nothing more
+        before = status(page)
+        time.sleep(1.0)
+        return status(page) == before
+
+    wait_until(settled, "the run to stop after Pause")
     paused = status(page)
     time.sleep(1.0)
     assert status(page) == paused, "the run went on after Pause"
