@@ -14,6 +14,7 @@ from typing import Any
 
 PATH_UNIT = "path"  # the unit of a parameter whose value names a file
 Polygons = tuple[tuple[tuple[float, float], ...], ...]  # a polygon-list parameter's value: polygons of (x, y) points
+Points = tuple[tuple[float, float], ...]  # a point-list parameter's value: (x, y) points
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,11 @@ class Param:
         low: inclusive lower bound for numbers, or ``None``.
         high: inclusive upper bound for numbers, or ``None``.
         choices: allowed values for a string parameter, or ``None``.
+        points: whether a tuple-valued parameter is a list of points rather than of polygons.
 
     A parameter whose default is a tuple is a list of polygons (:data:`Polygons`): each polygon a
-    list of ``[x, y]`` points, every coordinate within ``low`` and ``high``.
+    list of ``[x, y]`` points, every coordinate within ``low`` and ``high``; with ``points`` set it
+    is a list of such points (:data:`Points`).
     """
 
     name: str
@@ -40,6 +43,7 @@ class Param:
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] | None = None
+    points: bool = False
 
     @property
     def section(self) -> str:
@@ -59,7 +63,12 @@ class Param:
     @property
     def is_polygons(self) -> bool:
         """Whether the value is a list of polygons (:data:`Polygons`)."""
-        return self.kind is tuple
+        return self.kind is tuple and not self.points
+
+    @property
+    def is_points(self) -> bool:
+        """Whether the value is a list of points (:data:`Points`)."""
+        return self.kind is tuple and self.points
 
     @property
     def is_path(self) -> bool:
@@ -217,6 +226,23 @@ PARAMS: tuple[Param, ...] = (
           "([] and no mask file = everywhere)", 0.0, 1e6),
     Param("airspace.mask_file", "", PATH_UNIT,
           "optional .npy authorised-airspace raster (H × W), bool or 0/1; authorised = its cells or the zones'"),
+    # --- sites where the user puts them (x west to east, y north to south from the north-west corner) ----------
+    # A kind's sites are those of its list, then those of sites.file; given sites replace the kind's random placement,
+    # and the kind's count parameter must equal their number. Each lies in the cell holding it (at the cell's
+    # centre); a ground site on an impassable cell moves to the nearest passable one.
+    *(Param(f"sites.{kind}_km", (), "km",
+            f"{what} where the user puts them: [x, y] points ([] and none in sites.file = random; {count} = their number)",
+            0.0, 1e6, points=True)
+      for kind, what, count in (
+          ("sources", "sources (production and landing sites)", "world.sources"),
+          ("sinks", "sinks (border crossings and ports)", "world.sinks"),
+          ("bases", "air bases", "drones.bases"),
+          ("checkpoints", "road checkpoints", "ground.checkpoints"),
+          ("posts", "ground units' posts", "ground.units"),
+          ("infrastructure", "cartel sites (lab, stash house, airstrip in turn)", "world.infrastructure"))),
+    Param("sites.file", "", PATH_UNIT,
+          "optional CSV of sites with header kind,x_km,y_km (kind: sources|sinks|bases|checkpoints|posts|infrastructure; "
+          "other columns ignored), added after the lists' sites"),
     # --- drones -------------------------------------------------------------------------------
     Param("drones.count", 0, "drones", "surveillance drones in the fleet", 0, 100_000),
     Param("drones.bases", 2, "bases", "air bases the drones fly from", 1, 64),

@@ -32,7 +32,7 @@ from sim.params import (
     SCHEMA,
     Param,
     Params,
-    Polygons,
+    Points,
     defaults,
     platform_default,
     typed_params,
@@ -230,6 +230,8 @@ def _expected(param: Param) -> str:
         return (f"a relative or absolute file path, or \"\" for none (no control characters, at most {MAX_PATH_BYTES} bytes, "
                 f"{MAX_NAME_BYTES} per name)")
     bounds = param.describe_bounds()
+    if param.is_points:
+        return f"a list of [x, y] points, coordinates in {bounds}, e.g. [[12.5, 40], [30, 2]]"
     if param.is_polygons:
         return f"a list of polygons, each a list of [x, y] points, coordinates in {bounds}, e.g. [[[0, 0], [40, 0], [40, 30]]]"
     kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[param.kind]
@@ -258,6 +260,8 @@ def _is_point(param: Param, point: Any) -> bool:
 
 def _is_valid(param: Param, value: Any) -> bool:
     kind = param.kind
+    if param.is_points:
+        return isinstance(value, list | tuple) and all(_is_point(param, point) for point in value)
     if param.is_polygons:
         return isinstance(value, list | tuple) and all(
             isinstance(polygon, list | tuple) and all(_is_point(param, point) for point in polygon) for polygon in value)
@@ -290,12 +294,14 @@ def check_value(name: str, value: Any, source: str | Path) -> Any:
         raise ScenarioError(source, name, f"unknown parameter{_nearest(name)}")
     if not _is_valid(param, value):
         raise ScenarioError(source, name, f"expected {_expected(param)}, got {shown(value)}")
-    return _polygons(value) if param.is_polygons else param.kind(value)
+    if param.is_points:
+        return _points(value)
+    return tuple(_points(polygon) for polygon in value) if param.is_polygons else param.kind(value)
 
 
-def _polygons(value: Any) -> Polygons:
-    """A checked list of polygons as nested tuples of floats (immutable, hashable)."""
-    return tuple(tuple((float(x), float(y)) for x, y in polygon) for polygon in value)
+def _points(value: Any) -> Points:
+    """A checked list of [x, y] points as tuples of floats (immutable, hashable); polygons are tuples of these."""
+    return tuple((float(x), float(y)) for x, y in value)
 
 
 def platform_param(name: str, source: str | Path) -> Param:

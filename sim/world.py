@@ -5,7 +5,9 @@ Made procedurally from ``world.seed`` (each placement from a stream of its own, 
 the scenario. It never depends on ``run.seed``, and a lever changes no placement but its own
 (``ground.units`` places as many posts, ``ground.checkpoints`` as many checkpoints,
 ``drones.bases`` as many bases: the first ones stay where they were). North is row 0: shipments
-start at sources in the south and end at sinks (border crossings) on the northern edge.
+start at sources in the south and end at sinks (border crossings) on the northern edge, unless
+the scenario puts sites where it wants them (:mod:`sim.sites`), each kind given replacing that
+kind's random draw.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sim.airspace import authorised_mask
 from sim.npy_input import read_raster
 from sim.params import SCHEMA
 from sim.scenario import Scenario, ScenarioError, shown
+from sim.sites import cell_centres, given_sites
 from sim.streams import RandomStreams, world_streams
 from sim.units import Units
 
@@ -268,40 +271,45 @@ def build_world(scenario: Scenario) -> World:
         population = loaded_population
 
     passable = np.isfinite(cell_hours)
-    north = np.zeros((h, w), dtype=bool)
-    north[0, :] = True
-    sinks = _pick_sinks(streams.generator("sinks"), passable & north, road_ends, p.world.sinks, w)
-    south = np.zeros((h, w), dtype=bool)
-    south[int(h * (1 - SOURCE_BAND)):, :] = True
-    source_rng = streams.generator("sources")
-    sources = _pick_cells(source_rng, passable & south & (cover != ROUGH), p.world.sources)
-    if sources.size == 0:
-        sources = _pick_cells(source_rng, passable & south, p.world.sources)
+    given = given_sites(scenario, passable)
+    sources, sinks = given.get("sources"), given.get("sinks")
     field = world_field(scenario)
-    if sinks.size == 0:
-        raise ScenarioError(scenario.source, field, "expected a passable cell on the northern edge for a sink")
-    if sources.size == 0:
-        raise ScenarioError(scenario.source, field, "expected a passable cell in the southern band for a source")
+    if sinks is None:
+        north = np.zeros((h, w), dtype=bool)
+        north[0, :] = True
+        sinks = _pick_sinks(streams.generator("sinks"), passable & north, road_ends, p.world.sinks, w)
+        if sinks.size == 0:
+            raise ScenarioError(scenario.source, field, "expected a passable cell on the northern edge for a sink")
+    if sources is None:
+        south = np.zeros((h, w), dtype=bool)
+        south[int(h * (1 - SOURCE_BAND)):, :] = True
+        source_rng = streams.generator("sources")
+        sources = _pick_cells(source_rng, passable & south & (cover != ROUGH), p.world.sources)
+        if sources.size == 0:
+            sources = _pick_cells(source_rng, passable & south, p.world.sources)
+        if sources.size == 0:
+            raise ScenarioError(scenario.source, field, "expected a passable cell in the southern band for a source")
 
     cartels = p.cartels.count
     source_owner = np.arange(sources.size, dtype=np.int64) % cartels
     n_corridors = p.world.corridors
     corridor = np.broadcast_to((np.arange(w) * n_corridors // w).astype(np.int8), (h, w)).copy()
     infra_cells, infra_kind, infra_owner = _infrastructure(streams.generator("infrastructure"), scenario, units, passable,
-                                                           road_mask, sources, source_owner)
+                                                           road_mask, sources, source_owner, given.get("infrastructure"))
     return World(cell_hours, cover, population, sources, source_owner, sinks, corridor, corridor_names(n_corridors),
-                 infra_cells, infra_kind, infra_owner, *_stations(streams, scenario, cover, passable),
+                 infra_cells, infra_kind, infra_owner, *_stations(streams, scenario, cover, passable, given),
                  authorised_mask(scenario, (h, w)))
 
 
-def _stations(streams: RandomStreams, scenario: Scenario, cover: np.ndarray,
-              passable: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The air bases, the ground units' posts and the checkpoints, each from its own stream."""
+def _stations(streams: RandomStreams, scenario: Scenario, cover: np.ndarray, passable: np.ndarray,
+              given: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The air bases, the ground units' posts and the checkpoints: those ``given`` (:mod:`sim.sites`), else from their streams."""
     p = scenario.params
     h, w = cover.shape
-    return (_bases(streams.generator("bases"), h, w, p.drones.bases),
-            _on_roads(streams.generator("posts"), cover, passable, p.ground.units),
-            _on_roads(streams.generator("checkpoints"), cover, passable, p.ground.checkpoints))
+    drawn = {"bases": lambda: _bases(streams.generator("bases"), h, w, p.drones.bases),
+             "posts": lambda: _on_roads(streams.generator("posts"), cover, passable, p.ground.units),
+             "checkpoints": lambda: _on_roads(streams.generator("checkpoints"), cover, passable, p.ground.checkpoints)}
+    return tuple(cell_centres(given[kind], w) if kind in given else draw() for kind, draw in drawn.items())
 
 
 def _pick_sinks(rng: np.random.Generator, allowed: np.ndarray, road_ends: np.ndarray, count: int, w: int) -> np.ndarray:
@@ -319,8 +327,11 @@ def _pick_sinks(rng: np.random.Generator, allowed: np.ndarray, road_ends: np.nda
     return np.sort(np.array(chosen, dtype=np.int64))
 
 
-def _infrastructure(rng, scenario, units, passable, road_mask, sources, source_owner):
-    """Labs near sources, stash houses on roads, airstrips on open land; owned by cartels."""
+def _infrastructure(rng, scenario, units, passable, road_mask, sources, source_owner, given=None):
+    """Labs near sources, stash houses on roads, airstrips on open land (or the ``given`` cells, kinds in turn); owned by cartels.
+
+    Each site belongs to the cartel owning the source nearest it.
+    """
     h, w = passable.shape
     count = scenario.params.world.infrastructure
     kinds = (np.arange(count) % len(INFRA_NAMES)).astype(np.int8)
@@ -330,7 +341,9 @@ def _infrastructure(rng, scenario, units, passable, road_mask, sources, source_o
     on_roads = np.flatnonzero(passable & road_mask)
     spread = units.cells(SITE_SPREAD_KM)
     for i, kind in enumerate(kinds):
-        if kind == LAB:
+        if given is not None:
+            cell = int(given[i])
+        elif kind == LAB:
             s = rng.integers(sources.size)
             r0, c0 = divmod(int(sources[s]), w)
             r = int(np.clip(r0 + rng.normal(0, spread), 0, h - 1))
