@@ -26,9 +26,10 @@ def write(path: Path, text: str) -> Path:
 
 
 def short_run(name: str) -> list[str]:
-    """SHORT; for a scenario with airspace zones (drawn in km for the default 256 km world), cells as large as fit it in 80."""
-    zones = tomllib.loads(shipped_scenarios()[name].read_text()).get("airspace", {}).get("zones_km")
-    return [*SHORT, "--set", "world.cell_km=3.2"] if zones else SHORT
+    """SHORT; for a scenario with airspace zones or sites (in km for the default 256 km world), cells as large as fit it in 80."""
+    doc = tomllib.loads(shipped_scenarios()[name].read_text())
+    in_km = doc.get("airspace", {}).get("zones_km") or doc.get("sites")
+    return [*SHORT, "--set", "world.cell_km=3.2"] if in_km else SHORT
 
 
 @pytest.mark.parametrize("name", sorted(shipped_scenarios()))

@@ -136,3 +136,11 @@ def test_bad_sites_are_refused(tmp_path, refused, body, csv, fragments):
     scenario = tmp_path / "s.toml"
     scenario.write_text(f"[world]\nheight = {SIDE}\nwidth = {SIDE}\ncell_km = {CELL_KM}\n{body}")
     refused(scenario, *fragments)
+
+
+def test_the_shipped_scenario_puts_its_sites_where_it_says():
+    world = build_world(load_scenario("placed_sites"))
+    np.testing.assert_array_equal(world.sinks, [30, 128, 230])  # the file's crossings on the northern edge
+    np.testing.assert_array_equal(world.sources, [240 * 256 + 40, 235 * 256 + 110, 245 * 256 + 170, 238 * 256 + 220])
+    np.testing.assert_array_equal(world.bases, [[64.5, 150.5], [192.5, 150.5]])
+    assert len(world.checkpoints) == 4 and len(world.posts) == 12  # the posts, not given, drawn at random
