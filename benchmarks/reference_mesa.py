@@ -288,7 +288,7 @@ class ReferenceModel(mesa.Model):
         self.step_hours = u.step_hours
         self.launch_rate = skywatch.cartels[0].launch_rate
         self.interdict_prob = s["ground.interdict_prob"]
-        self.drone_radius = skywatch.air.radius
+        self.drone_radius = u.cells(s["drones.sensor_radius_km"])
         self.drone_speed = u.cells_per_hour(s["drones.speed_kmh"])
         self.endurance_h, self.turnaround_h = s["drones.endurance_h"], s["drones.turnaround_h"]
         self.detect_prob, self.falloff = s["drones.detect_prob"], s["drones.range_falloff"]

@@ -12,8 +12,6 @@ import math
 
 from sim.platforms import Platform
 
-HOURS_PER_DAY = 24.0
-
 
 class HourCaps:
     """The flight-hour caps of one run and what each period's sorties have been charged.

@@ -34,6 +34,7 @@ from sim.sweep.design import SEEDED_BY_SWEEP, Run, run_seed
 from sim.sweep.engine import Task
 from sim.sweep.job import Engine
 from sim.sweep.results import IDENTITY, STATUS, outcomes
+from sim.units import HOURS_PER_DAY
 
 SUMMARY = "summary.json"
 SCENARIO_FILE = "scenario.toml"
@@ -44,7 +45,6 @@ FALLBACK_COST = "surveillance_cost"  # used when some run's summary has no COST
 COST_UNIT = "currency"
 SEIZURES = "shipments_seized"
 VALUE_SEIZED = "value_seized"
-HOURS_PER_DAY = 24.0
 # Outcomes compared, in the registry's order (labels such as the seed identify a run, they do not measure it).
 COMPARED: tuple[str, ...] = tuple(
     o.name for o in OUTCOMES if o.compared and o.where != "metrics" and o.aggregation != "label"

@@ -12,10 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from sim.params import Params
-from sim.units import Units
+from sim.units import HOURS_PER_DAY, Units
 from sim.world import World
 
-HOURS_PER_DAY = 24.0
 NOT_OUT = -1  # ``until`` of a site in operation
 
 

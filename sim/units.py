@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from sim.scenario import Scenario
 
+HOURS_PER_DAY = 24.0
+
 
 @dataclass(frozen=True)
 class Units:
@@ -42,4 +44,4 @@ class Units:
 
     def per_step(self, per_day: float) -> float:
         """A daily rate as a rate per step."""
-        return per_day * self.step_hours / 24.0
+        return per_day * self.step_hours / HOURS_PER_DAY

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from sim.cli import main
 from sim.model import SkywatchModel
 from sim.outcomes import BY_NAME
 from sim.params import PLATFORM_KINDS
@@ -123,15 +123,11 @@ def test_a_conspicuous_platform_raises_the_cartels_sightings_more() -> None:
     ('[caps]\npartner_hours = -10.0\n', "caps.partner_hours", "a number in [0, 1e+09]"),
     ('[platforms.p3]\ncount = 1\nhour_cap = -1.0\n', "platforms.p3.hour_cap", "a number in [0, 1e+09]"),
 ])
-def test_bad_platform_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], toml: str, field: str,
+def test_bad_platform_input_is_one_line_and_exit_2(tmp_path: Path, refused: Callable[..., None], toml: str, field: str,
                                                     expected: str) -> None:
     path = tmp_path / "bad.toml"
     path.write_text("[world]\nheight = 64\nwidth = 64\n" + toml)
-    out = tmp_path / "out"
-    assert main(["run", str(path), "--out", str(out), "--quiet"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and field in err[0] and expected in err[0], err
-    assert not out.exists()
+    refused(path, field, expected)
 
 
 def test_caps_are_never_exceeded_and_refuse_sorties() -> None:

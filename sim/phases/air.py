@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.agents import Drone
 from sim.airspace import PatrolAirspace
-from sim.caps import HOURS_PER_DAY, HourCaps
+from sim.caps import HourCaps
 from sim.counter_drone import ZoneMap, apply_zones
 from sim.fleet import Fleet
 from sim.intel import IntelCell
@@ -30,7 +30,7 @@ from sim.phases import InvariantError
 from sim.platforms import Platform
 from sim.routebook import RouteBook
 from sim.streams import RandomStreams, tag
-from sim.units import Units
+from sim.units import HOURS_PER_DAY, Units
 from sim.world import World
 
 TRACKED_DRONES = 4  # drones whose tracks are kept for the overview figure
@@ -87,7 +87,6 @@ class AirSurveillance:
         airspace: the authorised airspace the platforms patrol and sense in (:mod:`sim.airspace`).
         squadrons: one per platform type, in the order of ``platform_types``.
         bases: (B, 2) x, y of the air bases, cell units (the world's).
-        radius: the default drones' sensor footprint radius, cells.
         cover: (H, W) float32 drone detection probability this step.
         conspicuousness: airborne-weighted mean conspicuousness of the platforms this step (weight of a sighting).
         track: positions of the first :data:`TRACKED_DRONES` drones after every step.
@@ -119,7 +118,6 @@ class AirSurveillance:
         self.squadrons = [Squadron(p, self.fleet.view(int(a), int(b)), index, units.cells(p.sensor_radius_km),
                                    units.cells_per_hour(p.speed_kmh))
                           for p, index, a, b in zip(platform_types, members, starts[:-1], starts[1:], strict=True)]
-        self.radius = self.squadrons[0].radius
         self.counter_radius = units.cells(params.counter.radius_km)
         self.jam_steps = units.steps(params.counter.jam_hours)
         self.cover = cover
@@ -202,6 +200,10 @@ class AirSurveillance:
             f.refused_h[refused] = slot_h
             f.ground_h[refused] += slot_h + pl.turnaround_h
         return _pass_time(f.cancelled_h, dt), _pass_time(f.refused_h, dt)
+
+    def footprint_radii(self) -> np.ndarray:
+        """(D,) sensor footprint radius of every platform in the fleet, cells."""
+        return np.concatenate([np.full(sq.fleet.x.size, sq.radius) for sq in self.squadrons])
 
     def flight_cost(self, reported: bool = False) -> float:
         """Flight hours so far at each platform's full (or operator-reported) hourly cost, currency."""

@@ -24,9 +24,7 @@ from sim.phases import InvariantError
 from sim.raids import Raids
 from sim.routebook import RouteBook
 from sim.shipments import ShipmentPool
-from sim.units import Units
-
-HOURS_PER_DAY = 24.0
+from sim.units import HOURS_PER_DAY, Units
 
 
 class CartelPhase:

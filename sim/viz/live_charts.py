@@ -13,11 +13,11 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from sim.units import HOURS_PER_DAY
 from sim.viz.figures import OKABE_ITO
 
 CHART_SIZE_IN = (4.8, 6.6)
 CHART_DPI = 80
-HOURS_PER_DAY = 24.0
 
 
 @dataclass(frozen=True)

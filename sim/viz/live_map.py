@@ -23,7 +23,7 @@ def _draw_live_layers(ax: plt.Axes, model: SkywatchModel) -> None:
     fleet = model.fleet
     up = np.asarray(fleet.airborne, dtype=bool)
     offsets = np.column_stack([fleet.x[up], fleet.y[up]])
-    diameter = np.full(offsets.shape[0], 2.0 * model.air.radius)
+    diameter = 2.0 * model.air.footprint_radii()[up]
     ax.add_collection(EllipseCollection(diameter, diameter, 0.0, units="xy", offsets=offsets, offset_transform=ax.transData,
                                         facecolors=OKABE_ITO["sky"], edgecolors=OKABE_ITO["blue"], alpha=0.3, linewidths=0.6))
     ax.plot(offsets[:, 0], offsets[:, 1], "o", color=OKABE_ITO["blue"], ms=3)

@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from sim.model import SkywatchModel
 from sim.outcomes import BY_NAME
 from sim.scenario import Scenario
+from sim.units import HOURS_PER_DAY
 from sim.viz.raster_map import Layers, RasterMap, encode_png
 
-HOURS_PER_DAY = 24.0
+MINUTES_PER_HOUR = 60
 
 
 def clock(hours: float) -> str:
     """Simulated time elapsed as days, hours and minutes: ``"2 d 06:15"`` for 54.25 h."""
-    minutes = round(hours * 60.0)
-    days, minutes = divmod(minutes, 24 * 60)
-    return f"{days} d {minutes // 60:02d}:{minutes % 60:02d}"
+    minutes = round(hours * MINUTES_PER_HOUR)
+    days, minutes = divmod(minutes, round(HOURS_PER_DAY * MINUTES_PER_HOUR))
+    return f"{days} d {minutes // MINUTES_PER_HOUR:02d}:{minutes % MINUTES_PER_HOUR:02d}"
 
 
 @dataclass(frozen=True)
