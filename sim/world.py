@@ -26,8 +26,11 @@ from sim.sites import cell_centres, given_sites
 from sim.streams import RandomStreams, world_streams
 from sim.units import Units
 
-# Land cover codes (int8).
-OPEN, ROUGH, ROAD, TOWN = 0, 1, 2, 3
+# Land cover codes (int8). WATER (sea, lakes), BARRIER (impassable land) and ABROAD (beyond the international
+# border, outside the model) are impassable: their cell_hours is inf. A land-cover raster holds these codes.
+OPEN, ROUGH, ROAD, TOWN, WATER, BARRIER, ABROAD = 0, 1, 2, 3, 4, 5, 6
+COVER_CODES = (OPEN, ROUGH, ROAD, TOWN, WATER, BARRIER, ABROAD)
+IMPASSABLE_COVER = (WATER, BARRIER, ABROAD)
 
 # Infrastructure kinds (int8).
 LAB, STASH_HOUSE, AIRSTRIP = 0, 1, 2
@@ -101,6 +104,15 @@ class World:
     def shape(self) -> tuple[int, int]:
         """(H, W) of the raster."""
         return self.cell_hours.shape
+
+
+def cover_hours(scenario: Scenario) -> np.ndarray:
+    """Hours to cross one cell of each land-cover code, indexed by code: a town as a road, inf on impassable cover."""
+    terrain = scenario.params.terrain
+    speeds = np.array([terrain.open_kmh, terrain.rough_kmh, terrain.road_kmh, terrain.road_kmh])
+    hours = np.full(len(COVER_CODES), np.inf)
+    hours[[OPEN, ROUGH, ROAD, TOWN]] = Units.of(scenario).cell_km / speeds
+    return hours
 
 
 def corridor_names(count: int) -> tuple[str, ...]:
@@ -256,10 +268,7 @@ def build_world(scenario: Scenario) -> World:
     cover = np.where(noise > 1.0 - p.world.roughness, ROUGH, OPEN).astype(np.int8)
     cover[town_mask] = TOWN
     cover[road_mask] = ROAD
-    speed = np.array(
-        [p.terrain.open_kmh, p.terrain.rough_kmh, p.terrain.road_kmh, p.terrain.road_kmh]
-    )
-    cell_hours = (units.cell_km / speed[cover]).astype(np.float32)
+    cell_hours = cover_hours(scenario)[cover].astype(np.float32)
 
     loaded_cost = _load_cost(scenario, (h, w))
     if loaded_cost is not None:
