@@ -15,6 +15,7 @@ from typing import Any
 PATH_UNIT = "path"  # the unit of a parameter whose value names a file
 Polygons = tuple[tuple[tuple[float, float], ...], ...]  # a polygon-list parameter's value: polygons of (x, y) points
 Points = tuple[tuple[float, float], ...]  # a point-list parameter's value: (x, y) points
+Numbers = tuple[float, ...]  # a fixed-length number-list parameter's value (or () for none)
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,11 @@ class Param:
         high: inclusive upper bound for numbers, or ``None``.
         choices: allowed values for a string parameter, or ``None``.
         points: whether a tuple-valued parameter is a list of points rather than of polygons.
+        numbers: when positive, a tuple-valued parameter is a list of exactly this many numbers (or [] for none).
 
     A parameter whose default is a tuple is a list of polygons (:data:`Polygons`): each polygon a
     list of ``[x, y]`` points, every coordinate within ``low`` and ``high``; with ``points`` set it
-    is a list of such points (:data:`Points`).
+    is a list of such points (:data:`Points`); with ``numbers`` set, a list of that many numbers (:data:`Numbers`).
     """
 
     name: str
@@ -44,6 +46,7 @@ class Param:
     high: float | None = None
     choices: tuple[str, ...] | None = None
     points: bool = False
+    numbers: int = 0
 
     @property
     def section(self) -> str:
@@ -63,12 +66,17 @@ class Param:
     @property
     def is_polygons(self) -> bool:
         """Whether the value is a list of polygons (:data:`Polygons`)."""
-        return self.kind is tuple and not self.points
+        return self.kind is tuple and not self.points and not self.numbers
 
     @property
     def is_points(self) -> bool:
         """Whether the value is a list of points (:data:`Points`)."""
         return self.kind is tuple and self.points
+
+    @property
+    def is_numbers(self) -> bool:
+        """Whether the value is a list of :attr:`numbers` numbers, or empty (:data:`Numbers`)."""
+        return self.kind is tuple and self.numbers > 0
 
     @property
     def is_path(self) -> bool:
@@ -113,8 +121,17 @@ PARAMS: tuple[Param, ...] = (
     Param("world.sinks", 3, "sites", "border crossings and ports where shipments end (north)", 1, 256),
     Param("world.corridors", 3, "corridors", "named corridors (equal west-to-east bands) flow is reported by", 2, 8),
     Param("world.infrastructure", 24, "sites", "cartel labs, stash houses and airstrips to be discovered", 0, 10_000),
-    Param("world.cost_file", "", PATH_UNIT, "optional .npy travel-cost raster, hours per cell (H × W); inf = impassable"),
-    Param("world.population_file", "", PATH_UNIT, "optional .npy population raster, people per cell (H × W)"),
+    # Rasters: .npy (H × W, as is) or GeoTIFF (.tif, .tiff: reprojected onto a georeferenced world, sim.raster_input).
+    Param("world.cost_file", "", PATH_UNIT, "optional travel-cost raster, hours per cell; inf or nodata = impassable "
+          "(overrides elevation and land cover)"),
+    Param("world.population_file", "", PATH_UNIT, "optional population raster, people per cell (nodata = 0)"),
+    Param("world.elevation_file", "", PATH_UNIT, "optional elevation raster, metres: slope slows travel (Tobler)"),
+    Param("world.landcover_file", "", PATH_UNIT,
+          "optional land-cover raster of codes 0 open, 1 rough, 2 road, 3 town, 4 water, 5 barrier, 6 abroad (4-6 impassable)"),
+    Param("world.roads_file", "", PATH_UNIT, "optional roads raster: cells > 0 are roads"),
+    Param("world.crs", "", "-", "projected CRS in metres of a georeferenced world, e.g. EPSG:32612 (\"\" = abstract km grid)"),
+    Param("world.bbox", (), "degrees", "[west, south, east, north] WGS 84 lon/lat the georeferenced world covers; sets "
+          "world.height and width ([] = the first GeoTIFF raster's own grid)", -180.0, 180.0, numbers=4),
     # --- terrain speeds ----------------------------------------------------------------------
     Param("terrain.road_kmh", 60.0, "km/h", "overland speed on roads", 1.0, 200.0),
     Param("terrain.open_kmh", 20.0, "km/h", "overland speed on open land", 0.5, 200.0),
@@ -240,9 +257,13 @@ PARAMS: tuple[Param, ...] = (
           ("checkpoints", "road checkpoints", "ground.checkpoints"),
           ("posts", "ground units' posts", "ground.units"),
           ("infrastructure", "cartel sites (lab, stash house, airstrip in turn)", "world.infrastructure"))),
+    *(Param(f"sites.{kind}_lonlat", (), "degrees",
+            f"{kind} where the user puts them on a georeferenced world: [lon, lat] WGS 84 points, after the km ones",
+            -180.0, 180.0, points=True)
+      for kind in ("sources", "sinks", "bases", "checkpoints", "posts", "infrastructure")),
     Param("sites.file", "", PATH_UNIT,
-          "optional CSV of sites with header kind,x_km,y_km (kind: sources|sinks|bases|checkpoints|posts|infrastructure; "
-          "other columns ignored), added after the lists' sites"),
+          "optional CSV (header kind,x_km,y_km or kind,lon,lat; other columns ignored) or GeoJSON FeatureCollection of "
+          "Points (lon/lat, properties.kind) of sites: kind sources|sinks|bases|checkpoints|posts|infrastructure"),
     # --- drones -------------------------------------------------------------------------------
     Param("drones.count", 0, "drones", "surveillance drones in the fleet", 0, 100_000),
     Param("drones.bases", 2, "bases", "air bases the drones fly from", 1, 64),

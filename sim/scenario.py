@@ -24,6 +24,7 @@ from typing import Any
 
 import tomli_w
 
+from sim.georef import BBOX_FIELD, GridError, grid_of
 from sim.params import (
     DEFAULT_PLATFORM,
     PLATFORM_NAME_PATTERN,
@@ -180,7 +181,7 @@ class Scenario:
             with errors.gather():
                 values[name] = check_value(name, value, source)
         errors.raise_any()
-        return Scenario(complete_platforms(values), self.source, self.description)
+        return complete_grid(Scenario(complete_platforms(values), self.source, self.description))
 
     def base_dir(self) -> Path:
         """Folder that relative file paths in the scenario are resolved against."""
@@ -232,6 +233,8 @@ def _expected(param: Param) -> str:
     bounds = param.describe_bounds()
     if param.is_points:
         return f"a list of [x, y] points, coordinates in {bounds}, e.g. [[12.5, 40], [30, 2]]"
+    if param.is_numbers:
+        return f"a list of {param.numbers} numbers in {bounds}, or [] for none"
     if param.is_polygons:
         return f"a list of polygons, each a list of [x, y] points, coordinates in {bounds}, e.g. [[[0, 0], [40, 0], [40, 30]]]"
     kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[param.kind]
@@ -262,6 +265,9 @@ def _is_valid(param: Param, value: Any) -> bool:
     kind = param.kind
     if param.is_points:
         return isinstance(value, list | tuple) and all(_is_point(param, point) for point in value)
+    if param.is_numbers:
+        return isinstance(value, list | tuple) and len(value) in (0, param.numbers) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and _number_in_bounds(param, v) for v in value)
     if param.is_polygons:
         return isinstance(value, list | tuple) and all(
             isinstance(polygon, list | tuple) and all(_is_point(param, point) for point in polygon) for polygon in value)
@@ -296,6 +302,8 @@ def check_value(name: str, value: Any, source: str | Path) -> Any:
         raise ScenarioError(source, name, f"expected {_expected(param)}, got {shown(value)}")
     if param.is_points:
         return _points(value)
+    if param.is_numbers:
+        return tuple(float(v) for v in value)
     return tuple(_points(polygon) for polygon in value) if param.is_polygons else param.kind(value)
 
 
@@ -328,6 +336,32 @@ def complete_platforms(values: dict[str, Any]) -> dict[str, Any]:
         for field_name in PLATFORM_SCHEMA:
             values.setdefault(f"{PLATFORM_SECTION}.{platform}.{field_name}", platform_default(kind, field_name))
     return values
+
+
+def complete_grid(scenario: Scenario) -> Scenario:
+    """``scenario`` with the shape (and, from a raster, the cell size) of its georeferenced grid recorded (:mod:`sim.georef`).
+
+    A world with ``world.crs`` set takes ``world.height`` and ``world.width`` (and, when a raster's own
+    grid sets it, ``world.cell_km``) from its grid; the values given for them are replaced.
+
+    Raises:
+        ScenarioError: a bad CRS, bbox or grid raster, or a grid outside the schema's bounds for these parameters.
+    """
+    try:
+        grid = grid_of(scenario)
+    except GridError as err:
+        raise ScenarioError(scenario.source, err.field, err.expected) from None
+    if grid is None:
+        return scenario
+    shape = {"world.height": grid.height, "world.width": grid.width, "world.cell_km": grid.cell_km}
+    for name, value in shape.items():
+        param = SCHEMA[name]
+        if not _number_in_bounds(param, value):
+            raise ScenarioError(scenario.source, BBOX_FIELD if scenario.values[BBOX_FIELD] else name,
+                                f"expected a grid of {name} in {param.describe_bounds()} {param.unit}, got {value:g} "
+                                f"({grid.height} × {grid.width} cells of {grid.cell_km:g} km)")
+    scenario.values.update(shape)
+    return scenario
 
 
 def _flatten(doc: dict[str, Any], source: str, errors: ErrorList) -> dict[str, Any]:

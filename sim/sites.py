@@ -1,9 +1,12 @@
-"""Sites where the user puts them: sources, sinks, air bases, checkpoints, unit posts and infrastructure, in km.
+"""Sites where the user puts them: sources, sinks, air bases, checkpoints, unit posts and infrastructure, in km or lon/lat.
 
-A kind's sites come from its list ``sites.KIND_km`` followed by the rows of kind KIND in the CSV
-``sites.file`` (header ``kind,x_km,y_km`` in any order, other columns ignored, spaces after the
-commas skipped); x runs west to east and y north to south from the raster's north-west corner,
-as in ``airspace.zones_km``. Given sites replace
+A kind's sites come from its list ``sites.KIND_km``, then its list ``sites.KIND_lonlat``, then the
+sites of kind KIND in ``sites.file``: a CSV (header ``kind,x_km,y_km`` or ``kind,lon,lat`` in any
+order, other columns ignored, spaces after the commas skipped) or a GeoJSON file (``.geojson``: a
+FeatureCollection of Point features in WGS 84 lon/lat as RFC 7946 has it, each with
+``properties.kind``; other properties, such as a name, are ignored). In km, x runs west to east and
+y north to south from the raster's north-west corner, as in ``airspace.zones_km``; lon/lat need a
+georeferenced world (``world.crs``, :mod:`sim.georef`), which projects them. Given sites replace
 the kind's random placement, and the kind's count parameter (:data:`COUNTS`) must equal their
 number, so costs, platforms and the resolved scenario all count what is on the map. A site lies
 in the cell holding it (a point on the east or south edge in the last cell); a ground site (all
@@ -15,12 +18,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import numpy as np
 from scipy.ndimage import distance_transform_edt
 
-from sim.scenario import SOURCE_CHARS, Scenario, ScenarioError, one_line, shown
+from sim.georef import Grid
+from sim.scenario import SHOWN_CHARS, SOURCE_CHARS, Scenario, ScenarioError, one_line, shown
 
 # Each kind of site and the count parameter that must equal the number given.
 COUNTS = {"sources": "world.sources", "sinks": "world.sinks", "bases": "drones.bases",
@@ -28,20 +33,27 @@ COUNTS = {"sources": "world.sources", "sinks": "world.sinks", "bases": "drones.b
 AIR_KINDS = ("bases",)  # sites that need not be passable: aircraft fly from them
 FILE_FIELD = "sites.file"
 COLUMNS = ("kind", "x_km", "y_km")
+LONLAT_COLUMNS = ("kind", "lon", "lat")
+GEOJSON_SUFFIX = ".geojson"
 MAX_FILE_BYTES = 8 << 20  # 8 MiB: far more than the most sites the counts allow, a few dozen bytes each
 
 
-def list_field(kind: str) -> str:
-    """The parameter listing the sites of ``kind``: ``sites.sources_km``."""
-    return f"sites.{kind}_km"
+def list_field(kind: str, unit: str = "km") -> str:
+    """The parameter listing the sites of ``kind`` in ``unit`` (km or lonlat): ``sites.sources_km``."""
+    return f"sites.{kind}_{unit}"
 
 
-def _file_rows(scenario: Scenario) -> list[tuple[str, float, float, str]]:
-    """(kind, x km, y km, where) of each row of ``sites.file``, or none when it is unset.
+# A site as read: kind, x or lon, y or lat, whether in lon/lat, and where it was given (for messages).
+Site = tuple[str, float, float, bool, str]
+
+
+def _file_sites(scenario: Scenario) -> list[Site]:
+    """The sites of ``sites.file`` (CSV or GeoJSON) in the file's order, or none when it is unset.
 
     Raises:
-        ScenarioError: the file is missing, unreadable, too large or not UTF-8; its header lacks a
-            column; a row has an unknown kind or a value that is not a finite number.
+        ScenarioError: the file is missing, unreadable, too large or not UTF-8; a CSV's header lacks a
+            column; a GeoJSON file is not a FeatureCollection of Points; a site has an unknown kind or
+            a coordinate that is not a finite number.
     """
     path = scenario.resolve_path(FILE_FIELD)
     if path is None:
@@ -51,68 +63,125 @@ def _file_rows(scenario: Scenario) -> list[tuple[str, float, float, str]]:
         return ScenarioError(scenario.source, FILE_FIELD, f"{expected}: {one_line(str(path), SOURCE_CHARS)}")
 
     text = _read_text(path, refused)
+    return _geojson_sites(text, refused) if path.suffix.lower() == GEOJSON_SUFFIX else _csv_sites(text, refused)
+
+
+def _csv_sites(text: str, refused) -> list[Site]:
+    """The sites of a CSV: columns kind,x_km,y_km, or kind,lon,lat when it has no x_km."""
     reader = csv.DictReader(io.StringIO(text, newline=""), skipinitialspace=True)
-    missing = [column for column in COLUMNS if column not in (reader.fieldnames or ())]
+    header = reader.fieldnames or ()
+    lonlat = "x_km" not in header and "lon" in header
+    columns = LONLAT_COLUMNS if lonlat else COLUMNS
+    missing = [column for column in columns if column not in header]
     if missing:
-        raise refused(f"expected a CSV with header columns {','.join(COLUMNS)}, got one without {', '.join(missing)}")
-    rows = []
+        raise refused(f"expected a CSV with header columns {','.join(COLUMNS)} (or {','.join(LONLAT_COLUMNS)}), "
+                      f"got one without {', '.join(missing)}")
+    sites = []
     for row in reader:
         line = reader.line_num
         kind = row["kind"]
         if kind not in COUNTS:
             raise refused(f"line {line}: expected kind one of {'|'.join(COUNTS)}, got {shown(kind)}")
-        x, y = (_finite(row[column]) for column in COLUMNS[1:])
+        x, y = (_finite(row[column]) for column in columns[1:])
         if x is None or y is None:
-            raise refused(f"line {line}: expected numbers x_km and y_km, got {shown(row['x_km'])} and {shown(row['y_km'])}")
-        rows.append((kind, x, y, f"{FILE_FIELD} line {line}"))
-    return rows
+            raise refused(f"line {line}: expected numbers {columns[1]} and {columns[2]}, "
+                          f"got {shown(row[columns[1]])} and {shown(row[columns[2]])}")
+        sites.append((kind, x, y, lonlat, f"{FILE_FIELD} line {line}"))
+    return sites
+
+
+def _geojson_sites(text: str, refused) -> list[Site]:
+    """The sites of a GeoJSON FeatureCollection of Point features in lon/lat, each with ``properties.kind``."""
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise refused(f"expected GeoJSON (JSON text: {one_line(str(err), SHOWN_CHARS)})") from None
+    features = doc.get("features") if isinstance(doc, dict) and doc.get("type") == "FeatureCollection" else None
+    if not isinstance(features, list):
+        raise refused("expected a GeoJSON FeatureCollection (RFC 7946) with a list of features")
+    sites = []
+    for i, feature in enumerate(features):
+        where = f"{FILE_FIELD} feature {i}"
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        properties = feature.get("properties") if isinstance(feature, dict) else None
+        kind = properties.get("kind") if isinstance(properties, dict) else None
+        if kind not in COUNTS:
+            raise refused(f"feature {i}: expected properties.kind one of {'|'.join(COUNTS)}, got {shown(kind)}")
+        point = geometry.get("coordinates") if isinstance(geometry, dict) and geometry.get("type") == "Point" else None
+        lon, lat = (_finite(v) for v in point[:2]) if isinstance(point, list) and len(point) >= 2 else (None, None)
+        if lon is None or lat is None:
+            raise refused(f"feature {i}: expected a Point geometry with coordinates [lon, lat], got {shown(geometry)}")
+        sites.append((kind, lon, lat, True, where))
+    return sites
 
 
 def _read_text(path: Path, refused) -> str:
     """The UTF-8 text of ``path``, at most :data:`MAX_FILE_BYTES` long; ``refused(expected)`` makes the error raised."""
     if not path.is_file():
-        raise refused("file not found" if not path.exists() else "expected a regular CSV file")
+        raise refused("file not found" if not path.exists() else "expected a regular CSV or GeoJSON file")
     try:
         with path.open("rb") as file:
             data = file.read(MAX_FILE_BYTES + 1)
     except OSError as err:
         raise refused(f"cannot read it ({err.strerror or type(err).__name__})") from None
     if len(data) > MAX_FILE_BYTES:
-        raise refused(f"expected a CSV file of at most {MAX_FILE_BYTES:,} bytes, got a larger one")
+        raise refused(f"expected a sites file of at most {MAX_FILE_BYTES:,} bytes, got a larger one")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise refused("expected a UTF-8 text file") from None
 
 
-def _finite(text: str | None) -> float | None:
-    """``text`` as a finite number, or None when it is not one (or the row is short)."""
+def _finite(text: str | float | None) -> float | None:
+    """``text`` (a CSV field or a JSON number) as a finite number, or None when it is not one (or the row is short)."""
+    if isinstance(text, bool):
+        return None
     try:
         value = float(text) if text is not None else None
-    except ValueError:
+    except (ValueError, TypeError):
         return None
     return value if value is not None and np.isfinite(value) else None
 
 
-def given_sites(scenario: Scenario, passable: np.ndarray) -> dict[str, np.ndarray]:
-    """Flat cells of the sites given for each kind that has some, in the order given (lists first, then the file).
+def _in_km(scenario: Scenario, grid: Grid | None, sites: list[Site]) -> dict[str, list[tuple[float, float, str]]]:
+    """(x km, y km, where) of the sites of each kind, in the order given; lon/lat ones projected onto ``grid``.
+
+    Raises:
+        ScenarioError: a site in lon/lat on a world that is not georeferenced.
+    """
+    points: dict[str, list[tuple[float, float, str]]] = {kind: [] for kind in COUNTS}
+    for kind, x, y, lonlat, where in sites:
+        if not lonlat:
+            points[kind].append((x, y, where))
+            continue
+        if grid is None:
+            field = FILE_FIELD if where.startswith(FILE_FIELD) else where
+            raise ScenarioError(scenario.source, field, "expected a georeferenced world (world.crs) for sites in lon/lat, "
+                                                        "or sites in km")
+        (x_km,), (y_km,) = grid.lonlat_to_km(x, y)
+        points[kind].append((float(x_km), float(y_km), f"{where} (lon/lat {shown([x, y])})"))
+    return points
+
+
+def given_sites(scenario: Scenario, passable: np.ndarray, grid: Grid | None = None) -> dict[str, np.ndarray]:
+    """Flat cells of the sites given for each kind that has some, in the order given (km list, lon/lat list, file).
 
     Args:
         scenario: the scenario naming the sites.
         passable: (H, W) bool cells a ground site may lie on.
+        grid: the world's georeferenced grid (:mod:`sim.georef`), None on an abstract km world.
 
     Raises:
-        ScenarioError: a bad ``sites.file`` (:func:`_file_rows`), a site outside the world, or a
-            count parameter other than the number of sites given of its kind.
+        ScenarioError: a bad ``sites.file`` (:func:`_file_sites`), sites in lon/lat on a world that is
+            not georeferenced, a site outside the world, or a count parameter other than the number
+            of sites given of its kind.
     """
     h, w = passable.shape
     cell_km = scenario.params.world.cell_km
-    points: dict[str, list[tuple[float, float, str]]] = {}
-    for kind in COUNTS:
-        name = list_field(kind)
-        points[kind] = [(x, y, f"{name}[{i}]") for i, (x, y) in enumerate(scenario.values[name])]
-    for kind, x, y, where in _file_rows(scenario):
-        points[kind].append((x, y, where))
+    listed: list[Site] = [
+        (kind, x, y, unit == "lonlat", f"{list_field(kind, unit)}[{i}]")
+        for kind in COUNTS for unit in ("km", "lonlat") for i, (x, y) in enumerate(scenario.values[list_field(kind, unit)])]
+    points = _in_km(scenario, grid, listed + _file_sites(scenario))
 
     nearest = _nearest_passable(passable) if any(points.values()) else None
     cells: dict[str, np.ndarray] = {}
@@ -123,10 +192,11 @@ def given_sites(scenario: Scenario, passable: np.ndarray) -> dict[str, np.ndarra
         count = scenario.values[count_name]
         if count != len(given):
             raise ScenarioError(scenario.source, count_name, f"expected {len(given)}, the number of {kind} given in "
-                                                             f"{list_field(kind)} and {FILE_FIELD}, got {count}")
+                                                             f"{list_field(kind)}, {list_field(kind, 'lonlat')} and "
+                                                             f"{FILE_FIELD}, got {count}")
         flat = np.empty(len(given), dtype=np.int64)
         for i, (x, y, where) in enumerate(given):
-            if not (0 <= x <= w * cell_km and 0 <= y <= h * cell_km):
+            if not (0 <= x <= w * cell_km and 0 <= y <= h * cell_km):  # False for NaN (a point PROJ cannot project)
                 raise ScenarioError(scenario.source, where, f"expected a point inside the world, x in [0, {w * cell_km:g}] and "
                                                             f"y in [0, {h * cell_km:g}] km, got {shown([x, y])}")
             row, col = min(int(y // cell_km), h - 1), min(int(x // cell_km), w - 1)

@@ -1,8 +1,9 @@
 """The world: terrain raster, population, sources, sinks, corridors, cartel infrastructure, air bases, posts, checkpoints.
 
 Made procedurally from ``world.seed`` (each placement from a stream of its own, see
-:mod:`sim.streams`), or with its cost and population rasters loaded from ``.npy`` files named in
-the scenario. It never depends on ``run.seed``, and a lever changes no placement but its own
+:mod:`sim.streams`), or with its travel cost, elevation, land cover, roads and population loaded
+from ``.npy`` or GeoTIFF rasters named in the scenario (:mod:`sim.raster_input`, on the grid of
+:mod:`sim.georef` when the world is georeferenced). It never depends on ``run.seed``, and a lever changes no placement but its own
 (``ground.units`` places as many posts, ``ground.checkpoints`` as many checkpoints,
 ``drones.bases`` as many bases: the first ones stay where they were). North is row 0: shipments
 start at sources in the south and end at sinks (border crossings) on the northern edge, unless
@@ -19,8 +20,18 @@ import numpy as np
 from scipy.ndimage import gaussian_filter, zoom
 
 from sim.airspace import authorised_mask
-from sim.npy_input import read_raster
+from sim.georef import Grid
 from sim.params import SCHEMA
+from sim.raster_input import (
+    COST_FIELD,
+    ELEVATION_FIELD,
+    LANDCOVER_FIELD,
+    POPULATION_FIELD,
+    ROADS_FIELD,
+    read_layer,
+    tobler_slowdown,
+    world_grid,
+)
 from sim.scenario import Scenario, ScenarioError, shown
 from sim.sites import cell_centres, given_sites
 from sim.streams import RandomStreams, world_streams
@@ -47,12 +58,13 @@ TINY = 1e-12  # guards a division by a maximum that may be zero
 BASE_COLUMNS = (0.1, 0.9)  # air bases lie between these shares of the width (west to east)
 BASE_ROWS = (0.3, 0.9)  # and of the height (north to south), away from the border
 
-COST_FIELD, POPULATION_FIELD = "world.cost_file", "world.population_file"
+MIN_ELEVATION_M, MAX_ELEVATION_M = -500.0, 9000.0  # below the Dead Sea's shore to above Everest
 
 
 def world_field(scenario: Scenario) -> str:
-    """The field a bad world is reported under: the cost file when one is loaded, else the procedural world."""
-    return COST_FIELD if scenario.params.world.cost_file else "world"
+    """The field a bad world is reported under: the cost file when one is loaded, else the land-cover file, else the world."""
+    world = scenario.params.world
+    return COST_FIELD if world.cost_file else LANDCOVER_FIELD if world.landcover_file else "world"
 # Bounds of a loaded cost raster's finite hours per cell: near-zero costs would make every route free (and the
 # route choice's logit scale, a share of the cheapest cost, zero); beyond a century a cell is as good as inf.
 MIN_CELL_HOURS, MAX_CELL_HOURS = 1e-6, 1e6
@@ -170,12 +182,6 @@ def _population(
     return (total * density / density.sum()).astype(np.float32), town_mask
 
 
-def _load_raster(scenario: Scenario, name: str, shape: tuple[int, int]) -> np.ndarray | None:
-    """The raster file named by path parameter ``name`` as float64, or None when it is unset."""
-    path = scenario.resolve_path(name)
-    return None if path is None else read_raster(path, shape, scenario.source, name).astype(np.float64)
-
-
 def _refuse_unless(ok: np.ndarray, raster: np.ndarray, scenario: Scenario, name: str, expected: str) -> None:
     """Raise naming the first cell of ``raster`` where ``ok`` is False, if any."""
     bad = np.flatnonzero(~ok)
@@ -186,9 +192,9 @@ def _refuse_unless(ok: np.ndarray, raster: np.ndarray, scenario: Scenario, name:
                                                    f"column {col}{others}")
 
 
-def _load_cost(scenario: Scenario, shape: tuple[int, int]) -> np.ndarray | None:
+def _load_cost(scenario: Scenario, grid: Grid | None, shape: tuple[int, int]) -> np.ndarray | None:
     """The travel-cost raster file, hours per cell (float32, inf = impassable), or None when unset."""
-    hours = _load_raster(scenario, COST_FIELD, shape)
+    hours = read_layer(scenario, COST_FIELD, grid, shape)
     if hours is None:
         return None
     ok = ((hours >= MIN_CELL_HOURS) & (hours <= MAX_CELL_HOURS)) | (hours == np.inf)
@@ -198,9 +204,9 @@ def _load_cost(scenario: Scenario, shape: tuple[int, int]) -> np.ndarray | None:
     return hours.astype(np.float32)
 
 
-def _load_population(scenario: Scenario, shape: tuple[int, int]) -> np.ndarray | None:
+def _load_population(scenario: Scenario, grid: Grid | None, shape: tuple[int, int]) -> np.ndarray | None:
     """The population raster file, people per cell (float32), or None when unset."""
-    people = _load_raster(scenario, POPULATION_FIELD, shape)
+    people = read_layer(scenario, POPULATION_FIELD, grid, shape)
     if people is None:
         return None
     _refuse_unless(
@@ -215,6 +221,35 @@ def _load_population(scenario: Scenario, shape: tuple[int, int]) -> np.ndarray |
         raise ScenarioError(scenario.source, POPULATION_FIELD, f"expected at most {MAX_POPULATION:g} people in all "
                                                                f"(world.population's bound), found {total:g}")
     return people.astype(np.float32)
+
+
+def _mapped_terrain(scenario: Scenario, grid: Grid | None, cover: np.ndarray,
+                    road_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Land cover, hours per cell (float32) and road mask, from the land-cover, roads and elevation rasters given.
+
+    Land cover replaces the procedural cover; a roads raster makes its cells > 0 roads (bridges over
+    water and barriers included, never abroad); an elevation raster slows each cell by its slope
+    (:func:`sim.raster_input.tobler_slowdown`). Without any of them the procedural terrain is unchanged.
+    """
+    landcover = read_layer(scenario, LANDCOVER_FIELD, grid, cover.shape)
+    if landcover is not None:
+        _refuse_unless(np.isin(landcover, COVER_CODES), landcover, scenario, LANDCOVER_FIELD,
+                       f"land-cover codes {', '.join(map(str, COVER_CODES))}")
+        cover = landcover.astype(np.int8)
+    roads = read_layer(scenario, ROADS_FIELD, grid, cover.shape)
+    if roads is not None:
+        _refuse_unless(np.isfinite(roads), roads, scenario, ROADS_FIELD, "finite values (> 0 = road)")
+        cover = np.where((roads > 0) & (cover != ABROAD), ROAD, cover).astype(np.int8)
+    if landcover is not None or roads is not None:
+        road_mask = cover == ROAD
+    hours = cover_hours(scenario)[cover]
+    elevation = read_layer(scenario, ELEVATION_FIELD, grid, cover.shape)
+    if elevation is not None:
+        _refuse_unless(np.isnan(elevation) | ((elevation >= MIN_ELEVATION_M) & (elevation <= MAX_ELEVATION_M)), elevation,
+                       scenario, ELEVATION_FIELD, f"metres in [{MIN_ELEVATION_M:g}, {MAX_ELEVATION_M:g}] (or nodata)")
+        slowed = hours * tobler_slowdown(elevation, scenario.params.world.cell_km)
+        hours = np.where(np.isfinite(hours), np.minimum(slowed, MAX_CELL_HOURS), np.inf)
+    return cover, hours.astype(np.float32), road_mask
 
 
 def _shuffled(rng: np.random.Generator, candidates: np.ndarray, count: int) -> np.ndarray:
@@ -268,19 +303,21 @@ def build_world(scenario: Scenario) -> World:
     cover = np.where(noise > 1.0 - p.world.roughness, ROUGH, OPEN).astype(np.int8)
     cover[town_mask] = TOWN
     cover[road_mask] = ROAD
-    cell_hours = cover_hours(scenario)[cover].astype(np.float32)
+    grid = world_grid(scenario)
+    cover, cell_hours, road_mask = _mapped_terrain(scenario, grid, cover, road_mask)
 
-    loaded_cost = _load_cost(scenario, (h, w))
+    loaded_cost = _load_cost(scenario, grid, (h, w))
     if loaded_cost is not None:
         cell_hours = loaded_cost
+    if loaded_cost is not None and not scenario.params.world.landcover_file:
         cover = np.where(cell_hours <= units.hours_per_cell(p.terrain.road_kmh), ROAD,
                          np.where(cell_hours >= units.hours_per_cell(p.terrain.rough_kmh), ROUGH, OPEN)).astype(np.int8)
-    loaded_population = _load_population(scenario, (h, w))
+    loaded_population = _load_population(scenario, grid, (h, w))
     if loaded_population is not None:
         population = loaded_population
 
     passable = np.isfinite(cell_hours)
-    given = given_sites(scenario, passable)
+    given = given_sites(scenario, passable, grid)
     sources, sinks = given.get("sources"), given.get("sinks")
     field = world_field(scenario)
     if sinks is None:
