@@ -39,6 +39,8 @@ RASTER_FIELDS = ("world.cost_file", "world.elevation_file", "world.landcover_fil
                  "world.population_file")
 GEOTIFF_SUFFIXES = (".tif", ".tiff")
 BBOX_DENSIFY = 21  # points along each bbox edge projected, so the projected rectangle holds the curved edges
+QUOTED_CHARS = 60  # a CRS text quoted in a message is cut to this many characters
+PATH_CHARS = 300  # and a file name
 SQUARE_TOLERANCE = 1e-6  # relative difference allowed between a pixel's width and height
 
 
@@ -104,6 +106,17 @@ class Grid:
         return (np.asarray(xs) - self.west) / M_PER_KM, (self.north - np.asarray(ys)) / M_PER_KM
 
 
+def _quoted(text: str) -> str:
+    """``text`` quoted for a one-line message: escaped, and cut to :data:`QUOTED_CHARS` characters."""
+    return repr(text[:QUOTED_CHARS]) + ("…" if len(text) > QUOTED_CHARS else "")
+
+
+def _cut(path: Path) -> str:
+    """``path`` for a one-line message: control characters escaped, cut to :data:`PATH_CHARS` characters."""
+    text = repr(str(path))[1:-1]
+    return text[:PATH_CHARS] + ("…" if len(text) > PATH_CHARS else "")
+
+
 def projected_crs(text: str) -> CRS:
     """The CRS ``text`` names, which must be projected with metre units.
 
@@ -113,9 +126,9 @@ def projected_crs(text: str) -> CRS:
     try:
         crs = CRS.from_user_input(text)
     except CRSError:
-        raise GridError(CRS_FIELD, f"expected a projected CRS in metres such as 'EPSG:32612', got {text!r}") from None
+        raise GridError(CRS_FIELD, f"expected a projected CRS in metres such as 'EPSG:32612', got {_quoted(text)}") from None
     if not crs.is_projected or crs.linear_units_factor[1] != 1.0:
-        raise GridError(CRS_FIELD, f"expected a projected CRS in metres such as 'EPSG:32612', got {text!r} "
+        raise GridError(CRS_FIELD, f"expected a projected CRS in metres such as 'EPSG:32612', got {_quoted(text)} "
                                    f"({'geographic, in degrees' if crs.is_geographic else 'not in metres'})")
     return crs
 
@@ -139,13 +152,13 @@ def _grid_of_raster(crs: CRS, crs_text: str, field: str, path: Path) -> Grid:
         with rasterio.open(path) as src:
             own_crs, (a, b, c, d, e, f), height, width = src.crs, src.transform[:6], src.height, src.width
     except (RasterioIOError, OSError):
-        raise GridError(field, f"expected a GeoTIFF to take the grid from (world.bbox is unset), cannot read {path}") from None
+        raise GridError(field, f"expected a readable GeoTIFF to take the grid from (world.bbox is unset): {_cut(path)}") from None
     if own_crs is None or own_crs != crs:
         raise GridError(field, f"expected a raster in world.crs {crs_text} to take the grid from (world.bbox is unset), "
-                               f"got CRS {own_crs.to_string() if own_crs else 'none'}: {path}")
+                               f"got CRS {own_crs.to_string() if own_crs else 'none'}: {_cut(path)}")
     if b or d or a <= 0 or e >= 0 or abs(a + e) > SQUARE_TOLERANCE * a:
         raise GridError(field, f"expected a north-up raster with square pixels to take the grid from (world.bbox is unset), "
-                               f"got pixels of {a:g} × {-e:g} m (rotation {b:g}, {d:g}): {path}")
+                               f"got pixels of {a:g} × {-e:g} m (rotation {b:g}, {d:g}): {_cut(path)}")
     return Grid(crs_text, c, f, a / M_PER_KM, height, width)
 
 

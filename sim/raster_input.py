@@ -19,11 +19,12 @@ elevation flat (no slowing; land cover decides where is passable); land cover BA
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import rasterio
-from rasterio.errors import RasterioError, RasterioIOError
+from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
 from rasterio.warp import Resampling, reproject, transform_bounds
 
 from sim.georef import GEOTIFF_SUFFIXES, Grid, GridError, grid_of
@@ -105,10 +106,12 @@ def read_layer(scenario: Scenario, field: str, grid: Grid | None, shape: tuple[i
     if not path.is_file():
         raise refused("file not found" if not path.exists() else "expected a regular GeoTIFF file")
     try:
-        with rasterio.open(path) as src:
-            if src.driver != "GTiff":
-                raise refused(f"expected a GeoTIFF, got a {src.driver} raster")
-            values = _on_world(src, layer, grid, shape, refused)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a GeoTIFF without a CRS is fine on an abstract world
+            with rasterio.open(path) as src:
+                if src.driver != "GTiff":
+                    raise refused(f"expected a GeoTIFF, got a {src.driver} raster")
+                values = _on_world(src, layer, grid, shape, refused)
     except (RasterioIOError, OSError) as err:
         raise refused(f"expected a readable GeoTIFF ({one_line(str(err), 120)})") from None
     if np.isnan(values).all():
