@@ -6,9 +6,11 @@ A ``.npy`` raster (:mod:`sim.npy_input`) is taken as is: it must have the world'
 - on an abstract km world (``world.crs`` ""), it must have the world's shape and is taken as is,
   cell for cell, like the equivalent ``.npy``;
 - on a georeferenced world (:mod:`sim.georef`), it must carry a CRS and cover the world's grid
-  (every cell centre), and is reprojected onto the grid: nearest neighbour for land cover and roads
-  (codes stay codes), bilinear for elevation and travel cost, and ``sum`` for population, so that
-  people are counted, not averaged, and the total is kept. A raster whose CRS puts it elsewhere
+  (every cell centre), and is reprojected onto the grid: nearest neighbour for land cover (codes
+  stay codes), the maximum for roads (a cell holding any road pixel is a road, so a road stays
+  connected on cells coarser than its pixels), bilinear for elevation and travel cost, and ``sum``
+  for population, so that people are counted, not averaged, and the total is kept. Only the
+  window of the file over the world is read. A raster whose CRS puts it elsewhere
   does not cover the world and is refused.
 
 Nodata cells (the file's nodata value, and NaN) mean: cost impassable (inf; an inf cost is treated
@@ -19,6 +21,7 @@ elevation flat (no slowing; land cover decides where is passable); land cover BA
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -26,6 +29,7 @@ import numpy as np
 import rasterio
 from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
 from rasterio.warp import Resampling, reproject, transform_bounds
+from rasterio.windows import Window
 
 from sim.georef import GEOTIFF_SUFFIXES, Grid, GridError, grid_of
 from sim.npy_input import NUMERIC_KINDS, read_raster
@@ -36,6 +40,8 @@ ELEVATION_FIELD, LANDCOVER_FIELD, ROADS_FIELD = "world.elevation_file", "world.l
 BARRIER_CODE = 5  # sim.world.BARRIER: land cover where the raster has no data
 TOBLER_DECAY = 3.5  # Tobler (1993): walking speed 6 exp(-3.5 |slope + 0.05|) km/h
 MAX_SLOPE = 10.0  # rise over run: a steeper cell slows as much as this one (a cliff; no overflow)
+WINDOW_MARGIN = 2  # source pixels read beyond the world's footprint, for bilinear resampling at its edges
+MAX_SOURCE_CELLS = 50_000_000  # source cells read for one raster (400 MB as float64)
 COVERED_SHARE = 0.5  # a raster covers the world when it reaches this share of a cell beyond the centre of each edge cell
 
 
@@ -61,7 +67,7 @@ LAYERS = {
     POPULATION_FIELD: Layer(Resampling.sum, 0.0),
     ELEVATION_FIELD: Layer(Resampling.bilinear, np.nan),
     LANDCOVER_FIELD: Layer(Resampling.nearest, BARRIER_CODE),
-    ROADS_FIELD: Layer(Resampling.nearest, 0.0, kinds=NUMERIC_KINDS + "b"),
+    ROADS_FIELD: Layer(Resampling.max, 0.0, kinds=NUMERIC_KINDS + "b"),
 }
 
 
@@ -120,23 +126,40 @@ def read_layer(scenario: Scenario, field: str, grid: Grid | None, shape: tuple[i
 
 
 def _on_world(src: rasterio.DatasetReader, layer: Layer, grid: Grid | None, shape: tuple[int, int], refused) -> np.ndarray:
-    """The first band of ``src`` on the world's cells, float64, NaN where it has no data."""
-    data = src.read(1, masked=True).astype(np.float64)
-    values = data.filled(np.nan)
-    if layer.inf_is_nodata:
-        values[np.isinf(values)] = np.nan
+    """The first band of ``src`` on the world's cells, float64, NaN where it has no data.
+
+    On a georeferenced world only the window of ``src`` over the world (and a margin of
+    :data:`WINDOW_MARGIN` pixels) is read, at most :data:`MAX_SOURCE_CELLS` cells.
+    """
     if grid is None:
         if (src.height, src.width) != shape:
             raise refused(f"expected a raster of shape {shape} (world.height, world.width) on a world without world.crs, "
                           f"got {(src.height, src.width)}")
-        return values
+        return _band(src, layer, None)
     if src.crs is None:
         raise refused(f"expected a georeferenced GeoTIFF (with a CRS) on a world in {grid.crs}, got one without a CRS")
     _check_covers(src, grid, refused)
+    footprint = src.window(*transform_bounds(grid.crs, src.crs, *grid.bounds))
+    col0, row0 = math.floor(footprint.col_off) - WINDOW_MARGIN, math.floor(footprint.row_off) - WINDOW_MARGIN
+    col1 = math.ceil(footprint.col_off + footprint.width) + WINDOW_MARGIN
+    row1 = math.ceil(footprint.row_off + footprint.height) + WINDOW_MARGIN
+    window = Window(col0, row0, col1 - col0, row1 - row0).intersection(Window(0, 0, src.width, src.height))
+    cells = window.width * window.height
+    if cells > MAX_SOURCE_CELLS:
+        raise refused(f"expected at most {MAX_SOURCE_CELLS:,} raster cells over the world, found {cells:,.0f} "
+                      "(resample it coarser first, e.g. gdalwarp -tr)")
     out = np.full(shape, np.nan)
-    reproject(values, out, src_transform=src.transform, src_crs=src.crs, src_nodata=np.nan, dst_transform=grid.transform,
-              dst_crs=grid.crs, dst_nodata=np.nan, resampling=layer.resampling)
+    reproject(_band(src, layer, window), out, src_transform=src.window_transform(window), src_crs=src.crs, src_nodata=np.nan,
+              dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=np.nan, resampling=layer.resampling)
     return out
+
+
+def _band(src: rasterio.DatasetReader, layer: Layer, window: Window | None) -> np.ndarray:
+    """Band 1 of ``src`` (within ``window``) as float64, NaN where it has no data (and at inf when that means nodata)."""
+    values = src.read(1, window=window, masked=True).astype(np.float64).filled(np.nan)
+    if layer.inf_is_nodata:
+        values[np.isinf(values)] = np.nan
+    return values
 
 
 def _check_covers(src: rasterio.DatasetReader, grid: Grid, refused) -> None:

@@ -357,9 +357,10 @@ def complete_grid(scenario: Scenario) -> Scenario:
     for name, value in shape.items():
         param = SCHEMA[name]
         if not _number_in_bounds(param, value):
-            raise ScenarioError(scenario.source, BBOX_FIELD if scenario.values[BBOX_FIELD] else name,
+            origin = "" if scenario.values[BBOX_FIELD] else "; the first GeoTIFF raster's own grid: set world.bbox to resample it"
+            raise ScenarioError(scenario.source, BBOX_FIELD,
                                 f"expected a grid of {name} in {param.describe_bounds()} {param.unit}, got {value:g} "
-                                f"({grid.height} × {grid.width} cells of {grid.cell_km:g} km)")
+                                f"({grid.height} × {grid.width} cells of {grid.cell_km:g} km{origin})")
     scenario.values.update(shape)
     return scenario
 

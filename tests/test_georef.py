@@ -11,6 +11,7 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.transform import from_origin
 from rasterio.warp import transform
 
+from sim import raster_input
 from sim.cli import main
 from sim.georef import grid_of
 from sim.raster_input import TOBLER_DECAY
@@ -175,6 +176,25 @@ def test_slope_slows_by_toblers_ratio_and_water_barriers_and_abroad_are_impassab
     assert (world.cover[1:, 10] == ROAD).all()
 
 
+def test_a_road_thinner_than_a_cell_stays_a_connected_road(tmp_path):
+    scenario = Scenario().with_overrides(GEO, "test")
+    grid = grid_of(scenario)
+    fine = 4  # road pixels of 250 m
+    roads = np.zeros((grid.height * fine, grid.width * fine), dtype=np.uint8)
+    roads[:, 20 * fine] = 1  # one pixel wide, on the west edge of column 20: never at a cell's centre
+    transform_ = from_origin(grid.west, grid.north, 1000 / fine, 1000 / fine)
+    path = write_tif(tmp_path / "roads.tif", roads, CRS, transform_)
+    world = build_world(scenario.with_overrides({"world.roads_file": str(path)}, "test"))
+    assert (world.cover[:, 20] == ROAD).all()
+
+
+def test_a_raster_too_large_to_read_over_the_world_is_refused(tmp_path, refused, monkeypatch):
+    monkeypatch.setattr(raster_input, "MAX_SOURCE_CELLS", 1000)
+    _georeferenced_tif(tmp_path)
+    (tmp_path / "s.toml").write_text(GEO_TOML + 'cost_file = "cost.tif"\n')
+    refused(tmp_path / "s.toml", "world.cost_file", "at most 1,000 raster cells", "gdalwarp")
+
+
 def cell_lonlat(grid, cells):
     """Lon/lat of the centres of (row, col) ``cells`` of ``grid``."""
     xs = [grid.west + (c + 0.5) * grid.cell_km * 1000 for _, c in cells]
@@ -268,6 +288,12 @@ PLAIN_TOML = f"[world]\nheight = {H}\nwidth = {W}\ncell_km = {CELL_KM}\n"
     (None, f'[world]\ncrs = "{CRS}"\nbbox = [-110, 31, -111, 32]\n', ("world.bbox", "west < east")),
     (None, "[world]\nbbox = [-111, 31, -110, 32]\n", ("world.bbox", "world.crs to be set")),
     (None, f'[world]\ncrs = "{CRS}"\n', ("world.bbox", "or a GeoTIFF raster to take the grid from")),
+    (lambda d: write_tif(d / "l.tif", np.zeros((40, 3000), np.uint8), CRS, from_origin(0, 3e6, 30, 30)),
+     f'[world]\ncrs = "{CRS}"\nlandcover_file = "l.tif"\n', ("world.bbox", "world.height in [64, 2048]", "own grid")),
+    (lambda d: write_tif(d / "l.tif", np.zeros((80, 80), np.uint8), "EPSG:32611", from_origin(0, 3e6, 30, 30)),
+     f'[world]\ncrs = "{CRS}"\nlandcover_file = "l.tif"\n', ("world.landcover_file", "in world.crs EPSG:32612", "EPSG:32611")),
+    (lambda d: write_tif(d / "l.tif", np.zeros((80, 80), np.uint8), CRS, from_origin(0, 3e6, 30, 20)),
+     f'[world]\ncrs = "{CRS}"\nlandcover_file = "l.tif"\n', ("world.landcover_file", "square pixels", "30 × 20")),
     (None, PLAIN_TOML + "sinks = 1\n[sites]\nsinks_lonlat = [[-111.0, 31.5]]\n",
      ("sites.sinks_lonlat[0]", "georeferenced world")),
     (None, GEO_TOML + "sinks = 1\n[sites]\nsinks_lonlat = [[-112.5, 31.5]]\n",
