@@ -1,7 +1,8 @@
 """Raster inputs as GeoTIFF (``.tif``, ``.tiff``) or ``.npy``, and what an elevation raster means for travel.
 
-A ``.npy`` raster (:mod:`sim.npy_input`) is taken as is: it must have the world's shape. A GeoTIFF
-(read with rasterio, whose wheels carry GDAL) is read from its first band:
+A ``.npy`` raster (:mod:`sim.npy_input`) is taken as is, cell for cell: it must have the world's
+shape (on a georeferenced world it is taken to lie on the world's grid). A GeoTIFF (read with
+rasterio, whose wheels carry GDAL) is read from its first band:
 
 - on an abstract km world (``world.crs`` ""), it must have the world's shape and is taken as is,
   cell for cell, like the equivalent ``.npy``;
@@ -10,13 +11,14 @@ A ``.npy`` raster (:mod:`sim.npy_input`) is taken as is: it must have the world'
   stay codes), the maximum for roads (a cell holding any road pixel is a road, so a road stays
   connected on cells coarser than its pixels), bilinear for elevation and travel cost, and ``sum``
   for population, so that people are counted, not averaged, and the total is kept. Only the
-  window of the file over the world is read. A raster whose CRS puts it elsewhere
-  does not cover the world and is refused.
+  window of the file over the world is read. A raster whose CRS puts it elsewhere does not
+  cover the world and is refused.
 
-Nodata cells (the file's nodata value, and NaN) mean: cost impassable (inf; an inf cost is treated
-as nodata while resampling, so impassable cells never blend into finite costs); population 0;
-elevation flat (no slowing; land cover decides where is passable); land cover BARRIER
-(impassable: unknown land); roads none. A raster with no data over the world is refused.
+A GeoTIFF's nodata cells (its nodata value, and NaN) mean: cost impassable (inf; an inf cost is
+treated as nodata while resampling, so impassable cells never blend into finite costs);
+population 0; elevation flat (no slowing; land cover decides where is passable); land cover
+NaN, which :mod:`sim.world` makes BARRIER (impassable: unknown land); roads none. A GeoTIFF with
+no data over the world is refused.
 """
 
 from __future__ import annotations
@@ -37,12 +39,11 @@ from sim.scenario import SOURCE_CHARS, Scenario, ScenarioError, one_line
 
 COST_FIELD, POPULATION_FIELD = "world.cost_file", "world.population_file"
 ELEVATION_FIELD, LANDCOVER_FIELD, ROADS_FIELD = "world.elevation_file", "world.landcover_file", "world.roads_file"
-BARRIER_CODE = 5  # sim.world.BARRIER: land cover where the raster has no data
 TOBLER_DECAY = 3.5  # Tobler (1993): walking speed 6 exp(-3.5 |slope + 0.05|) km/h
 MAX_SLOPE = 10.0  # rise over run: a steeper cell slows as much as this one (a cliff; no overflow)
 WINDOW_MARGIN = 2  # source pixels read beyond the world's footprint, for bilinear resampling at its edges
 MAX_SOURCE_CELLS = 50_000_000  # source cells read for one raster (400 MB as float64)
-COVERED_SHARE = 0.5  # a raster covers the world when it reaches this share of a cell beyond the centre of each edge cell
+COVERED_SHARE = 0.5  # a raster covers the world when its bounds fall short of the world's by at most this share of a cell
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ LAYERS = {
     COST_FIELD: Layer(Resampling.bilinear, np.inf, inf_is_nodata=True),
     POPULATION_FIELD: Layer(Resampling.sum, 0.0),
     ELEVATION_FIELD: Layer(Resampling.bilinear, np.nan),
-    LANDCOVER_FIELD: Layer(Resampling.nearest, BARRIER_CODE),
+    LANDCOVER_FIELD: Layer(Resampling.nearest, np.nan),  # sim.world makes it BARRIER
     ROADS_FIELD: Layer(Resampling.max, 0.0, kinds=NUMERIC_KINDS + "b"),
 }
 

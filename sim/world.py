@@ -3,9 +3,10 @@
 Made procedurally from ``world.seed`` (each placement from a stream of its own, see
 :mod:`sim.streams`), or with its travel cost, elevation, land cover, roads and population loaded
 from ``.npy`` or GeoTIFF rasters named in the scenario (:mod:`sim.raster_input`, on the grid of
-:mod:`sim.georef` when the world is georeferenced). It never depends on ``run.seed``, and a lever changes no placement but its own
-(``ground.units`` places as many posts, ``ground.checkpoints`` as many checkpoints,
-``drones.bases`` as many bases: the first ones stay where they were). North is row 0: shipments
+:mod:`sim.georef` when the world is georeferenced). It never depends on ``run.seed``, and a
+lever changes no placement but its own (``ground.units`` places as many posts,
+``ground.checkpoints`` as many checkpoints, ``drones.bases`` as many bases: the first ones stay
+where they were). North is row 0: shipments
 start at sources in the south and end at sinks (border crossings) on the northern edge, unless
 the scenario puts sites where it wants them (:mod:`sim.sites`), each kind given replacing that
 kind's random draw.
@@ -41,7 +42,6 @@ from sim.units import Units
 # border, outside the model) are impassable: their cell_hours is inf. A land-cover raster holds these codes.
 OPEN, ROUGH, ROAD, TOWN, WATER, BARRIER, ABROAD = 0, 1, 2, 3, 4, 5, 6
 COVER_CODES = (OPEN, ROUGH, ROAD, TOWN, WATER, BARRIER, ABROAD)
-IMPASSABLE_COVER = (WATER, BARRIER, ABROAD)
 
 # Infrastructure kinds (int8).
 LAB, STASH_HOUSE, AIRSTRIP = 0, 1, 2
@@ -227,12 +227,14 @@ def _mapped_terrain(scenario: Scenario, grid: Grid | None, cover: np.ndarray,
                     road_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Land cover, hours per cell (float32) and road mask, from the land-cover, roads and elevation rasters given.
 
-    Land cover replaces the procedural cover; a roads raster makes its cells > 0 roads (bridges over
-    water and barriers included, never abroad); an elevation raster slows each cell by its slope
-    (:func:`sim.raster_input.tobler_slowdown`). Without any of them the procedural terrain is unchanged.
+    Land cover replaces the procedural cover (BARRIER where it has no data: unknown land); a roads
+    raster makes its cells > 0 roads (bridges over water and barriers included, never abroad); an
+    elevation raster slows each cell by its slope (:func:`sim.raster_input.tobler_slowdown`).
+    Without any of them the procedural terrain is unchanged.
     """
     landcover = read_layer(scenario, LANDCOVER_FIELD, grid, cover.shape)
     if landcover is not None:
+        landcover[np.isnan(landcover)] = BARRIER
         _refuse_unless(np.isin(landcover, COVER_CODES), landcover, scenario, LANDCOVER_FIELD,
                        f"land-cover codes {', '.join(map(str, COVER_CODES))}")
         cover = landcover.astype(np.int8)

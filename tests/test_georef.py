@@ -144,6 +144,20 @@ def test_a_reprojected_population_keeps_its_total(tmp_path):
     assert world.population.max() >= 5000.0 * 0.5  # the town stays a town, not smeared over the world
 
 
+def test_nodata_land_cover_is_an_impassable_barrier_and_nodata_elevation_is_flat(tmp_path):
+    cover = np.full((H, W), OPEN, dtype=np.uint8)
+    cover[3, 4] = 255
+    elevation = np.zeros((H, W), dtype=np.float32)
+    elevation[30:, :] = -32768.0  # a void in the elevation model
+    overrides = {**PLAIN, "world.landcover_file": str(write_tif(tmp_path / "l.tif", cover, nodata=255)),
+                 "world.elevation_file": str(write_tif(tmp_path / "e.tif", elevation, nodata=-32768.0))}
+    scenario = Scenario().with_overrides(overrides, "test")
+    world = build_world(scenario)
+    assert world.cover[3, 4] == BARRIER and world.cell_hours[3, 4] == np.inf
+    flat = np.float32(CELL_KM / scenario.params.terrain.open_kmh)
+    assert (world.cell_hours[40:] == flat).all() and (world.cell_hours[:20, 10:] == flat).all()
+
+
 def test_nodata_means_impassable_cost_and_nobody_living_there(tmp_path):
     cost = np.ones((H, W), dtype=np.float32)
     cost[5, 6] = -9999.0
