@@ -19,7 +19,6 @@ it raises :class:`GridError` naming the field at fault, which the scenario turns
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -162,13 +161,14 @@ def _grid_of_raster(crs: CRS, crs_text: str, field: str, path: Path) -> Grid:
     return Grid(crs_text, c, f, a / M_PER_KM, height, width)
 
 
-def grid_from_values(values: Mapping[str, Any], resolve_path: Callable[[str], Path | None]) -> Grid | None:
-    """The grid that the parameters ``values`` set (see the module), or None on an abstract km grid (``world.crs`` "").
+def grid_of(scenario: Located) -> Grid | None:
+    """The grid that a scenario's parameters set (see the module), or None on an abstract km grid (``world.crs`` "").
 
     Raises:
         GridError: a CRS that is not projected in metres, a bad bbox, or no bbox and no GeoTIFF raster
             in ``world.crs`` with square pixels to take the grid from.
     """
+    values = scenario.values
     crs_text = values[CRS_FIELD]
     if not crs_text:
         if values[BBOX_FIELD]:
@@ -178,13 +178,8 @@ def grid_from_values(values: Mapping[str, Any], resolve_path: Callable[[str], Pa
     if values[BBOX_FIELD]:
         return _grid_of_bbox(crs_text, values[BBOX_FIELD], values["world.cell_km"])
     for field in RASTER_FIELDS:
-        path = resolve_path(field)
+        path = scenario.resolve_path(field)
         if path is not None and path.suffix.lower() in GEOTIFF_SUFFIXES:
             return _grid_of_raster(crs, crs_text, field, path)
     raise GridError(BBOX_FIELD, "expected [west, south, east, north] in degrees, or a GeoTIFF raster to take the grid from, "
                                 "on a world with a CRS")
-
-
-def grid_of(scenario: Located) -> Grid | None:
-    """The georeferenced grid of a resolved scenario, or None when ``world.crs`` is "" (an abstract km grid)."""
-    return grid_from_values(scenario.values, scenario.resolve_path)
