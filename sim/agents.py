@@ -9,8 +9,9 @@ from sim.adaptation import RiskMemory, logistic_target, moving_average, step_tow
 from sim.counter_drone import zone_centres
 from sim.kernels.blocks import add_blocks
 from sim.params import Params
+from sim.ports import Crossings
 from sim.routebook import RouteBook
-from sim.routes import RouteTable, coarsening, plan_routes
+from sim.routes import RouteTable, coarsening
 from sim.streams import RandomStreams
 from sim.units import Units
 from sim.world import World
@@ -33,15 +34,17 @@ class Cartel(mesa.Agent):
         params: the scenario's typed parameters.
         units: the run's unit conversions.
         world: the world.
+        crossings: the route ends: the ports of entry and the open crossings.
         book: the route book (read only).
         streams: the run's random streams (its own ``launch``, ``route_choice`` and ``violence`` generators).
     """
 
     def __init__(self, model: mesa.Model, index: int, sources: np.ndarray, params: Params, units: Units, world: World,
-                 book: RouteBook, streams: RandomStreams) -> None:
+                 crossings: Crossings, book: RouteBook, streams: RandomStreams) -> None:
         super().__init__(model)
         self.p = params
         self.world = world
+        self.crossings = crossings
         self.book = book
         self.launch_rng = streams.generator("launch", index)
         self.route_rng = streams.generator("route_choice", index)
@@ -135,9 +138,7 @@ class Cartel(mesa.Agent):
         block = coarsening(world.shape)
         risk = self.risk.risk_map(now, block=block)
         plan_cost = add_blocks(world.cell_hours, risk, block, self.p.cartels.risk_aversion)
-        return plan_routes(
-            plan_cost, world.sources[self.sources], world.sinks, world.corridor, len(world.corridor_names), coarse=True
-        )
+        return self.crossings.plan(plan_cost, world.sources[self.sources], world, coarse=True)
 
     def _place_zones(self) -> np.ndarray:
         """Counter-drone zone centres: where its shipments were last spotted, then its sites, then its routes."""

@@ -15,7 +15,8 @@ One step runs the phases of :attr:`SkywatchModel.phases`, in order:
 4. **shipments** (:mod:`sim.phases.shipments`): shipments move along their routes and are sensed in
    every cell they pass: checkpoint detections are interdicted on the spot, drone detections
    become cues (shared with the partner's ground units after a latency, with a sharing fraction),
-   tips from the people along the way become cues; arrivals at sinks are delivered and paid.
+   tips from the people along the way become cues; arrivals at the ports of entry and the open
+   border are inspected there (:mod:`sim.ports`): seized, or delivered and paid.
 5. **infrastructure** (:mod:`sim.phases.infrastructure`): drones discover cartel infrastructure
    under their footprints; with raids on, a discovered site is raided and out for a period, and
    its source launches less (:mod:`sim.raids`).
@@ -50,10 +51,11 @@ from sim.phases.infrastructure import InfrastructureDiscovery
 from sim.phases.privacy import PrivacyBacklash
 from sim.phases.shipments import ShipmentPhase
 from sim.platforms import platforms
+from sim.ports import BorderControl, crossings_of
 from sim.preflight import check_world
 from sim.raids import Raids
 from sim.routebook import RouteBook, RouteLayers
-from sim.routes import RouteTable, plan_routes
+from sim.routes import RouteTable
 from sim.scenario import Scenario
 from sim.seizures import Seizures
 from sim.shipments import ShipmentPool
@@ -77,9 +79,8 @@ class SkywatchModel(mesa.Model):
         self.streams = run_streams(p.run.seed)
         self.world = world = build_world(scenario)
         check_world(scenario, world)  # the checks ``skywatch validate`` makes, before the costly planning
-        table = plan_routes(
-            world.cell_hours.astype(np.float64), world.sources, world.sinks, world.corridor, len(world.corridor_names)
-        )
+        self.crossings = crossings_of(p, world)
+        table = self.crossings.plan(world.cell_hours.astype(np.float64), world.sources, world)
 
         self.tally = Tally()
         self.pool = ShipmentPool()
@@ -90,10 +91,12 @@ class SkywatchModel(mesa.Model):
         self.ground = GroundForces(self, p, self.units, world)
         drone_cover = np.zeros(world.shape, dtype=np.float32)
         self.book = RouteBook(
-            table, RouteLayers(world.cell_hours, self.ground.checkpoint_cover, drone_cover, self.community.tip_probability)
+            table, RouteLayers(world.cell_hours, self.ground.checkpoint_cover, drone_cover, self.community.tip_probability,
+                               self.crossings.extra_hours)
         )
         self.cartels = [
-            Cartel(self, c, np.flatnonzero(world.source_owner == c), p, self.units, world, self.book, self.streams)
+            Cartel(self, c, np.flatnonzero(world.source_owner == c), p, self.units, world, self.crossings, self.book,
+                   self.streams)
             for c in range(p.cartels.count)
         ]
         self.intel = IntelCell(p, self.units, self.pool, self.tally, self.streams)
@@ -107,8 +110,9 @@ class SkywatchModel(mesa.Model):
         self.infrastructure = InfrastructureDiscovery(p, world, self.air, self.streams, self.tally, self.raids)
         self.response = GroundResponse(p, self.units, world, self.ground, self.pool, self.book, self.intel, self.seizures,
                                        self.cartels, self.community, self.streams, self.tally)
+        self.border_control = BorderControl(self.crossings, self.streams, self.tally)
         shipments = ShipmentPhase(p, self.units, self.pool, self.book, self.streams, self.tally, self.cartels, self.seizures,
-                                  self.intel, self.patrol, self.air, self.timer)
+                                  self.intel, self.patrol, self.air, self.border_control, self.timer)
         privacy = PrivacyBacklash(p, self.units, self.air, self.community, self.tally)
         self.phases = PhaseLoop((self.launches, self.air, privacy, shipments, self.infrastructure, self.response), self.timer)
 

@@ -126,6 +126,11 @@ def _seizures_per_authorised_km2(model: Any) -> float:
     return model.tally.shipments_seized / authorised_km2(model)
 
 
+def _port_seizure_share(model: Any) -> float | None:
+    t = model.tally
+    return t.seized_at_ports / t.shipments_seized if t.shipments_seized else None
+
+
 def _corridor_flow(model: Any) -> dict[str, int]:
     return {name: int(n) for name, n in zip(model.world.corridor_names, model.corridor_launched, strict=True)}
 
@@ -133,8 +138,9 @@ def _corridor_flow(model: Any) -> dict[str, int]:
 OUTCOMES: tuple[Outcome, ...] = (
     Outcome("hour", "h", "simulated time", "label", lambda m: m.steps * m.units.step_hours, "metrics", compared=False),
     _total("shipments_launched", int, "shipments", "shipments launched by the cartels"),
-    _total("shipments_delivered", int, "shipments", "shipments that reached a sink"),
-    _total("shipments_seized", int, "shipments", "shipments seized, at checkpoints or by responding units"),
+    _total("shipments_delivered", int, "shipments", "shipments that crossed the border (a port of entry or the open border)"),
+    _total("shipments_seized", int, "shipments",
+           "shipments seized, at checkpoints, by responding units, at the ports of entry or on the open border"),
     Outcome("shipments_in_transit", "shipments", "shipments under way", "level", lambda m: m.pool.live),
     _total("value_delivered", float, "currency", "value of the shipments delivered"),
     _total("value_seized", float, "currency", "value of the shipments seized"),
@@ -143,6 +149,18 @@ OUTCOMES: tuple[Outcome, ...] = (
     _total("seized_by_drone_cue", int, "shipments", "seizures by units answering a drone detection"),
     _total("seized_at_checkpoint", int, "shipments", "seizures at road checkpoints"),
     _total("seized_by_intercept", int, "shipments", "seizures by units answering an intercept"),
+    _total("seized_at_ports", int, "shipments", "seizures by inspections at the ports of entry (ports.inspect)"),
+    _total("seized_open_border", int, "shipments",
+           "seizures at open border crossings between the ports (border.open_detect)"),
+    _total("delivered_via_ports", int, "shipments", "shipments delivered through a port of entry"),
+    _total("delivered_open_border", int, "shipments", "shipments delivered across the open border between the ports"),
+    Outcome("port_seizure_share", "-", "share of all seizures made at the ports of entry; null without seizures", "ratio",
+            _port_seizure_share, "summary"),
+    Outcome("crossing_arrivals", "shipments",
+            "shipments that reached each port of entry (by ports.names) and the open border, seized there or not", "total",
+            lambda m: m.border_control.by_label(m.border_control.arrived), "summary"),
+    Outcome("crossing_seizures", "shipments", "shipments seized at each port of entry and on the open border", "total",
+            lambda m: m.border_control.by_label(m.border_control.seized), "summary"),
     _total("detections", int, "detections", "drone detections of shipments"),
     _total("intercepts", int, "shipments", "shipments whose planning traffic was intercepted"),
     _total("cues_lapsed", int, "cues", "cues that waited past their expiry for a free unit", "summary", compared=False),

@@ -16,6 +16,8 @@ PATH_UNIT = "path"  # the unit of a parameter whose value names a file
 Polygons = tuple[tuple[tuple[float, float], ...], ...]  # a polygon-list parameter's value: polygons of (x, y) points
 Points = tuple[tuple[float, float], ...]  # a point-list parameter's value: (x, y) points
 Numbers = tuple[float, ...]  # a fixed-length number-list parameter's value (or () for none)
+Items = tuple[float, ...] | tuple[str, ...]  # an item-list parameter's value: numbers or names, any number of them
+MAX_ITEM_CHARS = 64  # longest name in an item-list parameter of names
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,13 @@ class Param:
         choices: allowed values for a string parameter, or ``None``.
         points: whether a tuple-valued parameter is a list of points rather than of polygons.
         numbers: when positive, a tuple-valued parameter is a list of exactly this many numbers (or [] for none).
+        items: for a tuple-valued parameter that is a list of any length of plain items (:data:`Items`), their
+            type: ``float`` (numbers within ``low`` and ``high``) or ``str`` (names); None otherwise.
 
     A parameter whose default is a tuple is a list of polygons (:data:`Polygons`): each polygon a
     list of ``[x, y]`` points, every coordinate within ``low`` and ``high``; with ``points`` set it
-    is a list of such points (:data:`Points`); with ``numbers`` set, a list of that many numbers (:data:`Numbers`).
+    is a list of such points (:data:`Points`); with ``numbers`` set, a list of that many numbers (:data:`Numbers`);
+    with ``items`` set, a list of any length of numbers or names.
     """
 
     name: str
@@ -47,6 +52,7 @@ class Param:
     choices: tuple[str, ...] | None = None
     points: bool = False
     numbers: int = 0
+    items: type | None = None
 
     @property
     def section(self) -> str:
@@ -66,7 +72,7 @@ class Param:
     @property
     def is_polygons(self) -> bool:
         """Whether the value is a list of polygons (:data:`Polygons`)."""
-        return self.kind is tuple and not self.points and not self.numbers
+        return self.kind is tuple and not self.points and not self.numbers and self.items is None
 
     @property
     def is_points(self) -> bool:
@@ -77,6 +83,11 @@ class Param:
     def is_numbers(self) -> bool:
         """Whether the value is a list of :attr:`numbers` numbers, or empty (:data:`Numbers`)."""
         return self.kind is tuple and self.numbers > 0
+
+    @property
+    def is_items(self) -> bool:
+        """Whether the value is a list of plain numbers or names (:data:`Items`)."""
+        return self.kind is tuple and self.items is not None
 
     @property
     def is_path(self) -> bool:
@@ -237,6 +248,25 @@ PARAMS: tuple[Param, ...] = (
     # --- shipments ----------------------------------------------------------------------------
     Param("shipments.value", 50_000.0, "currency", "mean value of one shipment at its sink", 0.0, 1e12),
     Param("shipments.concealment", 0.3, "-", "mean concealment; detection probability is scaled by 1 - concealment", 0.0, 0.99),
+    # --- ports of entry and the open border (sim.ports) --------------------------------------------
+    # Every sink is a port of entry that inspects arriving shipments; open crossings between the ports are further
+    # route ends with their own detection. No public figure sets these: off unless a scenario asks.
+    Param("ports.inspect", 0.0, "-",
+          "probability that a port of entry inspects a shipment arriving there, seizing it unless concealment hides it",
+          0.0, 1.0),
+    Param("ports.inspect_each", (), "-",
+          "inspection probability of each port, in the sinks' order ([] = ports.inspect for every port)", 0.0, 1.0,
+          items=float),
+    Param("ports.concealment", 0.0, "-", "share by which concealment cuts a port inspection's chance of finding a shipment",
+          0.0, 1.0),
+    Param("ports.names", (), "-", "names of the ports of entry, in the sinks' order, for outputs ([] = port-1, port-2, ...)",
+          items=str),
+    Param("border.open_segments", 0, "crossings",
+          "open crossing points spread along the border between the ports (0 = none: every route ends at a port)", 0, 256),
+    Param("border.open_detect", 0.0, "-", "probability that a crossing of the open border is detected and the shipment seized",
+          0.0, 1.0),
+    Param("border.open_extra_hours", 0.0, "h", "hours a crossing of the open border adds (on foot, through the barrier)",
+          0.0, 1000.0),
     # --- airspace: where the host government lets the partner's aircraft sense ------------------------------
     Param("airspace.zones_km", (), "km",
           "authorised zones: polygons of [x, y] points, x west to east, y north to south from the north-west corner "

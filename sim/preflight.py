@@ -14,6 +14,7 @@ from scipy.ndimage import label
 
 from sim.params import PLATFORM_SECTION
 from sim.platforms import platforms
+from sim.ports import check_ports
 from sim.scenario import Scenario, ScenarioError
 from sim.world import World, build_world, world_field
 
@@ -26,23 +27,29 @@ def passable(cell_cost: np.ndarray) -> np.ndarray:
     return np.isfinite(cell_cost) & (cell_cost >= 0)
 
 
-def any_route(cell_cost: np.ndarray, sources: np.ndarray, sinks: np.ndarray) -> bool:
-    """Whether some source (flat cell) reaches some sink over passable cells."""
+def reached_sinks(cell_cost: np.ndarray, sources: np.ndarray, sinks: np.ndarray) -> np.ndarray:
+    """(K,) bool: whether some source (flat cell) reaches each sink over passable cells."""
     components, _ = label(passable(cell_cost), structure=PATH_MOVES)
     flat = components.ravel()
-    reached = np.intersect1d(flat[sources], flat[sinks])
-    return bool(np.any(reached > 0))  # component 0 is the impassable cells
+    return np.isin(flat[sinks], flat[sources]) & (flat[sinks] > 0)  # component 0 is the impassable cells
+
+
+def any_route(cell_cost: np.ndarray, sources: np.ndarray, sinks: np.ndarray) -> bool:
+    """Whether some source (flat cell) reaches some sink over passable cells."""
+    return bool(reached_sinks(cell_cost, sources, sinks).any())
 
 
 def check_world(scenario: Scenario, world: World) -> None:
-    """What the model needs of a built world before it plans: a route to plan, and the corridor the drones watch.
+    """What the model needs of a built world before it plans: a route to plan, to every port, and the corridor the drones watch.
 
     Raises:
-        ScenarioError: no source reaches a sink, ``drones.focus_corridor`` names no corridor, or a declared
-            platform flies from more air bases than the world has.
+        ScenarioError: no source reaches a sink, the ports are refused (:func:`sim.ports.check_ports`),
+            ``drones.focus_corridor`` names no corridor, or a declared platform flies from more air bases than the world has.
     """
-    if not any_route(world.cell_hours, world.sources, world.sinks):
+    reached = reached_sinks(world.cell_hours, world.sources, world.sinks)
+    if not reached.any():
         raise ScenarioError(scenario.source, world_field(scenario), NO_PATH)
+    check_ports(scenario, world, reached)
     corridors, focus = len(world.corridor_names), scenario.params.drones.focus_corridor
     if focus > corridors:
         raise ScenarioError(scenario.source, "drones.focus_corridor",

@@ -44,12 +44,15 @@ class RouteLayers:
         checkpoint: (H, W) checkpoint detection probability per step (static).
         drone: (H, W) drone detection probability this step (updated in place by the air phase).
         tip: the community's tip probability per step at flat cells.
+        end_hours: (E,) hours that ending a route at each of its ends (``RouteTable.sink``) adds to entering its
+            last cell (:attr:`sim.ports.Crossings.extra_hours`).
     """
 
     hours: np.ndarray
     checkpoint: np.ndarray
     drone: np.ndarray
     tip: Callable[[np.ndarray], np.ndarray]
+    end_hours: np.ndarray
 
 
 class RouteBook:
@@ -72,7 +75,9 @@ class RouteBook:
     def _along(self, table: RouteTable) -> AlongRoutes:
         """The kernel's inputs at the positions of ``table``'s routes, with no flow yet."""
         lay = self.layers
-        return AlongRoutes(hours=table.along(lay.hours), checkpoint=table.along(lay.checkpoint), drone=table.along(lay.drone),
+        hours = table.along(lay.hours)
+        hours[table.start + table.length - 1] += lay.end_hours[table.sink].astype(hours.dtype)
+        return AlongRoutes(hours=hours, checkpoint=table.along(lay.checkpoint), drone=table.along(lay.drone),
                            tip=lay.tip(table.cells), flow=np.zeros((LANES, table.cells.size), dtype=np.int64))
 
     def add(self, table: RouteTable, sources: np.ndarray) -> np.ndarray:

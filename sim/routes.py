@@ -22,7 +22,7 @@ class RouteTable:
 
     Attributes:
         source: (R,) int64 index of each route's source (into ``World.sources``).
-        sink: (R,) int64 index of each route's sink (into ``World.sinks``).
+        sink: (R,) int64 index of each route's end in the cells planned to (the model's: :attr:`sim.ports.Crossings.cells`).
         cost: (R,) float64 planning cost of each route (hours when planned on travel time).
         start: (R,) int64 offset of each route in ``cells``.
         length: (R,) int64 number of cells of each route.

@@ -27,6 +27,7 @@ import tomli_w
 from sim.georef import BBOX_FIELD, GridError, grid_of
 from sim.params import (
     DEFAULT_PLATFORM,
+    MAX_ITEM_CHARS,
     PLATFORM_NAME_PATTERN,
     PLATFORM_SCHEMA,
     PLATFORM_SECTION,
@@ -235,6 +236,9 @@ def _expected(param: Param) -> str:
         return f"a list of [x, y] points, coordinates in {bounds}, e.g. [[12.5, 40], [30, 2]]"
     if param.is_numbers:
         return f"a list of {param.numbers} numbers in {bounds}, or [] for none"
+    if param.is_items:
+        return (f"a list of numbers in {bounds}, e.g. [0.1, 0.25]" if param.items is float
+                else f"a list of names of 1 to {MAX_ITEM_CHARS} printable characters, e.g. [\"Nogales\", \"Douglas\"]")
     if param.is_polygons:
         return f"a list of polygons, each a list of [x, y] points, coordinates in {bounds}, e.g. [[[0, 0], [40, 0], [40, 30]]]"
     kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[param.kind]
@@ -261,6 +265,13 @@ def _is_point(param: Param, point: Any) -> bool:
             and all(isinstance(v, int | float) and not isinstance(v, bool) and _number_in_bounds(param, v) for v in point))
 
 
+def _is_item(param: Param, item: Any) -> bool:
+    """Whether ``item`` is a number within the bounds of ``param``, or a printable name, as its items are."""
+    if param.items is str:
+        return isinstance(item, str) and 0 < len(item) <= MAX_ITEM_CHARS and item.isprintable()
+    return isinstance(item, int | float) and not isinstance(item, bool) and _number_in_bounds(param, item)
+
+
 def _is_valid(param: Param, value: Any) -> bool:
     kind = param.kind
     if param.is_points:
@@ -268,6 +279,8 @@ def _is_valid(param: Param, value: Any) -> bool:
     if param.is_numbers:
         return isinstance(value, list | tuple) and len(value) in (0, param.numbers) and all(
             isinstance(v, int | float) and not isinstance(v, bool) and _number_in_bounds(param, v) for v in value)
+    if param.is_items:
+        return isinstance(value, list | tuple) and all(_is_item(param, item) for item in value)
     if param.is_polygons:
         return isinstance(value, list | tuple) and all(
             isinstance(polygon, list | tuple) and all(_is_point(param, point) for point in polygon) for polygon in value)
@@ -304,6 +317,8 @@ def check_value(name: str, value: Any, source: str | Path) -> Any:
         return _points(value)
     if param.is_numbers:
         return tuple(float(v) for v in value)
+    if param.is_items:
+        return tuple(param.items(item) for item in value)
     return tuple(_points(polygon) for polygon in value) if param.is_polygons else param.kind(value)
 
 

@@ -46,6 +46,8 @@ streams themselves, so a scenario without declared platforms draws what it alway
 - ``drone_detection`` (key per step; counter = shipment uid): drone sensors detect a shipment.
 - ``checkpoint_search`` (key per step; counters uid and −1 − uid): a checkpoint spots a shipment, and seizes it.
 - ``tip`` (key per step; counter = shipment uid): people along the way report a shipment.
+- ``port_inspection`` (key per step; counter = shipment uid): a port of entry inspects an arriving shipment and finds it.
+- ``open_border_detection`` (key per step; counter = shipment uid): a crossing of the open border is detected.
 - ``interdiction`` (generator): whether a responding unit that reaches its shipment seizes it.
 - ``civilian_harm`` (generator): whether an interdiction harms civilians.
 """
@@ -63,7 +65,8 @@ RUN = "run"
 WORLD_STREAMS = ("terrain", "roads", "towns", "sinks", "sources", "infrastructure", "bases", "posts", "checkpoints")
 RUN_STREAMS = ("launch", "route_choice", "violence", "intercept", "sharing", "takeoff", "flight", "zone_hazard", "availability",
                "discovery",
-               "drone_detection", "checkpoint_search", "tip", "interdiction", "civilian_harm")
+               "drone_detection", "checkpoint_search", "tip", "interdiction", "civilian_harm", "port_inspection",
+               "open_border_detection")
 TAG_BYTES = 4  # a name's tag: the first bytes of its SHA-256, as a spawn-key word
 
 

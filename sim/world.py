@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.ndimage import gaussian_filter, zoom
@@ -83,7 +84,7 @@ class World:
         population: (H, W) float32 people per cell.
         sources: (S,) int64 flat cells where shipments start.
         source_owner: (S,) int64 cartel owning each source.
-        sinks: (K,) int64 flat cells where shipments end.
+        sinks: (K,) int64 flat cells where shipments end: the ports of entry (:mod:`sim.ports`).
         corridor: (H, W) int8 corridor index of each cell.
         corridor_names: names of the corridors, west to east.
         infra_cells: (I,) int64 flat cells of cartel infrastructure.
@@ -116,6 +117,30 @@ class World:
     def shape(self) -> tuple[int, int]:
         """(H, W) of the raster."""
         return self.cell_hours.shape
+
+    @cached_property
+    def border(self) -> np.ndarray:
+        """(B,) int64 flat cells where the border can be crossed, sorted (:func:`border_cells`)."""
+        return border_cells(self.cover, np.isfinite(self.cell_hours))
+
+
+def border_cells(cover: np.ndarray, passable: np.ndarray) -> np.ndarray:
+    """(B,) int64 sorted flat cells where a crossing can be made.
+
+    The passable cells 4-adjacent to an ABROAD cell when the cover has any; else the passable
+    cells of row 0 (the northern edge of a world without a mapped border).
+    """
+    abroad = cover == ABROAD
+    if not abroad.any():
+        edge = np.zeros_like(passable)
+        edge[0, :] = True
+        return np.flatnonzero(passable & edge)
+    beside = np.zeros_like(abroad)
+    beside[1:, :] |= abroad[:-1, :]
+    beside[:-1, :] |= abroad[1:, :]
+    beside[:, 1:] |= abroad[:, :-1]
+    beside[:, :-1] |= abroad[:, 1:]
+    return np.flatnonzero(passable & beside)
 
 
 def cover_hours(scenario: Scenario) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 Checkpoint detections are interdicted on the spot; drone detections become cues (shared with the
 partner's ground units after a latency, with a sharing fraction) and sightings the cartels
-remember; tips from the people along the way become cues; arrivals at sinks are delivered and paid.
+remember; tips from the people along the way become cues; arrivals at the ports of entry and the
+open border are inspected there (:mod:`sim.ports`): seized at the crossing, or delivered and paid.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sim.params import Params
 from sim.patrol import PatrolMemory
 from sim.phases import InvariantError, StepTimer
 from sim.phases.air import AirSurveillance
+from sim.ports import BorderControl
 from sim.routebook import RouteBook
 from sim.seizures import Seizures
 from sim.shipments import ShipmentPool
@@ -56,6 +58,7 @@ class ShipmentPhase:
         intel: the intelligence cell (cues from detections and tips).
         patrol: the patrols' memory (hotspot patrols aim where detections happen).
         air: the air phase (how conspicuous the platforms flying are: the weight of a sighting).
+        border: inspections at the ports of entry and detection on the open border.
         timer: times the kernel when enabled.
     """
 
@@ -63,9 +66,10 @@ class ShipmentPhase:
 
     def __init__(self, params: Params, units: Units, pool: ShipmentPool, book: RouteBook, streams: RandomStreams, tally: Any,
                  cartels: Sequence[Cartel], seizures: Seizures, intel: IntelCell, patrol: PatrolMemory, air: AirSurveillance,
-                 timer: StepTimer) -> None:
+                 border: BorderControl, timer: StepTimer) -> None:
         self.p, self.units, self.pool, self.book, self.streams, self.tally = params, units, pool, book, streams, tally
         self.cartels, self.seizures, self.intel, self.patrol, self.air, self.timer = cartels, seizures, intel, patrol, air, timer
+        self.border = border
         self._events = [np.zeros(0, dtype=np.int64) for _ in range(EVENT_COLUMNS)]
         self._lane_events = np.zeros(LANES, dtype=np.int64)
 
@@ -104,7 +108,9 @@ class ShipmentPhase:
         if self.timer.enabled:
             self.timer.add(KERNEL_TIME, time.perf_counter() - started)
         slot, kind, cell = joined_events(self._events, self._lane_events)
-        delivered = slot[kind == EVENT_DELIVERED]
+        arrived = kind == EVENT_DELIVERED
+        caught = self.border.cross(p.uid[slot[arrived]], r.sink[p.route[slot[arrived]]], now)
+        delivered, seized_crossing = slot[arrived][~caught], slot[arrived][caught]
         seized = slot[kind == EVENT_CHECKPOINT_SEIZURE]
         detected = kind == EVENT_DRONE_DETECTION
         for cartel in self.cartels:
@@ -113,7 +119,8 @@ class ShipmentPhase:
         self.tally.value_delivered += float(p.value[delivered].sum())
         self.seizures.record(seized, cell[kind == EVENT_CHECKPOINT_SEIZURE], now)
         self.tally.seized_at_checkpoint += seized.size
-        p.release(np.concatenate([delivered, seized]))
+        self.seizures.record(seized_crossing, cell[arrived][caught], now)
+        p.release(np.concatenate([delivered, seized, seized_crossing]))
         self.tally.detections += int(detected.sum())
         for cartel in self.cartels:
             cartel.learn_sightings(cell[detected][p.owner[slot[detected]] == cartel.index], now, self.air.conspicuousness)
@@ -134,14 +141,17 @@ class ShipmentPhase:
         return self.pool.pursued.copy() if self.p.intel.fusion else self.pool.cued
 
     def check(self, now: int) -> None:
-        """Launched = delivered + seized + in transit; seizures by source add up; every live shipment on its route."""
+        """Launched = delivered + seized + in transit; seizures by source and deliveries by crossing add up; live on route."""
         t, p = self.tally, self.pool
         live = p.status == IN_TRANSIT
         if t.shipments_launched != t.shipments_delivered + t.shipments_seized + p.live or live.sum() != p.live:
             raise InvariantError(f"step {now}: launched {t.shipments_launched} != delivered {t.shipments_delivered} "
                                  f"+ seized {t.shipments_seized} + in transit {p.live}")
-        if t.shipments_seized != t.seized_at_checkpoint + t.seized_by_drone_cue + t.seized_by_intercept + t.seized_by_tip:
+        if t.shipments_seized != (t.seized_at_checkpoint + t.seized_by_drone_cue + t.seized_by_intercept + t.seized_by_tip
+                                  + t.seized_at_ports + t.seized_open_border):
             raise InvariantError(f"step {now}: seizures by source do not add up")
+        if t.shipments_delivered != t.delivered_via_ports + t.delivered_open_border:
+            raise InvariantError(f"step {now}: deliveries through the ports and the open border do not add up")
         progress = p.progress[live]
         if np.any(progress < 0) or np.any(progress >= self.book.routes.length[p.route[live]]):
             raise InvariantError(f"step {now}: a shipment is off its route")
