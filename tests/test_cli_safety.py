@@ -206,7 +206,7 @@ def test_validate_plans_no_route(tmp_path, capsys, monkeypatch):
     def no_planning(*args, **kwargs):
         raise AssertionError("validate planned routes")
 
-    monkeypatch.setattr("sim.model.plan_routes", no_planning)
+    monkeypatch.setattr("sim.ports.plan_routes", no_planning)  # every route is planned to the crossings of sim.ports
     path = scenario_file(tmp_path, text="[world]\nheight = 512\nwidth = 512\nsources = 64\nsinks = 64\n")
     assert main(["validate", str(path)]) == 0
     assert "512×512 world, 64 sources, 64 sinks" in capsys.readouterr().out

@@ -144,19 +144,24 @@ def _walled_cost(folder: Path) -> None:
     np.save(folder / "cost.npy", cost)
 
 
-def test_a_port_no_source_reaches_is_refused(tmp_path, refused):
+@pytest.mark.parametrize(("sites", "field"), [
+    ("sinks_km = [[50.5, 0.5], [5.5, 2.5]]", "sites.sinks_km[1]"),
+    ('sinks_km = [[50.5, 0.5]]\nfile = "sinks.csv"', "sites.file"),
+])
+def test_a_port_no_source_reaches_is_refused(tmp_path, refused, sites, field):
     _walled_cost(tmp_path)
+    (tmp_path / "sinks.csv").write_text("kind,x_km,y_km\nsinks,5.5,2.5\n")
     scenario = tmp_path / "walled.toml"
     scenario.write_text('[world]\nheight = 64\nwidth = 64\ncost_file = "cost.npy"\nsinks = 2\n'
-                        '[sites]\nsinks_km = [[50.5, 0.5], [5.5, 2.5]]\n[ports]\nnames = ["Nogales", "Sasabe"]\n')
-    refused(scenario, "sites.sinks_km[1]", "expected a passable path from a source to every port of entry",
-            "'Sasabe' at x 5.5, y 2.5 km")
+                        f'[sites]\n{sites}\n[ports]\nnames = ["Nogales", "Sasabe"]\n')
+    refused(scenario, field, "expected a passable path from a source to every port of entry", "'Sasabe' at x 5.5, y 2.5 km")
 
 
-def test_inspect_each_of_another_length_than_the_sinks_is_refused(tmp_path, refused):
+@pytest.mark.parametrize(("field", "value"), [("inspect_each", "[0.1, 0.5]"), ("names", '["West", "East"]')])
+def test_per_port_lists_of_another_length_than_the_sinks_are_refused(tmp_path, refused, field, value):
     scenario = tmp_path / "short.toml"
-    scenario.write_text("[world]\nheight = 64\nwidth = 64\nsinks = 3\n[ports]\ninspect_each = [0.1, 0.5]\n")
-    refused(scenario, "ports.inspect_each", "expected 3 values, one per port of entry", "got 2")
+    scenario.write_text(f"[world]\nheight = 64\nwidth = 64\nsinks = 3\n[ports]\n{field} = {value}\n")
+    refused(scenario, f"ports.{field}", "expected 3 values, one per port of entry", "got 2")
 
 
 @pytest.mark.parametrize(("value", "fragment"), [("[0.1, 1.5]", "a list of numbers in [0, 1]"),
