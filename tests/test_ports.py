@@ -10,7 +10,7 @@ from sim.cli import main
 from sim.model import SkywatchModel
 from sim.outcomes import summarize
 from sim.ports import OPEN_BORDER, crossings_of, open_crossings
-from sim.scenario import Scenario
+from sim.scenario import Scenario, load_scenario
 from sim.world import ABROAD, OPEN, WATER, border_cells, build_world
 
 SIDE = 80
@@ -182,3 +182,17 @@ def test_a_resolved_scenario_with_ports_repeats_the_run(tmp_path):
     assert main(["run", str(first / "scenario.toml"), "--quiet", "--out", str(tmp_path / "b")]) == 0
     a, b = (json.loads((tmp_path / d / "summary.json").read_text()) for d in "ab")
     assert a == b and set(a["crossing_arrivals"]) == {"West", "East", OPEN_BORDER}
+
+
+def test_on_a_mapped_border_the_open_crossings_lie_beside_abroad(tmp_path):
+    cover = np.full((64, 64), OPEN, dtype=np.int8)
+    cover[:10] = ABROAD  # the country beyond the border fills the ten northern rows
+    np.save(tmp_path / "cover.npy", cover)
+    (tmp_path / "world.toml").write_text('[world]\nheight = 64\nwidth = 64\nlandcover_file = "cover.npy"\nsinks = 2\n'
+                                         "[sites]\nsinks_km = [[10.5, 10.5], [50.5, 10.5]]\n[border]\nopen_segments = 3\n")
+    scenario = load_scenario(tmp_path / "world.toml")
+    world = build_world(scenario)
+    np.testing.assert_array_equal(world.border, 10 * 64 + np.arange(64))
+    crossings = crossings_of(scenario.params, world)
+    np.testing.assert_array_equal(crossings.cells[:2], [10 * 64 + 10, 10 * 64 + 50])
+    assert np.all(crossings.cells[2:] // 64 == 10) and crossings.cells.size == 5
