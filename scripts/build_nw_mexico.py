@@ -79,7 +79,7 @@ PAD_DEG = 0.2  # margin around the grid's lon/lat bounds for the fine grid and t
 URBAN_DENSITY = 3000.0  # people per km² of a town's urban area: its radius is sqrt(POP_MAX / density / π)
 BLOB_SIGMAS = 3.0  # a town's people spread over this many Gaussian sigmas (sigma = its urban radius / 2)
 SIMPLIFY_DEG = 0.01  # Douglas-Peucker tolerance of the basemap's lines, degrees (about 1 km)
-MAIN_TOWN_PEOPLE = 150_000  # a populated place of at least this POP_MAX is named on the basemap
+MAIN_TOWN_PEOPLE = 200_000  # a populated place of at least this POP_MAX is named on the basemap
 DECIMALS = 4  # lon/lat written with this many decimals (about 10 m)
 
 # Natural Earth's "Mazatlán, Sonora" (-110.13, 29.02) carries 500,000 people: the point is the village of
@@ -100,19 +100,20 @@ EXTRA_TOWNS: dict[str, tuple[float, float]] = {
     "Tamazula de Victoria": (-106.967, 24.968), "Guadalupe y Calvo": (-106.964, 26.094), "Álamos": (-108.940, 27.028),
 }
 
-# Ports of entry (the sinks), west to east: name, (lon, lat), where the coordinates were read.
+# Ports of entry (the sinks), west to east, by the U.S. port's name (the Mexican town facing it in the
+# comment): name, (lon, lat), where the coordinates were read.
 PORTS: tuple[tuple[str, tuple[float, float], str], ...] = (
-    ("Tijuana/San Ysidro", (-117.02972, 32.54333), "Wikipedia, San Ysidro Port of Entry (32°32′36″N 117°01′47″W)"),
-    ("Tecate", (-116.627179, 32.576852), "Wikipedia, Tecate Port of Entry (revision 730292207)"),
-    ("Mexicali/Calexico East", (-115.388675, 32.675506), "Wikipedia, Calexico East Port of Entry (all truck traffic)"),
-    ("San Luis Río Colorado/San Luis", (-114.7822, 32.4856), "NOT confirmed: atlas value for the San Luis I port"),
-    ("Sonoyta/Lukeville", (-112.816919, 31.880423), "Wikipedia, Lukeville Port of Entry"),
-    ("Sásabe", (-111.53333, 31.46667), "GeoNames 3983394, Sección Aduanera Sásabe"),
+    ("San Ysidro", (-117.02972, 32.54333), "Wikipedia, San Ysidro Port of Entry (32°32′36″N 117°01′47″W)"),  # Tijuana
+    ("Tecate", (-116.627179, 32.576852), "Wikipedia, Tecate Port of Entry (revision 730292207)"),  # Tecate
+    ("Calexico East", (-115.388675, 32.675506), "Wikipedia, Calexico East Port of Entry (all truck traffic)"),  # Mexicali
+    ("San Luis", (-114.7822, 32.4856), "NOT confirmed: atlas value for the San Luis I port"),  # San Luis Río Colorado
+    ("Lukeville", (-112.816919, 31.880423), "Wikipedia, Lukeville Port of Entry"),  # Sonoyta
+    ("Sasabe", (-111.53333, 31.46667), "GeoNames 3983394, Sección Aduanera Sásabe (the Mexican customs house)"),  # El Sásabe
     ("Nogales", (-110.9426, 31.3326), "NOT confirmed: atlas value for the DeConcini port (Natural Earth's Nogales, "
-                                      "-110.945 31.305, lies 3 km south)"),
-    ("Naco", (-109.94778, 31.32694), "Wikipedia, Naco, Sonora (the town; the port is in it)"),
-    ("Agua Prieta/Douglas", (-109.5601, 31.3336), "NOT confirmed: atlas value for the Raul H. Castro port "
-                                                 "(Natural Earth's Agua Prieta, -109.563 31.322, lies 1 km south)"),
+                                      "-110.945 31.305, lies 3 km south)"),  # Nogales
+    ("Naco", (-109.94778, 31.32694), "Wikipedia, Naco, Sonora (the town; the port is in it)"),  # Naco
+    ("Douglas", (-109.5601, 31.3336), "NOT confirmed: atlas value for the Raul H. Castro port "
+                                      "(Natural Earth's Agua Prieta, -109.563 31.322, lies 1 km south)"),  # Agua Prieta
 )
 
 # Highways: each a polyline through the towns (or ports, "port:NAME") it connects, in order. Federal
@@ -121,19 +122,19 @@ HIGHWAYS: dict[str, tuple[str, ...]] = {
     "Federal 15": ("Tepic", "Escuinapa", "Villa Unión", "Mazatlán", "La Cruz", "Culiacán", "Guamúchil", "Guasave",
                    "Los Mochis", "Navojoa", "Ciudad Obregón", "Esperanza", "Guaymas", "Hermosillo", "Santa Ana",
                    "Magdalena", "Ímuris", "port:Nogales"),
-    "Federal 2": ("port:Tijuana/San Ysidro", "Tijuana", "port:Tecate", "Mexicali", "San Luis Río Colorado",
-                  "port:San Luis Río Colorado/San Luis", "Sonoyta", "Caborca", "Altar", "Santa Ana", "Ímuris", "Cananea",
-                  "port:Agua Prieta/Douglas", "Janos", "Ascensión", "Ciudad Juárez"),
-    "Federal 1": ("port:Tijuana/San Ysidro", "Tijuana", "Ensenada", "Vicente Guerrero", "San Quintín", "Punta Prieta",
+    "Federal 2": ("port:San Ysidro", "Tijuana", "port:Tecate", "Mexicali", "San Luis Río Colorado",
+                  "port:San Luis", "Sonoyta", "Caborca", "Altar", "Santa Ana", "Ímuris", "Cananea",
+                  "port:Douglas", "Janos", "Ascensión", "Ciudad Juárez"),
+    "Federal 1": ("port:San Ysidro", "Tijuana", "Ensenada", "Vicente Guerrero", "San Quintín", "Punta Prieta",
                   "Guerrero Negro", "San Ignacio", "Santa Rosalía", "Mulegé", "Loreto", "Ciudad Constitución", "La Paz",
                   "Cabo San Lucas"),
     "Federal 5": ("Mexicali", "San Felipe"),
-    "Mexicali–Calexico East": ("Mexicali", "port:Mexicali/Calexico East"),
-    "Federal 8": ("port:Sonoyta/Lukeville", "Sonoyta", "Puerto Peñasco"),
-    "Altar–Sásabe": ("Altar", "port:Sásabe"),
+    "Mexicali–Calexico East": ("Mexicali", "port:Calexico East"),
+    "Federal 8": ("port:Lukeville", "Sonoyta", "Puerto Peñasco"),
+    "Altar–Sásabe": ("Altar", "port:Sasabe"),
     "Cananea–Naco": ("Cananea", "port:Naco"),
     "Federal 14": ("Hermosillo", "Ures", "Mazocahui", "Moctezuma"),
-    "Agua Prieta–Nacozari–Moctezuma": ("port:Agua Prieta/Douglas", "Nacozari de García", "Moctezuma"),
+    "Agua Prieta–Nacozari–Moctezuma": ("port:Douglas", "Nacozari de García", "Moctezuma"),
     "Federal 16": ("Hermosillo", "Tecoripa", "Yécora", "Basaseachi", "Cuauhtémoc", "Chihuahua"),
     "Federal 40": ("Mazatlán", "Villa Unión", "Concordia", "Durango"),
     "Federal 45": ("Ciudad Juárez", "Villa Ahumada", "Chihuahua", "Hidalgo del Parral"),
@@ -163,7 +164,7 @@ CHECKPOINTS: tuple[tuple[str, str, str, float], ...] = (
     ("Federal 15", "Ímuris", "port:Nogales", 0.55),
     ("Federal 2", "Caborca", "Altar", 0.5),
     ("Federal 2", "Mexicali", "San Luis Río Colorado", 0.5),
-    ("Federal 2", "Cananea", "port:Agua Prieta/Douglas", 0.5),
+    ("Federal 2", "Cananea", "port:Douglas", 0.5),
     ("Federal 16", "Tecoripa", "Yécora", 0.5),
 )
 

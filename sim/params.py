@@ -140,6 +140,8 @@ PARAMS: tuple[Param, ...] = (
     Param("world.landcover_file", "", PATH_UNIT,
           "optional land-cover raster of codes 0 open, 1 rough, 2 road, 3 town, 4 water, 5 barrier, 6 abroad (4-6 impassable)"),
     Param("world.roads_file", "", PATH_UNIT, "optional roads raster: cells > 0 are roads"),
+    Param("world.basemap_file", "", PATH_UNIT, "optional GeoJSON (lon/lat) drawn on the maps: coast and border lines, "
+          "ports and towns named (needs world.crs)"),
     Param("world.crs", "", "-", "projected CRS in metres of a georeferenced world, e.g. EPSG:32612 (\"\" = abstract km grid)"),
     Param("world.bbox", (), "degrees", "[west, south, east, north] WGS 84 lon/lat the georeferenced world covers; sets "
           "world.height and width ([] = the first GeoTIFF raster's own grid)", -180.0, 180.0, numbers=4),

@@ -161,19 +161,19 @@ def test_impassable_cells_and_unauthorised_airspace_have_shades_of_their_own(tmp
     """Water and cliffs are not drawn as the roughest land; airspace the partner may not fly is tinted."""
     import matplotlib.pyplot as plt
 
-    from sim.viz.figures import draw_map
-    from sim.viz.raster_map import IMPASSABLE
+    from sim.viz.figures import IMPASSABLE_COLOUR, draw_map
+    from sim.viz.raster_map import hex_rgb
 
-    cost = np.ones((96, 96))
+    cost = np.full((96, 96), 0.05)  # open land: 20 km/h over 1-km cells (not slow enough to be tinted rough)
     cost[:, 40:44] = np.inf  # a river with no ford ...
-    cost[10:12, 40:44] = 1.0  # ... but one bridge
+    cost[10:12, 40:44] = 0.05  # ... but one bridge
     np.save(tmp_path / "cost.npy", cost)
     zone = [[[0.0, 0.0], [48.0, 0.0], [48.0, 96.0], [0.0, 96.0]]]
     model = SkywatchModel(small(world__cost_file=str(tmp_path / "cost.npy"), airspace__zones_km=zone))
     painter = RasterMap(model)
     image = painter.paint(Layers(flow=False, footprints=False, zones=False, seizures=False))
     river = image[painter.cell_pixels(np.array([50 * 96 + 41]))]
-    assert tuple(river[0]) == IMPASSABLE
+    assert tuple(river[0]) == hex_rgb(IMPASSABLE_COLOUR)
     inside = image[painter.cell_pixels(np.array([50 * 96 + 20]))][0]
     outside = image[painter.cell_pixels(np.array([50 * 96 + 70]))][0]
     assert tuple(inside) != tuple(outside) and inside[0] == inside[1] == inside[2], "only the unauthorised side is tinted"
@@ -181,4 +181,4 @@ def test_impassable_cells_and_unauthorised_airspace_have_shades_of_their_own(tmp
     draw_map(ax, model)
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
     plt.close(fig)
-    assert "impassable (water, cliffs)" in labels and "outside the authorised airspace" in labels
+    assert "impassable land (cliffs, barriers)" in labels and "outside the authorised airspace" in labels

@@ -27,10 +27,10 @@ import solara
 
 from sim.params import SCHEMA, Param
 from sim.scenario import Scenario, ScenarioError, load_scenario
-from sim.viz.figures import OKABE_ITO
+from sim.viz.figures import BORDER_COLOUR, COAST_COLOUR, OKABE_ITO, TERRAIN_SHADES
 from sim.viz.live_charts import COLUMNS, LiveCharts
 from sim.viz.live_run import Frame, LiveRun
-from sim.viz.raster_map import LAYER_NAMES, SYMBOLS, Layers
+from sim.viz.raster_map import LAYER_NAMES, SYMBOLS, Layers, RasterMap
 
 # Over plain http on the loopback address Solara falls back to a lax session cookie, which is what
 # a local page needs; its warning about cookies for embedding in other sites does not apply here.
@@ -129,15 +129,24 @@ def headline_html(frame: Frame) -> str:
     return f"<table>{''.join(rows)}</table>"
 
 
-def legend_html() -> str:
-    """The map's legend: its symbols, layers and terrain."""
+BASEMAP_LEGEND = {"coast": (COAST_COLOUR, "━", "coastline"), "border": (BORDER_COLOUR, "━ ·", "international border"),
+                  "town": ("#000000", "•", "town (named)")}
+
+
+def _item(colour: str, glyph: str, label: str) -> str:
+    return f"<span class='item'><span style='color:{colour}'>{glyph}</span> {html.escape(label)}</span>"
+
+
+def legend_html(painter: RasterMap) -> str:
+    """The map's legend: its symbols, layers, the terrain shades it shows and its basemap's lines and towns."""
     marks = [(s.shape, s.colour, s.label) for s in SYMBOLS.values()]
     marks += [("disk", "sky", "sensor footprint"), ("ring", "vermillion", "counter-drone zone")]
-    items = [f"<span class='item'><span style='color:{OKABE_ITO[colour]}'>{GLYPHS[shape]}</span> {html.escape(label)}</span>"
-             for shape, colour, label in marks]
+    items = [_item(OKABE_ITO[colour], GLYPHS[shape], label) for shape, colour, label in marks]
+    items += [_item(TERRAIN_SHADES[name].colour, "■", TERRAIN_SHADES[name].label) for name in painter.shades]
+    items += [_item(*BASEMAP_LEGEND[kind]) for kind in BASEMAP_LEGEND if kind in painter.basemap_kinds]
     items += ["<span class='item'>flow: dark purple (few) → yellow (most shipment-steps), log scale</span>",
-              "<span class='item'>terrain: light = fast, dark = slow, blue-grey = impassable (water, cliffs); "
-              "purple tint = outside the authorised airspace; dotted lines: corridors</span>"]
+              "<span class='item'>terrain: light = fast, dark = slow; purple tint = outside the authorised airspace; "
+              "dotted lines: corridors</span>"]
     return " ".join(items)
 
 
@@ -238,7 +247,7 @@ def Page() -> None:
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
         with solara.Column(style={"width": f"{MAP_WIDTH_PX}px", "flex": "none"}):
             MapImage(frame)
-            solara.HTML(unsafe_innerHTML=legend_html(), classes=["skywatch-legend"])
+            solara.HTML(unsafe_innerHTML=legend_html(run.value.painter), classes=["skywatch-legend"])
         with solara.Column(style={"flex": "none"}):
             with solara.Card("This run so far", margin=0):
                 Headline(frame)

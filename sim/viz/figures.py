@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -9,24 +10,62 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import patheffects
 from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
 
+from sim.basemap import Basemap, read_basemap
 from sim.model import SkywatchModel
 from sim.outcomes import CORRIDOR_COLUMN
 from sim.provenance import caption, provenance
+from sim.world import ABROAD, ROUGH, WATER, World
 
 # Okabe–Ito palette: distinguishable with the common colour-vision deficiencies.
 OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
              "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
 
 
-IMPASSABLE_COLOUR = "#60708c"  # blue-grey: cells no route can cross (the live map's too)
+IMPASSABLE_COLOUR = "#60708c"  # blue-grey: impassable land, cells no route can cross (the live map's too)
+WATER_COLOUR = "#9ecae1"  # light blue: sea and lakes
+ABROAD_COLOUR = "#f4ecd2"  # pale cream: beyond the international border, outside the model
+ROUGH_COLOUR, ROUGH_ALPHA = "#8c6239", 0.3  # brown tint over the grey of rough land (forest, mountain)
+COAST_COLOUR, BORDER_COLOUR = OKABE_ITO["blue"], OKABE_ITO["black"]  # the basemap's lines
+LABEL_FONT = 6.5  # basemap names
 UNAUTHORISED_COLOUR = "#cc79a7"  # purple tint over airspace the partner may not fly
 UNAUTHORISED_ALPHA = 0.18
 CAPTION_FONT = 7
 CAPTION_COLOUR = "dimgrey"
+
+
+@dataclass(frozen=True)
+class Shade:
+    """How the maps shade one kind of terrain, and what the legend calls it."""
+
+    colour: str
+    label: str
+    alpha: float = 1.0
+
+
+TERRAIN_SHADES = {
+    "water": Shade(WATER_COLOUR, "sea and lakes (impassable)"),
+    "impassable": Shade(IMPASSABLE_COLOUR, "impassable land (cliffs, barriers)"),
+    "abroad": Shade(ABROAD_COLOUR, "abroad: beyond the border, outside the model"),
+    "rough": Shade(ROUGH_COLOUR, "rough land (forest, mountain)", ROUGH_ALPHA),
+}
+
+
+def terrain_masks(world: World) -> dict[str, np.ndarray]:
+    """(H, W) bool cells of each terrain shade of :data:`TERRAIN_SHADES` the world has (only those present).
+
+    Impassable cells are water or abroad by their land cover, else impassable land (a barrier, or
+    ``inf`` in a cost raster); passable rough land is tinted over the grey of its travel cost.
+    """
+    passable = np.isfinite(world.cell_hours)
+    masks = {"water": ~passable & (world.cover == WATER), "abroad": ~passable & (world.cover == ABROAD),
+             "rough": passable & (world.cover == ROUGH)}
+    masks["impassable"] = ~passable & ~masks["water"] & ~masks["abroad"]
+    return {name: masks[name] for name in TERRAIN_SHADES if masks[name].any()}
 
 
 def add_caption(fig: plt.Figure, text: str) -> None:
@@ -41,8 +80,33 @@ def flat_to_xy(cells: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     return cols + 0.5, rows + 0.5
 
 
-def draw_map(ax: plt.Axes, model: SkywatchModel) -> None:
-    """Draw the run's map on ``ax``: terrain, flow, tracks, sites, posts, seizures and zones, in km."""
+def _label(ax: plt.Axes, x: float, y: float, text: str, **style) -> None:
+    """Write a basemap name at (x, y), in small type with a white halo, clipped to the map."""
+    ax.annotate(text, (x, y), xytext=(3, 2), textcoords="offset points", fontsize=LABEL_FONT, clip_on=True, zorder=6,
+                path_effects=[patheffects.withStroke(linewidth=2, foreground="white")], **style)
+
+
+def draw_basemap(ax: plt.Axes, basemap: Basemap) -> list[Line2D]:
+    """Draw the basemap's coast and border lines and its named ports and towns on ``ax`` (cell units); its legend handles."""
+    for kind, xy in basemap.lines:
+        coast = kind == "coast"
+        ax.plot(xy[:, 0], xy[:, 1], color=COAST_COLOUR if coast else BORDER_COLOUR, lw=0.7 if coast else 1.3,
+                ls="-" if coast else "-.", zorder=4)
+    for kind, name, x, y in basemap.points:
+        if kind == "port":  # along the border: names slanted up into the land beyond it
+            _label(ax, x, y, name, rotation=45, rotation_mode="anchor")
+        else:
+            ax.plot(x, y, "o", color="black", ms=2.5, zorder=5)
+            _label(ax, x, y, name)
+    kinds = {kind for kind, _ in basemap.lines} | {kind for kind, *_ in basemap.points}
+    handles = {"coast": Line2D([], [], color=COAST_COLOUR, lw=0.7, label="coastline"),
+               "border": Line2D([], [], color=BORDER_COLOUR, lw=1.3, ls="-.", label="international border"),
+               "town": Line2D([], [], marker="o", ls="", ms=3, color="black", label="town (named)")}
+    return [handle for kind, handle in handles.items() if kind in kinds]
+
+
+def draw_map(ax: plt.Axes, model: SkywatchModel, basemap: Basemap | None = None) -> None:
+    """Draw the run's map on ``ax``: terrain, flow, tracks, sites, posts, seizures and zones, in km; the basemap if given."""
     world = model.world
     h, w = world.shape
     km = model.units.cell_km
@@ -50,8 +114,10 @@ def draw_map(ax: plt.Axes, model: SkywatchModel) -> None:
     passable = np.isfinite(world.cell_hours)
     terrain = np.log(np.where(passable, world.cell_hours, np.nanmax(world.cell_hours[passable])))
     ax.imshow(terrain, cmap="Greys", alpha=0.45, extent=extent, interpolation="nearest")
-    if not passable.all():  # impassable land and water in a colour of their own, not the roughest grey
-        ax.imshow(np.ma.masked_where(passable, np.ones(world.shape)), cmap=ListedColormap([IMPASSABLE_COLOUR]),
+    shades = terrain_masks(world)
+    for name, mask in shades.items():  # water, impassable land, abroad and rough land in shades of their own
+        shade = TERRAIN_SHADES[name]
+        ax.imshow(np.ma.masked_where(~mask, np.ones(world.shape)), cmap=ListedColormap([shade.colour]), alpha=shade.alpha,
                   extent=extent, interpolation="nearest")
     if world.airspace.size:  # outside the authorised airspace: tinted
         ax.imshow(np.ma.masked_where(world.airspace, np.ones(world.shape)), cmap=ListedColormap([UNAUTHORISED_COLOUR]),
@@ -86,6 +152,7 @@ def draw_map(ax: plt.Axes, model: SkywatchModel) -> None:
     zone_radius = model.units.cells(model.params.counter.radius_km)
     for x, y in model.counter_zones:
         ax.add_patch(Circle((x, y), zone_radius, fill=False, ec=OKABE_ITO["vermillion"], lw=1.8))
+    basemap_handles = draw_basemap(ax, basemap) if basemap is not None else []
     ax.set_xlim(0, w)
     ax.set_ylim(h, 0)
     ticks = np.linspace(0, w, 5)
@@ -96,8 +163,9 @@ def draw_map(ax: plt.Axes, model: SkywatchModel) -> None:
     ax.set_ylabel("north → south (km)")
     legend = [
         Patch(facecolor="#eeeeee", edgecolor="grey", label="terrain: light = fast (roads, plains)"),
-        Patch(facecolor="#8c8c8c", edgecolor="grey", label="terrain: dark = slow (forest, mountain)"),
-        *([Patch(facecolor=IMPASSABLE_COLOUR, label="impassable (water, cliffs)")] if not passable.all() else []),
+        Patch(facecolor="#8c8c8c", edgecolor="grey", label="terrain: dark = slow"),
+        *(Patch(facecolor=TERRAIN_SHADES[name].colour, alpha=TERRAIN_SHADES[name].alpha, edgecolor="grey",
+                label=TERRAIN_SHADES[name].label) for name in shades),
         *([Patch(facecolor=UNAUTHORISED_COLOUR, alpha=UNAUTHORISED_ALPHA, label="outside the authorised airspace")]
           if world.airspace.size else []),
         Line2D([], [], marker="s", ls="", color=OKABE_ITO["orange"], mec="black", label="source"),
@@ -110,6 +178,7 @@ def draw_map(ax: plt.Axes, model: SkywatchModel) -> None:
         Line2D([], [], marker="D", ls="", color=OKABE_ITO["yellow"], mec="black", label="checkpoint"),
         Line2D([], [], marker="x", ls="", color=OKABE_ITO["vermillion"], label="seizure"),
         Line2D([], [], marker="o", ls="", ms=10, mfc="none", mec=OKABE_ITO["vermillion"], label="counter-drone zone"),
+        *basemap_handles,
     ]
     ax.legend(handles=legend, loc="lower left", fontsize=7, framealpha=0.85)
     ax.set_title("Terrain, trafficking flow, surveillance and seizures")
@@ -168,10 +237,14 @@ def _draw_adaptation(ax: plt.Axes, model: SkywatchModel) -> None:
 
 
 def draw_overview(model: SkywatchModel) -> plt.Figure:
-    """The overview figure of a run: the map beside the main time series and the cartels' adaptation."""
+    """The overview figure of a run: the map (with the scenario's basemap) beside the main time series and the adaptation.
+
+    Raises:
+        ScenarioError: a malformed ``world.basemap_file`` (:func:`sim.basemap.read_basemap`).
+    """
     fig = plt.figure(figsize=(16, 10), layout="constrained")
     grid = fig.add_gridspec(3, 2, width_ratios=(1.25, 1))
-    draw_map(fig.add_subplot(grid[:, 0]), model)
+    draw_map(fig.add_subplot(grid[:, 0]), model, read_basemap(model.scenario))
     _draw_series(fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, 1]), model)
     _draw_adaptation(fig.add_subplot(grid[2, 1]), model)
     summary = f"seed {model.params.run.seed} · {model.steps} steps of {model.units.step_hours:g} h · {model.fleet.x.size} drones"

@@ -1,6 +1,8 @@
 """The live map as pixels: the world and the model's state painted into an RGB array, frame by frame.
 
-No plotting library is involved per frame. The terrain is painted once per model; flow, shipments
+No plotting library is involved per frame. The terrain (water, impassable land, abroad and rough
+land in shades of their own) and the scenario's basemap (coast and border lines, named ports and
+towns, :mod:`sim.basemap`) are painted once per model; flow, shipments
 in transit, counter-drone zones, drone footprints, sites, ground-unit posts and seizures are
 painted over a copy of it each frame, each by a few vectorised numpy assignments. One map pixel
 block shows ``stride`` × ``stride`` cells at ``scale`` × ``scale`` pixels, chosen so the map is at
@@ -14,11 +16,20 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from matplotlib import colormaps
-from PIL import Image
+from matplotlib import colormaps, font_manager
+from PIL import Image, ImageDraw, ImageFont
 
+from sim.basemap import Basemap, read_basemap
 from sim.model import SkywatchModel
-from sim.viz.figures import IMPASSABLE_COLOUR, OKABE_ITO, UNAUTHORISED_ALPHA, UNAUTHORISED_COLOUR
+from sim.viz.figures import (
+    BORDER_COLOUR,
+    COAST_COLOUR,
+    OKABE_ITO,
+    TERRAIN_SHADES,
+    UNAUTHORISED_ALPHA,
+    UNAUTHORISED_COLOUR,
+    terrain_masks,
+)
 
 RGB = tuple[int, int, int]
 
@@ -33,11 +44,16 @@ PNG_COMPRESSION = 1  # zlib level: the fastest; a 768 x 768 frame is about 100 k
 FOOTPRINT_ALPHA = 0.35
 FLOW_ALPHA = 0.85
 TERRAIN_LIGHT, TERRAIN_DARK = 244.0, 150.0  # grey levels of the cheapest and the roughest passable land
-IMPASSABLE = hex_rgb(IMPASSABLE_COLOUR)  # cells no route can cross (water, cliffs)
 UNAUTHORISED = hex_rgb(UNAUTHORISED_COLOUR)  # tint of airspace the partner may not fly
 
 OKABE_ITO_RGB = {name: hex_rgb(code) for name, code in OKABE_ITO.items()}
 WHITE: RGB = (255, 255, 255)
+BLACK: RGB = (0, 0, 0)
+LABEL_PX = 11  # font size of the basemap's names, pixels
+LABEL_FONT_FAMILY = "DejaVu Sans"  # matplotlib's own font: it has the accented letters of place names (Culiacán)
+PORT_LABEL_RISE_PX = (14, 26, 38)  # ports' names stand this far above them, in turn west to east, so neighbours do not overlap
+TOWN_DOT_PX = 2  # radius of a town's dot
+OPAQUE = 128  # a basemap pixel is drawn where its line or letter covers at least half of it (alpha of 255)
 
 
 @dataclass(frozen=True)
@@ -150,7 +166,12 @@ class RasterMap:
         self.scale = max(1, math.ceil(map_px / longest)) if longest <= map_px else 1
         self.grid = (math.ceil(h / self.stride), math.ceil(w / self.stride))
         self.shape = (self.grid[0] * self.scale, self.grid[1] * self.scale)
-        self.terrain = self._terrain()
+        shades = terrain_masks(world)
+        self.shades = tuple(shades)  # names of the terrain shades shown (the legend lists these)
+        self.terrain = self._terrain(shades)
+        basemap = read_basemap(model.scenario)
+        self.basemap_kinds = frozenset(kind for kind, *_ in (*basemap.lines, *basemap.points)) if basemap else frozenset()
+        self.basemap = self._basemap(basemap)
         self.flow_colours = (colormaps["viridis"](np.linspace(0.0, 1.0, 256))[:, :3] * 255).astype(np.uint8)
         size = int(np.clip(4 * self.scale + 1, 9, 15))
         self.symbols = {name: (offsets(shape_mask(s.shape, size)), offsets(outline(shape_mask(s.shape, size))))
@@ -194,17 +215,20 @@ class RasterMap:
 
     # --- layers ----------------------------------------------------------------------------------
 
-    def _terrain(self) -> np.ndarray:
-        """(grid, 3) uint8: grey by log travel cost (lighter = faster), impassable cells blue-grey, corridor borders."""
+    def _terrain(self, shades: dict[str, np.ndarray]) -> np.ndarray:
+        """(grid, 3) uint8: grey by log travel cost (lighter = faster), :data:`TERRAIN_SHADES` over it, corridor borders."""
         hours = self.model.world.cell_hours
         passable = np.isfinite(hours)
         log_hours = np.log(np.where(passable, hours, 1.0))
         low, high = (log_hours[passable].min(), log_hours[passable].max()) if passable.any() else (0.0, 1.0)
         share = (log_hours - low) / (high - low) if high > low else np.zeros_like(log_hours)
         grey = self.block_sum(TERRAIN_LIGHT - (TERRAIN_LIGHT - TERRAIN_DARK) * share) / self.stride**2
-        wall = self.block_sum((~passable).astype(np.int64)) * 2 > self.stride**2
         image = np.repeat(grey[:, :, None], 3, axis=2).astype(np.uint8)
-        image[wall] = IMPASSABLE
+        for name, mask in shades.items():  # a block takes the shade of most of its cells
+            shade = TERRAIN_SHADES[name]
+            shaded = self.block_sum(mask.astype(np.int64)) * 2 > self.stride**2
+            colour = np.asarray(hex_rgb(shade.colour), dtype=float)
+            image[shaded] = np.rint(shade.alpha * colour + (1 - shade.alpha) * image[shaded]).astype(np.uint8)
         airspace = self.model.world.airspace
         if airspace.size:  # outside the authorised airspace: tinted
             outside = self.block_sum((~airspace).astype(np.int64)) * 2 > self.stride**2
@@ -215,6 +239,29 @@ class RasterMap:
             column = int(k * self.grid[1] / corridors)
             image[::3, column] = 60  # a dotted line between corridors
         return image
+
+    def _basemap(self, basemap: Basemap | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """(mask, colours) of the map's pixels the basemap's lines and names cover, or None without a basemap."""
+        if basemap is None:
+            return None
+        canvas = Image.new("RGBA", (self.shape[1], self.shape[0]), (0, 0, 0, 0))
+        draw = ImageDraw.Draw(canvas)
+        font = ImageFont.truetype(font_manager.findfont(LABEL_FONT_FAMILY), LABEL_PX)
+        factor = self.scale / self.stride
+        for kind, xy in basemap.lines:
+            coast = kind == "coast"
+            draw.line([tuple(point) for point in (xy * factor).tolist()], width=1 if coast else 2,
+                      fill=(*hex_rgb(COAST_COLOUR if coast else BORDER_COLOUR), 255))
+        ports = sorted((x, name) for kind, name, x, _ in basemap.points if kind == "port")
+        rise = {name: PORT_LABEL_RISE_PX[i % len(PORT_LABEL_RISE_PX)] for i, (_, name) in enumerate(ports)}
+        for kind, name, x, y in basemap.points:
+            px, py = x * factor, y * factor
+            if kind == "town":
+                draw.ellipse([px - TOWN_DOT_PX, py - TOWN_DOT_PX, px + TOWN_DOT_PX, py + TOWN_DOT_PX], fill=(*BLACK, 255))
+            at = (px - 4, py - rise[name]) if kind == "port" else (px + 4, py - LABEL_PX // 2)
+            draw.text(at, name, font=font, fill=(*BLACK, 255), stroke_width=1, stroke_fill=(*WHITE, 255))
+        pixels = np.asarray(canvas)
+        return pixels[:, :, 3] >= OPAQUE, pixels[:, :, :3].copy()
 
     def _flow(self, image: np.ndarray) -> None:
         """Blend flow (shipment-steps per cell so far) over ``image`` (grid resolution), viridis on a log scale."""
@@ -280,6 +327,9 @@ class RasterMap:
                 mine = np.column_stack([sq.fleet.x, sq.fleet.y])[np.asarray(sq.fleet.airborne, dtype=bool)]
                 self._circles(image, mine, disk, OKABE_ITO_RGB["sky"], FOOTPRINT_ALPHA)
                 self._circles(image, mine, edge, OKABE_ITO_RGB["blue"])
+        if self.basemap is not None:
+            covered, colours = self.basemap
+            image[covered] = colours[covered]
         self._sites(image)
         if layers.seizures and model.seizures.cells:
             self._stamp(image, "seizure", *self.cell_pixels(np.unique(np.asarray(model.seizures.cells))))
