@@ -56,6 +56,7 @@ import rasterio
 from rasterio.features import rasterize
 from rasterio.transform import from_origin
 from rasterio.warp import Resampling, reproject, transform, transform_bounds
+
 from sim.georef import LONLAT, Grid, grid_from_values
 
 REPO = Path(__file__).resolve().parents[1]

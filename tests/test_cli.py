@@ -26,8 +26,13 @@ def write(path: Path, text: str) -> Path:
 
 
 def short_run(name: str) -> list[str]:
-    """SHORT; for a scenario with airspace zones or sites (in km for the default 256 km world), cells as large as fit it in 80."""
+    """SHORT; for a scenario with airspace zones or sites (in km for the default 256 km world), cells as large as fit it in 80.
+
+    A georeferenced scenario (world.crs) keeps its own grid: only its steps are cut.
+    """
     doc = tomllib.loads(shipped_scenarios()[name].read_text())
+    if doc.get("world", {}).get("crs"):
+        return SHORT[:2]
     in_km = doc.get("airspace", {}).get("zones_km") or doc.get("sites")
     return [*SHORT, "--set", "world.cell_km=3.2"] if in_km else SHORT
 
@@ -47,7 +52,10 @@ def test_every_shipped_scenario_runs_and_writes_its_folder(name, tmp_path):
                 "cost_breakdown", "network_spread", "network_cells"}
     assert required <= summary.keys()
     assert summary["steps"] == 40
-    assert np.load(out / "flow.npy").shape == (80, 80)
+    resolved = tomllib.loads((out / "scenario.toml").read_text())["world"]
+    shape = (resolved["height"], resolved["width"])
+    assert np.load(out / "flow.npy").shape == shape
+    assert shape == (80, 80) or resolved["crs"], "only a georeferenced world keeps its own grid"
     metrics = (out / "metrics.csv").read_text().splitlines()
     assert len(metrics) == 41 + 1 and metrics[0].startswith("step,")
     assert "shipments_launched" in result.stdout

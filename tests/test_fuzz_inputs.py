@@ -210,6 +210,8 @@ def scenario_files(draw: st.DrawFn, npys: dict[str, tuple[bool, bool]], folder: 
     """
     doc = Mutated.of(SHIPPED[draw(st.sampled_from(sorted(SHIPPED)))])
     doc.tables.setdefault("world", {}).update(height=str(SIDE), width=str(SIDE))
+    for georeferenced in ("crs", "bbox", "landcover_file", "population_file", "basemap_file"):  # a real region: its own grid
+        doc.tables["world"].pop(georeferenced, None)
     doc.tables.get("airspace", {}).pop("zones_km", None)
     doc.tables.pop("sites", None)
     for _ in range(draw(st.sampled_from([0, 1, 1, 1, 2, 3]))):
