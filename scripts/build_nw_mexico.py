@@ -423,9 +423,12 @@ with `PYTHONPATH=. python scripts/build_nw_mexico.py --download`. Grid: {crs}, {
   Populations are Natural Earth's `POP_MAX`. The highways are polylines through the towns they connect
   (road-atlas routes; the list is in the script); towns not in Natural Earth have atlas coordinates,
   not confirmed from a citable gazetteer.
-- `sites.geojson`: ports of entry (sinks) from the public pages named in the script ({unconfirmed}
-  not confirmed from a citable page); sources, air bases and checkpoints are modelling choices
-  stated in the script.
+- `sites.geojson`: the ports of entry (the sinks, in this order) from public coordinates, below;
+  sources, air bases and checkpoints are modelling choices stated in the script.
+
+| port | lon | lat | coordinates from |
+|---|---|---|---|
+{ports}
 """
 
 
@@ -455,10 +458,9 @@ def main(argv: list[str] | None = None) -> int:
     write_tif(args.out / "population.tif", people, grid)
     write_geojson(args.out / "sites.geojson", sites(lonlat))
     write_geojson(args.out / "basemap.geojson", basemap(layers, grid, towns))
-    unconfirmed = ", ".join(name for name, _, where in PORTS if where.startswith("NOT"))
+    ports = "\n".join(f"| {name} | {lon} | {lat} | {where} |" for name, (lon, lat), where in PORTS)
     (args.out / "CREDITS.md").write_text(CREDITS.format(crs=grid.crs, height=grid.height, width=grid.width,
-                                                        cell_km=grid.cell_km, bbox=bbox,
-                                                        unconfirmed=unconfirmed), encoding="utf-8")
+                                                        cell_km=grid.cell_km, bbox=bbox, ports=ports), encoding="utf-8")
     counts = {code: int((cover == code).sum()) for code in (OPEN, ROUGH, ROAD, TOWN, WATER, ABROAD)}
     print(f"grid {grid.height} x {grid.width} of {grid.cell_km:g} km; cover cells {counts}; "
           f"people {people.sum():,.0f}", file=sys.stderr)
