@@ -47,7 +47,6 @@ import json
 import math
 import sys
 import tempfile
-import tomllib
 import urllib.request
 from pathlib import Path
 
@@ -57,7 +56,8 @@ from rasterio.features import rasterize
 from rasterio.transform import from_origin
 from rasterio.warp import Resampling, reproject, transform, transform_bounds
 
-from sim.georef import LONLAT, Grid, grid_from_values
+from sim.georef import LONLAT, Grid, grid_of
+from sim.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIO = REPO / "scenarios" / "nw_mexico.toml"
@@ -192,11 +192,10 @@ def download(folder: Path) -> None:
 
 def scenario_grid() -> tuple[Grid, list[float]]:
     """The georeferenced grid of ``scenarios/nw_mexico.toml`` (its world.crs, world.bbox and world.cell_km), and the bbox."""
-    world = tomllib.loads(SCENARIO.read_text(encoding="utf-8"))["world"]
-    values = {"world.crs": world["crs"], "world.bbox": tuple(world["bbox"]), "world.cell_km": world["cell_km"]}
-    grid = grid_from_values(values, lambda _field: None)
+    scenario = load_scenario(SCENARIO)
+    grid = grid_of(scenario)
     assert grid is not None
-    return grid, world["bbox"]
+    return grid, list(scenario["world.bbox"])
 
 
 def lonlat_bounds(grid: Grid) -> tuple[float, float, float, float]:
