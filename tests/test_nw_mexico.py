@@ -61,8 +61,15 @@ def test_the_shipped_files_are_at_most_2_mb_in_all():
 def test_a_week_runs_end_to_end_and_writes_the_overview(week):
     summary = json.loads((week / "summary.json").read_text())
     assert summary["steps"] == 672
-    assert summary["shipments_delivered"] > 0
+    assert summary["shipments_delivered"] > 0 and summary["seized_at_ports"] > 0
+    ports = [f["properties"]["name"] for f in sites() if f["properties"]["kind"] == "sinks"]
+    assert list(summary["crossing_arrivals"]) == [*ports, "open border"]
     assert (week / "overview.png").stat().st_size > 50_000
+
+
+def test_the_ports_are_named_as_the_sites_file_names_the_sinks_in_their_order():
+    ports = [f["properties"]["name"] for f in sites() if f["properties"]["kind"] == "sinks"]
+    assert list(load_scenario(SCENARIO)["ports.names"]) == ports
 
 
 def test_routes_follow_the_mapped_roads_and_cross_the_sierra_madre_on_them(week):
