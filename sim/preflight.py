@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import label
 
+from sim.basemap import read_basemap
 from sim.params import PLATFORM_SECTION
 from sim.platforms import platforms
 from sim.ports import check_ports
@@ -44,7 +45,8 @@ def check_world(scenario: Scenario, world: World) -> None:
 
     Raises:
         ScenarioError: no source reaches a sink, the ports are refused (:func:`sim.ports.check_ports`),
-            ``drones.focus_corridor`` names no corridor, or a declared platform flies from more air bases than the world has.
+            ``drones.focus_corridor`` names no corridor, a declared platform flies from more air bases than the world has,
+            or the basemap is malformed (:func:`sim.basemap.read_basemap`), so no run draws its figures only to fail at the end.
     """
     reached = reached_sinks(world.cell_hours, world.sources, world.sinks)
     if not reached.any():
@@ -59,6 +61,7 @@ def check_world(scenario: Scenario, world: World) -> None:
         if platform.bases > bases:
             raise ScenarioError(scenario.source, f"{PLATFORM_SECTION}.{platform.name}.bases",
                                 f"expected at most drones.bases = {bases} (the world's air bases), got {platform.bases}")
+    read_basemap(scenario)
 
 
 def preflight(scenario: Scenario) -> World:

@@ -75,6 +75,8 @@ SURELY_BAD = (
      toml_string("\u2028"), toml_string("a/" + "b" * 300 + ".npy")]
     + [nested(depth, tables) for depth in (2, 17, 300, 3000) for tables in (False, True)]
 )
+# Of SURELY_BAD, the texts a list parameter (zones, sites, world.bbox, ports.inspect_each) may accept.
+LISTS = ("[]", "[1, 2]")
 # TOML value texts some parameters accept (only small ones: a valid world stays cheap to build).
 MAYBE_OK = ["0", "1", "2", "-0.0", "0.0", "0.5", "5e-324", "true", "false", '""', '"random"', '"lawnmower"', '"nowhere.npy"', "3"]
 
@@ -220,7 +222,8 @@ def scenario_files(draw: st.DrawFn, npys: dict[str, tuple[bool, bool]], folder: 
         if kind in ("bad_value", "maybe_value"):
             section, key = draw(st.sampled_from([p.name for p in PARAMS])).split(".", 1)
             text = draw(st.sampled_from(SURELY_BAD if kind == "bad_value" else MAYBE_OK))
-            doc.set(section, key, text, bad=kind == "bad_value")
+            lists = SCHEMA[f"{section}.{key}"].kind is tuple and text in LISTS  # [] and [1, 2] may suit a list parameter
+            doc.set(section, key, text, bad=kind == "bad_value" and not lists)
         elif kind == "unknown_key":
             section = draw(st.sampled_from(SECTIONS))
             key = draw(st.sampled_from(UNKNOWN_KEYS) | st.text(max_size=20))

@@ -187,3 +187,13 @@ def test_a_basemap_needs_a_georeferenced_world(tmp_path):
     path.write_text('[world]\nbasemap_file = "basemap.geojson"\n')
     with pytest.raises(ScenarioError, match=r"world\.basemap_file: expected a georeferenced world"):
         read_basemap(load_scenario(path))
+
+
+def test_a_malformed_basemap_is_refused_before_the_run_and_by_validate(tmp_path, capsys, monkeypatch):
+    path = write_small(tmp_path, collection(place("town", "", -111, 31)))
+    assert main(["validate", str(path)]) == 2
+    assert "world.basemap_file" in capsys.readouterr().err
+    stepped = []
+    monkeypatch.setattr(SkywatchModel, "step", lambda self: stepped.append(1))
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert not stepped, "refused at construction, before any step"
