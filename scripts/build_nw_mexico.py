@@ -8,7 +8,7 @@ repository root, with the repository on the Python path (it takes the grid from 
 
 ``SOURCES`` is a folder holding the Natural Earth layers below, as the GeoJSON files or the 7z
 archives of ``martynafford/natural-earth-geojson`` (a checkout, or the archives alone; 7z needs
-py7zr). The grid (``world.crs``, ``world.bbox``, ``world.cell_km``) is read from
+py7zr: ``pip install -e .[data]``). The grid (``world.crs``, ``world.bbox``, ``world.cell_km``) is read from
 ``scenarios/nw_mexico.toml``, so the files always lie exactly on the scenario's grid.
 
 Sources, all public domain:
