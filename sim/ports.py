@@ -69,6 +69,11 @@ class Crossings:
         table.cost = table.cost + self.extra_hours[table.sink]
         return table
 
+    @property
+    def open_cells(self) -> np.ndarray:
+        """(O,) int64 flat cells of the open crossings, west to east."""
+        return self.cells[self.ports:]
+
     def labels(self) -> tuple[str, ...]:
         """The name each crossing is counted under in outputs: its port's, or :data:`OPEN_BORDER`."""
         return self.names + (OPEN_BORDER,) * (self.cells.size - self.ports)

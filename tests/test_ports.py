@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -11,6 +12,8 @@ from sim.model import SkywatchModel
 from sim.outcomes import summarize
 from sim.ports import OPEN_BORDER, crossings_of, open_crossings
 from sim.scenario import Scenario, load_scenario
+from sim.viz.figures import draw_overview
+from sim.viz.raster_map import OKABE_ITO_RGB, Layers, RasterMap
 from sim.world import ABROAD, OPEN, WATER, border_cells, build_world
 
 SIDE = 80
@@ -134,6 +137,22 @@ def test_procedural_world_places_the_open_crossings_on_its_northern_edge():
     crossings = crossings_of(scenario.params, world)
     assert crossings.cells.size == world.sinks.size + 4 and np.all(crossings.cells < SIDE)
     assert np.unique(crossings.cells).size == crossings.cells.size
+
+
+@pytest.mark.parametrize("segments", [0, 3])
+def test_the_maps_mark_the_ports_and_the_open_crossings(segments):
+    model = _model(**{"border.open_segments": segments})
+    fig = draw_overview(model)
+    labels = {text.get_text() for text in fig.axes[0].get_legend().get_texts()}
+    plt.close(fig)
+    assert "port of entry (sink)" in labels
+    assert ("open border crossing" in labels) == (segments > 0)
+    painter = RasterMap(model)
+    image = painter.paint(Layers(flow=False, footprints=False, zones=False, seizures=False))
+    black = np.all(image == OKABE_ITO_RGB["black"], axis=-1)
+    rows, cols = painter.cell_pixels(model.crossings.open_cells)
+    assert model.crossings.open_cells.size == segments
+    assert all(black[max(r - 3, 0):r + 4, max(c - 3, 0):c + 4].any() for r, c in zip(rows, cols, strict=True))
 
 
 def _walled_cost(folder: Path) -> None:

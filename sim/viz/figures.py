@@ -138,6 +138,7 @@ def draw_map(ax: plt.Axes, model: SkywatchModel, basemap: Basemap | None = None)
         ax.plot(tracks[:, d, 0], tracks[:, d, 1], color=OKABE_ITO["sky"], lw=0.4, alpha=0.6)
     ax.plot(*flat_to_xy(world.sources, w), "s", color=OKABE_ITO["orange"], ms=7, mec="black")
     ax.plot(*flat_to_xy(world.sinks, w), "^", color=OKABE_ITO["orange"], ms=9, mec="black")
+    ax.plot(*flat_to_xy(model.crossings.open_cells, w), "^", color=OKABE_ITO["black"], ms=6, mec="white")
     found = model.infrastructure.discovered
     ix, iy = flat_to_xy(world.infra_cells, w)
     ax.plot(ix[~found], iy[~found], "o", mfc="none", mec=OKABE_ITO["purple"], ms=5)
@@ -169,7 +170,9 @@ def draw_map(ax: plt.Axes, model: SkywatchModel, basemap: Basemap | None = None)
         *([Patch(facecolor=UNAUTHORISED_COLOUR, alpha=UNAUTHORISED_ALPHA, label="outside the authorised airspace")]
           if world.airspace.size else []),
         Line2D([], [], marker="s", ls="", color=OKABE_ITO["orange"], mec="black", label="source"),
-        Line2D([], [], marker="^", ls="", color=OKABE_ITO["orange"], mec="black", label="sink (border)"),
+        Line2D([], [], marker="^", ls="", color=OKABE_ITO["orange"], mec="black", label="port of entry (sink)"),
+        *([Line2D([], [], marker="^", ls="", color=OKABE_ITO["black"], mec="white", label="open border crossing")]
+          if model.crossings.open_cells.size else []),
         Line2D([], [], marker="o", ls="", mfc="none", mec=OKABE_ITO["purple"], label="infrastructure, hidden"),
         Line2D([], [], marker="o", ls="", color=OKABE_ITO["purple"], mec="black", label="infrastructure, found"),
         Line2D([], [], marker="*", ls="", color=OKABE_ITO["blue"], ms=11, label="drone base"),

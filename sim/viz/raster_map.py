@@ -80,7 +80,8 @@ class Symbol:
 
 SYMBOLS = {
     "source": Symbol("square", "orange", "source (production, landing)"),
-    "sink": Symbol("triangle", "orange", "sink (border crossing, port)"),
+    "sink": Symbol("triangle", "orange", "port of entry (sink)"),
+    "open_crossing": Symbol("triangle", "black", "open border crossing"),
     "hidden_site": Symbol("ring", "purple", "infrastructure, hidden"),
     "found_site": Symbol("disk", "purple", "infrastructure, found"),
     "base": Symbol("star", "blue", "drone base"),
@@ -282,10 +283,11 @@ class RasterMap:
         image[spread(image.shape[:2], rows, cols, body)] = OKABE_ITO_RGB[SYMBOLS[name].colour]
 
     def _sites(self, image: np.ndarray) -> None:
-        """Sources, sinks, infrastructure, drone bases, checkpoints and ground-unit posts (busy or idle)."""
+        """Sources, ports, open crossings, infrastructure, drone bases, checkpoints and ground-unit posts (busy or idle)."""
         model, world = self.model, self.model.world
         self._stamp(image, "source", *self.cell_pixels(world.sources))
         self._stamp(image, "sink", *self.cell_pixels(world.sinks))
+        self._stamp(image, "open_crossing", *self.cell_pixels(model.crossings.open_cells))
         found = model.infrastructure.discovered
         self._stamp(image, "hidden_site", *self.cell_pixels(world.infra_cells[~found]))
         self._stamp(image, "found_site", *self.cell_pixels(world.infra_cells[found]))
