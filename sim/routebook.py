@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sim.kernels.movement import LANES
+from sim.kernels.movement import FLOW_ROWS
 from sim.routes import RouteTable
 
 
@@ -24,7 +24,7 @@ class AlongRoutes:
     checkpoint: np.ndarray  # float32, checkpoint detection probability per step (static)
     drone: np.ndarray  # float32, drone detection probability this step (refreshed every step)
     tip: np.ndarray  # float32, tip probability per step (refreshed every planning period)
-    flow: np.ndarray  # (LANES, positions) int64, shipment-steps carried so far, one row per kernel lane
+    flow: np.ndarray  # (FLOW_ROWS, positions) int64, shipment-steps carried so far, one row per kernel thread
 
     def extend(self, other: AlongRoutes) -> AlongRoutes:
         """These positions followed by ``other``'s (for routes appended to the table)."""
@@ -78,7 +78,7 @@ class RouteBook:
         hours = table.along(lay.hours)
         hours[table.start + table.length - 1] += lay.end_hours[table.sink].astype(hours.dtype)
         return AlongRoutes(hours=hours, checkpoint=table.along(lay.checkpoint), drone=table.along(lay.drone),
-                           tip=lay.tip(table.cells), flow=np.zeros((LANES, table.cells.size), dtype=np.int64))
+                           tip=lay.tip(table.cells), flow=np.zeros((FLOW_ROWS, table.cells.size), dtype=np.int64))
 
     def add(self, table: RouteTable, sources: np.ndarray) -> np.ndarray:
         """Append routes planned from ``sources`` (indices into ``World.sources``); return their ids.

@@ -20,6 +20,7 @@ from sim.kernels.movement import (
     EVENT_DELIVERED,
     EVENT_DRONE_DETECTION,
     EVENT_TIP,
+    FLOW_ROWS,
     FREE,
     IN_TRANSIT,
     LANES,
@@ -150,7 +151,7 @@ def _pool(n, route_len):
 def _advance(pool, routes, cell_hours, step_hours, drone_cover, checkpoint_cover, interdict=1.0, step=0, tip=None, lanes=LANES):
     n = pool["status"].size
     tip = np.zeros(cell_hours.size, np.float32) if tip is None else tip
-    flow = np.zeros((lanes, cell_hours.size), np.int64)
+    flow = np.zeros((FLOW_ROWS, cell_hours.size), np.int64)
     events = [np.zeros(n, np.int64) for _ in range(3)]
     lane_events = np.zeros(lanes, np.int64)
     advance_shipments(
@@ -189,7 +190,7 @@ def test_flow_counts_every_cell_a_shipment_occupies():
     np.testing.assert_array_equal(flow, [1, 1, 1, 1, 0, 0, 0, 0, 0, 0])
 
 
-@pytest.mark.parametrize("lanes", [1, 3, 7])
+@pytest.mark.parametrize("lanes", [1, 3, 7, LANES, 97])
 def test_lanes_change_nothing_but_the_split(lanes, monkeypatch):
     """Any number of lanes, stepped on threads, gives the same shipments, events in slot order and flow as one lane."""
     routes = _one_route(np.arange(60))

@@ -4,14 +4,18 @@ import numpy as np
 from numba import njit
 
 from sim.kernels.counter_rng import uniform
-from sim.kernels.threads import MAX_THREADS, run_all
+from sim.kernels.threads import MAX_THREADS, run_shared
 
-# The shipment slots are split into this many contiguous lanes, stepped on parallel threads (the
-# lane kernel releases the GIL). Each lane writes its own row of flow and its own stretch of the
-# event arrays, so no two threads write the same memory, and the results depend neither on the
-# number of lanes nor on the number of threads.
-LANES = MAX_THREADS
-PARALLEL_SLOTS = 32_768  # below this many slots the lanes run in the calling thread: waking threads costs more
+# The shipment slots are split into this many contiguous lanes, which the threads take one at a time
+# as each is free (:func:`sim.kernels.threads.run_shared`; the lane kernel releases the GIL), so a
+# thread on a core that other work keeps busy takes fewer lanes. Each lane writes its own stretch
+# of the event arrays and each thread its own row of flow (integer counts, summed over the rows),
+# so no two threads write the same memory, and the results depend neither on the number of lanes
+# nor on the number of threads, nor on which thread ran which lane.
+LANES_PER_THREAD = 8
+LANES = LANES_PER_THREAD * MAX_THREADS
+FLOW_ROWS = MAX_THREADS  # one row of route flow per thread
+PARALLEL_SLOTS = 32_768  # below this many slots one lane holds them all, run in the calling thread: waking threads costs more
 
 # Shipment status codes (uint8).
 FREE = 0
@@ -80,22 +84,27 @@ def advance_shipments(
         route_tip: (sum L,) float32, probability per step that a shipment there is tipped off.
         interdict_prob: probability a checkpoint detection ends in a seizure.
         drone_key, checkpoint_key, tip_key: uint64 keys of this step's draws for each source.
-        route_flow: (lanes, sum L) int64, row ``lane`` incremented once for every route position a
-            shipment of that lane occupies in a step (flow per position is the sum over rows).
+        route_flow: (:data:`FLOW_ROWS`, sum L) int64, the row of the thread that ran a lane incremented once
+            for every route position a shipment of that lane occupies in a step (flow per position is the
+            sum over rows).
         event_slot, event_kind, event_cell: (N,) int64 outputs, one row per event: the events of
             lane ``j`` start at slot :func:`lane_start` ``(j)``, in slot order.
-        lane_events: (lanes,) int64 output, number of events each lane wrote.
+        lane_events: (:data:`LANES`,) int64 output, number of events each lane wrote.
     """
-    n, lanes = status.shape[0], route_flow.shape[0]
+    n, lanes = status.shape[0], lane_events.size
 
-    def lane(j: int) -> int:
+    def advance(first: int, stop: int, thread: int) -> int:
         return _advance_lane(
-            lane_start(j, lanes, n), lane_start(j + 1, lanes, n), status, uid, route, progress, carry_h, concealment,
-            cued, route_start, route_len, route_cells, route_hours, step_hours, route_drone, route_checkpoint, route_tip,
-            interdict_prob, drone_key, checkpoint_key, tip_key, route_flow[j], event_slot, event_kind, event_cell)
+            first, stop, status, uid, route, progress, carry_h, concealment, cued, route_start, route_len, route_cells,
+            route_hours, step_hours, route_drone, route_checkpoint, route_tip, interdict_prob, drone_key, checkpoint_key,
+            tip_key, route_flow[thread], event_slot, event_kind, event_cell)
 
-    tasks = [lambda j=j: lane(j) for j in range(lanes)]
-    lane_events[:] = run_all(tasks) if n >= PARALLEL_SLOTS else [task() for task in tasks]
+    lane_events[:] = 0
+    if n >= PARALLEL_SLOTS:
+        lane_events[:] = run_shared(lanes, lambda j, thread: advance(lane_start(j, lanes, n), lane_start(j + 1, lanes, n),
+                                                                     thread))
+    else:  # every slot in lane 0, whose events start at slot 0 either way
+        lane_events[0] = advance(0, n, 0)
 
 
 def lane_start(lane: int, lanes: int, n: int) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -32,22 +34,50 @@ def _pool() -> ThreadPoolExecutor | None:
 
 
 def run_all[T](tasks: Sequence[Callable[[], T]]) -> list[T]:
-    """Run ``tasks`` on the threads, the caller's included, and return their results in task order.
+    """Run ``tasks`` on the threads, the caller's included, and return their results in task order (:func:`run_shared`)."""
+    return run_shared(len(tasks), lambda task, _thread: tasks[task]())
 
-    The tasks are dealt round-robin into one group per thread; the caller runs the first group.
-    Only work that releases the GIL (numba ``nogil`` kernels) runs faster this way.
+
+def run_shared[T](count: int, work: Callable[[int, int], T]) -> list[T]:
+    """``work(task, thread)`` for every task in ``range(count)``, on the threads; the results in task order.
+
+    Each thread (the caller is thread 0, the workers 1, 2, ...) takes the next task not yet taken as
+    soon as it is free, so a thread whose core is busy with other work takes fewer tasks and the
+    others take the rest: never slower than the caller alone by more than the one task in hand.
+    Which thread ran a task must not change its result (a task may keep per-thread scratch by
+    ``thread``). Only work that releases the GIL (numba ``nogil`` kernels) runs faster this way.
     """
     pool = _pool()
-    groups = min(_threads, len(tasks))
-    if pool is None or groups <= 1:
-        return [task() for task in tasks]
+    results: list[T] = [None] * count  # type: ignore[list-item]
+    if pool is None or count <= 1:
+        for task in range(count):
+            results[task] = work(task, 0)
+        return results
+    tickets = itertools.count()
+    lock = threading.Lock()
+    left = [count]  # tasks not finished yet
+    errors: list[BaseException] = []
+    finished = threading.Event()
 
-    def run_group(g: int) -> list[T]:
-        return [task() for task in tasks[g::groups]]
+    def drain(thread: int) -> None:
+        while True:
+            with lock:
+                task = next(tickets)
+            if task >= count:
+                return
+            try:
+                results[task] = work(task, thread)
+            except BaseException as error:  # raised in the caller once every task is done
+                errors.append(error)
+            with lock:
+                left[0] -= 1
+                if left[0] == 0:
+                    finished.set()
 
-    others = [pool.submit(run_group, g) for g in range(1, groups)]
-    done = [run_group(0), *(future.result() for future in others)]
-    results: list[T] = [None] * len(tasks)  # type: ignore[list-item]
-    for g, group in enumerate(done):
-        results[g::groups] = group
+    for thread in range(1, min(_threads, count)):
+        pool.submit(drain, thread)
+    drain(0)
+    finished.wait()  # not for the workers: one that a busy core has not started yet will find no task left
+    if errors:
+        raise errors[0]
     return results

@@ -1,0 +1,55 @@
+import threading
+import time
+
+import pytest
+
+from sim.kernels import threads
+from sim.kernels.threads import MAX_THREADS, run_shared, use_threads
+
+
+@pytest.fixture
+def two_threads():
+    use_threads(2)
+    yield
+    use_threads(MAX_THREADS)
+
+
+def test_every_task_runs_once_and_the_results_keep_task_order(two_threads):
+    ran: list[tuple[int, int]] = []
+
+    def work(task: int, thread: int) -> int:
+        ran.append((task, thread))
+        time.sleep(0.001)
+        return task * task
+
+    assert run_shared(40, work) == [task * task for task in range(40)]
+    assert sorted(task for task, _ in ran) == list(range(40))
+    assert {thread for _, thread in ran} <= {0, 1}
+
+
+def test_a_worker_whose_core_is_taken_does_not_hold_the_caller_up(two_threads):
+    """The worker is kept busy by other work: the caller takes every task and returns without waiting for it."""
+    release = threading.Event()
+    threads._pool().submit(release.wait)  # the one worker is taken until released
+    try:
+        ran_on = []
+        started = time.perf_counter()
+        run_shared(16, lambda task, thread: ran_on.append(thread))
+        assert time.perf_counter() - started < 5.0
+        assert ran_on == [0] * 16
+    finally:
+        release.set()
+
+
+def test_a_task_that_fails_raises_in_the_caller_after_the_others_finish(two_threads):
+    done = []
+
+    def work(task: int, thread: int) -> None:
+        if task == 3:
+            raise ValueError("task 3")
+        time.sleep(0.001)
+        done.append(task)
+
+    with pytest.raises(ValueError, match="task 3"):
+        run_shared(12, work)
+    assert sorted(done) == [t for t in range(12) if t != 3]
