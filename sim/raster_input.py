@@ -118,6 +118,8 @@ def read_layer(scenario: Scenario, field: str, grid: Grid | None, shape: tuple[i
             with rasterio.open(path) as src:
                 if src.driver != "GTiff":
                     raise refused(f"expected a GeoTIFF, got a {src.driver} raster")
+                if src.count != 1 or np.dtype(src.dtypes[0]).kind not in NUMERIC_KINDS:
+                    raise refused(f"expected one band of integers or floating point, got {src.count} band(s) of {src.dtypes[0]}")
                 values = _on_world(src, layer, grid, shape, refused)
     except (RasterioIOError, OSError) as err:
         raise refused(f"expected a readable GeoTIFF ({one_line(str(err), 120)})") from None

@@ -271,6 +271,13 @@ def _georeferenced_tif(tmp_path, name="cost.tif", crs=CRS, array=None, nodata=No
     return write_tif(tmp_path / name, data, crs, grid.transform, nodata)
 
 
+def _two_bands(path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(path, "w", driver="GTiff", height=H, width=W, count=2, dtype="float32") as dst:
+            dst.write(np.ones((2, H, W), np.float32))
+
+
 GEO_TOML = f'[world]\ncrs = "{CRS}"\nbbox = {BBOX}\ncell_km = 1.0\n'
 PLAIN_TOML = f"[world]\nheight = {H}\nwidth = {W}\ncell_km = {CELL_KM}\n"
 
@@ -290,6 +297,9 @@ PLAIN_TOML = f"[world]\nheight = {H}\nwidth = {W}\ncell_km = {CELL_KM}\n"
      ("world.cost_file", f"shape ({H}, {W})", f"({H}, {W + 1})")),
     (lambda d: write_tif(d / "cost.tif", np.full((H, W), -2.0, np.float32)), PLAIN_TOML + 'cost_file = "cost.tif"\n',
      ("world.cost_file", "hours per cell in")),
+    (lambda d: write_tif(d / "cost.tif", np.ones((H, W), np.complex64)), PLAIN_TOML + 'cost_file = "cost.tif"\n',
+     ("world.cost_file", "one band of integers or floating point", "complex64")),
+    (lambda d: _two_bands(d / "p.tif"), PLAIN_TOML + 'population_file = "p.tif"\n', ("world.population_file", "got 2 band(s)")),
     (lambda d: write_tif(d / "p.tif", np.full((H, W), -2.0, np.float32)), PLAIN_TOML + 'population_file = "p.tif"\n',
      ("world.population_file", "people per cell")),
     (lambda d: write_tif(d / "l.tif", np.full((H, W), 9, np.uint8)), PLAIN_TOML + 'landcover_file = "l.tif"\n',
