@@ -9,6 +9,7 @@ Run from the repository root::
     python benchmarks/run_scale.py --grid     # every mechanism on, three axes from 10^5 on 1024², 100 drones (about 35 s)
     python benchmarks/run_scale.py --million  # every mechanism on, 10^6 live on 2048² for 1,000 steps (about 75 s)
     python benchmarks/run_scale.py --platforms  # 1,000 drones of one type vs 1,000 platforms of three types in zones
+    python benchmarks/run_scale.py --loaded   # the shipment kernel on 1 and 2 threads, idle and one core loaded (about 1 min)
     python benchmarks/run_scale.py --grid --million --json benchmarks/results.json  # figures into a JSON file
 
 Configurations, each run in a fresh process (so its peak memory is its own):
@@ -60,13 +61,28 @@ Each configuration twice, interleaved; the ratios of the mean ms/step to the one
 ``--million`` runs 10^6 live shipments on 2048² for 1,000 steps with every mechanism on, with
 no warm-up (numba's cache load and every re-planning step included): the wall time of the
 whole process (imports, build, fill, steps; top-ups excluded) against 5 minutes, and peak RSS
-against 4 GiB. ``--json PATH`` writes every figure under the mode's key of that JSON file
+against 4 GiB.
+
+``--loaded`` times the grid's centre (every mechanism on, 10^5 live shipments on 1024², 100
+drones) with the shipment lanes stepped on 1 and on 2 threads (``sim.kernels.threads.use_threads``),
+first on the machine as it is (``idle``: nothing started by the benchmark), then ``loaded``: with
+a busy process of the benchmark's own spinning on one core (not pinned: the operating system
+places it, as it would another user's job), started before those configurations and stopped after
+them, also on an error or Ctrl-C. The four configurations run ``LOADED_REPEATS`` times, idle and
+loaded alternating; each figure is the mean over the repeats of the steady steps' mean. It prints
+the kernel's (``advance_shipments``) and the full step's ms per step and their ratios measured in
+this one run: 2 threads against 1, loaded against idle, and whether 2 threads are slower than 1
+when a core is loaded.
+
+Every mode first prints the machine (CPU model, cores, load average at the start) and the date
+(UTC). ``--json PATH`` writes every figure under the mode's key of that JSON file
 (other keys in it are kept).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -77,6 +93,7 @@ import platform
 import resource
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,7 +103,8 @@ import mesa
 import numba
 import numpy as np
 
-from sim.kernels.threads import MAX_THREADS
+from sim.kernels.threads import MAX_THREADS, use_threads
+from sim.lifeline import die_with_parent
 from sim.model import SkywatchModel
 from sim.params import SCHEMA
 from sim.phases.shipments import KERNEL_TIME, MOVED_COUNT
@@ -121,6 +139,8 @@ PLATFORM_REPEATS = 2
 MILLION = {"live": 1_000_000, "side": 2048, "drones": SCALE_DRONES, "steps": 1000}
 MILLION_WALL_TARGET_S = 300.0
 MILLION_PEAK_TARGET_MIB = 4096.0
+LOADED_THREADS = (1, 2)
+LOADED_REPEATS = 2
 
 
 @dataclass(frozen=True)
@@ -132,6 +152,8 @@ class Config:
         overrides: scenario overrides (dotted name → value) on top of the defaults.
         live: shipments kept in transit by topping up the pool, or None for the cartels' own.
         steps: steps timed.
+        warmup: steps run before the timed ones, not timed.
+        threads: threads stepping the shipment lanes, or None for every usable core (the default).
     """
 
     label: str
@@ -139,6 +161,7 @@ class Config:
     live: int | None
     steps: int
     warmup: int = WARMUP_STEPS
+    threads: int | None = None
 
 
 @dataclass
@@ -182,7 +205,8 @@ class Result:
     """What one configuration measured (seconds unless named otherwise).
 
     ``timed`` holds the timed steps without cartel re-planning, ``replan`` the re-planning steps
-    among them; ``process_s`` is the parent's wall time around the whole configuration's process.
+    among them; ``process_s`` is the parent's wall time around the whole configuration's process,
+    ``load_average`` the machine's 1-minute load average when the parent started that process.
     """
 
     config: Config
@@ -197,6 +221,7 @@ class Result:
     peak_mib: float = 0.0
     topup_s: float = 0.0
     process_s: float = 0.0
+    load_average: float = 0.0
     timed: StepTimes = field(default_factory=StepTimes)
     replan: StepTimes = field(default_factory=StepTimes)
     current: StepTimes = field(default_factory=StepTimes)
@@ -243,6 +268,8 @@ def read_timer(model: SkywatchModel, into: StepTimes) -> None:
 
 def measure(config: Config) -> Result:
     """Build, fill, warm up and time one configuration (run in a fresh process)."""
+    if config.threads is not None:
+        use_threads(config.threads)
     base_mib = max_rss_mib()
     rng = np.random.default_rng(0)
     start = time.perf_counter()
@@ -333,6 +360,95 @@ def platform_report(results: list[Result]) -> dict[str, Any]:
     return {"ms_per_step": means, "ratio": ratios}
 
 
+def loaded_configurations(steps: int, loaded: bool) -> list[Config]:
+    """The grid's centre with the shipment lanes on each of :data:`LOADED_THREADS` threads."""
+    centre = scale_config("", GRID_CENTRE["side"], GRID_CENTRE["live"], GRID_CENTRE["drones"], steps)
+    state = "loaded" if loaded else "idle"
+    return [dataclasses.replace(centre, label=f"{state}, {threads} thread{'s' * (threads > 1)}", threads=threads)
+            for threads in LOADED_THREADS]
+
+
+def spin(parent_pid: int) -> None:
+    """Keep one core busy until stopped (or until the process ``parent_pid`` ends)."""
+    die_with_parent(parent_pid)
+    while True:
+        pass
+
+
+@contextlib.contextmanager
+def busy_core() -> Iterator[int]:
+    """A process of the benchmark's own spinning on one core while the block runs; yields its pid.
+
+    Stopped when the block ends, however it ends (an error, Ctrl-C); it also dies with this process.
+    """
+    busy = multiprocessing.get_context("spawn").Process(target=spin, args=(os.getpid(),), name="busy core", daemon=True)
+    busy.start()
+    try:
+        yield busy.pid
+    finally:
+        busy.terminate()
+        busy.join()
+
+
+def run_loaded(steps: int) -> dict[tuple[str, int], list[Result]]:
+    """Time :func:`loaded_configurations` idle and loaded, alternating, :data:`LOADED_REPEATS` times.
+
+    Returns:
+        The results by (``"idle"`` or ``"loaded"``, threads), one per repeat.
+    """
+    results: dict[tuple[str, int], list[Result]] = {}
+    for _ in range(LOADED_REPEATS):
+        for loaded in (False, True):
+            configs = loaded_configurations(steps, loaded)
+            with busy_core() if loaded else contextlib.nullcontext() as busy:
+                if busy is not None:
+                    print(f"busy process {busy} spinning on one core", flush=True)
+                for config, result in zip(configs, run_configs(configs), strict=True):
+                    results.setdefault(("loaded" if loaded else "idle", config.threads or MAX_THREADS), []).append(result)
+    return results
+
+
+def loaded_report(results: dict[tuple[str, int], list[Result]]) -> dict[str, Any]:
+    """Print the kernel's and the full step's ms per step on 1 and 2 threads, idle and loaded, and their ratios."""
+    ms = {(state, threads, part): [r.timed.phase_ms()["kernel"] if part == "kernel" else r.timed.ms_per_step() for r in runs]
+          for (state, threads), runs in results.items() for part in ("kernel", "step")}
+    mean = {key: float(np.mean(values)) for key, values in ms.items()}
+    one, two = LOADED_THREADS
+    print(f"\n{TARGET_LIVE:,} live shipments on {GRID_CENTRE['side']}², {GRID_CENTRE['drones']} drones, every mechanism on; "
+          f"ms per steady step, mean of {LOADED_REPEATS} runs (each run's figure in brackets)")
+    print(f"{'':<10}{'threads':>8}{'kernel idle':>22}{'kernel loaded':>22}{'loaded/idle':>13}"
+          f"{'step idle':>22}{'step loaded':>22}{'loaded/idle':>13}")
+    for threads in LOADED_THREADS:
+        cells = ""
+        for part in ("kernel", "step"):
+            for state in ("idle", "loaded"):
+                runs = ", ".join(f"{v:.2f}" for v in ms[state, threads, part])
+                cells += f"{mean[state, threads, part]:>8.2f} [{runs}]".rjust(22)
+            cells += f"{mean['loaded', threads, part] / mean['idle', threads, part]:>13.2f}"
+        print(f"{'':<10}{threads:>8}{cells}")
+    ratios = {
+        f"{part}_{two}_vs_{one}_threads_{state}": mean[state, two, part] / mean[state, one, part]
+        for part in ("kernel", "step") for state in ("idle", "loaded")
+    } | {
+        f"{part}_loaded_vs_idle_{threads}_threads": mean["loaded", threads, part] / mean["idle", threads, part]
+        for part in ("kernel", "step") for threads in LOADED_THREADS
+    }
+    for state in ("idle", "loaded"):
+        print(f"{two} threads / {one} thread, {state}: kernel {ratios[f'kernel_{two}_vs_{one}_threads_{state}']:.2f}, "
+              f"full step {ratios[f'step_{two}_vs_{one}_threads_{state}']:.2f}")
+    slower = mean["loaded", two, "kernel"] > mean["loaded", one, "kernel"]
+    print(f"with one core loaded, the kernel on {two} threads is {'SLOWER' if slower else 'not slower'} than on {one} "
+          f"({mean['loaded', two, 'kernel']:.2f} against {mean['loaded', one, 'kernel']:.2f} ms per step)")
+    loads = {f"{state}_{threads}_threads": [r.load_average for r in runs] for (state, threads), runs in results.items()}
+    print("1-minute load average before each run: "
+          + "; ".join(f"{key.replace('_', ' ')} {', '.join(f'{v:.2f}' for v in values)}" for key, values in loads.items())
+          + f"; {os.getloadavg()[0]:.2f} at the end")
+    return {"load_average_before": loads,
+            "ms_per_step": {f"{state}_{threads}_threads_{part}": values for (state, threads, part), values in ms.items()},
+            "mean_ms_per_step": {f"{state}_{threads}_threads_{part}": value for (state, threads, part), value in mean.items()},
+            "ratios": ratios, "two_threads_slower_when_loaded": slower}
+
+
 def configurations(quick: bool, steps: int | None, all_mechanisms: bool) -> list[Config]:
     """The default scenario, then the core step at scale (smaller with ``quick``).
 
@@ -356,12 +472,13 @@ def run_configs(configs: list[Config]) -> list[Result]:
     results = []
     spawn = multiprocessing.get_context("spawn")
     for config in configs:
+        threads = f" threads={config.threads}" if config.threads else ""
         print(f"running {config.label} {config.overrides} live={config.live or 'cartels'} steps={config.steps} "
-              f"(+{config.warmup} warm-up) ...", flush=True)
-        start = time.perf_counter()
+              f"(+{config.warmup} warm-up){threads}; load average {os.getloadavg()[0]:.2f} ...", flush=True)
+        load, start = os.getloadavg()[0], time.perf_counter()
         with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
             result = pool.submit(measure, config).result()
-        result.process_s = time.perf_counter() - start
+        result.process_s, result.load_average = time.perf_counter() - start, load
         results.append(result)
     return results
 
@@ -485,9 +602,25 @@ def million_report(r: Result) -> dict[str, Any]:
     return figures
 
 
+def cpu_model() -> str:
+    """The processor's model name (from /proc/cpuinfo on Linux, else what the platform reports)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def machine_line() -> str:
+    """One line naming the machine, its cores, its load average now and the date, for the head of a benchmark's output."""
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"machine: {cpu_model()}, {os.cpu_count()} cores; load average {load} (1, 5, 15 min) at the start; {now}"
+
+
 def machine() -> dict[str, Any]:
     """The machine and software the figures were measured on."""
-    return {"machine": platform.machine(), "platform": platform.platform(), "cpu_count": os.cpu_count(),
+    return {"machine": platform.machine(), "cpu_model": cpu_model(), "platform": platform.platform(), "cpu_count": os.cpu_count(),
             "load_average": os.getloadavg(), "python": platform.python_version(), "numpy": np.__version__,
             "numba": numba.__version__, "mesa": mesa.__version__, "shipment_threads": MAX_THREADS}
 
@@ -521,6 +654,8 @@ def main() -> None:
     parser.add_argument("--grid", action="store_true", help="every mechanism on, along the shipments, world and drones axes")
     parser.add_argument("--million", action="store_true", help="every mechanism on, 10^6 live shipments on 2048² for 1,000 steps")
     parser.add_argument("--platforms", action="store_true", help="1,000 platforms: one type against three types in zones")
+    parser.add_argument("--loaded", action="store_true",
+                        help="the shipment kernel at 10^5 live on 1024² on 1 and 2 threads, idle and with one core loaded")
     parser.add_argument("--steps", type=int, default=None, metavar="N",
                         help="steps timed in every configuration (default: 672 for the default scenario, 100 at scale; "
                              f"200 and 50 with --quick; {GRID_STEPS} with --grid; {MILLION['steps']} with --million)")
@@ -528,6 +663,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.steps is not None and args.steps < 1:
         parser.error("--steps must be at least 1")
+    print(machine_line())
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"CPUs: {os.cpu_count()} (usable by this process: {affinity}); shipment lanes stepped on {MAX_THREADS} threads "
           f"(the other kernels are serial); numba {numba.__version__}, numpy {np.__version__}")
@@ -550,7 +686,11 @@ def main() -> None:
         figures = platform_report(results)
         if args.json:
             write_json(args.json, "platforms", {"results": as_json(results), **figures})
-    if not (args.grid or args.million or args.platforms):
+    if args.loaded:
+        figures = loaded_report(run_loaded(args.steps or GRID_STEPS))
+        if args.json:
+            write_json(args.json, "loaded", figures)
+    if not (args.grid or args.million or args.platforms or args.loaded):
         results = run_configs(configurations(args.quick, args.steps, args.all_mechanisms))
         print_report(results)
         if args.json:
