@@ -115,11 +115,15 @@ def report(rows: list[dict[str, Any]]) -> dict[str, Any]:
         by_mode = {r["mode"]: r for r in rows if r["scenario"] == scenario}
         alone, one, two = by_mode["in-process"], by_mode["sweep, 1 worker"], by_mode["sweep, 2 workers"]
         ratios = {"sweep_2_vs_1_workers_runs_per_min": two["runs_per_min"] / one["runs_per_min"],
-                  "sweep_1_worker_vs_in_process_cpu_per_run": one["cpu_s_per_run"] / alone["cpu_s_per_run"]}
+                  "sweep_1_worker_vs_in_process_cpu_per_run": one["cpu_s_per_run"] / alone["cpu_s_per_run"],
+                  **{f"sweep_{workers}_fixed_cpu_s": by_mode[mode]["cpu_s"] - by_mode[mode]["runs"] * alone["cpu_s_per_run"]
+                     for workers, mode in zip(WORKER_COUNTS, ("sweep, 1 worker", "sweep, 2 workers"), strict=True)}}
         derived[scenario] = ratios
         print(f"{scenario}: sweep 2 workers / 1 worker (runs/min by the wall clock) "
               f"{ratios['sweep_2_vs_1_workers_runs_per_min']:.2f}×; CPU per run, sweep of 1 worker / in-process "
-              f"{ratios['sweep_1_worker_vs_in_process_cpu_per_run']:.2f}×")
+              f"{ratios['sweep_1_worker_vs_in_process_cpu_per_run']:.2f}×; the sweep's CPU s beyond its runs' in-process "
+              f"cost (start-up, workers, kernel loading, table): {ratios['sweep_1_fixed_cpu_s']:.1f} on 1 worker, "
+              f"{ratios['sweep_2_fixed_cpu_s']:.1f} on 2")
     baseline = [r for r in rows if r["scenario"] == "baseline" and r["mode"] == "in-process"]
     if baseline and baseline[0]["steps"] == WEEK_STEPS:
         cpu = baseline[0]["cpu_s_per_run"]

@@ -20,3 +20,19 @@ def test_run_scale_quick_measures_every_configuration_and_phase(tmp_path: Path) 
         assert timed["steps"] == 3 and timed["shipment_steps"] > 0 and timed["kernel_s"] > 0
         assert 0 < sum(timed["phase_s"].values()) <= timed["step_s"]
     assert "shipment-steps/s" in result.stdout
+
+
+def test_small_runs_times_each_mode_and_records_runs_per_core_minute(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    command = [sys.executable, "benchmarks/small_runs.py", "--runs", "2", "--steps", "10", "--scenarios", "baseline",
+               "--json", str(out)]
+    result = subprocess.run(command, cwd=ROOT, check=False, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(out.read_text())["small_runs"]
+    rows = figures["rows"]
+    assert [row["mode"] for row in rows] == ["in-process", "sweep, 1 worker", "sweep, 2 workers"]
+    for row in rows:
+        assert row["runs"] == 2 and row["steps"] == 10 and row["cpu_s"] > 0 and row["runs_per_core_min"] > 0
+    assert figures["ratios"]["baseline"]["sweep_2_vs_1_workers_runs_per_min"] > 0
+    assert figures["machine"]["cpu_model"] and "load average" in result.stdout
+    assert "runs/core-min" in result.stdout and "tables equal in every mode: yes" in result.stdout
