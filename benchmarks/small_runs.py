@@ -30,6 +30,7 @@ worker (from the results table). Target (issue 18): a one-week ``baseline`` run 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -90,9 +91,12 @@ def through_sweep(path: Path, workers: int, out: Path) -> tuple[float, float, pd
 def measure(scenario: str, runs: int, steps: int, folder: Path) -> list[dict[str, Any]]:
     """Every mode's figures for ``scenario``; checks that the modes' tables are equal."""
     path = week_sweep(scenario, runs, steps, folder)
+    print(f"{scenario}: in-process (load average {os.getloadavg()[0]:.2f}) ...", flush=True)
     modes = {"in-process": in_process(path)}
     for workers in WORKER_COUNTS:
-        modes[f"sweep, {workers} worker{'s' * (workers > 1)}"] = through_sweep(path, workers, folder / f"{scenario}{workers}")
+        mode = f"sweep, {workers} worker{'s' * (workers > 1)}"
+        print(f"{scenario}: {mode} (load average {os.getloadavg()[0]:.2f}) ...", flush=True)
+        modes[mode] = through_sweep(path, workers, folder / f"{scenario}{workers}")
     tables = [frame.drop(columns="wall_s") for _, _, frame in modes.values()]
     for table in tables[1:]:
         pd.testing.assert_frame_equal(tables[0], table, check_dtype=False)
