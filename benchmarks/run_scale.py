@@ -140,6 +140,8 @@ MILLION = {"live": 1_000_000, "side": 2048, "drones": SCALE_DRONES, "steps": 100
 MILLION_WALL_TARGET_S = 300.0
 MILLION_PEAK_TARGET_MIB = 4096.0
 LOADED_THREADS = (1, 2)
+# The load average (1, 5, 15 min) when this benchmark started: every benchmark imports this module first thing.
+STARTED_LOAD_AVERAGE = os.getloadavg()
 LOADED_REPEATS = 2
 
 
@@ -613,7 +615,7 @@ def cpu_model() -> str:
 
 def machine_line() -> str:
     """One line naming the machine, its cores, its load average now and the date, for the head of a benchmark's output."""
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    load = ", ".join(f"{value:.2f}" for value in STARTED_LOAD_AVERAGE)
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"machine: {cpu_model()}, {os.cpu_count()} cores; load average {load} (1, 5, 15 min) at the start; {now}"
 
@@ -621,8 +623,8 @@ def machine_line() -> str:
 def machine() -> dict[str, Any]:
     """The machine and software the figures were measured on."""
     return {"machine": platform.machine(), "cpu_model": cpu_model(), "platform": platform.platform(), "cpu_count": os.cpu_count(),
-            "load_average": os.getloadavg(), "python": platform.python_version(), "numpy": np.__version__,
-            "numba": numba.__version__, "mesa": mesa.__version__, "shipment_threads": MAX_THREADS}
+            "load_average_at_start": STARTED_LOAD_AVERAGE, "load_average": os.getloadavg(), "python": platform.python_version(),
+            "numpy": np.__version__, "numba": numba.__version__, "mesa": mesa.__version__, "shipment_threads": MAX_THREADS}
 
 
 def write_json(path: Path, key: str, figures: dict[str, Any]) -> None:
