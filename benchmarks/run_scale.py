@@ -142,7 +142,7 @@ MILLION_PEAK_TARGET_MIB = 4096.0
 LOADED_THREADS = (1, 2)
 # The load average (1, 5, 15 min) when this benchmark started: every benchmark imports this module first thing.
 STARTED_LOAD_AVERAGE = os.getloadavg()
-LOADED_REPEATS = 2
+LOADED_REPEATS = 3
 
 
 @dataclass(frozen=True)
@@ -441,11 +441,12 @@ def loaded_report(results: dict[tuple[str, int], list[Result]]) -> dict[str, Any
     slower = mean["loaded", two, "kernel"] > mean["loaded", one, "kernel"]
     print(f"with one core loaded, the kernel on {two} threads is {'SLOWER' if slower else 'not slower'} than on {one} "
           f"({mean['loaded', two, 'kernel']:.2f} against {mean['loaded', one, 'kernel']:.2f} ms per step)")
-    loads = {f"{state}_{threads}_threads": [r.load_average for r in runs] for (state, threads), runs in results.items()}
+    loads = {(state, threads): [r.load_average for r in runs] for (state, threads), runs in results.items()}
     print("1-minute load average before each run: "
-          + "; ".join(f"{key.replace('_', ' ')} {', '.join(f'{v:.2f}' for v in values)}" for key, values in loads.items())
+          + "; ".join(f"{state}, {threads} thread{'s' * (threads > 1)}: {', '.join(f'{v:.2f}' for v in values)}"
+                      for (state, threads), values in loads.items())
           + f"; {os.getloadavg()[0]:.2f} at the end")
-    return {"load_average_before": loads,
+    return {"load_average_before": {f"{state}_{threads}_threads": values for (state, threads), values in loads.items()},
             "ms_per_step": {f"{state}_{threads}_threads_{part}": values for (state, threads, part), values in ms.items()},
             "mean_ms_per_step": {f"{state}_{threads}_threads_{part}": value for (state, threads, part), value in mean.items()},
             "ratios": ratios, "two_threads_slower_when_loaded": slower}
