@@ -9,7 +9,7 @@ Run from the repository root::
     python benchmarks/run_scale.py --grid     # every mechanism on, three axes from 10^5 on 1024², 100 drones (about 35 s)
     python benchmarks/run_scale.py --million  # every mechanism on, 10^6 live on 2048² for 1,000 steps (about 75 s)
     python benchmarks/run_scale.py --platforms  # 1,000 drones of one type vs 1,000 platforms of three types in zones
-    python benchmarks/run_scale.py --loaded   # the shipment kernel on 1 and 2 threads, idle and one core loaded (about 1 min)
+    python benchmarks/run_scale.py --loaded   # the shipment kernel on 1 and 2 threads, idle and one core loaded (about 2 min)
     python benchmarks/run_scale.py --grid --million --json benchmarks/results.json  # figures into a JSON file
 
 Configurations, each run in a fresh process (so its peak memory is its own):
