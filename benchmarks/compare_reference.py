@@ -37,7 +37,7 @@ import mesa
 import numba
 import numpy as np
 from reference_mesa import AGREEMENT_WORLD, MATCHING, ReferenceModel, Shipment, agreement
-from run_scale import DEFAULT_DRONES, POOL_HEADROOM, top_up
+from run_scale import DEFAULT_DRONES, POOL_HEADROOM, machine, machine_line, top_up
 
 from sim.kernels.threads import MAX_THREADS, use_threads
 from sim.model import SkywatchModel
@@ -149,13 +149,6 @@ def check(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     return block, passed
 
 
-def machine() -> dict[str, Any]:
-    """Where the numbers were measured."""
-    return {"platform": platform.platform(), "processor": platform.processor(), "cpu_count": os.cpu_count(),
-            "python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
-            "mesa": mesa.__version__, "note": "shared machine: other processes (CI, browser tests) may have been running"}
-
-
 def main() -> None:
     """Parse the arguments, run the timing or the agreement check, print and record the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -171,6 +164,7 @@ def main() -> None:
                         help="skip the reference at larger sizes once a step takes longer than S seconds (default 30)")
     args = parser.parse_args()
     use_threads(args.threads)
+    print(machine_line())
     print(f"CPUs: {os.cpu_count()}; {platform.platform()}; numba {numba.__version__}, mesa {mesa.__version__}; "
           f"Skywatch's shipment lanes on {args.threads} thread(s); the machine may be shared with other processes", flush=True)
     recorded = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
