@@ -411,23 +411,28 @@ def run_loaded(steps: int) -> dict[tuple[str, int], list[Result]]:
 
 
 def loaded_report(results: dict[tuple[str, int], list[Result]]) -> dict[str, Any]:
-    """Print the kernel's and the full step's ms per step on 1 and 2 threads, idle and loaded, and their ratios."""
+    """Print the kernel's and the full step's ms per step on 1 and 2 threads, idle and loaded, and their ratios.
+
+    Ratios are of the means over the repeats; 2 threads against 1 also repeat by repeat (the two
+    configurations of a repeat run one after the other, under the same load).
+    """
     ms = {(state, threads, part): [r.timed.phase_ms()["kernel"] if part == "kernel" else r.timed.ms_per_step() for r in runs]
           for (state, threads), runs in results.items() for part in ("kernel", "step")}
     mean = {key: float(np.mean(values)) for key, values in ms.items()}
     one, two = LOADED_THREADS
     print(f"\n{TARGET_LIVE:,} live shipments on {GRID_CENTRE['side']}², {GRID_CENTRE['drones']} drones, every mechanism on; "
           f"ms per steady step, mean of {LOADED_REPEATS} runs (each run's figure in brackets)")
-    print(f"{'':<10}{'threads':>8}{'kernel idle':>22}{'kernel loaded':>22}{'loaded/idle':>13}"
-          f"{'step idle':>22}{'step loaded':>22}{'loaded/idle':>13}")
+    width = 12 + 7 * LOADED_REPEATS
+    print(f"{'threads':>8}{'kernel idle':>{width}}{'kernel loaded':>{width}}{'loaded/idle':>13}"
+          f"{'step idle':>{width}}{'step loaded':>{width}}{'loaded/idle':>13}")
     for threads in LOADED_THREADS:
         cells = ""
         for part in ("kernel", "step"):
             for state in ("idle", "loaded"):
                 runs = ", ".join(f"{v:.2f}" for v in ms[state, threads, part])
-                cells += f"{mean[state, threads, part]:>8.2f} [{runs}]".rjust(22)
+                cells += f"{mean[state, threads, part]:>8.2f} [{runs}]".rjust(width)
             cells += f"{mean['loaded', threads, part] / mean['idle', threads, part]:>13.2f}"
-        print(f"{'':<10}{threads:>8}{cells}")
+        print(f"{threads:>8}{cells}")
     ratios = {
         f"{part}_{two}_vs_{one}_threads_{state}": mean[state, two, part] / mean[state, one, part]
         for part in ("kernel", "step") for state in ("idle", "loaded")
@@ -435,12 +440,18 @@ def loaded_report(results: dict[tuple[str, int], list[Result]]) -> dict[str, Any
         f"{part}_loaded_vs_idle_{threads}_threads": mean["loaded", threads, part] / mean["idle", threads, part]
         for part in ("kernel", "step") for threads in LOADED_THREADS
     }
+    by_repeat = {f"kernel_{two}_vs_{one}_threads_{state}":
+                 [b / a for a, b in zip(ms[state, one, "kernel"], ms[state, two, "kernel"], strict=True)]
+                 for state in ("idle", "loaded")}
     for state in ("idle", "loaded"):
-        print(f"{two} threads / {one} thread, {state}: kernel {ratios[f'kernel_{two}_vs_{one}_threads_{state}']:.2f}, "
-              f"full step {ratios[f'step_{two}_vs_{one}_threads_{state}']:.2f}")
+        key = f"kernel_{two}_vs_{one}_threads_{state}"
+        print(f"{two} threads / {one} thread, {state}: kernel {ratios[key]:.2f} (each repeat: "
+              f"{', '.join(f'{v:.2f}' for v in by_repeat[key])}), full step {ratios[f'step_{two}_vs_{one}_threads_{state}']:.2f}")
     slower = mean["loaded", two, "kernel"] > mean["loaded", one, "kernel"]
+    slower_repeats = sum(v > 1 for v in by_repeat[f"kernel_{two}_vs_{one}_threads_loaded"])
     print(f"with one core loaded, the kernel on {two} threads is {'SLOWER' if slower else 'not slower'} than on {one} "
-          f"({mean['loaded', two, 'kernel']:.2f} against {mean['loaded', one, 'kernel']:.2f} ms per step)")
+          f"({mean['loaded', two, 'kernel']:.2f} against {mean['loaded', one, 'kernel']:.2f} ms per step); "
+          f"slower in {slower_repeats} of {LOADED_REPEATS} repeats")
     loads = {(state, threads): [r.load_average for r in runs] for (state, threads), runs in results.items()}
     print("1-minute load average before each run: "
           + "; ".join(f"{state}, {threads} thread{'s' * (threads > 1)}: {', '.join(f'{v:.2f}' for v in values)}"
@@ -449,7 +460,8 @@ def loaded_report(results: dict[tuple[str, int], list[Result]]) -> dict[str, Any
     return {"load_average_before": {f"{state}_{threads}_threads": values for (state, threads), values in loads.items()},
             "ms_per_step": {f"{state}_{threads}_threads_{part}": values for (state, threads, part), values in ms.items()},
             "mean_ms_per_step": {f"{state}_{threads}_threads_{part}": value for (state, threads, part), value in mean.items()},
-            "ratios": ratios, "two_threads_slower_when_loaded": slower}
+            "ratios": ratios, "ratios_by_repeat": by_repeat, "two_threads_slower_when_loaded": slower,
+            "repeats_two_threads_slower_when_loaded": slower_repeats}
 
 
 def configurations(quick: bool, steps: int | None, all_mechanisms: bool) -> list[Config]:
