@@ -483,7 +483,7 @@ def configurations(quick: bool, steps: int | None, all_mechanisms: bool) -> list
 
 
 def run_configs(configs: list[Config]) -> list[Result]:
-    """Measure each configuration in a fresh spawned process, one after another."""
+    """Measure each configuration in a fresh spawned process (that dies with this one), one after another."""
     results = []
     spawn = multiprocessing.get_context("spawn")
     for config in configs:
@@ -491,7 +491,7 @@ def run_configs(configs: list[Config]) -> list[Result]:
         print(f"running {config.label} {config.overrides} live={config.live or 'cartels'} steps={config.steps} "
               f"(+{config.warmup} warm-up){threads}; load average {os.getloadavg()[0]:.2f} ...", flush=True)
         load, start = os.getloadavg()[0], time.perf_counter()
-        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             result = pool.submit(measure, config).result()
         result.process_s, result.load_average = time.perf_counter() - start, load
         results.append(result)

@@ -36,3 +36,28 @@ def test_small_runs_times_each_mode_and_records_runs_per_core_minute(tmp_path: P
     assert figures["ratios"]["baseline"]["sweep_2_vs_1_workers_runs_per_min"] > 0
     assert figures["machine"]["cpu_model"] and "load average" in result.stdout
     assert "runs/core-min" in result.stdout and "tables equal in every mode: yes" in result.stdout
+
+
+BUSY_PROBE = """
+import os, sys
+sys.path.insert(0, "benchmarks")
+from run_scale import busy_core
+try:
+    with busy_core() as pid:
+        os.kill(pid, 0)  # running
+        raise KeyboardInterrupt
+except KeyboardInterrupt:
+    pass
+try:
+    os.kill(pid, 0)
+    print("still running")
+except ProcessLookupError:
+    print("stopped")
+"""
+
+
+def test_the_loaded_modes_busy_process_stops_when_its_block_is_interrupted() -> None:
+    result = subprocess.run([sys.executable, "-c", BUSY_PROBE], cwd=ROOT, check=False, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["stopped"]
