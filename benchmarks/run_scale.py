@@ -140,9 +140,9 @@ MILLION = {"live": 1_000_000, "side": 2048, "drones": SCALE_DRONES, "steps": 100
 MILLION_WALL_TARGET_S = 300.0
 MILLION_PEAK_TARGET_MIB = 4096.0
 LOADED_THREADS = (1, 2)
+LOADED_REPEATS = 3
 # The load average (1, 5, 15 min) when this benchmark started: every benchmark imports this module first thing.
 STARTED_LOAD_AVERAGE = os.getloadavg()
-LOADED_REPEATS = 3
 
 
 @dataclass(frozen=True)
