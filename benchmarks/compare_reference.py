@@ -42,7 +42,6 @@ from run_scale import DEFAULT_DRONES, POOL_HEADROOM, machine, machine_line, top_
 from sim.kernels.threads import MAX_THREADS, use_threads
 from sim.model import SkywatchModel
 from sim.scenario import Scenario
-from sim.shipments import ShipmentPool
 
 RESULTS = Path(__file__).with_name("reference_results.json")
 SIZES = (1_000, 10_000, 100_000)
@@ -79,7 +78,7 @@ def time_size(live: int, repeats: int, reference_steps: int, run_reference: bool
     rng = np.random.default_rng(0)
     scenario = Scenario().with_overrides({**MATCHING, "drones.count": DEFAULT_DRONES}, "compare_reference")
     skywatch = SkywatchModel(scenario)
-    skywatch.pool = ShipmentPool(live + POOL_HEADROOM)  # sized up front, as in run_scale.py
+    skywatch.pool.reserve(live + POOL_HEADROOM)  # sized up front, as in run_scale.py (the phases hold this pool)
     reference = ReferenceModel(skywatch, 0)
     for _ in range(WARMUP_STEPS):
         skywatch.step()
