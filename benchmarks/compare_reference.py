@@ -73,12 +73,20 @@ def seconds_per_step(model: SkywatchModel | ReferenceModel, steps: int, refill: 
     return statistics.median(times)
 
 
+def build_skywatch(live: int) -> SkywatchModel:
+    """Skywatch on the comparison's world, its pool sized up front for ``live`` shipments (as in run_scale.py).
+
+    The pool is reserved in place: the model's phases hold the pool they were built with.
+    """
+    skywatch = SkywatchModel(Scenario().with_overrides({**MATCHING, "drones.count": DEFAULT_DRONES}, "compare_reference"))
+    skywatch.pool.reserve(live + POOL_HEADROOM)
+    return skywatch
+
+
 def time_size(live: int, repeats: int, reference_steps: int, run_reference: bool) -> dict[str, Any]:
     """Time both models at ``live`` shipments; the reference only if ``run_reference``."""
     rng = np.random.default_rng(0)
-    scenario = Scenario().with_overrides({**MATCHING, "drones.count": DEFAULT_DRONES}, "compare_reference")
-    skywatch = SkywatchModel(scenario)
-    skywatch.pool.reserve(live + POOL_HEADROOM)  # sized up front, as in run_scale.py (the phases hold this pool)
+    skywatch = build_skywatch(live)
     reference = ReferenceModel(skywatch, 0)
     for _ in range(WARMUP_STEPS):
         skywatch.step()

@@ -5,7 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from sim.kernels.movement import IN_TRANSIT
+
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from compare_reference import build_skywatch  # noqa: E402
+from run_scale import top_up  # noqa: E402
 
 
 def test_run_scale_quick_measures_every_configuration_and_phase(tmp_path: Path) -> None:
@@ -61,3 +68,15 @@ def test_the_loaded_modes_busy_process_stops_when_its_block_is_interrupted() -> 
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["stopped"]
+
+
+def test_the_skywatch_step_timed_against_mesa_moves_the_shipments_it_was_filled_with() -> None:
+    live = 3000
+    model = build_skywatch(live)
+    top_up(model, live, np.random.default_rng(0))
+    in_transit = model.pool.status == IN_TRANSIT
+    progress = model.pool.progress.copy()
+    assert model.pool.live >= live
+    model.step()
+    moved = in_transit & ((model.pool.progress != progress) | (model.pool.status != IN_TRANSIT))
+    assert moved.sum() >= 0.9 * live
