@@ -21,14 +21,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import rasterio
-from rasterio.crs import CRS
-from rasterio.errors import CRSError, RasterioIOError
-from rasterio.transform import Affine
-from rasterio.warp import transform, transform_bounds
+
+if TYPE_CHECKING:  # rasterio is imported where a CRS is used: worlds without one never load it
+    from rasterio.crs import CRS
+    from rasterio.transform import Affine
 
 LONLAT = "EPSG:4326"  # WGS 84 longitude, latitude: world.bbox, sites.*_lonlat and GeoJSON (RFC 7946)
 M_PER_KM = 1000.0
@@ -89,6 +88,8 @@ class Grid:
     @property
     def transform(self) -> Affine:
         """The affine transform from (column, row) to projected (x, y) metres, as GDAL and rasterio use it."""
+        from rasterio.transform import Affine
+
         cell_m = self.cell_km * M_PER_KM
         return Affine(cell_m, 0.0, self.west, 0.0, -cell_m, self.north)
 
@@ -100,6 +101,8 @@ class Grid:
 
     def lonlat_to_km(self, lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
         """(x_km, y_km) of WGS 84 points: x west to east and y north to south from the grid's north-west corner."""
+        from rasterio.warp import transform
+
         xs, ys = transform(LONLAT, self.crs, np.atleast_1d(np.asarray(lon, dtype=np.float64)).tolist(),
                            np.atleast_1d(np.asarray(lat, dtype=np.float64)).tolist())
         return (np.asarray(xs) - self.west) / M_PER_KM, (self.north - np.asarray(ys)) / M_PER_KM
@@ -122,6 +125,9 @@ def projected_crs(text: str) -> CRS:
     Raises:
         GridError: ``text`` names no CRS, a geographic one or one in other units.
     """
+    from rasterio.crs import CRS
+    from rasterio.errors import CRSError
+
     try:
         crs = CRS.from_user_input(text)
     except CRSError:
@@ -134,6 +140,8 @@ def projected_crs(text: str) -> CRS:
 
 def _grid_of_bbox(crs: str, bbox: tuple[float, ...], cell_km: float) -> Grid:
     """The grid covering ``bbox`` (west, south, east, north degrees) projected into ``crs``, in cells of ``cell_km``."""
+    from rasterio.warp import transform_bounds
+
     west, south, east, north = bbox
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
         raise GridError(BBOX_FIELD, f"expected [west, south, east, north] in degrees, west < east in [-180, 180] and "
@@ -147,6 +155,9 @@ def _grid_of_bbox(crs: str, bbox: tuple[float, ...], cell_km: float) -> Grid:
 
 def _grid_of_raster(crs: CRS, crs_text: str, field: str, path: Path) -> Grid:
     """The raster's own grid, which must be in ``crs``, north-up, with square pixels."""
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
     try:
         with rasterio.open(path) as src:
             own_crs, (a, b, c, d, e, f), height, width = src.crs, src.transform[:6], src.height, src.width

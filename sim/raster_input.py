@@ -26,16 +26,17 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import rasterio
-from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
-from rasterio.warp import Resampling, reproject, transform_bounds
-from rasterio.windows import Window
 
 from sim.georef import GEOTIFF_SUFFIXES, Grid, GridError, grid_of
 from sim.npy_input import NUMERIC_KINDS, read_raster
 from sim.scenario import SOURCE_CHARS, Scenario, ScenarioError, one_line
+
+if TYPE_CHECKING:  # rasterio is imported where a GeoTIFF is read: worlds of .npy rasters never load it
+    from rasterio.io import DatasetReader
+    from rasterio.windows import Window
 
 COST_FIELD, POPULATION_FIELD = "world.cost_file", "world.population_file"
 ELEVATION_FIELD, LANDCOVER_FIELD, ROADS_FIELD = "world.elevation_file", "world.landcover_file", "world.roads_file"
@@ -51,24 +52,24 @@ class Layer:
     """How one kind of raster is resampled and what its nodata cells become.
 
     Attributes:
-        resampling: GDAL resampling onto a georeferenced world's grid.
+        resampling: GDAL resampling onto a georeferenced world's grid (the name of a ``rasterio.enums.Resampling``).
         fill: the value of a nodata cell.
         inf_is_nodata: whether an inf value is resampled as nodata (and so becomes ``fill``).
         kinds: numpy dtype kinds accepted in a ``.npy`` file.
     """
 
-    resampling: Resampling
+    resampling: str
     fill: float
     inf_is_nodata: bool = False
     kinds: str = NUMERIC_KINDS
 
 
 LAYERS = {
-    COST_FIELD: Layer(Resampling.bilinear, np.inf, inf_is_nodata=True),
-    POPULATION_FIELD: Layer(Resampling.sum, 0.0),
-    ELEVATION_FIELD: Layer(Resampling.bilinear, np.nan),
-    LANDCOVER_FIELD: Layer(Resampling.nearest, np.nan),  # sim.world makes it BARRIER
-    ROADS_FIELD: Layer(Resampling.max, 0.0, kinds=NUMERIC_KINDS + "b"),
+    COST_FIELD: Layer("bilinear", np.inf, inf_is_nodata=True),
+    POPULATION_FIELD: Layer("sum", 0.0),
+    ELEVATION_FIELD: Layer("bilinear", np.nan),
+    LANDCOVER_FIELD: Layer("nearest", np.nan),  # sim.world makes it BARRIER
+    ROADS_FIELD: Layer("max", 0.0, kinds=NUMERIC_KINDS + "b"),
 }
 
 
@@ -112,6 +113,9 @@ def read_layer(scenario: Scenario, field: str, grid: Grid | None, shape: tuple[i
         raise refused(f"expected a .npy or GeoTIFF ({', '.join(GEOTIFF_SUFFIXES)}) raster, got a {suffix or 'suffixless'} file")
     if not path.is_file():
         raise refused("file not found" if not path.exists() else "expected a regular GeoTIFF file")
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a GeoTIFF without a CRS is fine on an abstract world
@@ -128,12 +132,16 @@ def read_layer(scenario: Scenario, field: str, grid: Grid | None, shape: tuple[i
     return np.where(np.isnan(values), layer.fill, values)
 
 
-def _on_world(src: rasterio.DatasetReader, layer: Layer, grid: Grid | None, shape: tuple[int, int], refused) -> np.ndarray:
+def _on_world(src: DatasetReader, layer: Layer, grid: Grid | None, shape: tuple[int, int], refused) -> np.ndarray:
     """The first band of ``src`` on the world's cells, float64, NaN where it has no data.
 
     On a georeferenced world only the window of ``src`` over the world (and a margin of
     :data:`WINDOW_MARGIN` pixels) is read, at most :data:`MAX_SOURCE_CELLS` cells.
     """
+    from rasterio.enums import Resampling
+    from rasterio.warp import reproject, transform_bounds
+    from rasterio.windows import Window
+
     if grid is None:
         if (src.height, src.width) != shape:
             raise refused(f"expected a raster of shape {shape} (world.height, world.width) on a world without world.crs, "
@@ -153,11 +161,11 @@ def _on_world(src: rasterio.DatasetReader, layer: Layer, grid: Grid | None, shap
                       "(resample it coarser first, e.g. gdalwarp -tr)")
     out = np.full(shape, np.nan)
     reproject(_band(src, layer, window), out, src_transform=src.window_transform(window), src_crs=src.crs, src_nodata=np.nan,
-              dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=np.nan, resampling=layer.resampling)
+              dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=np.nan, resampling=Resampling[layer.resampling])
     return out
 
 
-def _band(src: rasterio.DatasetReader, layer: Layer, window: Window | None) -> np.ndarray:
+def _band(src: DatasetReader, layer: Layer, window: Window | None) -> np.ndarray:
     """Band 1 of ``src`` (within ``window``) as float64, NaN where it has no data (and at inf when that means nodata)."""
     values = src.read(1, window=window, masked=True).astype(np.float64).filled(np.nan)
     if layer.inf_is_nodata:
@@ -165,8 +173,11 @@ def _band(src: rasterio.DatasetReader, layer: Layer, window: Window | None) -> n
     return values
 
 
-def _check_covers(src: rasterio.DatasetReader, grid: Grid, refused) -> None:
+def _check_covers(src: DatasetReader, grid: Grid, refused) -> None:
     """Refuse ``src`` unless its bounds, in the grid's CRS, hold the centre of every cell of the grid."""
+    from rasterio.errors import RasterioError
+    from rasterio.warp import transform_bounds
+
     try:
         west, south, east, north = transform_bounds(src.crs, grid.crs, *src.bounds)
     except (ValueError, RasterioError):  # a CRS that PROJ cannot relate to the grid's
