@@ -41,6 +41,7 @@ from sim.counter_drone import ZoneMap
 from sim.fleet import Fleet
 from sim.intel import IntelCell
 from sim.kernels.movement import IN_TRANSIT
+from sim.metrics import MetricsRecorder
 from sim.outcomes import Tally, metric_reporters
 from sim.patrol import PatrolMemory
 from sim.phases import PhaseLoop, StepTimer
@@ -116,7 +117,7 @@ class SkywatchModel(mesa.Model):
         privacy = PrivacyBacklash(p, self.units, self.air, self.community, self.tally)
         self.phases = PhaseLoop((self.launches, self.air, privacy, shipments, self.infrastructure, self.response), self.timer)
 
-        self.datacollector = mesa.DataCollector(model_reporters=metric_reporters(world.corridor_names))
+        self.datacollector = MetricsRecorder(metric_reporters(world.corridor_names), rows=p.run.steps + 1)
         self.datacollector.collect(self)
 
     def step(self) -> None:

@@ -250,7 +250,7 @@ Tally.__doc__ = "Running totals of one run: one field per counted outcome of :da
 
 
 def metric_reporters(corridor_names: tuple[str, ...]) -> dict[str, Callable[[Any], Any]]:
-    """The DataCollector's model reporters: every outcome kept per step, and launches per corridor."""
+    """The per-step metrics' reporters (:mod:`sim.metrics`): every outcome kept per step, and launches per corridor."""
     reporters = {o.name: o.read for o in OUTCOMES if o.where != "summary"}
     for k, name in enumerate(corridor_names):
         reporters[CORRIDOR_COLUMN.format(name)] = lambda m, k=k: int(m.corridor_launched_step[k])

@@ -1,6 +1,6 @@
 """The live page (served by ``skywatch viz SCENARIO``): a large map that keeps up, the run's clock and headline.
 
-The page is a Solara app over the Mesa model and its DataCollector. The scenario comes from the
+The page is a Solara app over the Mesa model and its metrics (:mod:`sim.metrics`). The scenario comes from the
 environment variable ``SKYWATCH_SCENARIO`` (a path or a shipped name; ``baseline`` when unset).
 Play steps the model in a thread of its own, never on the page's thread of events, and shows every
 frame: the map is painted from arrays (:mod:`sim.viz.raster_map`), the headline read from the
