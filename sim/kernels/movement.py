@@ -169,5 +169,7 @@ def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealmen
 def joined_events(events: list[np.ndarray], lane_events: np.ndarray) -> list[np.ndarray]:
     """The events :func:`advance_shipments` wrote, lane after lane (so in slot order), as compact arrays."""
     n, lanes = events[0].size, lane_events.size
+    if not lane_events.any():
+        return [e[:0] for e in events]
     rows = np.concatenate([np.arange(lane_start(j, lanes, n), lane_start(j, lanes, n) + lane_events[j]) for j in range(lanes)])
     return [e[rows] for e in events]

@@ -108,6 +108,14 @@ class ShipmentPhase:
         if self.timer.enabled:
             self.timer.add(KERNEL_TIME, time.perf_counter() - started)
         slot, kind, cell = joined_events(self._events, self._lane_events)
+        if slot.size:  # a step with nothing reported (a third of a small run's) only lets the patrols' memory fade
+            self._settle(slot, kind, cell, now)
+        self.patrol.decay()
+        self.patrol.add(cell[kind == EVENT_DRONE_DETECTION])
+
+    def _settle(self, slot: np.ndarray, kind: np.ndarray, cell: np.ndarray, now: int) -> None:
+        """Deliver, seize and cue after the events (slot, kind, flat cell) the kernel reported at step ``now``."""
+        p, r = self.pool, self.book.routes
         arrived = kind == EVENT_DELIVERED
         caught = self.border.cross(p.uid[slot[arrived]], r.sink[p.route[slot[arrived]]], now)
         delivered, seized_crossing = slot[arrived][~caught], slot[arrived][caught]
@@ -129,8 +137,6 @@ class ShipmentPhase:
         delay_h = self.p.ground.response_delay_h
         self.intel.cue(slot[detected], cell[detected], delay_h, CUE_DRONE, shared=True, now=now)
         self.intel.cue(slot[tipped], cell[tipped], delay_h, CUE_TIP, shared=False, now=now)
-        self.patrol.decay()
-        self.patrol.add(cell[detected])
 
     def _unsensed(self) -> np.ndarray:
         """(capacity,) bool: shipments the sensors pass over this step; the kernel marks the ones it reports.
