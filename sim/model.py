@@ -27,7 +27,8 @@ One step runs the phases of :attr:`SkywatchModel.phases`, in order:
 Then the invariants are checked (validating mode) and the step's outcomes recorded.
 
 The world is drawn from ``world.seed``; everything that happens, from ``run.seed``, each
-mechanism from a named stream of its own (:mod:`sim.streams` lists them).
+mechanism from a named stream of its own (:mod:`sim.streams` lists them). Runs in one process that
+share a world get copies of one build of it and of its first routes (:mod:`sim.world_cache`).
 """
 
 from __future__ import annotations
@@ -52,8 +53,7 @@ from sim.phases.infrastructure import InfrastructureDiscovery
 from sim.phases.privacy import PrivacyBacklash
 from sim.phases.shipments import ShipmentPhase
 from sim.platforms import platforms
-from sim.ports import BorderControl, crossings_of
-from sim.preflight import check_world
+from sim.ports import BorderControl
 from sim.raids import Raids
 from sim.routebook import RouteBook, RouteLayers
 from sim.routes import RouteTable
@@ -62,7 +62,7 @@ from sim.seizures import Seizures
 from sim.shipments import ShipmentPool
 from sim.streams import run_streams
 from sim.units import Units
-from sim.world import build_world
+from sim.world_cache import WORLDS
 
 
 class SkywatchModel(mesa.Model):
@@ -78,10 +78,9 @@ class SkywatchModel(mesa.Model):
         super().__init__(rng=p.run.seed)
         self.scenario, self.params, self.units = scenario, p, Units.of(scenario)
         self.streams = run_streams(p.run.seed)
-        self.world = world = build_world(scenario)
-        check_world(scenario, world)  # the checks ``skywatch validate`` makes, before the costly planning
-        self.crossings = crossings_of(p, world)
-        table = self.crossings.plan(world.cell_hours.astype(np.float64), world.sources, world)
+        planned = WORLDS.planned(scenario)  # built, checked and planned once per process for runs sharing a world
+        self.world = world = planned.world
+        self.crossings, table = planned.crossings, planned.routes
 
         self.tally = Tally()
         self.pool = ShipmentPool()
