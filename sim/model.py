@@ -116,6 +116,7 @@ class SkywatchModel(mesa.Model):
         privacy = PrivacyBacklash(p, self.units, self.air, self.community, self.tally)
         self.phases = PhaseLoop((self.launches, self.air, privacy, shipments, self.infrastructure, self.response), self.timer)
 
+        self._mean_levels: dict[str, tuple[tuple[float, ...], float]] = {}  # name → (levels, their mean)
         self.datacollector = MetricsRecorder(metric_reporters(world.corridor_names), rows=p.run.steps + 1)
         self.datacollector.collect(self)
 
@@ -172,5 +173,12 @@ class SkywatchModel(mesa.Model):
         return self.response.busy(self.steps)
 
     def mean_level(self, name: str) -> float:
-        """Mean over cartels of an adaptation level (``encryption`` or ``counter_drone``)."""
-        return float(np.mean([getattr(c, name) for c in self.cartels]))
+        """Mean over cartels of an adaptation level (``encryption`` or ``counter_drone``).
+
+        The levels move only when the cartels plan: the mean is kept until one of them changes.
+        """
+        levels = tuple(getattr(c, name) for c in self.cartels)
+        kept = self._mean_levels.get(name)
+        if kept is None or kept[0] != levels:
+            kept = self._mean_levels[name] = (levels, float(np.mean(levels)))
+        return kept[1]
