@@ -169,7 +169,11 @@ def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealmen
 def joined_events(events: list[np.ndarray], lane_events: np.ndarray) -> list[np.ndarray]:
     """The events :func:`advance_shipments` wrote, lane after lane (so in slot order), as compact arrays."""
     n, lanes = events[0].size, lane_events.size
-    if not lane_events.any():
-        return [e[:0] for e in events]
+    busy = np.flatnonzero(lane_events)
+    if busy.size == 0:
+        return [e[:0].copy() for e in events]
+    if busy.size == 1:  # one lane's events (a small pool's: one lane holds every slot): a stretch, copied
+        first = lane_start(int(busy[0]), lanes, n)
+        return [e[first:first + lane_events[busy[0]]].copy() for e in events]
     rows = np.concatenate([np.arange(lane_start(j, lanes, n), lane_start(j, lanes, n) + lane_events[j]) for j in range(lanes)])
     return [e[rows] for e in events]
