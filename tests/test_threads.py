@@ -1,10 +1,11 @@
+import math
 import threading
 import time
 
 import pytest
 
 from sim.kernels import threads
-from sim.kernels.threads import MAX_THREADS, run_shared, use_threads
+from sim.kernels.threads import MAX_THREADS, MeasuredThreads, run_shared, use_threads
 
 
 @pytest.fixture
@@ -53,3 +54,39 @@ def test_a_task_that_fails_raises_in_the_caller_after_the_others_finish(two_thre
     with pytest.raises(ValueError, match="task 3"):
         run_shared(12, work)
     assert sorted(done) == [t for t in range(12) if t != 3]
+
+
+def ran(before: dict[bool, float], choice: MeasuredThreads, shared: bool) -> bool:
+    """Whether the last call ran that way: its measure changed (NaN until its first call)."""
+    old, new = before[shared], choice.seconds_per_unit[shared]
+    return not (old == new or (math.isnan(old) and math.isnan(new)))
+
+
+def test_measured_threads_keep_to_the_caller_when_sharing_has_been_slower(two_threads):
+    """The worker takes far longer per task than the caller: after one call each way, sharing is only probed."""
+    def work(task: int, thread: int) -> int:
+        time.sleep(0.02 if thread else 0.0005)
+        return task
+
+    choice = MeasuredThreads(probe_every=8)
+    shared_calls = 0
+    for _ in range(32):
+        before = dict(choice.seconds_per_unit)
+        assert choice.run(6, work, units=6) == list(range(6))
+        shared_calls += ran(before, choice, True)
+    assert choice.seconds_per_unit[True] > choice.seconds_per_unit[False]
+    assert shared_calls <= 1 + 32 // 8, shared_calls
+
+
+def test_measured_threads_share_when_sharing_has_been_faster(two_threads):
+    def work(task: int, thread: int) -> int:
+        time.sleep(0.002)
+        return task
+
+    choice = MeasuredThreads(probe_every=8)
+    alone_calls = 0
+    for _ in range(24):
+        before = dict(choice.seconds_per_unit)
+        assert choice.run(8, work, units=8) == list(range(8))
+        alone_calls += ran(before, choice, False)
+    assert alone_calls <= 1 + 24 // 8 + 2, alone_calls  # slack for a busy machine waking the worker late

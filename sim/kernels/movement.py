@@ -4,18 +4,20 @@ import numpy as np
 from numba import njit
 
 from sim.kernels.counter_rng import uniform
-from sim.kernels.threads import MAX_THREADS, run_shared
+from sim.kernels.threads import MAX_THREADS, MeasuredThreads
 
 # The shipment slots are split into this many contiguous lanes, which the threads take one at a time
 # as each is free (:func:`sim.kernels.threads.run_shared`; the lane kernel releases the GIL), so a
-# thread on a core that other work keeps busy takes fewer lanes. Each lane writes its own stretch
-# of the event arrays and each thread its own row of flow (integer counts, summed over the rows),
-# so no two threads write the same memory, and the results depend neither on the number of lanes
-# nor on the number of threads, nor on which thread ran which lane.
+# thread on a core that other work keeps busy takes fewer lanes; when the caller alone has lately
+# been faster, it runs them all (:class:`sim.kernels.threads.MeasuredThreads`). Each lane writes its
+# own stretch of the event arrays and each thread its own row of flow (integer counts, summed over
+# the rows), so no two threads write the same memory, and the results depend neither on the number
+# of lanes nor on the number of threads, nor on which thread ran which lane.
 LANES_PER_THREAD = 8
 LANES = LANES_PER_THREAD * MAX_THREADS
 FLOW_ROWS = MAX_THREADS  # one row of route flow per thread
 PARALLEL_SLOTS = 32_768  # below this many slots one lane holds them all, run in the calling thread: waking threads costs more
+LANE_THREADS = MeasuredThreads()  # the lanes on every thread, or in the caller alone when that has been faster
 
 # Shipment status codes (uint8).
 FREE = 0
@@ -101,8 +103,8 @@ def advance_shipments(
 
     lane_events[:] = 0
     if n >= PARALLEL_SLOTS:
-        lane_events[:] = run_shared(lanes, lambda j, thread: advance(lane_start(j, lanes, n), lane_start(j + 1, lanes, n),
-                                                                     thread))
+        lane_events[:] = LANE_THREADS.run(lanes, lambda j, thread: advance(lane_start(j, lanes, n), lane_start(j + 1, lanes, n),
+                                                                           thread), units=n)
     else:  # every slot in lane 0, whose events start at slot 0 either way
         lane_events[0] = advance(0, n, 0)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -81,3 +83,35 @@ def run_shared[T](count: int, work: Callable[[int, int], T]) -> list[T]:
     if errors:
         raise errors[0]
     return results
+
+
+class MeasuredThreads:
+    """Runs tasks on every thread or on the caller alone, whichever took less time per unit of work when last tried.
+
+    On a machine whose other core is busy, waking a worker that the busy core preempts can cost more
+    than it gives; this notices by measuring. Every :attr:`probe_every` calls the other way is tried
+    once, so a core freed or taken is noticed within that many calls. Which way ran never changes a
+    result (the contract of :func:`run_shared`).
+    """
+
+    def __init__(self, probe_every: int = 8) -> None:
+        self.probe_every = probe_every
+        self.seconds_per_unit = {False: math.nan, True: math.nan}  # each way's last call, keyed by "on every thread"
+        self.calls = 0
+
+    def run[T](self, count: int, work: Callable[[int, int], T], units: int) -> list[T]:
+        """``work(task, thread)`` for every task in ``range(count)`` (:func:`run_shared`); ``units`` measures its size."""
+        shared = self._choose()
+        started = time.perf_counter()
+        results = run_shared(count, work) if shared else [work(task, 0) for task in range(count)]
+        self.seconds_per_unit[shared] = (time.perf_counter() - started) / max(units, 1)
+        return results
+
+    def _choose(self) -> bool:
+        """Whether this call runs on every thread: the faster way so far, the other one every ``probe_every`` calls."""
+        self.calls += 1
+        alone, shared = self.seconds_per_unit[False], self.seconds_per_unit[True]
+        if math.isnan(shared) or math.isnan(alone):
+            return math.isnan(shared)  # each way measured once first
+        faster = shared <= alone
+        return not faster if self.calls % self.probe_every == 0 else faster
