@@ -1,6 +1,7 @@
 import math
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -56,37 +57,29 @@ def test_a_task_that_fails_raises_in_the_caller_after_the_others_finish(two_thre
     assert sorted(done) == [t for t in range(12) if t != 3]
 
 
-def ran(before: dict[bool, float], choice: MeasuredThreads, shared: bool) -> bool:
-    """Whether the last call ran that way: its measure changed (NaN until its first call)."""
-    old, new = before[shared], choice.seconds_per_unit[shared]
-    return not (old == new or (math.isnan(old) and math.isnan(new)))
+def calls_each_way(seconds: Callable[[int], float], calls: int, probe_every: int = 8) -> dict[bool, int]:
+    """How many of ``calls`` calls of 8 tasks (each sleeping ``seconds(thread)``) ran on every thread and alone."""
+    def work(task: int, thread: int) -> int:
+        time.sleep(seconds(thread))
+        return task
+
+    choice = MeasuredThreads(probe_every)
+    counts = {True: 0, False: 0}
+    for _ in range(calls):
+        before = dict(choice.seconds_per_unit)
+        assert choice.run(8, work, units=8) == list(range(8))
+        for shared, count in counts.items():  # the way that ran has a new measure (NaN until its first call)
+            old, new = before[shared], choice.seconds_per_unit[shared]
+            counts[shared] = count + (not (old == new or (math.isnan(old) and math.isnan(new))))
+    return counts
 
 
 def test_measured_threads_keep_to_the_caller_when_sharing_has_been_slower(two_threads):
     """The worker takes far longer per task than the caller: after one call each way, sharing is only probed."""
-    def work(task: int, thread: int) -> int:
-        time.sleep(0.02 if thread else 0.0005)
-        return task
-
-    choice = MeasuredThreads(probe_every=8)
-    shared_calls = 0
-    for _ in range(32):
-        before = dict(choice.seconds_per_unit)
-        assert choice.run(6, work, units=6) == list(range(6))
-        shared_calls += ran(before, choice, True)
-    assert choice.seconds_per_unit[True] > choice.seconds_per_unit[False]
-    assert shared_calls <= 1 + 32 // 8, shared_calls
+    counts = calls_each_way(lambda thread: 0.02 if thread else 0.0005, calls=32)
+    assert counts[True] <= 1 + 32 // 8, counts
 
 
 def test_measured_threads_share_when_sharing_has_been_faster(two_threads):
-    def work(task: int, thread: int) -> int:
-        time.sleep(0.002)
-        return task
-
-    choice = MeasuredThreads(probe_every=8)
-    alone_calls = 0
-    for _ in range(24):
-        before = dict(choice.seconds_per_unit)
-        assert choice.run(8, work, units=8) == list(range(8))
-        alone_calls += ran(before, choice, False)
-    assert alone_calls <= 1 + 24 // 8 + 2, alone_calls  # slack for a busy machine waking the worker late
+    counts = calls_each_way(lambda thread: 0.002, calls=24)
+    assert counts[False] <= 1 + 24 // 8 + 2, counts  # slack for a busy machine waking the worker late
