@@ -10,15 +10,15 @@ figures and the live map draw it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sim.geojson import features, read_text
 from sim.georef import grid_of
-from sim.scenario import SHOWN_CHARS, SOURCE_CHARS, Scenario, ScenarioError, one_line, shown
+from sim.scenario import SOURCE_CHARS, Scenario, ScenarioError, one_line, shown
 
 FIELD = "world.basemap_file"
 LINE_KINDS = ("coast", "border")
@@ -46,23 +46,10 @@ def _refused(scenario: Scenario, path: Path, expected: str) -> ScenarioError:
 
 def _document(scenario: Scenario, path: Path) -> list[Any]:
     """The features of the GeoJSON FeatureCollection at ``path``."""
-    if not path.is_file():
-        raise _refused(scenario, path, "file not found" if not path.exists() else "expected a regular GeoJSON file")
-    try:
-        with path.open("rb") as file:
-            data = file.read(MAX_FILE_BYTES + 1)
-    except OSError as err:
-        raise _refused(scenario, path, f"cannot read it ({err.strerror or type(err).__name__})") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise _refused(scenario, path, f"expected a basemap of at most {MAX_FILE_BYTES:,} bytes, got a larger one")
-    try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except (ValueError, RecursionError) as err:  # UnicodeDecodeError is a ValueError
-        raise _refused(scenario, path, f"expected GeoJSON in UTF-8 ({one_line(str(err), SHOWN_CHARS)})") from None
-    features = doc.get("features") if isinstance(doc, dict) and doc.get("type") == "FeatureCollection" else None
-    if not isinstance(features, list):
-        raise _refused(scenario, path, "expected a GeoJSON FeatureCollection (RFC 7946) with a list of features")
-    return features
+    def refused(expected: str) -> ScenarioError:
+        return _refused(scenario, path, expected)
+
+    return features(read_text(path, refused, MAX_FILE_BYTES, "basemap"), refused)
 
 
 def _lonlat(points: Any) -> np.ndarray | None:

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-from pathlib import Path
 
 import numpy as np
 from scipy.ndimage import distance_transform_edt
 
+from sim.geojson import features, read_text
 from sim.georef import Grid
-from sim.scenario import SHOWN_CHARS, SOURCE_CHARS, Scenario, ScenarioError, one_line, shown
+from sim.scenario import SOURCE_CHARS, Scenario, ScenarioError, one_line, shown
 
 # Each kind of site and the count parameter that must equal the number given.
 COUNTS = {"sources": "world.sources", "sinks": "world.sinks", "bases": "drones.bases",
@@ -62,7 +61,7 @@ def _file_sites(scenario: Scenario) -> list[Site]:
     def refused(expected: str) -> ScenarioError:
         return ScenarioError(scenario.source, FILE_FIELD, f"{expected}: {one_line(str(path), SOURCE_CHARS)}")
 
-    text = _read_text(path, refused)
+    text = read_text(path, refused, MAX_FILE_BYTES, "sites file")
     return _geojson_sites(text, refused) if path.suffix.lower() == GEOJSON_SUFFIX else _csv_sites(text, refused)
 
 
@@ -92,15 +91,8 @@ def _csv_sites(text: str, refused) -> list[Site]:
 
 def _geojson_sites(text: str, refused) -> list[Site]:
     """The sites of a GeoJSON FeatureCollection of Point features in lon/lat, each with ``properties.kind``."""
-    try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError) as err:
-        raise refused(f"expected GeoJSON (JSON text: {one_line(str(err), SHOWN_CHARS)})") from None
-    features = doc.get("features") if isinstance(doc, dict) and doc.get("type") == "FeatureCollection" else None
-    if not isinstance(features, list):
-        raise refused("expected a GeoJSON FeatureCollection (RFC 7946) with a list of features")
     sites = []
-    for i, feature in enumerate(features):
+    for i, feature in enumerate(features(text, refused)):
         where = f"{FILE_FIELD} feature {i}"
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
         properties = feature.get("properties") if isinstance(feature, dict) else None
@@ -113,23 +105,6 @@ def _geojson_sites(text: str, refused) -> list[Site]:
             raise refused(f"feature {i}: expected a Point geometry with coordinates [lon, lat], got {shown(geometry)}")
         sites.append((kind, lon, lat, True, where))
     return sites
-
-
-def _read_text(path: Path, refused) -> str:
-    """The UTF-8 text of ``path``, at most :data:`MAX_FILE_BYTES` long; ``refused(expected)`` makes the error raised."""
-    if not path.is_file():
-        raise refused("file not found" if not path.exists() else "expected a regular CSV or GeoJSON file")
-    try:
-        with path.open("rb") as file:
-            data = file.read(MAX_FILE_BYTES + 1)
-    except OSError as err:
-        raise refused(f"cannot read it ({err.strerror or type(err).__name__})") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise refused(f"expected a sites file of at most {MAX_FILE_BYTES:,} bytes, got a larger one")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise refused("expected a UTF-8 text file") from None
 
 
 def _finite(text: str | float | None) -> float | None:
