@@ -85,14 +85,18 @@ def crossings_of(params: Params, world: World) -> Crossings:
     k = world.sinks.size
     inspect = np.array(ports.inspect_each, dtype=np.float64) if ports.inspect_each else np.full(k, ports.inspect)
     opened = open_crossings(world.border, world.sinks, border.open_segments, world.shape[1])
-    names = ports.names or tuple(PORT_NAME.format(i + 1) for i in range(k))
     return Crossings(
         cells=np.concatenate([world.sinks, opened]).astype(np.int64),
         ports=k,
         catch=np.concatenate([inspect * (1.0 - ports.concealment), np.full(opened.size, border.open_detect)]),
         extra_hours=np.concatenate([np.zeros(k), np.full(opened.size, border.open_extra_hours)]),
-        names=tuple(names),
+        names=port_names(params, k),
     )
+
+
+def port_names(params: Params, count: int) -> tuple[str, ...]:
+    """The names of the ``count`` ports: ``ports.names``, or numbered (:data:`PORT_NAME`) when it is empty."""
+    return tuple(params.ports.names) or tuple(PORT_NAME.format(i + 1) for i in range(count))
 
 
 def open_crossings(border: np.ndarray, ports: np.ndarray, count: int, width: int) -> np.ndarray:
@@ -138,7 +142,7 @@ def check_ports(scenario: Scenario, world: World, reached: np.ndarray) -> None:
         index = int(unreached[0])
         row, col = divmod(int(world.sinks[index]), world.shape[1])
         cell_km = scenario.params.world.cell_km
-        name = ports.names[index] if ports.names else PORT_NAME.format(index + 1)
+        name = port_names(scenario.params, k)[index]
         raise ScenarioError(scenario.source, _port_field(scenario, index),
                             f"expected a passable path from a source to every port of entry; port {name!r} at "
                             f"x {(col + 0.5) * cell_km:g}, y {(row + 0.5) * cell_km:g} km has none")
