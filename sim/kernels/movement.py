@@ -101,11 +101,11 @@ def advance_shipments(
             route_hours, step_hours, route_drone, route_checkpoint, route_tip, interdict_prob, drone_key, checkpoint_key,
             tip_key, route_flow[thread], event_slot, event_kind, event_cell)
 
-    lane_events[:] = 0
     if n >= PARALLEL_SLOTS:
         lane_events[:] = LANE_THREADS.run(lanes, lambda j, thread: advance(lane_start(j, lanes, n), lane_start(j + 1, lanes, n),
                                                                            thread), units=n)
     else:  # every slot in lane 0, whose events start at slot 0 either way
+        lane_events[:] = 0
         lane_events[0] = advance(0, n, 0)
 
 
