@@ -259,17 +259,21 @@ def _number_in_bounds(param: Param, value: float) -> bool:
     return low <= value <= high  # exact for any int against a float bound; False for NaN and out-of-range ±inf
 
 
+def _is_number(param: Param, value: Any) -> bool:
+    """Whether ``value`` is a number (not a bool) within the bounds of ``param``."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and _number_in_bounds(param, value)
+
+
 def _is_point(param: Param, point: Any) -> bool:
     """Whether ``point`` is an ``[x, y]`` pair of numbers within the bounds of ``param``."""
-    return (isinstance(point, list | tuple) and len(point) == 2
-            and all(isinstance(v, int | float) and not isinstance(v, bool) and _number_in_bounds(param, v) for v in point))
+    return isinstance(point, list | tuple) and len(point) == 2 and all(_is_number(param, v) for v in point)
 
 
 def _is_item(param: Param, item: Any) -> bool:
     """Whether ``item`` is a number within the bounds of ``param``, or a printable name, as its items are."""
     if param.items is str:
         return isinstance(item, str) and 0 < len(item) <= MAX_ITEM_CHARS and item.isprintable()
-    return isinstance(item, int | float) and not isinstance(item, bool) and _number_in_bounds(param, item)
+    return _is_number(param, item)
 
 
 def _is_valid(param: Param, value: Any) -> bool:
@@ -277,8 +281,7 @@ def _is_valid(param: Param, value: Any) -> bool:
     if param.is_points:
         return isinstance(value, list | tuple) and all(_is_point(param, point) for point in value)
     if param.is_numbers:
-        return isinstance(value, list | tuple) and len(value) in (0, param.numbers) and all(
-            isinstance(v, int | float) and not isinstance(v, bool) and _number_in_bounds(param, v) for v in value)
+        return isinstance(value, list | tuple) and len(value) in (0, param.numbers) and all(_is_number(param, v) for v in value)
     if param.is_items:
         return isinstance(value, list | tuple) and all(_is_item(param, item) for item in value)
     if param.is_polygons:
