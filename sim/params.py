@@ -119,6 +119,11 @@ PARAMS: tuple[Param, ...] = (
     Param("run.steps", 672, "steps", "number of steps to simulate (672 × 15 min = one week)", 1, 10**7),
     Param("run.step_hours", 0.25, "h", "simulated time per step", 0.01, 24.0),
     Param("run.validate", False, "-", "check the model's invariants after every step (slower)"),
+    # --- calibration: what a scenario's values were fitted to (written by `skywatch calibrate`) ---------------
+    Param("calibration.config", "", "-", "the calibration file whose posterior set this scenario's values (\"\" = uncalibrated)"),
+    Param("calibration.parameters", (), "-", "the parameters the calibration fitted, by dotted name", items=str),
+    Param("calibration.targets", (), "-", "the reference figures (sim/data/reference_figures.toml ids) fitted against",
+          items=str),
     # --- world -----------------------------------------------------------------------------
     Param("world.seed", 0, "-", "seed of the world: terrain, people, sites, air bases, posts, checkpoints", 0, 2**63 - 1),
     Param("world.height", 256, "cells", "rows of the raster", 64, 2048),
