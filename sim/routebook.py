@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sim.kernels.movement import FLOW_ROWS
+from sim.kernels.movement import FLOW_ROWS, flow_from_marks
 from sim.routes import RouteTable
 
 
@@ -24,14 +24,17 @@ class AlongRoutes:
     checkpoint: np.ndarray  # float32, checkpoint detection probability per step (static)
     drone: np.ndarray  # float32, drone detection probability this step (refreshed every step)
     tip: np.ndarray  # float32, tip probability per step (refreshed every planning period)
-    flow: np.ndarray  # (FLOW_ROWS, positions) int64, shipment-steps carried so far, one row per kernel thread
+    flow_marks: np.ndarray  # (FLOW_ROWS, positions) int64, the kernel's flow marks so far, one row per kernel thread
 
     def extend(self, other: AlongRoutes) -> AlongRoutes:
         """These positions followed by ``other``'s (for routes appended to the table)."""
         return AlongRoutes(*(np.concatenate([getattr(self, f.name), getattr(other, f.name)], axis=-1) for f in fields(self)))
 
     def subset(self, positions: np.ndarray) -> AlongRoutes:
-        """Only these positions, in this order (for routes kept by :meth:`RouteTable.subset`)."""
+        """Only these positions, in this order (for routes kept by :meth:`RouteTable.subset`).
+
+        Whole routes only: a route's flow marks sum to its flow along it alone (:func:`sim.kernels.movement.flow_from_marks`).
+        """
         return AlongRoutes(*(getattr(self, f.name)[..., positions] for f in fields(self)))
 
 
@@ -78,7 +81,7 @@ class RouteBook:
         hours = table.along(lay.hours)
         hours[table.start + table.length - 1] += lay.end_hours[table.sink].astype(hours.dtype)
         return AlongRoutes(hours=hours, checkpoint=table.along(lay.checkpoint), drone=table.along(lay.drone),
-                           tip=lay.tip(table.cells), flow=np.zeros((FLOW_ROWS, table.cells.size), dtype=np.int64))
+                           tip=lay.tip(table.cells), flow_marks=np.zeros((FLOW_ROWS, table.cells.size), dtype=np.int64))
 
     def add(self, table: RouteTable, sources: np.ndarray) -> np.ndarray:
         """Append routes planned from ``sources`` (indices into ``World.sources``); return their ids.
@@ -107,12 +110,12 @@ class RouteBook:
         """
         if used.all():
             return None
-        routes = self.routes
+        routes, flow = self.routes, self.flow_along()
         kept = np.flatnonzero(used)
         self.routes, positions = routes.subset(kept)
         dropped = np.ones(routes.cells.size, dtype=bool)
         dropped[positions] = False
-        self._retired_flow += self._flow_raster(routes.cells[dropped], self.along.flow.sum(axis=0)[dropped])
+        self._retired_flow += self._flow_raster(routes.cells[dropped], flow[dropped])
         self._retired_launches += self._flow_raster(routes.cells[dropped], np.repeat(self.launches, routes.length)[dropped])
         self.along = self.along.subset(positions)
         self.launches = self.launches[kept]
@@ -131,7 +134,11 @@ class RouteBook:
     @property
     def flow(self) -> np.ndarray:
         """(H*W,) int64: shipment-steps each cell has carried so far."""
-        return self._retired_flow + self._flow_raster(self.routes.cells, self.along.flow.sum(axis=0))
+        return self._retired_flow + self._flow_raster(self.routes.cells, self.flow_along())
+
+    def flow_along(self) -> np.ndarray:
+        """(sum L,) int64: shipment-steps each position of the routes in use has carried so far."""
+        return flow_from_marks(self.along.flow_marks, self.routes.start, self.routes.length)
 
     @property
     def launch_raster(self) -> np.ndarray:

@@ -25,6 +25,8 @@ from sim.kernels.movement import (
     IN_TRANSIT,
     LANES,
     advance_shipments,
+    count_cover_before,
+    flow_from_marks,
     joined_events,
 )
 from sim.kernels.paths import cost_to_target, search_blocks, trace_path
@@ -151,15 +153,17 @@ def _pool(n, route_len):
 def _advance(pool, routes, cell_hours, step_hours, drone_cover, checkpoint_cover, interdict=1.0, step=0, tip=None, lanes=LANES):
     n = pool["status"].size
     tip = np.zeros(cell_hours.size, np.float32) if tip is None else tip
-    flow = np.zeros((FLOW_ROWS, cell_hours.size), np.int64)
+    marks = np.zeros((FLOW_ROWS, cell_hours.size), np.int64)
+    cover_before = np.zeros(cell_hours.size + 1, np.int64)
+    count_cover_before(drone_cover, checkpoint_cover, cover_before)
     events = [np.zeros(n, np.int64) for _ in range(3)]
     lane_events = np.zeros(lanes, np.int64)
     advance_shipments(
         pool["status"], pool["uid"], pool["route"], pool["progress"], pool["carry_h"], pool["concealment"], pool["cued"],
-        *routes, cell_hours, step_hours, drone_cover, checkpoint_cover, tip, interdict,
-        np.uint64(1000 + step), np.uint64(2000 + step), np.uint64(3000 + step), flow, *events, lane_events)
+        *routes, cell_hours, step_hours, drone_cover, checkpoint_cover, cover_before, tip, interdict,
+        np.uint64(1000 + step), np.uint64(2000 + step), np.uint64(3000 + step), marks, *events, lane_events)
     joined = joined_events(events, lane_events)
-    return joined[0].size, joined, flow.sum(axis=0)
+    return joined[0].size, joined, flow_from_marks(marks, *routes[:2])
 
 
 @settings(max_examples=40, deadline=None)

@@ -10,8 +10,8 @@ from sim.kernels.threads import MAX_THREADS, MeasuredThreads
 # as each is free (:func:`sim.kernels.threads.run_shared`; the lane kernel releases the GIL), so a
 # thread on a core that other work keeps busy takes fewer lanes; when the caller alone has lately
 # been faster, it runs them all (:class:`sim.kernels.threads.MeasuredThreads`). Each lane writes its
-# own stretch of the event arrays and each thread its own row of flow (integer counts, summed over
-# the rows), so no two threads write the same memory, and the results depend neither on the number
+# own stretch of the event arrays and each thread its own row of flow marks (integer counts, summed
+# over the rows), so no two threads write the same memory, and the results depend neither on the number
 # of lanes nor on the number of threads, nor on which thread ran which lane.
 LANES_PER_THREAD = 8
 LANES = LANES_PER_THREAD * MAX_THREADS
@@ -45,12 +45,13 @@ def advance_shipments(
     step_hours: float,
     route_drone: np.ndarray,
     route_checkpoint: np.ndarray,
+    cover_before: np.ndarray,
     route_tip: np.ndarray,
     interdict_prob: float,
     drone_key: np.uint64,
     checkpoint_key: np.uint64,
     tip_key: np.uint64,
-    route_flow: np.ndarray,
+    flow_marks: np.ndarray,
     event_slot: np.ndarray,
     event_kind: np.ndarray,
     event_cell: np.ndarray,
@@ -68,7 +69,10 @@ def advance_shipments(
     reported again until its cue is resolved.
 
     Every per-cell input is route-aligned (gathered at ``route_cells``), so a shipment reads
-    contiguous memory along its route instead of scattering over the raster.
+    contiguous memory along its route instead of scattering over the raster. Two things are done
+    per shipment rather than per cell it passes: its flow is two marks, at the first position it
+    occupies and after the last (:func:`flow_from_marks` sums them along each route), and the cover
+    is read cell by cell only when ``cover_before`` says some position it passed has any.
 
     Args:
         status: (N,) uint8, FREE or IN_TRANSIT; set to FREE on delivery or seizure.
@@ -82,13 +86,15 @@ def advance_shipments(
         route_cells: (sum L,) int64, flat raster cell of every route position.
         route_hours: (sum L,) float32, hours to cross the cell at each route position.
         step_hours: hours per step.
-        route_drone, route_checkpoint: (sum L,) float32, detection probability per step there.
+        route_drone, route_checkpoint: (sum L,) float32, detection probability per step there (>= 0).
+        cover_before: (sum L + 1,) int64, number of positions before each one with drone or checkpoint
+            cover (:func:`count_cover_before`).
         route_tip: (sum L,) float32, probability per step that a shipment there is tipped off.
         interdict_prob: probability a checkpoint detection ends in a seizure.
         drone_key, checkpoint_key, tip_key: uint64 keys of this step's draws for each source.
-        route_flow: (:data:`FLOW_ROWS`, sum L) int64, the row of the thread that ran a lane incremented once
-            for every route position a shipment of that lane occupies in a step (flow per position is the
-            sum over rows).
+        flow_marks: (:data:`FLOW_ROWS`, sum L) int64, in the row of the thread that ran a lane, +1 at the
+            first route position a shipment of that lane occupies in a step and -1 after the last one (none
+            past its route's end): :func:`flow_from_marks` turns them into shipment-steps per position.
         event_slot, event_kind, event_cell: (N,) int64 outputs, one row per event: the events of
             lane ``j`` start at slot :func:`lane_start` ``(j)``, in slot order.
         lane_events: (:data:`LANES`,) int64 output, number of events each lane wrote.
@@ -98,8 +104,8 @@ def advance_shipments(
     def advance(first: int, stop: int, thread: int) -> int:
         return _advance_lane(
             first, stop, status, uid, route, progress, carry_h, concealment, cued, route_start, route_len, route_cells,
-            route_hours, step_hours, route_drone, route_checkpoint, route_tip, interdict_prob, drone_key, checkpoint_key,
-            tip_key, route_flow[thread], event_slot, event_kind, event_cell)
+            route_hours, step_hours, route_drone, route_checkpoint, cover_before, route_tip, interdict_prob, drone_key,
+            checkpoint_key, tip_key, flow_marks[thread], event_slot, event_kind, event_cell)
 
     if n >= PARALLEL_SLOTS:
         lane_events[:] = LANE_THREADS.run(lanes, lambda j, thread: advance(lane_start(j, lanes, n), lane_start(j + 1, lanes, n),
@@ -116,8 +122,8 @@ def lane_start(lane: int, lanes: int, n: int) -> int:
 
 @njit(cache=True, nogil=True)
 def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealment, cued, route_start, route_len,
-                  route_cells, route_hours, step_hours, route_drone, route_checkpoint, route_tip, interdict_prob,
-                  drone_key, checkpoint_key, tip_key, route_flow, event_slot, event_kind, event_cell):
+                  route_cells, route_hours, step_hours, route_drone, route_checkpoint, cover_before, route_tip, interdict_prob,
+                  drone_key, checkpoint_key, tip_key, flow_marks, event_slot, event_kind, event_cell):
     """:func:`advance_shipments` over slots ``first`` to ``stop`` - 1; returns the number of events written from ``first``."""
     n_events = first
     for i in range(first, stop):
@@ -126,10 +132,8 @@ def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealmen
         r = route[i]
         base = route_start[r]
         last = base + route_len[r] - 1
-        at = base + progress[i]
-        route_flow[at] += 1
-        seen_drone = route_drone[at]
-        seen_checkpoint = route_checkpoint[at]
+        start = base + progress[i]
+        at = start
         bank = carry_h[i] + step_hours
         while at < last:
             cost = route_hours[at + 1]
@@ -137,9 +141,15 @@ def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealmen
                 break
             bank -= cost
             at += 1
-            route_flow[at] += 1
-            seen_drone = max(seen_drone, route_drone[at])
-            seen_checkpoint = max(seen_checkpoint, route_checkpoint[at])
+        flow_marks[start] += 1
+        if at < last:
+            flow_marks[at + 1] -= 1
+        seen_drone = route_drone[start]
+        seen_checkpoint = route_checkpoint[start]
+        if cover_before[at + 1] > cover_before[start]:  # some position passed has cover: the strongest of each source
+            for q in range(start + 1, at + 1):
+                seen_drone = max(seen_drone, route_drone[q])
+                seen_checkpoint = max(seen_checkpoint, route_checkpoint[q])
         progress[i] = at - base
         carry_h[i] = bank
         cell = route_cells[at]
@@ -166,6 +176,25 @@ def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealmen
             event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_TIP, cell
             n_events += 1
     return n_events - first
+
+
+@njit(cache=True)
+def count_cover_before(route_drone: np.ndarray, route_checkpoint: np.ndarray, out: np.ndarray) -> None:
+    """Fill ``out`` ((sum L + 1,) int64) with the number of route positions before each one that have drone or checkpoint cover."""
+    out[0] = 0
+    for q in range(route_drone.size):
+        out[q + 1] = out[q] + (route_drone[q] > 0.0 or route_checkpoint[q] > 0.0)
+
+
+def flow_from_marks(flow_marks: np.ndarray, route_start: np.ndarray, route_len: np.ndarray) -> np.ndarray:
+    """(sum L,) int64 shipment-steps at each route position from :func:`advance_shipments`' ``flow_marks``.
+
+    The marks summed over the rows, then along each route from its first position (a shipment
+    that reached its route's end left no -1, so the sum restarts at every route).
+    """
+    marks = flow_marks.sum(axis=0)
+    running = np.cumsum(marks)
+    return running - np.repeat(running[route_start] - marks[route_start], route_len)
 
 
 def joined_events(events: list[np.ndarray], lane_events: np.ndarray) -> list[np.ndarray]:

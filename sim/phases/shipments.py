@@ -25,6 +25,7 @@ from sim.kernels.movement import (
     IN_TRANSIT,
     LANES,
     advance_shipments,
+    count_cover_before,
     joined_events,
 )
 from sim.params import Params
@@ -72,15 +73,19 @@ class ShipmentPhase:
         self.border = border
         self._events = [np.zeros(0, dtype=np.int64) for _ in range(EVENT_COLUMNS)]
         self._lane_events = np.zeros(LANES, dtype=np.int64)
+        self._cover_before = np.zeros(1, dtype=np.int64)
 
     def step(self, now: int) -> None:
         """Move every live shipment one step and handle what happened to it."""
         p, r, a = self.pool, self.book.routes, self.book.along
         if self._events[0].size != p.capacity:  # one event at most per shipment
             self._events = [np.zeros(p.capacity, dtype=np.int64) for _ in range(EVENT_COLUMNS)]
+        if self._cover_before.size != a.drone.size + 1:
+            self._cover_before = np.zeros(a.drone.size + 1, dtype=np.int64)
         if self.timer.enabled:
             self.timer.add(MOVED_COUNT, p.live)
         started = time.perf_counter() if self.timer.enabled else 0.0
+        count_cover_before(a.drone, a.checkpoint, self._cover_before)
         advance_shipments(
             p.status,
             p.uid,
@@ -96,12 +101,13 @@ class ShipmentPhase:
             self.units.step_hours,
             a.drone,
             a.checkpoint,
+            self._cover_before,
             a.tip,
             self.p.ground.interdict_prob,
             self.streams.step_key("drone_detection", now),
             self.streams.step_key("checkpoint_search", now),
             self.streams.step_key("tip", now),
-            a.flow,
+            a.flow_marks,
             *self._events,
             self._lane_events,
         )
