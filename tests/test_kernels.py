@@ -17,6 +17,7 @@ from sim.kernels.counter_rng import uniform
 from sim.kernels.coverage import clear_coverage, stamp_coverage
 from sim.kernels.dispatch import triage_cues
 from sim.kernels.movement import (
+    EVENT_CHECKPOINT_SEIZURE,
     EVENT_DELIVERED,
     EVENT_DRONE_DETECTION,
     EVENT_TIP,
@@ -220,6 +221,84 @@ def test_lanes_change_nothing_but_the_split(lanes, monkeypatch):
             np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(flow_a, flow_b)
     assert sum(count for count, _, _ in steps_a) > 100 and np.all(np.diff(steps_a[0][1][0]) > 0)
+
+
+def _step_cell_by_cell(pool, starts, lengths, hours, step_hours, drone, checkpoint, tip, interdict, keys):
+    """One step of the movement kernel's rules written out cell by cell: (events, flow per position)."""
+    flow = np.zeros(hours.size, np.int64)
+    events = []
+    for i in np.flatnonzero(pool["status"] == IN_TRANSIT):
+        base = starts[pool["route"][i]]
+        last = base + lengths[pool["route"][i]] - 1
+        at = base + pool["progress"][i]
+        bank = float(pool["carry_h"][i]) + step_hours
+        flow[at] += 1
+        seen_drone, seen_checkpoint = drone[at], checkpoint[at]
+        while at < last and bank >= hours[at + 1]:
+            bank -= float(hours[at + 1])
+            at += 1
+            flow[at] += 1
+            seen_drone, seen_checkpoint = max(seen_drone, drone[at]), max(seen_checkpoint, checkpoint[at])
+        pool["progress"][i], pool["carry_h"][i] = at - base, bank
+        hide = 1.0 - float(pool["concealment"][i])
+        uid = pool["uid"][i]
+        if (seen_checkpoint > 0 and uniform(keys[1], uid) < seen_checkpoint * hide
+                and uniform(keys[1], -1 - uid) < interdict):
+            pool["status"][i] = FREE
+            events.append((i, EVENT_CHECKPOINT_SEIZURE, at))
+        elif at == last:
+            pool["status"][i] = FREE
+            events.append((i, EVENT_DELIVERED, at))
+        elif not pool["cued"][i]:
+            if seen_drone > 0 and uniform(keys[0], uid) < seen_drone * hide:
+                pool["cued"][i] = True
+                events.append((i, EVENT_DRONE_DETECTION, at))
+            elif tip[at] > 0 and uniform(keys[2], uid) < tip[at] * hide:
+                pool["cued"][i] = True
+                events.append((i, EVENT_TIP, at))
+    return events, flow
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**31), st.sampled_from([0.0, 0.02, 0.3]))
+def test_marks_and_sparse_cover_give_what_stepping_cell_by_cell_gives(seed, cover_share):
+    """Flow from two marks per shipment and cover read only where some is passed: the cell-by-cell rules, exactly."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(2, 40, 3)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    positions = int(lengths.sum())
+    cells = rng.permutation(positions).astype(np.int64)  # route positions on a 1 × positions raster
+    hours = rng.uniform(0.05, 1.5, positions).astype(np.float32)
+    sparse = [np.where(rng.random(positions) < cover_share, rng.uniform(0.2, 1.0, positions), 0).astype(np.float32)
+              for _ in range(3)]
+    drone, checkpoint, tip = sparse
+    n = 400
+    pool = _pool(n, 0)
+    pool["route"][:] = rng.integers(0, 3, n)
+    pool["progress"][:] = rng.integers(0, lengths[pool["route"]] - 1)
+    pool["carry_h"][:] = rng.uniform(0, 0.5, n).astype(np.float32)
+    pool["concealment"][:] = rng.uniform(0, 0.5, n).astype(np.float32)
+    pool["cued"][:] = rng.random(n) < 0.2
+    pool["status"][rng.random(n) < 0.1] = FREE
+    expected_pool = {name: array.copy() for name, array in pool.items()}
+    keys = (np.uint64(1000), np.uint64(2000), np.uint64(3000))
+    expected, expected_flow = _step_cell_by_cell(expected_pool, starts, lengths, hours, 2.0, drone, checkpoint, tip, 0.7, keys)
+    _, (slot, kind, cell), flow = _advance(pool, (starts, lengths, cells), hours, 2.0, drone, checkpoint, interdict=0.7,
+                                          tip=tip)
+    assert list(zip(slot, kind, cell, strict=True)) == [(i, k, cells[at]) for i, k, at in expected]
+    np.testing.assert_array_equal(flow, expected_flow)
+    for name in pool:
+        np.testing.assert_array_equal(pool[name], expected_pool[name])
+
+
+def test_flow_marks_stay_within_their_route():
+    """A shipment that reaches its route's end leaves no -1: the next route's flow does not start below zero."""
+    marks = np.zeros((FLOW_ROWS, 7), np.int64)
+    marks[0, 1] += 1  # a shipment on route 0 (positions 0-2) from position 1 to its end
+    marks[-1, 3] += 1  # one on route 1 (positions 3-6) over positions 3 and 4
+    marks[-1, 5] -= 1
+    flow = flow_from_marks(marks, np.array([0, 3]), np.array([3, 4]))
+    np.testing.assert_array_equal(flow, [0, 1, 1, 1, 1, 0, 0])
 
 
 def test_full_cover_detects_every_unconcealed_shipment_once():
