@@ -10,6 +10,7 @@ Run from the repository root::
     python benchmarks/run_scale.py --million  # every mechanism on, 10^6 live on 2048² for 1,000 steps (about 75 s)
     python benchmarks/run_scale.py --platforms  # 1,000 drones of one type vs 1,000 platforms of three types in zones
     python benchmarks/run_scale.py --loaded   # the shipment kernel on 1 and 2 threads, idle and one core loaded (about 2 min)
+    python benchmarks/run_scale.py --versus ../before  # this tree against another (e.g. a worktree of main), interleaved
     python benchmarks/run_scale.py --grid --million --json benchmarks/results.json  # figures into a JSON file
 
 Configurations, each run in a fresh process (so its peak memory is its own):
@@ -74,6 +75,12 @@ the kernel's (``advance_shipments``) and the full step's ms per step and their r
 this one run: 2 threads against 1, loaded against idle, and whether 2 threads are slower than 1
 when a core is loaded.
 
+``--versus TREE`` times the same centre in this tree and in ``TREE`` (another checkout of the
+repository, e.g. ``git worktree add ../before main``), on 1 and on 2 threads, ``VERSUS_REPEATS``
+times, each configuration in a fresh process with that tree on its ``PYTHONPATH``, alternating
+before and after so that both share the machine's load; it prints the mean ms per steady step by
+phase, after / before and 2 threads / 1 thread, and the full step's shipment-steps/s.
+
 Every mode first prints the machine (CPU model, cores, load average at the start) and the date
 (UTC). ``--json PATH`` writes every figure under the mode's key of that JSON file
 (other keys in it are kept).
@@ -91,6 +98,7 @@ import multiprocessing
 import os
 import platform
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -118,6 +126,7 @@ DEFAULT_DRONES = 24
 SCALE_DRONES = 100
 POOL_HEADROOM = 4096  # slots beyond the target, for the cartels' own launches between top-ups
 CORE_TARGET = 2e7  # shipment-steps/s of the core step at 10^5 shipments (the issue's target)
+FULL_TARGET = 5e7  # shipment-steps/s of the full step at 10^5 shipments on 1024², every mechanism on, idle (issue 18)
 TARGET_LIVE = 100_000
 # --all-mechanisms: every adaptation, intercepts, learning patrols and community mechanisms on.
 ALL_MECHANISMS: dict[str, Any] = {
@@ -141,6 +150,16 @@ MILLION_WALL_TARGET_S = 300.0
 MILLION_PEAK_TARGET_MIB = 4096.0
 LOADED_THREADS = (1, 2)
 LOADED_REPEATS = 3
+VERSUS_REPEATS = 3
+# --versus: one configuration timed in the tree on PYTHONPATH (any tree whose run_scale has measure and scale_config).
+VERSUS_PROBE = """
+import dataclasses, json, sys
+from benchmarks.run_scale import GRID_CENTRE, measure, scale_config
+threads, steps = int(sys.argv[1]), int(sys.argv[2])
+config = scale_config("versus", GRID_CENTRE["side"], GRID_CENTRE["live"], GRID_CENTRE["drones"], steps)
+timed = measure(dataclasses.replace(config, threads=threads)).timed
+print(json.dumps({"step": timed.ms_per_step(), **timed.phase_ms()}))
+"""
 # The load average (1, 5, 15 min) when this benchmark started: every benchmark imports this module first thing.
 STARTED_LOAD_AVERAGE = os.getloadavg()
 
@@ -452,6 +471,12 @@ def loaded_report(results: dict[tuple[str, int], list[Result]]) -> dict[str, Any
     print(f"with one core loaded, the kernel on {two} threads is {'SLOWER' if slower else 'not slower'} than on {one} "
           f"({mean['loaded', two, 'kernel']:.2f} against {mean['loaded', one, 'kernel']:.2f} ms per step); "
           f"slower in {slower_repeats} of {LOADED_REPEATS} repeats")
+    rates = {f"{state}_{threads}_threads": 1e3 * TARGET_LIVE / mean[state, threads, "step"]
+             for state in ("idle", "loaded") for threads in LOADED_THREADS}
+    for threads in LOADED_THREADS:
+        rate = rates[f"idle_{threads}_threads"]
+        print(f"full step, idle, {threads} thread{'s' * (threads > 1)}: {rate:,.0f} shipment-steps/s (target >= "
+              f"{FULL_TARGET:,.0f} on an idle machine: {'met' if rate >= FULL_TARGET else 'NOT met'})")
     loads = {(state, threads): [r.load_average for r in runs] for (state, threads), runs in results.items()}
     print("1-minute load average before each run: "
           + "; ".join(f"{state}, {threads} thread{'s' * (threads > 1)}: {', '.join(f'{v:.2f}' for v in values)}"
@@ -461,7 +486,67 @@ def loaded_report(results: dict[tuple[str, int], list[Result]]) -> dict[str, Any
             "ms_per_step": {f"{state}_{threads}_threads_{part}": values for (state, threads, part), values in ms.items()},
             "mean_ms_per_step": {f"{state}_{threads}_threads_{part}": value for (state, threads, part), value in mean.items()},
             "ratios": ratios, "ratios_by_repeat": by_repeat, "two_threads_slower_when_loaded": slower,
+            "full_step_shipment_steps_per_s": rates,
             "repeats_two_threads_slower_when_loaded": slower_repeats}
+
+
+def tree_label(tree: Path) -> str:
+    """A tree's path and, if it is a git checkout, its commit."""
+    commit = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
+    return f"{tree} ({commit.stdout.strip()})" if commit.returncode == 0 else str(tree)
+
+
+def run_versus(before: Path, steps: int) -> dict[str, Any]:
+    """Time the grid's centre in ``before`` and in this tree on each of :data:`LOADED_THREADS` threads, alternating.
+
+    Returns:
+        Every run's ms per steady step by phase (``step`` the whole step), with its tree, threads and load average.
+    """
+    trees = {"before": before.resolve(), "after": Path(__file__).resolve().parents[1]}
+    runs = []
+    for _ in range(VERSUS_REPEATS):
+        for threads in LOADED_THREADS:
+            for name, tree in trees.items():
+                load = os.getloadavg()[0]
+                print(f"running {name} ({tree}) on {threads} thread(s); load average {load:.2f} ...", flush=True)
+                child = subprocess.run([sys.executable, "-c", VERSUS_PROBE, str(threads), str(steps)], cwd=tree,
+                                       env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True, check=False)
+                if child.returncode != 0:
+                    raise RuntimeError(f"{name} tree {tree}: {child.stderr.strip()}")
+                runs.append({"tree": name, "threads": threads, "load_average": load,
+                             "ms": json.loads(child.stdout.strip().splitlines()[-1])})
+    return {"before": tree_label(trees["before"]), "after": tree_label(trees["after"]), "repeats": VERSUS_REPEATS,
+            "steps": steps, "runs": runs}
+
+
+def versus_report(figures: dict[str, Any]) -> dict[str, Any]:
+    """Print the mean ms per step by phase of each tree and thread count, and the ratios measured in this run; add them."""
+    mean: dict[str, dict[str, float]] = {}
+    for tree in ("before", "after"):
+        for threads in LOADED_THREADS:
+            runs = [r["ms"] for r in figures["runs"] if r["tree"] == tree and r["threads"] == threads]
+            mean[f"{tree}_{threads}"] = {name: float(np.mean([r[name] for r in runs])) for name in runs[0]}
+    one, two = LOADED_THREADS
+    names = list(mean[f"after_{one}"])
+    print(f"\n{TARGET_LIVE:,} live shipments on {GRID_CENTRE['side']}², {GRID_CENTRE['drones']} drones, every mechanism on; "
+          f"mean ms per steady step of {VERSUS_REPEATS} repeats; before = {figures['before']}, after = {figures['after']}")
+    print(f"{'':>16}" + "".join(f"{name:>15}" for name in names))
+    for key, row in mean.items():
+        print(f"{key:>16}" + "".join(f"{row[name]:>15.3f}" for name in names))
+    ratios = {f"{name}_after_vs_before_{threads}_threads": mean[f"after_{threads}"][name] / mean[f"before_{threads}"][name]
+              for threads in LOADED_THREADS for name in ("step", "kernel")}
+    ratios |= {f"{name}_{two}_vs_{one}_threads_{tree}": mean[f"{tree}_{two}"][name] / mean[f"{tree}_{one}"][name]
+               for tree in ("before", "after") for name in ("step", "kernel")}
+    rates = {f"{tree}_{threads}_threads": 1e3 * TARGET_LIVE / mean[f"{tree}_{threads}"]["step"]
+             for tree in ("before", "after") for threads in LOADED_THREADS}
+    for key, value in ratios.items():
+        print(f"{key}: {value:.2f}")
+    for key, value in rates.items():
+        print(f"full step shipment-steps/s, {key}: {value:,.0f} (target >= {FULL_TARGET:,.0f} on an idle machine: "
+              f"{'met' if value >= FULL_TARGET else 'NOT met'})")
+    print(f"1-minute load average before each run: {', '.join(f'{r['load_average']:.2f}' for r in figures['runs'])}; "
+          f"{os.getloadavg()[0]:.2f} at the end")
+    return {**figures, "mean_ms": mean, "ratios": ratios, "shipment_steps_per_s": rates}
 
 
 def configurations(quick: bool, steps: int | None, all_mechanisms: bool) -> list[Config]:
@@ -671,6 +756,8 @@ def main() -> None:
     parser.add_argument("--platforms", action="store_true", help="1,000 platforms: one type against three types in zones")
     parser.add_argument("--loaded", action="store_true",
                         help="the shipment kernel at 10^5 live on 1024² on 1 and 2 threads, idle and with one core loaded")
+    parser.add_argument("--versus", type=Path, default=None, metavar="TREE",
+                        help="time the grid's centre in this tree and in TREE (another checkout), interleaved")
     parser.add_argument("--steps", type=int, default=None, metavar="N",
                         help="steps timed in every configuration (default: 672 for the default scenario, 100 at scale; "
                              f"200 and 50 with --quick; {GRID_STEPS} with --grid; {MILLION['steps']} with --million)")
@@ -705,7 +792,11 @@ def main() -> None:
         figures = loaded_report(run_loaded(args.steps or GRID_STEPS))
         if args.json:
             write_json(args.json, "loaded", figures)
-    if not (args.grid or args.million or args.platforms or args.loaded):
+    if args.versus:
+        figures = versus_report(run_versus(args.versus, args.steps or GRID_STEPS))
+        if args.json:
+            write_json(args.json, "versus", figures)
+    if not (args.grid or args.million or args.platforms or args.loaded or args.versus):
         results = run_configs(configurations(args.quick, args.steps, args.all_mechanisms))
         print_report(results)
         if args.json:

@@ -12,7 +12,7 @@ from sim.kernels.movement import IN_TRANSIT
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from compare_reference import build_skywatch  # noqa: E402
-from run_scale import top_up  # noqa: E402
+from run_scale import top_up, versus_report  # noqa: E402
 
 
 def test_run_scale_quick_measures_every_configuration_and_phase(tmp_path: Path) -> None:
@@ -80,3 +80,50 @@ def test_the_skywatch_step_timed_against_mesa_moves_the_shipments_it_was_filled_
     model.step()
     moved = in_transit & ((model.pool.progress != progress) | (model.pool.status != IN_TRANSIT))
     assert moved.sum() >= 0.9 * live
+
+
+def _tables_and_context(text: str) -> list[tuple[list[str], list[str]]]:
+    """Each markdown table of ``text`` with the lines between it and the heading or table before it."""
+    found, context, rows = [], [], []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("|"):
+            rows.append(line)
+            continue
+        if rows:
+            found.append((rows, context))
+            rows, context = [], []
+        context = [] if line.startswith("#") else [*context, line]
+    return found
+
+
+def test_results_tables_writes_every_table_of_the_stored_results_with_its_machine_line(tmp_path: Path) -> None:
+    out = tmp_path / "RESULTS.md"
+    result = subprocess.run([sys.executable, "benchmarks/results_tables.py", "--out", str(out)], cwd=ROOT, check=False,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    tables = _tables_and_context(text)
+    assert len(tables) >= 6
+    for rows, context in tables:
+        machine = [line for line in context if line.startswith("Machine:")]
+        assert machine, f"no machine line before the table {rows[0]}"
+        assert "cores" in machine[-1] and "load average" in machine[-1], machine[-1]
+    headline = text.split("## Headline: ratios measured in one run")[1].split("\n## ")[0]
+    for ratio in ("2 threads / 1 thread", "loaded / idle", "Mesa reference / Skywatch", "10⁶ / 10⁵ live"):
+        assert ratio in headline
+    assert text.count("**absolute**") + text.count("**Absolute") >= 5
+    assert text == (ROOT / "benchmarks" / "RESULTS.md").read_text(), "RESULTS.md is not what results_tables.py writes"
+
+
+def test_versus_report_gives_after_over_before_and_two_threads_over_one() -> None:
+    def ms(step: float, kernel: float) -> dict[str, float]:
+        return {"step": step, "kernel": kernel}
+
+    runs = [{"tree": tree, "threads": threads, "load_average": 1.0, "ms": ms(step, kernel)}
+            for tree, threads, step, kernel in (("before", 1, 8.0, 4.0), ("after", 1, 4.0, 3.0), ("before", 2, 6.0, 2.0),
+                                                ("after", 2, 2.0, 1.0))]
+    figures = versus_report({"before": "b", "after": "a", "runs": runs})
+    assert figures["ratios"]["step_after_vs_before_1_threads"] == 0.5
+    assert figures["ratios"]["kernel_after_vs_before_2_threads"] == 0.5
+    assert figures["ratios"]["step_2_vs_1_threads_after"] == 0.5
+    assert figures["shipment_steps_per_s"]["after_2_threads"] == 5e7
