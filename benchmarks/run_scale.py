@@ -76,10 +76,11 @@ this one run: 2 threads against 1, loaded against idle, and whether 2 threads ar
 when a core is loaded.
 
 ``--versus TREE`` times the same centre in this tree and in ``TREE`` (another checkout of the
-repository, e.g. ``git worktree add ../before main``), on 1 and on 2 threads, ``VERSUS_REPEATS``
-times, each configuration in a fresh process with that tree on its ``PYTHONPATH``, alternating
-before and after so that both share the machine's load; it prints the mean ms per steady step by
-phase, after / before and 2 threads / 1 thread, and the full step's shipment-steps/s.
+repository, e.g. ``git worktree add ../before main``), on 1 and on 2 threads, ``--repeats`` times
+(default ``VERSUS_REPEATS``), each configuration in a fresh process with that tree on its
+``PYTHONPATH``, before and after back to back so that each pair shares the machine's load; it
+prints the mean ms per steady step by phase, after / before (the median of the pairs' ratios, and
+the ratio of the means) and 2 threads / 1 thread, and the full step's shipment-steps/s.
 
 Every mode first prints the machine (CPU model, cores, load average at the start) and the date
 (UTC). ``--json PATH`` writes every figure under the mode's key of that JSON file
@@ -92,6 +93,7 @@ import argparse
 import contextlib
 import dataclasses
 import datetime
+import itertools
 import json
 import math
 import multiprocessing
@@ -496,7 +498,7 @@ def tree_label(tree: Path) -> str:
     return f"{tree} ({commit.stdout.strip()})" if commit.returncode == 0 else str(tree)
 
 
-def run_versus(before: Path, steps: int) -> dict[str, Any]:
+def run_versus(before: Path, steps: int, repeats: int) -> dict[str, Any]:
     """Time the grid's centre in ``before`` and in this tree on each of :data:`LOADED_THREADS` threads, alternating.
 
     Returns:
@@ -504,7 +506,7 @@ def run_versus(before: Path, steps: int) -> dict[str, Any]:
     """
     trees = {"before": before.resolve(), "after": Path(__file__).resolve().parents[1]}
     runs = []
-    for _ in range(VERSUS_REPEATS):
+    for _ in range(repeats):
         for threads in LOADED_THREADS:
             for name, tree in trees.items():
                 load = os.getloadavg()[0]
@@ -515,7 +517,7 @@ def run_versus(before: Path, steps: int) -> dict[str, Any]:
                     raise RuntimeError(f"{name} tree {tree}: {child.stderr.strip()}")
                 runs.append({"tree": name, "threads": threads, "load_average": load,
                              "ms": json.loads(child.stdout.strip().splitlines()[-1])})
-    return {"before": tree_label(trees["before"]), "after": tree_label(trees["after"]), "repeats": VERSUS_REPEATS,
+    return {"before": tree_label(trees["before"]), "after": tree_label(trees["after"]), "repeats": repeats,
             "steps": steps, "runs": runs}
 
 
@@ -529,12 +531,18 @@ def versus_report(figures: dict[str, Any]) -> dict[str, Any]:
     one, two = LOADED_THREADS
     names = list(mean[f"after_{one}"])
     print(f"\n{TARGET_LIVE:,} live shipments on {GRID_CENTRE['side']}², {GRID_CENTRE['drones']} drones, every mechanism on; "
-          f"mean ms per steady step of {VERSUS_REPEATS} repeats; before = {figures['before']}, after = {figures['after']}")
+          f"mean ms per steady step of {figures['repeats']} repeats; before = {figures['before']}, after = {figures['after']}")
     print(f"{'':>16}" + "".join(f"{name:>15}" for name in names))
     for key, row in mean.items():
         print(f"{key:>16}" + "".join(f"{row[name]:>15.3f}" for name in names))
     ratios = {f"{name}_after_vs_before_{threads}_threads": mean[f"after_{threads}"][name] / mean[f"before_{threads}"][name]
               for threads in LOADED_THREADS for name in ("step", "kernel")}
+    paired = {}  # each repeat's after / before, the two run back to back
+    for threads in LOADED_THREADS:
+        pairs = [r["ms"] for r in figures["runs"] if r["threads"] == threads]
+        for name in ("step", "kernel"):
+            paired[f"{name}_after_vs_before_{threads}_threads"] = [b[name] / a[name] for a, b in itertools.batched(pairs, 2)]
+    ratios |= {f"{key}_median_of_pairs": float(np.median(values)) for key, values in paired.items()}
     ratios |= {f"{name}_{two}_vs_{one}_threads_{tree}": mean[f"{tree}_{two}"][name] / mean[f"{tree}_{one}"][name]
                for tree in ("before", "after") for name in ("step", "kernel")}
     rates = {f"{tree}_{threads}_threads": 1e3 * TARGET_LIVE / mean[f"{tree}_{threads}"]["step"]
@@ -546,7 +554,9 @@ def versus_report(figures: dict[str, Any]) -> dict[str, Any]:
               f"{'met' if value >= FULL_TARGET else 'NOT met'})")
     print(f"1-minute load average before each run: {', '.join(f'{r['load_average']:.2f}' for r in figures['runs'])}; "
           f"{os.getloadavg()[0]:.2f} at the end")
-    return {**figures, "mean_ms": mean, "ratios": ratios, "shipment_steps_per_s": rates}
+    for key, values in paired.items():
+        print(f"{key}, each pair: {', '.join(f'{v:.2f}' for v in values)}")
+    return {**figures, "mean_ms": mean, "ratios": ratios, "ratios_by_pair": paired, "shipment_steps_per_s": rates}
 
 
 def configurations(quick: bool, steps: int | None, all_mechanisms: bool) -> list[Config]:
@@ -758,6 +768,8 @@ def main() -> None:
                         help="the shipment kernel at 10^5 live on 1024² on 1 and 2 threads, idle and with one core loaded")
     parser.add_argument("--versus", type=Path, default=None, metavar="TREE",
                         help="time the grid's centre in this tree and in TREE (another checkout), interleaved")
+    parser.add_argument("--repeats", type=int, default=VERSUS_REPEATS, metavar="N",
+                        help=f"--versus: pairs of runs on each thread count (default {VERSUS_REPEATS})")
     parser.add_argument("--steps", type=int, default=None, metavar="N",
                         help="steps timed in every configuration (default: 672 for the default scenario, 100 at scale; "
                              f"200 and 50 with --quick; {GRID_STEPS} with --grid; {MILLION['steps']} with --million)")
@@ -793,7 +805,7 @@ def main() -> None:
         if args.json:
             write_json(args.json, "loaded", figures)
     if args.versus:
-        figures = versus_report(run_versus(args.versus, args.steps or GRID_STEPS))
+        figures = versus_report(run_versus(args.versus, args.steps or GRID_STEPS, args.repeats))
         if args.json:
             write_json(args.json, "versus", figures)
     if not (args.grid or args.million or args.platforms or args.loaded or args.versus):

@@ -122,8 +122,10 @@ def test_versus_report_gives_after_over_before_and_two_threads_over_one() -> Non
     runs = [{"tree": tree, "threads": threads, "load_average": 1.0, "ms": ms(step, kernel)}
             for tree, threads, step, kernel in (("before", 1, 8.0, 4.0), ("after", 1, 4.0, 3.0), ("before", 2, 6.0, 2.0),
                                                 ("after", 2, 2.0, 1.0))]
-    figures = versus_report({"before": "b", "after": "a", "runs": runs})
+    figures = versus_report({"before": "b", "after": "a", "repeats": 1, "runs": runs})
     assert figures["ratios"]["step_after_vs_before_1_threads"] == 0.5
     assert figures["ratios"]["kernel_after_vs_before_2_threads"] == 0.5
     assert figures["ratios"]["step_2_vs_1_threads_after"] == 0.5
+    assert figures["ratios_by_pair"]["kernel_after_vs_before_1_threads"] == [0.75]
+    assert figures["ratios"]["step_after_vs_before_2_threads_median_of_pairs"] == 1 / 3
     assert figures["shipment_steps_per_s"]["after_2_threads"] == 5e7
