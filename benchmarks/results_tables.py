@@ -113,12 +113,16 @@ def headline_rows(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any
 
 def headline(doc: dict[str, Any]) -> list[str]:
     """The headline: ratios measured in one run, each row with its run's machine, load and date."""
-    rows = [[what, value, machine_line(entry).removeprefix(MACHINE_PREFIX).strip()] for what, value, entry in headline_rows(doc)]
+    rows = [[what, value, entry.get("code") or entry.get("after") or "not recorded",
+             machine_line(entry).removeprefix(MACHINE_PREFIX).strip()] for what, value, entry in headline_rows(doc)]
     if not rows:
         return []
     return ["", "## Headline: ratios measured in one run", "",
-            f"{MACHINE_PREFIX} each row's own, in its last column (CPU model, cores, load average at the start, date).", "",
-            *table(["ratio, both sides measured in the same run", "value", "machine, load average at the start, date"], rows)]
+            f"{MACHINE_PREFIX} each row's own, in its last column (CPU model, cores, load average at the start, date). "
+            "\"Idle\" and \"loaded\" are without and with a busy process of the benchmark's own on one core; the load "
+            "average says what else was running.", "",
+            *table(["ratio, both sides measured in the same run", "value", "code", "machine, load average at the start, date"],
+                   rows)]
 
 
 def versus(entry: dict[str, Any]) -> list[str]:
