@@ -372,6 +372,18 @@ def cmd_compare(args: argparse.Namespace, out_console: Console, err_console: Con
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
+    """Calibrate parameters against published figures (:mod:`sim.calibration.command`); a kill or Ctrl-C keeps the database."""
+    from sim.calibration.command import calibrate
+
+    try:
+        return calibrate(args, out_console, err_console)
+    except KeyboardInterrupt:
+        print("skywatch: interrupted; finished generations are kept in the calibration folder, the same command continues",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``skywatch`` command."""
     parser = argparse.ArgumentParser(
@@ -444,6 +456,13 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--format", default="csv", help="table format: csv (default) or parquet")
     compare.add_argument("--quiet", action="store_true", help="no progress bar or table")
     compare.set_defaults(handler=cmd_compare)
+
+    calibrate = sub.add_parser("calibrate", help="fit parameters to published figures with ABC-SMC (pyabc); resumable")
+    calibrate.add_argument("config", type=Path, help="a calibration file (see calibration/baseline.toml)")
+    calibrate.add_argument("--out", type=Path, help="calibration folder (default calibrations/CONFIG); rerun to continue it")
+    calibrate.add_argument("--scheduler", metavar="ADDRESS", help="evaluate on an existing Dask cluster, e.g. tcp://host:8786")
+    calibrate.add_argument("--workers", type=int, help="local worker processes (default: the cores)")
+    calibrate.set_defaults(handler=cmd_calibrate)
     return parser
 
 

@@ -255,6 +255,10 @@ PARAMS: tuple[Param, ...] = (
     # --- shipments ----------------------------------------------------------------------------
     Param("shipments.value", 50_000.0, "currency", "mean value of one shipment at its sink", 0.0, 1e12),
     Param("shipments.concealment", 0.3, "-", "mean concealment; detection probability is scaled by 1 - concealment", 0.0, 0.99),
+    # Drug weight per shipment: it only converts counts to kilograms (weight_seized_kg, weight_delivered_kg). 3 kg at the
+    # default value puts a kilogram at the sink near cocaine's wholesale price in northern Mexico's border towns
+    # (about $16,000 in 2013: sim/data/reference_figures.toml, cocaine_price_northern_mexico).
+    Param("shipments.weight_kg", 3.0, "kg", "drug weight of one shipment", 0.001, 1e6),
     # --- ports of entry and the open border (sim.ports) --------------------------------------------
     # Every sink is a port of entry that inspects arriving shipments; open crossings between the ports are further
     # route ends with their own detection. No public figure sets these: off unless a scenario asks.

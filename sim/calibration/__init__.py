@@ -1,0 +1,1 @@
+"""Calibration against published figures: ABC-SMC with pyabc (``skywatch calibrate``)."""
