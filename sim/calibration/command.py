@@ -74,8 +74,8 @@ def calibrate(args: Any, out_console: Console, err_console: Console) -> int:
         client = connect(args.scheduler)
         sampler, sampler_name = dask_sampler(client), f"dask at {args.scheduler}"
     else:
-        warm_up(spec)
         sampler, sampler_name = local_sampler(workers), f"multicore, {workers} processes"
+        warm_up(spec)
     try:
         abc, resumed = open_run(spec, out, sampler)
         if resumed:

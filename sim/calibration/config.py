@@ -11,6 +11,7 @@ A calibration file is TOML with one ``[calibration]`` table::
     steps = 672                   # run.steps of every run (default: the scenario's)
     seed = 0                      # the base every run seed is derived from
     distance = "scaled_euclidean" # sqrt(Σ ((statistic − target) / uncertainty)²)
+    ppc_draws = 40                # posterior particles the predictive check runs
 
     [calibration.fixed]           # optional: values set for every run
     "world.height" = 128
@@ -64,7 +65,7 @@ from sim.scenario import (
 PRIORS = ("uniform", "normal", "lognormal")
 DISTANCES = ("scaled_euclidean",)
 CALIBRATION_KEYS = ("scenario", "population", "generations", "min_epsilon", "replications", "steps", "seed", "distance",
-                    "fixed", "parameters", "targets")
+                    "ppc_draws", "fixed", "parameters", "targets")
 TARGET_KEYS = ("statistic", "value", "uncertainty")
 SEEDED = "run.seed"  # set for each run from the calibration seed and the parameters
 
@@ -79,7 +80,7 @@ class Count:
 
 
 COUNTS = {"population": Count(100, 2, 100_000), "generations": Count(5, 1, 1000), "replications": Count(1, 1, 1000),
-          "seed": Count(0, 0, 2**63 - 1), "steps": Count(None, 1, 10**7)}
+          "seed": Count(0, 0, 2**63 - 1), "steps": Count(None, 1, 10**7), "ppc_draws": Count(40, 2, 100_000)}
 
 
 class IntervalDecorator(RVDecorator):
@@ -187,6 +188,7 @@ class CalibrationSpec:
         replications: runs per evaluation.
         seed: the base of every run seed.
         distance: the distance's name (:data:`DISTANCES`).
+        ppc_draws: posterior particles the predictive check runs.
     """
 
     path: Path
@@ -200,6 +202,7 @@ class CalibrationSpec:
     replications: int
     seed: int
     distance: str
+    ppc_draws: int
 
     def distribution(self) -> Distribution:
         """The joint prior: independent priors, one per parameter."""
@@ -389,7 +392,8 @@ def parse_calibration(doc: dict[str, Any], source: Path, digest: str = "") -> Ca
             errors.add(ScenarioError(source, f"calibration.fixed.{name}", "is calibrated; it cannot also be fixed"))
     errors.raise_any()
     return CalibrationSpec(source, digest, scenario, tuple(priors), tuple(chosen), counts["population"],
-                           counts["generations"], min_epsilon, counts["replications"], counts["seed"], distance)
+                           counts["generations"], min_epsilon, counts["replications"], counts["seed"], distance,
+                           counts["ppc_draws"])
 
 
 def load_calibration(path: Path) -> CalibrationSpec:

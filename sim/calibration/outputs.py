@@ -26,7 +26,6 @@ from sim.calibration.evaluate import run_statistics
 from sim.calibration.smc import DATABASE
 from sim.scenario import Scenario
 
-PPC_DRAWS = 40  # posterior particles the predictive check runs (each with the calibration's replications)
 PPC_QUANTILES = (0.05, 0.5, 0.95)  # the predicted interval's ends and its middle
 WEIGHT = "weight"
 DETERMINISM = ("each run's seed is derived from the calibration seed, the replicate and the parameter values (not an "
@@ -89,9 +88,9 @@ def central_values(spec: CalibrationSpec, frame: pd.DataFrame) -> dict[str, int 
 
 
 def predictive_check(spec: CalibrationSpec, frame: pd.DataFrame) -> list[Check]:
-    """Run the model at :data:`PPC_DRAWS` particles drawn by weight; each target's predicted interval against its figure."""
+    """Run the model at ``ppc_draws`` particles drawn by weight; each target's predicted interval against its figure."""
     rng = np.random.default_rng(spec.seed)
-    draws = rng.choice(len(frame), size=PPC_DRAWS, p=frame[WEIGHT].to_numpy() / frame[WEIGHT].sum())
+    draws = rng.choice(len(frame), size=spec.ppc_draws, p=frame[WEIGHT].to_numpy() / frame[WEIGHT].sum())
     statistics = tuple(dict.fromkeys(target.statistic for target in spec.targets))
     predicted: dict[str, list[float]] = {name: [] for name in statistics}
     for row in draws:
