@@ -116,6 +116,7 @@ def test_a_killed_calibration_resumes_from_its_database(tmp_path: Path, capsys):
     assert "resuming" in printed and "2 of 4 generations done" in printed
     assert [line.split(":")[0] for line in printed.splitlines() if line.startswith("generation")] == [
         "generation 2", "generation 3"]
+    assert "epsilon inf" not in printed  # the threshold goes on from the stored generations, not from the prior again
     assert json.loads((out / "provenance.json").read_text())["generations_done"] == 4
 
 

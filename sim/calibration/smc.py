@@ -81,11 +81,15 @@ def open_run(spec: CalibrationSpec, out: Path, sampler: Sampler) -> tuple[ABCSMC
     Raises:
         ScenarioError: the folder's database belongs to another calibration file.
     """
-    abc = ABCSMC(Evaluation(spec), spec.distribution(), ScaledEuclidean(spec.targets), population_size=spec.population,
-                 sampler=sampler, eps=MedianEpsilon(initial_epsilon=np.inf))  # generation 0: the prior as drawn
     database = out / DATABASE
+    resuming = database.is_file()
+    # A new run's generation 0 is the prior as drawn (every particle accepted); a resumed run's next threshold is the
+    # median distance of its last stored generation, as if it had not stopped.
+    epsilon = MedianEpsilon() if resuming else MedianEpsilon(initial_epsilon=np.inf)
+    abc = ABCSMC(Evaluation(spec), spec.distribution(), ScaledEuclidean(spec.targets), population_size=spec.population,
+                 sampler=sampler, eps=epsilon)
     url = f"sqlite:///{database}"
-    if database.is_file():
+    if resuming:
         _check_digest(out, spec)
         abc.load(url, RUN_ID)
         return abc, True
