@@ -197,3 +197,16 @@ def test_the_shipped_calibration_file_is_valid():
     spec = load_calibration(Path(__file__).parent.parent / "calibration" / "baseline.toml")
     assert len(spec.priors) == 3 and spec.population == 200 and spec.generations == 5
     assert all(target.figure is not None for target in spec.targets)
+
+
+def test_calibration_runs_on_a_dask_scheduler(tmp_path: Path, capsys):
+    from dask.distributed import LocalCluster
+
+    config = write_config(tmp_path, "[calibration.targets.oig_flown_hours_share]\n", population=6, generations=2, steps=40)
+    out = tmp_path / "out"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        assert main(["calibrate", str(config), "--out", str(out), "--scheduler", cluster.scheduler_address]) == 0
+    assert "generation 1:" in capsys.readouterr().out
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["sampler"].startswith("dask") and provenance["generations_done"] == 2
+    assert len(pd.read_parquet(out / "posterior.parquet")) == 6
