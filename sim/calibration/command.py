@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +67,10 @@ def calibrate(args: Any, out_console: Console, err_console: Console) -> int:
     workers = os.cpu_count() or 1 if args.workers is None else args.workers
     if workers < 1:
         raise ScenarioError("--workers", str(workers), "expected an integer ≥ 1")
+    for target in spec.targets:
+        if target.figure is not None and target.figure.status == "flagged":
+            print(f"skywatch: warning: target {target.name} is flagged in the reference file: {target.figure.why}",
+                  file=sys.stderr)
     started = datetime.now(UTC)
     client = None
     if args.scheduler:
