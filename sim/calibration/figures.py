@@ -64,20 +64,20 @@ def draw_pairs(spec: CalibrationSpec, frame: pd.DataFrame, out: Path) -> Path:
 
 def draw_checks(table: pd.DataFrame, out: Path) -> Path:
     """``ppc.png``: each target's predicted interval against its figure, in uncertainties from the figure."""
-    fig, ax = plt.subplots(figsize=(7, 0.6 * len(table) + 1.6))
+    fig, ax = plt.subplots(figsize=(9, 0.6 * len(table) + 1.8))
     for k, row in enumerate(table.itertuples()):
         scale = row.uncertainty
         low, median, high = ((getattr(row, key) - row.target_value) / scale
                              for key in ("predicted_low", "predicted_median", "predicted_high"))
         colour = COLOURS[0] if row.covered else COLOURS[1]
-        ax.plot([low, high], [k, k], color=colour, linewidth=4, solid_capstyle="butt")
+        ax.plot([low, high], [k, k], color=colour, linewidth=4, solid_capstyle="butt", marker="|", markersize=14)
         ax.plot(median, k, "o", color="black")
         figure_low, figure_high = ((row.figure_low - row.target_value) / scale, (row.figure_high - row.target_value) / scale)
         ax.plot([figure_low, figure_high], [k + 0.2, k + 0.2], color="grey", linewidth=2)
     ax.axvline(0, color="grey", linestyle=":")
     ax.set_yticks(range(len(table)), [f"{row.target} ({row.statistic})" for row in table.itertuples()], fontsize="small")
-    ax.set_xlabel("(predicted − target) / uncertainty: bar 5–95 %, dot median; grey: the figure (or its bound)")
-    ax.set_title("posterior predictive check (blue: the interval meets the figure)")
+    ax.set_xlabel("(predicted − target) / uncertainty\nbar: predicted 5–95 %, dot: median; grey: the figure (or its bound)")
+    ax.set_title("posterior predictive check (blue: meets the figure, orange: misses it)")
     fig.tight_layout()
     path = out / "ppc.png"
     fig.savefig(path, dpi=DPI)
