@@ -61,6 +61,7 @@ from sim.scenario import (
     resolve_scenario_path,
     shown,
 )
+from sim.sweep.design import Count  # an integer key's default and bounds, as in sweep files
 
 PRIORS = ("uniform", "normal", "lognormal")
 DISTANCES = ("scaled_euclidean",)
@@ -68,15 +69,6 @@ CALIBRATION_KEYS = ("scenario", "population", "generations", "min_epsilon", "rep
                     "ppc_draws", "fixed", "parameters", "targets")
 TARGET_KEYS = ("statistic", "value", "uncertainty")
 SEEDED = "run.seed"  # set for each run from the calibration seed and the parameters
-
-
-@dataclass(frozen=True)
-class Count:
-    """An integer key of ``[calibration]``: its default (None when it must be given) and inclusive bounds."""
-
-    default: int | None
-    low: int
-    high: int
 
 
 COUNTS = {"population": Count(100, 2, 100_000), "generations": Count(5, 1, 1000), "replications": Count(1, 1, 1000),
