@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import sys
 import time
@@ -300,10 +301,8 @@ def cmd_viz(args: argparse.Namespace, out_console: Console, err_console: Console
 def _check_compare_options(args: argparse.Namespace) -> None:
     """Refuse options ``skywatch compare`` cannot honour: a bad seed, format or count, or options of the other mode."""
     from sim.compare import FORMATS
-    from sim.sweep.design import DEFAULT_MAX_RUNS, MAX_RUN_SEED
 
-    if not 0 <= args.seed <= MAX_RUN_SEED:
-        raise ScenarioError("--seed", str(args.seed), f"expected an integer from 0 to {MAX_RUN_SEED}")
+    _check_seed(args.seed)
     if args.format not in FORMATS:
         raise ScenarioError("--format", args.format, f"expected one of {', '.join(FORMATS)}")
     if args.replications is None:
@@ -311,17 +310,35 @@ def _check_compare_options(args: argparse.Namespace) -> None:
         if given:
             raise ScenarioError("compare", given[0], "applies only with --replications (run folders are compared as run)")
         return
-    if args.replications < MIN_REPLICATIONS:
-        raise ScenarioError("--replications", str(args.replications),
+    _check_replications(args.replications, len(args.items))
+
+
+def _check_replications(replications: int, scenarios: int) -> None:
+    """Refuse fewer than two replications, or more runs in all than a sweep may make."""
+    from sim.sweep.design import DEFAULT_MAX_RUNS
+
+    if replications < MIN_REPLICATIONS:
+        raise ScenarioError("--replications", str(replications),
                             f"expected an integer ≥ {MIN_REPLICATIONS} (an interval needs two runs)")
-    if args.replications * len(args.items) > DEFAULT_MAX_RUNS:
-        runs = f"{len(args.items)} scenarios × {args.replications}"
-        raise ScenarioError("--replications", str(args.replications),
-                            f"expected at most {DEFAULT_MAX_RUNS:,} runs in all, got {runs}")
+    if replications * scenarios > DEFAULT_MAX_RUNS:
+        raise ScenarioError("--replications", str(replications),
+                            f"expected at most {DEFAULT_MAX_RUNS:,} runs in all, got {scenarios} scenarios × {replications}")
 
 
-def _run_replications(scenarios: dict[str, Scenario], args: argparse.Namespace, err_console: Console) -> list[Group]:
-    """Run every scenario ``--replications`` times with common seeds, with a progress bar; return the groups."""
+def _check_seed(seed: int) -> None:
+    """Refuse a comparison seed outside the run seeds' range."""
+    from sim.sweep.design import MAX_RUN_SEED
+
+    if not 0 <= seed <= MAX_RUN_SEED:
+        raise ScenarioError("--seed", str(seed), f"expected an integer from 0 to {MAX_RUN_SEED}")
+
+
+def _run_replications(scenarios: dict[str, Scenario], args: argparse.Namespace, err_console: Console,
+                      keep_dir: Path | None = None) -> list[Group]:
+    """Run every scenario ``--replications`` times with common seeds, with a progress bar; return the groups.
+
+    With ``keep_dir``, every run's folder is kept there (:func:`sim.compare.run_groups`).
+    """
     from sim.compare import replicate_seeds, run_groups
 
     seeds = replicate_seeds(args.seed, args.replications)
@@ -338,7 +355,7 @@ def _run_replications(scenarios: dict[str, Scenario], args: argparse.Namespace, 
                 failed += row["status"] != "ok"
                 progress.update(task, advance=1, failed=failed)
 
-            return run_groups(scenarios, seeds, engine, on_row)
+            return run_groups(scenarios, seeds, engine, on_row, keep_dir)
     finally:
         if client is not None:
             client.close()
@@ -382,6 +399,40 @@ def cmd_calibrate(args: argparse.Namespace, out_console: Console, err_console: C
         print("skywatch: interrupted; finished generations are kept in the calibration folder, the same command continues",
               file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def cmd_brief(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
+    """Compare scenarios over paired replications and write the policy brief: one self-contained HTML file (and a PDF)."""
+    import tempfile
+    from datetime import UTC, datetime
+
+    from sim.brief.pdf import find_chromium
+    from sim.brief.report import BriefRequest, check_brief_out, default_brief_path, render_brief, write_brief
+    from sim.compare import compare, name_scenarios
+
+    _check_seed(args.seed)
+    _check_replications(args.replications, len(args.scenarios))
+    chromium = find_chromium() if args.pdf else None
+    started = time.perf_counter()
+    arguments = [(item, _with_overrides(load_scenario(item), args)) for item in args.scenarios]
+    scenarios = name_scenarios(arguments)
+    out = args.out
+    if out is None:
+        out = default_brief_path(list(scenarios))
+        out.parent.mkdir(parents=True, exist_ok=True)
+    check_brief_out(out, args.force, args.pdf)  # before any run: a refused output costs nothing
+    request = BriefRequest(scenarios, dict(zip(scenarios, args.scenarios, strict=True)), args.replications,
+                           shlex.join(["skywatch", *args.argv]))
+    with tempfile.TemporaryDirectory(prefix="skywatch-brief-") as runs:
+        groups = _run_replications(scenarios, args, err_console, keep_dir=Path(runs))
+        comparison = compare(groups, args.seed, replicated=True)
+        html = render_brief(request, comparison, Path(runs), datetime.now(UTC))
+    with writing_to(out):
+        written = write_brief(html, out, chromium)
+    for line in (*comparison.ratios, *(f"note: {note}" for note in comparison.notes)):
+        out_console.print(line, soft_wrap=True)
+    out_console.print(f"brief: {', '.join(map(str, written))}  ({time.perf_counter() - started:.1f} s)", soft_wrap=True)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -463,6 +514,22 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--scheduler", metavar="ADDRESS", help="evaluate on an existing Dask cluster, e.g. tcp://host:8786")
     calibrate.add_argument("--workers", type=int, help="local worker processes (default: the cores)")
     calibrate.set_defaults(handler=cmd_calibrate)
+
+    brief = sub.add_parser("brief", help="write a policy brief: one self-contained HTML page comparing scenarios")
+    brief.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                       help="scenario files or shipped scenarios' names; the first is the reference")
+    brief.add_argument("--replications", type=int, required=True, metavar="N",
+                       help="run each scenario N times (N ≥ 2); replicate r has the same run seed in every scenario")
+    brief.add_argument("--seed", type=int, default=0, help="comparison seed: the run seeds derive from it (default 0)")
+    brief.add_argument("--steps", type=int, help="steps to run (overrides run.steps of every scenario)")
+    brief.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter of every scenario")
+    brief.add_argument("--workers", type=int, help="local worker processes (default: the cores)")
+    brief.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster")
+    brief.add_argument("--out", type=Path, help="the HTML file (default briefs/FIRST-vs-OTHERS.html)")
+    brief.add_argument("--pdf", action="store_true", help="also print it to a PDF beside it (needs Debian's Chromium)")
+    brief.add_argument("--force", action="store_true", help="replace an existing file at --out (and its PDF)")
+    brief.add_argument("--quiet", action="store_true", help="no progress bar")
+    brief.set_defaults(handler=cmd_brief)
     return parser
 
 
@@ -475,6 +542,7 @@ def error(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``skywatch``; returns the exit code."""
     args = build_parser().parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else list(argv)  # the command as typed, for the records that quote it
     try:
         return args.handler(args, console(), console(stderr=True))
     except ScenarioError as err:  # ScenarioErrors (several errors in one file) gives one line per error

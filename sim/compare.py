@@ -239,14 +239,20 @@ def replicate_seeds(seed: int, replications: int) -> list[int]:
     return [run_seed(seed, replicate) for replicate in range(replications)]
 
 
+def run_folder_name(label: str, replicate: int) -> str:
+    """The name of replicate ``replicate``'s run (its folder under ``keep_dir`` in :func:`run_groups`)."""
+    return f"{label}-r{replicate}"
+
+
 def run_groups(scenarios: dict[str, Scenario], seeds: list[int], engine: Engine,
-               on_row: Callable[[dict[str, Any]], None] | None = None) -> list[Group]:
+               on_row: Callable[[dict[str, Any]], None] | None = None, keep_dir: Path | None = None) -> list[Group]:
     """Run every scenario (by label) once per seed on ``engine``; return the groups in the order given.
 
-    A run that raises is left out of its group and recorded in :attr:`Group.failed`.
+    A run that raises is left out of its group and recorded in :attr:`Group.failed`. With
+    ``keep_dir``, every finished run's folder is kept there, named by :func:`run_folder_name`.
     """
     labels = list(scenarios)
-    tasks = [Task(Run(f"{label}-r{r}", k, r, seed, {}), scenarios[label])
+    tasks = [Task(Run(run_folder_name(label, r), k, r, seed, {}), scenarios[label], keep_dir)
              for k, label in enumerate(labels) for r, seed in enumerate(seeds)]
     rows: list[dict[str, Any]] = []
     for row in engine(tasks):
@@ -436,7 +442,7 @@ def _sections(comparison: Comparison) -> Iterator[tuple[str, list[dict[str, Any]
         yield str(outcome), part.to_dict("records")
 
 
-def _interval(row: dict[str, Any], keys: tuple[str, str, str, str]) -> Interval:
+def row_interval(row: dict[str, Any], keys: tuple[str, str, str, str]) -> Interval:
     """The interval a table row holds under ``keys`` (:data:`MEAN_KEYS` or :data:`DIFFERENCE_KEYS`)."""
     estimate, low, high, n = (row[key] for key in keys)
     return Interval(estimate, low, high, int(n))
@@ -459,8 +465,8 @@ def console_table(comparison: Comparison) -> Table:
     for outcome, rows in _sections(comparison):
         label = f"{outcome} /day" if rows[0]["per_day"] else outcome
         for k, row in enumerate(rows):
-            difference = "reference" if row["scenario"] == reference else plus_minus(_interval(row, DIFFERENCE_KEYS), True)
-            table.add_row(label if k == 0 else "", str(row["scenario"]), str(row["n"]), plus_minus(_interval(row, MEAN_KEYS)),
+            difference = "reference" if row["scenario"] == reference else plus_minus(row_interval(row, DIFFERENCE_KEYS), True)
+            table.add_row(label if k == 0 else "", str(row["scenario"]), str(row["n"]), plus_minus(row_interval(row, MEAN_KEYS)),
                           difference, end_section=k == len(rows) - 1)
     return table
 

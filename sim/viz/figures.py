@@ -55,6 +55,12 @@ TERRAIN_SHADES = {
 }
 
 
+def travel_relief(world: World) -> np.ndarray:
+    """(H, W) log travel hours per cell, impassable cells as the dearest passable one: the terrain drawn in grey."""
+    passable = np.isfinite(world.cell_hours)
+    return np.log(np.where(passable, world.cell_hours, np.nanmax(world.cell_hours[passable])))
+
+
 def terrain_masks(world: World) -> dict[str, np.ndarray]:
     """(H, W) bool cells of each terrain shade of :data:`TERRAIN_SHADES` the world has (only those present).
 
@@ -111,9 +117,7 @@ def draw_map(ax: plt.Axes, model: SkywatchModel, basemap: Basemap | None = None)
     h, w = world.shape
     km = model.units.cell_km
     extent = (0, w, h, 0)
-    passable = np.isfinite(world.cell_hours)
-    terrain = np.log(np.where(passable, world.cell_hours, np.nanmax(world.cell_hours[passable])))
-    ax.imshow(terrain, cmap="Greys", alpha=0.45, extent=extent, interpolation="nearest")
+    ax.imshow(travel_relief(world), cmap="Greys", alpha=0.45, extent=extent, interpolation="nearest")
     shades = terrain_masks(world)
     for name, mask in shades.items():  # water, impassable land, abroad and rough land in shades of their own
         shade = TERRAIN_SHADES[name]
