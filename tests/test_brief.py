@@ -20,7 +20,7 @@ from test_viz import CHROMIUM, CHROMIUM_ARGS, require
 
 from sim.brief import pdf, report
 from sim.brief.differences import differences
-from sim.brief.series import corridor_spread
+from sim.brief.series import corridor_spread, mean_flow
 from sim.cli import main
 from sim.compare import replicate_seeds, scenario_digest
 from sim.scenario import load_scenario
@@ -219,3 +219,14 @@ def test_corridor_spread_counts_the_corridors_in_use_over_the_last_day() -> None
     np.testing.assert_allclose(spread[7], 1.0)
     even = corridor_spread(pd.DataFrame({"launched_a": [1, 1], "launched_b": [1, 1], "launched_c": [1, 1]}), 0.25)
     np.testing.assert_allclose(even, 3.0)
+
+
+def test_mean_flow_is_shipment_hours_per_cell_per_day_over_the_runs(tmp_path: Path) -> None:
+    folders = []
+    for k, flow in enumerate((np.array([[4, 0], [0, 8]]), np.array([[0, 0], [0, 16]]))):
+        folder = tmp_path / f"r{k}"
+        folder.mkdir()
+        np.save(folder / "flow.npy", flow)
+        folders.append(folder)
+    np.testing.assert_allclose(mean_flow(folders, step_hours=0.5, days=2.0), [[0.5, 0.0], [0.0, 3.0]])
+    assert mean_flow([], 0.5, 2.0) is None

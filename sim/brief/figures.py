@@ -23,12 +23,16 @@ from sim.viz.sweep_plots import COLOURS  # Okabe–Ito, in the order every figur
 
 SVG_SETTINGS = {"svg.hashsalt": "skywatch-brief", "svg.fonttype": "path"}  # fixed ids; text as paths (no font to fetch)
 SVG_METADATA = {"Date": None}  # no date: the same figure for the same data
-MAP_INCHES = 4.2  # side of one map panel
+MAP_INCHES = 4.6  # side of one map panel
+MAP_COLUMNS = 2  # maps side by side, at most
+RASTER_DPI = 72  # matplotlib's SVG resolution: rasters at it (the maps' at MAP_DPI)
+MAP_DPI = 160  # the maps' rasters: a 256-cell world at about 2.5 pixels a cell, so one-cell routes show
+LINE_STYLES = ("-", "--", "-.", ":")  # with the colours, so that a scenario hidden under another's line still shows
 PANEL_INCHES = (4.4, 2.9)  # one time-series panel
 PANEL_COLUMNS = 2
 BAND_ALPHA = 0.2
 TERRAIN_ALPHA = 0.35
-NO_CHANGE = 1e-9  # |Δ flow| below this (shipment-steps per cell) is no change, left clear
+NO_CHANGE = 1e-9  # |Δ flow| below this (shipment-hours per cell per day) is no change, left clear
 
 
 def colour(k: int) -> str:
@@ -36,11 +40,11 @@ def colour(k: int) -> str:
     return COLOURS[k % len(COLOURS)]
 
 
-def svg_uri(figure: plt.Figure) -> str:
-    """``figure`` as a ``data:image/svg+xml;base64,...`` URI (closed afterwards)."""
+def svg_uri(figure: plt.Figure, dpi: float = RASTER_DPI) -> str:
+    """``figure`` as a ``data:image/svg+xml;base64,...`` URI, its rasters at ``dpi`` (closed afterwards)."""
     buffer = io.BytesIO()
     with plt.rc_context(SVG_SETTINGS):
-        figure.savefig(buffer, format="svg", metadata=SVG_METADATA, bbox_inches="tight")
+        figure.savefig(buffer, format="svg", metadata=SVG_METADATA, bbox_inches="tight", dpi=dpi)
     plt.close(figure)
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
@@ -57,7 +61,7 @@ def displacement_figure(reference: str, flow: np.ndarray, others: list[tuple[str
 
     Args:
         reference: the reference scenario's label.
-        flow: its mean flow over the replications, shipment-steps per cell (H × W).
+        flow: its mean flow over the replications, shipment-hours per cell per day (H × W).
         others: each other scenario's label and mean flow (None: no map, e.g. another world's grid).
         cell_km: side of a cell, km.
         terrain: log travel hours per cell of the reference's world (H × W), drawn beneath, or None.
@@ -67,18 +71,23 @@ def displacement_figure(reference: str, flow: np.ndarray, others: list[tuple[str
     """
     h, w = flow.shape
     extent = (0.0, w * cell_km, h * cell_km, 0.0)
-    figure, axes = plt.subplots(1, 1 + len(others), figsize=(MAP_INCHES * (1 + len(others)), MAP_INCHES), squeeze=False)
-    first = axes[0, 0]
+    columns = min(MAP_COLUMNS, 1 + len(others))
+    rows = math.ceil((1 + len(others)) / columns)
+    figure, grid = plt.subplots(rows, columns, figsize=(MAP_INCHES * columns, MAP_INCHES * rows), squeeze=False)
+    axes = grid.flat
+    first = axes[0]
     _terrain(first, terrain, extent)
     if flow.max() > 0:
-        image = first.imshow(np.ma.masked_where(flow <= 0, flow), cmap="viridis", norm=LogNorm(vmin=min(1.0, flow.max()),
-                             vmax=flow.max()), extent=extent, interpolation="nearest")
-        figure.colorbar(image, ax=first, fraction=0.046, pad=0.03, label="shipment-steps per cell")
+        norm = LogNorm(vmin=flow[flow > 0].min(), vmax=flow.max())
+        image = first.imshow(np.ma.masked_where(flow <= 0, flow), cmap="viridis", norm=norm, extent=extent,
+                             interpolation="nearest")
+        figure.colorbar(image, ax=first, fraction=0.046, pad=0.03, label="shipment-hours per cell per day")
     first.set_title(f"{reference}: mean flow", fontsize=10)
-    for ax, (label, other) in zip(axes[0, 1:], others, strict=True):
+    for ax, (label, other) in zip(axes[1:], others, strict=False):
         _terrain(ax, terrain, extent)
         if other is None:
-            ax.text(0.5, 0.5, "another world grid:\nno map of differences", ha="center", va="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, "no map of differences:\nanother world grid, or no run finished", ha="center", va="center",
+                    transform=ax.transAxes)
         else:
             difference = other - flow
             limit = float(np.abs(difference).max())
@@ -86,13 +95,15 @@ def displacement_figure(reference: str, flow: np.ndarray, others: list[tuple[str
                 shown = np.ma.masked_where(np.abs(difference) <= NO_CHANGE, difference)
                 image = ax.imshow(shown, cmap="RdBu_r", norm=TwoSlopeNorm(0.0, -limit, limit), extent=extent,
                                   interpolation="nearest")
-                figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03, label=f"Δ shipment-steps per cell vs {reference}")
+                figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03, label=f"Δ shipment-hours per cell per day vs {reference}")
         ax.set_title(f"{label} − {reference}", fontsize=10)
-    for ax in axes[0]:
+    for ax in axes[:1 + len(others)]:
         ax.set_xlabel("km east")
         ax.set_ylabel("km south")
+    for ax in axes[1 + len(others):]:
+        ax.set_visible(False)
     figure.tight_layout()
-    return svg_uri(figure)
+    return svg_uri(figure, MAP_DPI)
 
 
 def series_figure(panels: list[tuple[str, str, dict[str, Band]]]) -> str:
@@ -111,8 +122,9 @@ def series_figure(panels: list[tuple[str, str, dict[str, Band]]]) -> str:
                                 squeeze=False)
     for ax, (title, ylabel, by_label) in zip(axes.flat, panels, strict=False):
         for label, band in by_label.items():
-            shade = colour(labels.index(label))
-            ax.plot(band.days, band.mean, color=shade, lw=1.4, label=label)
+            k = labels.index(label)
+            shade = colour(k)
+            ax.plot(band.days, band.mean, color=shade, ls=LINE_STYLES[k % len(LINE_STYLES)], lw=1.4, label=label)
             ax.fill_between(band.days, band.low, band.high, color=shade, alpha=BAND_ALPHA, lw=0)
         ax.set_title(title, fontsize=10)
         ax.set_ylabel(ylabel, fontsize=8)

@@ -184,7 +184,9 @@ def _estimate_cell(row: dict, reference: bool) -> page.Html:
 
 
 def _unit(row: dict) -> str:
-    return "" if row["unit"] == "-" else f" ({row['unit']})"
+    """`` (unit)`` after an outcome's name: none for a pure number, ``(per day)`` for one per day."""
+    unit = row["unit"].removeprefix("-")
+    return f" ({unit.replace('/', 'per ', 1) if unit.startswith('/') else unit})" if unit else ""
 
 
 def outcome_table(comparison: Comparison, outcomes: tuple[str, ...], ratios: bool = False) -> page.Html:
@@ -249,7 +251,11 @@ def _headline(comparison: Comparison) -> page.Html:
 
 def _displacement(request: BriefRequest, keep_dir: Path) -> page.Html:
     labels = list(request.scenarios)
-    flows = {label: mean_flow(run_folders(keep_dir, label, request.replications)) for label in labels}
+    flows = {}
+    for label, scenario in request.scenarios.items():
+        run = scenario.params.run
+        flows[label] = mean_flow(run_folders(keep_dir, label, request.replications), run.step_hours,
+                                 run.steps * run.step_hours / HOURS_PER_DAY)
     reference = flows[labels[0]]
     if reference is None:
         return page.section("displacement", "Displacement map", page.paragraph(f"No run of {labels[0]} finished: no map."))
@@ -257,9 +263,9 @@ def _displacement(request: BriefRequest, keep_dir: Path) -> page.Html:
               list(flows.items())[1:]]
     scenario = request.scenarios[labels[0]]
     uri = displacement_figure(labels[0], reference, others, scenario.params.world.cell_km, travel_relief(preflight(scenario)))
-    caption = (f"Left: {labels[0]}'s flow, the mean over its runs of flow.npy (each shipment counts once in every cell "
-               f"it occupied during a step). Then each scenario's mean flow minus {labels[0]}'s: red where more "
-               "shipments passed, blue where fewer. Terrain (travel time) in grey beneath.")
+    caption = (f"First: {labels[0]}'s flow, the hours shipments spent in each cell per day (flow.npy, the mean over its "
+               f"runs). Then each scenario's flow minus {labels[0]}'s: red where shipments spent more time, blue where "
+               "less. Terrain (travel time) in grey beneath.")
     moved = [f"{label}: world seed {request.scenarios[label]['world.seed']}" for label in labels[1:]
              if request.scenarios[label]["world.seed"] != scenario["world.seed"]]
     note = page.paragraph("Other worlds than the reference's, so the differences mix worlds: " + "; ".join(moved)) \
@@ -318,7 +324,7 @@ def _calibration(request: BriefRequest, comparison: Comparison) -> page.Html:
             "Uncalibrated: no parameter of these scenarios has been fitted to published figures. The numbers above "
             "follow from the parameters' documented defaults and the scenario files; read them as what the model "
             "implies under those assumptions, not as estimates of the world.", class_=f"status-{UNCALIBRATED}")
-    caveats = [*MODEL_CAVEATS, *comparison.notes]
+    caveats = [*MODEL_CAVEATS, *(note[:1].upper() + note[1:] for note in comparison.notes)]
     if any(not scenario["world.crs"] for scenario in request.scenarios.values()):
         caveats.append("A world without world.crs is procedural: its terrain, sites and people are stand-ins, not a place.")
     content += page.element("h3", page.text("Caveats")) + page.bullets(page.text(line) for line in caveats)

@@ -54,11 +54,14 @@ def run_folders(keep_dir: Path, label: str, replications: int) -> list[Path]:
     return [folder for folder in folders if (folder / FLOW).is_file() and (folder / METRICS).is_file()]
 
 
-def mean_flow(folders: list[Path]) -> np.ndarray | None:
-    """The mean over the runs of ``flow.npy`` (shipment-steps per cell, H × W), or None without runs."""
+def mean_flow(folders: list[Path], step_hours: float, days: float) -> np.ndarray | None:
+    """The mean over the runs of ``flow.npy`` as shipment-hours spent in each cell per day (H × W), or None without runs.
+
+    ``flow.npy`` counts shipment-steps; per day and in hours, runs of other lengths or step lengths compare.
+    """
     if not folders:
         return None
-    return np.mean([np.load(folder / FLOW).astype(float) for folder in folders], axis=0)
+    return np.mean([np.load(folder / FLOW).astype(float) for folder in folders], axis=0) * step_hours / days
 
 
 def corridor_spread(frame: pd.DataFrame, step_hours: float) -> np.ndarray:
