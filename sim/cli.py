@@ -524,12 +524,11 @@ def build_parser() -> argparse.ArgumentParser:
     brief.add_argument("--steps", type=int, help="steps to run (overrides run.steps of every scenario)")
     brief.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter of every scenario")
     brief.add_argument("--workers", type=int, help="local worker processes (default: the cores)")
-    brief.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster")
     brief.add_argument("--out", type=Path, help="the HTML file (default briefs/FIRST-vs-OTHERS.html)")
     brief.add_argument("--pdf", action="store_true", help="also print it to a PDF beside it (needs Debian's Chromium)")
     brief.add_argument("--force", action="store_true", help="replace an existing file at --out (and its PDF)")
     brief.add_argument("--quiet", action="store_true", help="no progress bar")
-    brief.set_defaults(handler=cmd_brief)
+    brief.set_defaults(handler=cmd_brief, scheduler=None)  # local workers only: the brief reads the runs' folders here
     return parser
 
 

@@ -174,7 +174,8 @@ def _read_run(path: Path) -> tuple[Scenario, dict[str, Any]]:
     return load_scenario(path / SCENARIO_FILE), summary
 
 
-def _run_days(scenario: Scenario) -> float:
+def run_days(scenario: Scenario) -> float:
+    """The length of a run of ``scenario``, days."""
     run = scenario.params.run
     return run.steps * run.step_hours / HOURS_PER_DAY
 
@@ -214,7 +215,7 @@ def read_groups(paths: list[Path]) -> list[Group]:
         _, seeds, summaries = zip(*found[digest], strict=True)
         versions = ",".join(sorted({str(summary.get("version", "unknown")) for summary in summaries}))
         scenario = scenarios[digest]
-        groups.append(Group(label, digest, _run_days(scenario), scenario[WORLD_SEED], versions,
+        groups.append(Group(label, digest, run_days(scenario), scenario[WORLD_SEED], versions,
                             _frame(list(seeds), [outcomes(summary) for summary in summaries])))
     return groups
 
@@ -267,7 +268,7 @@ def run_groups(scenarios: dict[str, Scenario], seeds: list[int], engine: Engine,
                        if row["point"] == k and row["status"] != "ok")
         measured = [{key: value for key, value in row.items() if key not in (*IDENTITY, *STATUS)} for row in done]
         scenario = scenarios[label]
-        groups.append(Group(label, scenario_digest(scenario), _run_days(scenario), scenario[WORLD_SEED], __version__,
+        groups.append(Group(label, scenario_digest(scenario), run_days(scenario), scenario[WORLD_SEED], __version__,
                             _frame([row["seed"] for row in done], measured), failed))
     return groups
 

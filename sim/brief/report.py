@@ -35,12 +35,12 @@ from sim.compare import (
     default_folder,
     describe,
     row_interval,
+    run_days,
 )
 from sim.intervals import CONFIDENCE
 from sim.outcomes import BY_NAME
 from sim.preflight import preflight
 from sim.scenario import Scenario, ScenarioError
-from sim.units import HOURS_PER_DAY
 from sim.viz.figures import travel_relief
 
 BRIEFS_DIR = Path("briefs")
@@ -219,14 +219,13 @@ def _question(request: BriefRequest) -> page.Html:
     labels = list(request.scenarios)
     reference = request.scenarios[labels[0]]
     run = reference.params.run
-    days = run.steps * run.step_hours / HOURS_PER_DAY
     content = page.paragraph(
         f"What does each policy below buy against {labels[0]}: how much more trafficking does it stop, where does the "
         "flow go instead, how do the cartels adapt, what does it cost, and what does it do to the communities underneath?")
     content += page.paragraph(
         f"Each scenario ran {request.replications} times; replicate r had the same run seed in every scenario (common "
         f"random numbers), so the differences are paired seed by seed. The reference, {labels[0]}, runs {run.steps:,} "
-        f"steps of {run.step_hours:g} h ({days:g} days) on world seed {reference['world.seed']}.")
+        f"steps of {run.step_hours:g} h ({run_days(reference):g} days) on world seed {reference['world.seed']}.")
     for k, (label, scenario) in enumerate(request.scenarios.items()):
         title = f"{label}{' (the reference)' if k == 0 else ''}: {scenario.description or 'no description'}"
         content += page.element("h3", page.text(title))
@@ -253,9 +252,8 @@ def _displacement(request: BriefRequest, keep_dir: Path) -> page.Html:
     labels = list(request.scenarios)
     flows = {}
     for label, scenario in request.scenarios.items():
-        run = scenario.params.run
-        flows[label] = mean_flow(run_folders(keep_dir, label, request.replications), run.step_hours,
-                                 run.steps * run.step_hours / HOURS_PER_DAY)
+        flows[label] = mean_flow(run_folders(keep_dir, label, request.replications), scenario.params.run.step_hours,
+                                 run_days(scenario))
     reference = flows[labels[0]]
     if reference is None:
         return page.section("displacement", "Displacement map", page.paragraph(f"No run of {labels[0]} finished: no map."))
