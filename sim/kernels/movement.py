@@ -180,7 +180,7 @@ def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealmen
 
 @njit(cache=True)
 def count_cover_before(route_drone: np.ndarray, route_checkpoint: np.ndarray, out: np.ndarray) -> None:
-    """Fill ``out`` ((sum L + 1,) int64) with the number of route positions before each one that have drone or checkpoint cover."""
+    """Fill ``out`` ((sum L + 1,) int64): the number of route positions before each one with drone or checkpoint cover."""
     out[0] = 0
     for q in range(route_drone.size):
         out[q + 1] = out[q] + (route_drone[q] > 0.0 or route_checkpoint[q] > 0.0)
