@@ -131,10 +131,12 @@ def test_calibration_status_says_uncalibrated_plainly_or_names_what_was_fitted(m
     assert report.calibration_status(scenario) == "uncalibrated"
     fitted = scenario.with_overrides({"calibration.config": "calibrations/default.toml",
                                       "calibration.parameters": ["drones.detect_prob", "ground.interdict_prob"],
-                                      "calibration.targets": ["oig_drone_share"]}, "test")
+                                      "calibration.targets": ["oig_flown_hours_share", "not_a_figure"]}, "test")
     status = report.calibration_status(fitted)
     assert "calibrations/default.toml" in status and "drones.detect_prob, ground.interdict_prob" in status
-    assert "oig_drone_share" in status
+    assert "oig_flown_hours_share (drone flight hours flown as a share of those planned" in status, "what the target measures"
+    assert "OIG-15-17" in status, "the target's source"
+    assert "not_a_figure (not in the shipped reference figures)" in status
 
 
 def test_provenance_holds_version_digests_seeds_and_the_exact_command(made: tuple[list[str], Path]) -> None:

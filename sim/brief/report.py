@@ -40,6 +40,7 @@ from sim.compare import (
 from sim.intervals import CONFIDENCE
 from sim.outcomes import BY_NAME
 from sim.preflight import preflight
+from sim.reference import load_reference
 from sim.scenario import Scenario, ScenarioError
 from sim.viz.figures import travel_relief
 
@@ -165,8 +166,17 @@ def calibration_status(scenario: Scenario) -> str:
     if not (config or parameters or targets):
         return UNCALIBRATED
     fitted = ", ".join(parameters) or "no parameter named"
-    against = ", ".join(targets) or "no reference figure named"
+    against = "; ".join(_describe_target(target) for target in targets) or "no reference figure named"
     return f"calibrated by {config or 'an unnamed calibration file'}: {fitted} fitted against {against}"
+
+
+def _describe_target(target: str) -> str:
+    """A reference figure's id with what it measures, where, when and its source (the id alone if not shipped)."""
+    figure = load_reference().get(target)
+    if figure is None:
+        return f"{target} (not in the shipped reference figures)"
+    flag = f", flagged: {figure.why}" if figure.status == "flagged" else ""
+    return f"{target} ({figure.measures}, {figure.where}, {figure.when}; {figure.citation}{flag})"
 
 
 def _rows(comparison: Comparison, outcome: str) -> list[dict]:
