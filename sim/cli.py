@@ -21,11 +21,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import mesa  # noqa: F401  # before numba and scipy: mesa's import inspects the stack once per loaded module, 3× dearer after them
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+import sim.mesa_core  # noqa: F401  # Mesa's core alone, before numba: its import walks the stack once per loaded module
 from sim import __version__
 from sim.os_errors import describe, printable, writing_to
 from sim.outcomes import format_value

@@ -10,10 +10,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib import patheffects
-from matplotlib.colors import ListedColormap, LogNorm
+from matplotlib import colormaps, patheffects
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import LogNorm, Normalize, to_rgb
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
+from matplotlib.ticker import LogFormatter
 
 from sim.basemap import Basemap, read_basemap
 from sim.model import SkywatchModel
@@ -36,6 +38,11 @@ UNAUTHORISED_COLOUR = "#cc79a7"  # purple tint over airspace the partner may not
 UNAUTHORISED_ALPHA = 0.18
 CAPTION_FONT = 7
 CAPTION_COLOUR = "dimgrey"
+TERRAIN_ALPHA = 0.45  # the grey of travel cost over the white of the axes
+OVERVIEW_SIZE_IN = (16, 10)  # the overview figure, inches
+OVERVIEW_DPI = 110
+# The overview's fixed layout (figure fractions): a layout engine would cost more than its whole drawing.
+OVERVIEW_GRID = {"left": 0.04, "right": 0.955, "bottom": 0.07, "top": 0.935, "wspace": 0.24, "hspace": 0.3}
 
 
 @dataclass(frozen=True)
@@ -111,26 +118,53 @@ def draw_basemap(ax: plt.Axes, basemap: Basemap) -> list[Line2D]:
     return [handle for kind, handle in handles.items() if kind in kinds]
 
 
+def _paint_over(image: np.ndarray, colour: np.ndarray | tuple[float, float, float], alpha: float,
+                where: np.ndarray | None = None) -> None:
+    """Paint ``colour`` (RGB in [0, 1], one or one per cell) with opacity ``alpha`` over ``image`` (H, W, 3), where given."""
+    painted = image * (1.0 - alpha) + np.asarray(colour) * alpha
+    if where is None:
+        image[...] = painted
+    else:
+        image[where] = painted[where]
+
+
+def map_raster(model: SkywatchModel, shades: dict[str, np.ndarray]) -> tuple[np.ndarray, LogNorm | None]:
+    """The map's raster layers painted into one (H, W, 3) RGB image, bytes, and the flow's colour scale (None: no flow).
+
+    Bottom to top, over white: travel cost in greys (log hours, light = fast), the terrain ``shades``
+    (:func:`terrain_masks`), the tint of airspace the partner may not fly, the flow (log scale).
+    """
+    world = model.world
+    terrain = travel_relief(world)
+    image = np.ones((*world.shape, 3))
+    _paint_over(image, colormaps["Greys"](Normalize()(terrain))[..., :3], TERRAIN_ALPHA)
+    for name, mask in shades.items():  # water, impassable land, abroad and rough land in shades of their own
+        _paint_over(image, to_rgb(TERRAIN_SHADES[name].colour), TERRAIN_SHADES[name].alpha, mask)
+    if world.airspace.size:  # outside the authorised airspace: tinted
+        _paint_over(image, to_rgb(UNAUTHORISED_COLOUR), UNAUTHORISED_ALPHA, ~world.airspace)
+    flow = model.flow.reshape(world.shape).astype(float)
+    norm = LogNorm(vmin=1, vmax=flow.max()) if flow.max() > 0 else None
+    if norm is not None:
+        _paint_over(image, colormaps["viridis"](norm(np.maximum(flow, 1.0)))[..., :3], 1.0, flow > 0)
+    return np.round(image * 255).astype(np.uint8), norm
+
+
 def draw_map(ax: plt.Axes, model: SkywatchModel, basemap: Basemap | None = None) -> None:
-    """Draw the run's map on ``ax``: terrain, flow, tracks, sites, posts, seizures and zones, in km; the basemap if given."""
+    """Draw the run's map on ``ax``: terrain, flow, tracks, sites, posts, seizures and zones, in km; the basemap if given.
+
+    The raster layers are one image (:func:`map_raster`), the drone tracks one line broken between drones.
+    """
     world = model.world
     h, w = world.shape
     km = model.units.cell_km
-    extent = (0, w, h, 0)
-    ax.imshow(travel_relief(world), cmap="Greys", alpha=0.45, extent=extent, interpolation="nearest")
     shades = terrain_masks(world)
-    for name, mask in shades.items():  # water, impassable land, abroad and rough land in shades of their own
-        shade = TERRAIN_SHADES[name]
-        ax.imshow(np.ma.masked_where(~mask, np.ones(world.shape)), cmap=ListedColormap([shade.colour]), alpha=shade.alpha,
-                  extent=extent, interpolation="nearest")
-    if world.airspace.size:  # outside the authorised airspace: tinted
-        ax.imshow(np.ma.masked_where(world.airspace, np.ones(world.shape)), cmap=ListedColormap([UNAUTHORISED_COLOUR]),
-                  alpha=UNAUTHORISED_ALPHA, extent=extent, interpolation="nearest")
-    flow = model.flow.reshape(h, w).astype(float)
-    if flow.max() > 0:
-        shown = np.ma.masked_where(flow <= 0, flow)
-        image = ax.imshow(shown, cmap="viridis", norm=LogNorm(vmin=1, vmax=flow.max()), extent=extent, interpolation="nearest")
-        plt.colorbar(image, ax=ax, fraction=0.035, pad=0.02, label="flow (shipment-steps per cell)")
+    image, flow_norm = map_raster(model, shades)
+    ax.imshow(image, extent=(0, w, h, 0), interpolation="nearest")
+    if flow_norm is not None:
+        bar = ax.figure.colorbar(ScalarMappable(norm=flow_norm, cmap="viridis"), ax=ax, fraction=0.035, pad=0.02,
+                                 label="flow (shipment-steps per cell)")
+        bar.ax.yaxis.set_major_formatter(LogFormatter())  # plain numbers: mathtext's first use costs more than the map
+        bar.ax.minorticks_off()  # a tick is dear to draw the first time; a log scale has eight a decade
     names = world.corridor_names
     for k in range(1, len(names)):
         ax.axvline(k * w / len(names), color=OKABE_ITO["black"], ls=":", lw=0.8)
@@ -138,8 +172,9 @@ def draw_map(ax: plt.Axes, model: SkywatchModel, basemap: Basemap | None = None)
         ax.text((k + 0.5) * w / len(names), h * 0.02, name, ha="center", va="top", fontsize=8,
                 bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})
     tracks = np.array(model.air.track) if model.air.track else np.zeros((0, 0, 2))
-    for d in range(tracks.shape[1] if tracks.ndim == 3 else 0):
-        ax.plot(tracks[:, d, 0], tracks[:, d, 1], color=OKABE_ITO["sky"], lw=0.4, alpha=0.6)
+    if tracks.ndim == 3 and tracks.size:  # (steps, drones, 2) → one line per drone, NaN between drones
+        broken = np.concatenate([tracks.transpose(1, 0, 2), np.full((tracks.shape[1], 1, 2), np.nan)], axis=1).reshape(-1, 2)
+        ax.plot(broken[:, 0], broken[:, 1], color=OKABE_ITO["sky"], lw=0.4, alpha=0.6)
     ax.plot(*flat_to_xy(world.sources, w), "s", color=OKABE_ITO["orange"], ms=7, mec="black")
     ax.plot(*flat_to_xy(world.sinks, w), "^", color=OKABE_ITO["orange"], ms=9, mec="black")
     ax.plot(*flat_to_xy(model.crossings.open_cells, w), "^", color=OKABE_ITO["black"], ms=6, mec="white")
@@ -249,8 +284,8 @@ def draw_overview(model: SkywatchModel) -> plt.Figure:
     Raises:
         ScenarioError: a malformed ``world.basemap_file`` (:func:`sim.basemap.read_basemap`).
     """
-    fig = plt.figure(figsize=(16, 10), layout="constrained")
-    grid = fig.add_gridspec(3, 2, width_ratios=(1.25, 1))
+    fig = plt.figure(figsize=OVERVIEW_SIZE_IN, dpi=OVERVIEW_DPI)  # drawn once, at the dpi it is saved at
+    grid = fig.add_gridspec(3, 2, width_ratios=(1.25, 1), **OVERVIEW_GRID)
     draw_map(fig.add_subplot(grid[:, 0]), model, read_basemap(model.scenario))
     _draw_series(fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, 1]), model)
     _draw_adaptation(fig.add_subplot(grid[2, 1]), model)
@@ -263,5 +298,5 @@ def draw_overview(model: SkywatchModel) -> plt.Figure:
 def write_figures(model: SkywatchModel, folder: Path) -> None:
     """Write the run's figures (``overview.png``) into ``folder``."""
     fig = draw_overview(model)
-    fig.savefig(folder / "overview.png", dpi=110)
+    fig.savefig(folder / "overview.png", dpi=OVERVIEW_DPI)
     plt.close(fig)

@@ -1,0 +1,52 @@
+"""Mesa's ``Model`` and ``Agent`` imported without the rest of Mesa's package.
+
+``import mesa`` loads everything Mesa has: its discrete spaces (SciPy's spatial module, NetworkX),
+the batch runner (tqdm, asyncio) and ``mesa.experimental``'s continuous space (SciPy again),
+about 0.4 s of CPU at every launch, none of which the model uses. :func:`import_mesa_core`
+registers the packages ``mesa`` and ``mesa.experimental`` without running their ``__init__``,
+imports ``mesa.model`` and ``mesa.agent`` (and what they need) through them, and sets
+``mesa.Model`` and ``mesa.Agent``. The first use of any other name of either package (``mesa.DataCollector``,
+``mesa.__version__``, ``from mesa.experimental import devs``) runs that package's ``__init__``
+then, in the same module object: whoever needs the rest of Mesa gets it, with the same classes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from types import ModuleType
+
+DEFERRED_PACKAGES = ("mesa", "mesa.experimental")  # their __init__ imports the parts the model does not use
+
+
+def _deferred_package(name: str) -> ModuleType:
+    """Register the package ``name`` in ``sys.modules`` with its ``__init__`` not run yet: it runs on first use of a name."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no package {name}")
+    package = importlib.util.module_from_spec(spec)
+
+    def complete(attribute: str) -> object:  # the module's __getattr__: called only for names not set yet
+        del package.__getattr__
+        spec.loader.exec_module(package)
+        return getattr(package, attribute)
+
+    package.__getattr__ = complete
+    sys.modules[name] = package
+    return package
+
+
+def import_mesa_core() -> None:
+    """Import Mesa's ``Model`` and ``Agent`` alone, unless some of Mesa is imported already (then nothing to do)."""
+    if "mesa" in sys.modules:
+        return
+    mesa = _deferred_package(DEFERRED_PACKAGES[0])
+    for name in DEFERRED_PACKAGES[1:]:
+        _deferred_package(name)
+    from mesa.agent import Agent
+    from mesa.model import Model
+
+    mesa.Agent, mesa.Model = Agent, Model
+
+
+import_mesa_core()  # importing this module is the point: first, before anything else imports Mesa

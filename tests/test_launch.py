@@ -1,0 +1,85 @@
+"""A quick `skywatch run`: Mesa's core alone at launch, the overview's map as one raster and one line of tracks."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.colors import LogNorm, to_rgb
+
+from sim.run import simulate
+from sim.scenario import Scenario
+from sim.viz.figures import IMPASSABLE_COLOUR, OKABE_ITO, draw_map, draw_overview, map_raster, terrain_masks
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = {"world.height": 96, "world.width": 96, "drones.count": 4, "run.steps": 40}
+
+MESA_PROBE = """
+import json, sys
+import sim.cli
+from sim.model import SkywatchModel
+loaded = {name: name in sys.modules for name in ("scipy.spatial", "networkx", "mesa.discrete_space", "mesa.batchrunner")}
+import mesa
+from mesa.experimental import devs
+print(json.dumps({"loaded_at_launch": loaded, "model_base_is_mesa_model": SkywatchModel.__mro__[1] is mesa.Model,
+                  "datacollector": mesa.DataCollector.__module__, "version": mesa.__version__,
+                  "same_model_class": mesa.model.Model is mesa.Model, "devs": devs.__name__}))
+"""
+
+
+def small(**overrides: object) -> Scenario:
+    return Scenario().with_overrides({**SMALL, **{k.replace("__", "."): v for k, v in overrides.items()}}, "test")
+
+
+def test_the_cli_loads_mesas_model_and_agent_alone_and_the_rest_of_mesa_on_first_use() -> None:
+    result = subprocess.run([sys.executable, "-c", MESA_PROBE], cwd=ROOT, capture_output=True, text=True, check=True)
+    seen = json.loads(result.stdout)
+    assert not any(seen["loaded_at_launch"].values()), seen["loaded_at_launch"]
+    assert seen["model_base_is_mesa_model"] and seen["same_model_class"]
+    assert seen["datacollector"] == "mesa.datacollection" and seen["version"] and seen["devs"] == "mesa.experimental.devs"
+
+
+def test_the_map_raster_paints_flow_over_terrain_and_tints_unauthorised_airspace(tmp_path: Path) -> None:
+    cost = np.full((96, 96), 0.05)
+    cost[:, 40:44] = np.inf  # a river with no ford ...
+    cost[10:12, 40:44] = 0.05  # ... but one bridge
+    np.save(tmp_path / "cost.npy", cost)
+    zone = [[[0.0, 0.0], [48.0, 0.0], [48.0, 96.0], [0.0, 96.0]]]
+    model = simulate(small(world__cost_file=str(tmp_path / "cost.npy"), airspace__zones_km=zone))
+    image, norm = map_raster(model, terrain_masks(model.world))
+    assert image.shape == (96, 96, 3) and image.dtype == np.uint8
+    flow = model.flow.reshape(96, 96)
+    assert isinstance(norm, LogNorm) and norm.vmax == flow.max()
+    on_flow = np.argwhere(flow > 0)[0]
+    expected = np.round(np.array(colormaps["viridis"](norm(float(flow[tuple(on_flow)])))[:3]) * 255)
+    assert tuple(image[tuple(on_flow)]) == tuple(expected), "flow is opaque, on top"
+    river = (50, 41)
+    assert flow[river] == 0 and tuple(image[river]) == tuple(np.round(np.array(to_rgb(IMPASSABLE_COLOUR)) * 255))
+    inside, outside = image[50, 20], image[50, 70]  # open land, authorised and not (no flow on either)
+    assert flow[50, 20] == flow[50, 70] == 0
+    assert inside[0] == inside[1] == inside[2] and tuple(inside) != tuple(outside), "only the unauthorised side is tinted"
+
+
+def test_the_drone_tracks_are_one_line_through_every_tracked_position_broken_between_drones() -> None:
+    model = simulate(small())
+    tracks = np.array(model.air.track)  # (steps, drones, 2)
+    fig, ax = plt.subplots()
+    draw_map(ax, model)
+    lines = [line for line in ax.lines if line.get_color() == OKABE_ITO["sky"]]
+    plt.close(fig)
+    assert len(lines) == 1
+    xy = lines[0].get_xydata()
+    breaks = np.flatnonzero(np.isnan(xy[:, 0]))
+    assert breaks.size == tracks.shape[1] and len(xy) == tracks.shape[0] * tracks.shape[1] + tracks.shape[1]
+    for drone, piece in enumerate(np.split(xy, breaks + 1)[: tracks.shape[1]]):
+        np.testing.assert_array_equal(piece[:-1], tracks[:, drone])
+
+
+def test_the_overview_is_drawn_at_the_dpi_it_is_saved_at_without_a_layout_engine() -> None:
+    fig = draw_overview(simulate(small(run__steps=5)))
+    plt.close(fig)
+    assert fig.get_layout_engine() is None and fig.dpi == 110
+    assert fig.axes[0].get_title() == "Terrain, trafficking flow, surveillance and seizures"
