@@ -15,7 +15,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import LogNorm, Normalize, to_rgb
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
-from matplotlib.ticker import LogFormatter
+from matplotlib.ticker import LogFormatter, MaxNLocator
 
 from sim.basemap import Basemap, read_basemap
 from sim.model import SkywatchModel
@@ -41,6 +41,7 @@ CAPTION_COLOUR = "dimgrey"
 TERRAIN_ALPHA = 0.45  # the grey of travel cost over the white of the axes
 OVERVIEW_SIZE_IN = (16, 10)  # the overview figure, inches
 OVERVIEW_DPI = 110
+COUNT_TICKS = 5  # at most this many intervals on the axes of drone counts
 OVERVIEW_PNG_COMPRESSION = 1  # zlib level: the fastest (the default, 6, spends more for a file about 7 % smaller)
 # The overview's fixed layout (figure fractions): a layout engine would cost more than its whole drawing.
 OVERVIEW_GRID = {"left": 0.04, "right": 0.955, "bottom": 0.07, "top": 0.935, "wspace": 0.24, "hspace": 0.3}
@@ -246,6 +247,7 @@ def _draw_series(top: plt.Axes, bottom: plt.Axes, model: SkywatchModel) -> None:
     bottom.plot(hours, frame["seized_by_intercept"], color=OKABE_ITO["purple"], label="seized after an intercept")
     bottom.set_ylabel("events")
     twin = bottom.twinx()
+    twin.yaxis.set_major_locator(MaxNLocator(COUNT_TICKS, integer=True))  # whole drones
     twin.plot(hours, frame["drones_airborne"], color=OKABE_ITO["blue"], lw=0.7, alpha=0.6, label="drones airborne")
     twin.set_ylabel("drones airborne")
     lines = bottom.get_legend_handles_labels()
@@ -272,6 +274,7 @@ def _draw_adaptation(ax: plt.Axes, model: SkywatchModel) -> None:
     ax.set_ylabel("level / share")
     ax.set_xlabel("time (hours)")
     twin = ax.twinx()
+    twin.yaxis.set_major_locator(MaxNLocator(COUNT_TICKS, integer=True))  # whole drones
     twin.plot(hours, frame["drones_lost"], color=OKABE_ITO["black"], lw=1.2, label="drones lost (cumulative)")
     twin.set_ylabel("drones lost")
     lines, more = ax.get_legend_handles_labels(), twin.get_legend_handles_labels()
