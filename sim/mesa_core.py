@@ -43,9 +43,13 @@ def import_mesa_core() -> None:
     mesa = _deferred_package(DEFERRED_PACKAGES[0])
     for name in DEFERRED_PACKAGES[1:]:
         _deferred_package(name)
-    from mesa.agent import Agent
-    from mesa.model import Model
-
+    try:
+        from mesa.agent import Agent
+        from mesa.model import Model
+    except BaseException:  # leave no half-made package behind: a later `import mesa` starts afresh
+        for name in (*DEFERRED_PACKAGES, "mesa.agent", "mesa.model"):
+            sys.modules.pop(name, None)
+        raise
     mesa.Agent, mesa.Model = Agent, Model
 
 

@@ -131,7 +131,7 @@ def _paint_over(image: np.ndarray, colour: np.ndarray | tuple[float, float, floa
 
 
 def map_raster(model: SkywatchModel, shades: dict[str, np.ndarray]) -> tuple[np.ndarray, LogNorm | None]:
-    """The map's raster layers painted into one (H, W, 3) RGB image, bytes, and the flow's colour scale (None: no flow).
+    """The map's raster layers painted into one (H, W, 3) uint8 RGB image, and the flow's colour scale (None: no flow).
 
     Bottom to top, over white: travel cost in greys (log hours, light = fast), the terrain ``shades``
     (:func:`terrain_masks`), the tint of airspace the partner may not fly, the flow (log scale).

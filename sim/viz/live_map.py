@@ -30,10 +30,7 @@ def _draw_live_layers(ax: plt.Axes, model: SkywatchModel) -> None:
 
 
 def draw_live_map(fig: Figure, model: SkywatchModel) -> None:
-    """Redraw ``fig`` as the map of ``model`` now.
-
-    ``fig`` should be the current pyplot figure: the overview map puts its flow colorbar there.
-    """
+    """Redraw ``fig`` as the map of ``model`` now (the overview's map, its flow colour bar in ``fig``, plus the live layers)."""
     fig.clear()
     fig.subplots_adjust(**MARGINS)
     ax = fig.add_subplot()
