@@ -8,9 +8,10 @@ Run from the repository root::
 
 Every measurement is ``skywatch run baseline`` in a fresh process with ``NUMBA_CACHE_DIR``
 pointing at a temporary folder, empty for the first (cold) run and filled by it for the next
-(warm) ones. The command runs through a small ``-c`` script that calls the CLI's ``main`` with
-``SkywatchModel.step`` wrapped to print the wall clock when the first step starts and returns;
-the parent subtracts the time it launched the process, so interpreter start-up is included:
+(warm) ones. The command runs through a small ``-c`` script that calls the command's entry point
+(:func:`sim.cli.launch`) with ``SkywatchModel.step`` wrapped to print the wall clock when the
+first step starts and returns; the parent subtracts the time it launched the process, so
+interpreter start-up is included:
 
 * ``simulating``: launch to the first step's start (imports, scenario, world, routes, agents);
 * ``first step done``: launch to its return (numba's compilation or cache load of the step's
@@ -42,8 +43,10 @@ from typing import Any
 from run_scale import machine_line, write_json
 
 TARGET_S = 2.0
-PROBE = """
+MARKS = "first step (launch clock): "  # the probe's line with the two marks
+PROBE = f"""
 import json, sys, time
+from sim.cli import launch  # first, as the command: it imports Mesa's core alone
 from sim.model import SkywatchModel
 marks, step = [], SkywatchModel.step
 def timed_step(self):
@@ -52,10 +55,10 @@ def timed_step(self):
     step(self)
     if len(marks) == 1:
         marks.append(time.time())
+        print({MARKS!r} + json.dumps(marks), flush=True)
 SkywatchModel.step = timed_step
-from sim.cli import main
-main(["run", "baseline", "--quiet", "--force", "--out", sys.argv[1], *sys.argv[2:]])
-print(json.dumps(marks))
+sys.argv = ["skywatch", "run", "baseline", "--quiet", "--force", "--out", *sys.argv[1:]]
+launch()
 """
 
 
@@ -80,7 +83,7 @@ def time_run(cache: Path, out: Path, extra: list[str]) -> dict[str, float]:
         [sys.executable, "-c", PROBE, str(out), *extra], env=environment(cache), check=True, capture_output=True, text=True
     )
     exited, cpu = time.time(), children_cpu_s() - cpu
-    started, stepped = json.loads(done.stdout.strip().splitlines()[-1])
+    started, stepped = json.loads(next(line for line in done.stdout.splitlines() if line.startswith(MARKS))[len(MARKS):])
     return {"simulating_s": started - launched, "first_step_done_s": stepped - launched, "whole_command_s": exited - launched,
             "cpu_s": cpu}
 

@@ -1,5 +1,5 @@
 """``python -m sim``: the same as the ``skywatch`` command."""
 
-from sim.cli import main
+from sim.cli import launch
 
-raise SystemExit(main())
+launch()

@@ -83,3 +83,13 @@ def test_the_overview_is_drawn_at_the_dpi_it_is_saved_at_without_a_layout_engine
     plt.close(fig)
     assert fig.get_layout_engine() is None and fig.dpi == 110
     assert fig.axes[0].get_title() == "Terrain, trafficking flow, surveillance and seizures"
+
+
+def test_the_command_exits_at_once_with_mains_code_and_its_output_flushed(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "sim", "run", "baseline", "--steps", "3", "--quiet", "--out", str(tmp_path / "run")]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stdout.startswith(f"run folder: {tmp_path / 'run'}"), done.stderr
+    assert (tmp_path / "run" / "overview.png").is_file()
+    refused = subprocess.run([*command[:4], str(tmp_path / "missing.toml")], cwd=tmp_path, capture_output=True, text=True,
+                             check=False)
+    assert refused.returncode == 2 and refused.stderr.startswith("skywatch: error: ") and len(refused.stderr.splitlines()) == 1
