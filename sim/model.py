@@ -103,6 +103,7 @@ class SkywatchModel(mesa.Model):
         self.patrol = PatrolMemory(p, self.units, world.shape)
         self.seizures = Seizures(self.pool, self.tally, self.cartels, self.patrol)
         self.platforms = platforms(scenario.values)
+        self.patrol.plan_with(p, self.units, world, self.book, self.platforms)
         self.air = AirSurveillance(self, p, self.platforms, self.units, world, self.streams, self.tally, self.patrol, self.intel,
                                    self.counter, drone_cover, self.book)
         self.launches = CartelPhase(p, self.units, self.cartels, self.book, self.pool, self.tally, self.intel, self.community,

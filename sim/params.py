@@ -110,7 +110,8 @@ def _bound_text(bound: float) -> str:
     return str(bound) if isinstance(bound, int) else f"{bound:g}"
 
 
-PATROL_POLICIES = ("random", "lawnmower", "hotspot", "intel")
+PATROL_POLICIES = ("random", "lawnmower", "hotspot", "intel", "stackelberg")
+STACKELBERG_LEARNING = ("observed", "informed")
 
 PARAMS: tuple[Param, ...] = (
     # --- run -------------------------------------------------------------------------------
@@ -309,11 +310,20 @@ PARAMS: tuple[Param, ...] = (
     Param("drones.count", 0, "drones", "surveillance drones in the fleet", 0, 100_000),
     Param("drones.bases", 2, "bases", "air bases the drones fly from", 1, 64),
     Param("drones.patrol", "random", "-", "patrol policy", choices=PATROL_POLICIES),
-    Param("patrol.grid_km", 16.0, "km", "hotspot and intel patrols: side of the blocks they weight", 1.0, 1000.0),
+    Param("patrol.grid_km", 16.0, "km", "hotspot, intel and stackelberg patrols: side of the blocks they weight", 1.0, 1000.0),
     Param("patrol.memory_h", 48.0, "h",
           "hotspot patrol: time constant of the decay of past detections and seizures", 0.25, 87600.0),
     Param("patrol.explore", 0.2, "-", "hotspot and intel patrols: share of waypoints drawn uniformly (exploration)", 0.0, 1.0),
-    Param("patrol.avoid_zones", False, "-", "hotspot and intel patrols: never aim at blocks inside known counter-drone zones"),
+    Param("patrol.avoid_zones", False, "-",
+          "hotspot, intel and stackelberg patrols: never aim at blocks inside known counter-drone zones"),
+    Param("patrol.plan_hours", 24.0, "h", "stackelberg patrol: planning period (a new coverage solved each period)",
+          0.25, 8760.0),
+    Param("patrol.learning", "observed", "-",
+          "stackelberg patrol: fit the cartels' SUQR weights from its own detections and seizures (observed) or from "
+          "their true route choices (informed, an upper bound)", choices=STACKELBERG_LEARNING),
+    Param("patrol.memory_periods", 7, "periods", "stackelberg patrol: planning periods of choices the fit uses", 1, 10_000),
+    Param("patrol.segments", 0, "-",
+          "stackelberg patrol: pieces of the solver's piecewise-linear interpolation (0 = enough for 0.1 % error)", 0, 1024),
     Param("drones.focus_corridor", 0, "-", "corridor the drones patrol, numbered west to east from 1 (0 = everywhere)", 0, 8),
     Param("drones.speed_kmh", 120.0, "km/h", "cruise speed", 1.0, 1000.0),
     Param("drones.endurance_h", 14.0, "h", "flight time on one sortie, reserve included", 0.25, 100.0),

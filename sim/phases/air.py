@@ -138,7 +138,7 @@ class AirSurveillance:
         self.n_touched = 0
         if self.fleet.x.size == 0:
             return
-        waypoints = self.patrol.waypoint_cdf(self.intel.cues, self.zones.centres)
+        waypoints = self.patrol.waypoint_cdf(now, self.intel.cues, self.zones.centres)
         flown = 0.0
         for sq in self.squadrons:
             f, pl = sq.fleet, sq.platform
