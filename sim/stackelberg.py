@@ -16,8 +16,15 @@ As in PASAQ, both terms are replaced by their piecewise-linear interpolations ov
 of [0, 1] (yₜ = Σₖ yₜₖ, 0 ≤ yₜₖ ≤ 1/S), and the ratio is maximised by Dinkelbach's method: with r the
 ratio at the last solution, maximise N̂(y) − r D̂(y), a mixed-integer linear program (scipy's HiGHS),
 until its optimum is 0. The binaries zₜₖ of PASAQ (yₜₖ ≥ zₜₖ / S, yₜ,ₖ₊₁ ≤ zₜₖ) keep the segments filling
-in order; they are added only for targets whose objective slopes are not falling, since for the
-others the linear program fills them in order by itself.
+in order. They are added lazily, which gives the same optimum faster: each subproblem is first
+solved with every non-concave target's interpolation replaced by its concave hull (falling slopes
+fill in order by themselves; the program is then a relaxation); a target whose hull was used where
+it lies above the interpolation gets PASAQ's binaries and the program is solved again, until none
+is. A relaxation's optimum that is feasible for the exact program is its optimum. With places as
+targets, a target's segments after its last one of positive slope are dropped (never worth filling).
+
+The segment count S defaults to :func:`segments_for`: the chord of e^{ω₁y} over a segment is within
+(ω₁/S)²/8 of it, relatively, so S grows with |ω₁| (89 segments for Nguyen et al.'s ω₁ = −9.85).
 """
 
 from __future__ import annotations
@@ -137,9 +144,6 @@ class _Places:
     routes: sparse.csr_array | None
     coverable: np.ndarray
 
-    @property
-    def targets(self) -> int:
-        return self.costs.size if self.routes is None else self.routes.shape[0]
 
 
 def _pieces(slopes: np.ndarray, hulls: np.ndarray, exact: np.ndarray, trim: bool) -> list[tuple[np.ndarray, np.ndarray, bool]]:
@@ -148,8 +152,8 @@ def _pieces(slopes: np.ndarray, hulls: np.ndarray, exact: np.ndarray, trim: bool
     A target in ``exact`` keeps its S segments and needs PASAQ's order binaries when its slopes
     rise; the others get the edges of their interpolation's concave hull, whose falling slopes fill in
     order without binaries (the linear program then maximises the hull, an upper bound). With
-    ``trim`` (targets are places), the pieces after a target's last rising one are dropped: filled in
-    order, they could only lower the objective.
+    ``trim`` (targets are places), the pieces after a target's last one of positive slope are
+    dropped: filled in order, they could only lower the objective.
     """
     t_count, s = slopes.shape
     rising = np.any(np.diff(slopes, axis=1) > 1e-12 * max(float(np.abs(slopes).max()), 1e-300), axis=1)
