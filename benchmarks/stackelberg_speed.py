@@ -10,7 +10,7 @@ Two measurements:
 
 * ``solve``: :func:`sim.stackelberg.solve` on random SUQR games of 256 targets (payoffs 1–10, as in
   Nguyen et al.'s experiments; costs 0.5–2, budget 20), with Nguyen et al.'s fitted weights
-  (ω₁ = −9.85: 89 interpolation segments) and with milder ones (ω₁ = −3: 27 segments); after one
+  (ω₁ = −9.85: 111 interpolation segments) and with milder ones (ω₁ = −3: 34 segments); after one
   untimed solve that loads the numba hull kernel. Target (issue 20): under 1 s per solve.
 * ``run``: the shipped ``stackelberg`` scenario (256 × 256 world, 16 km blocks: K = 256, one plan a
   day) in-process, after an untimed warm-up run of 2 steps; the solve time of each planning period

@@ -254,7 +254,8 @@ class StackelbergPlan:
         game = Game(self.route_share, -_largest_one(self.ground), np.full(self.seen.size, DEFENDER_REWARD),
                     np.full(self.seen.size, DEFENDER_PENALTY), self.omega)
         started = time.perf_counter()
-        self.coverage = solve(game, self.costs, self.budget, coverable=self.coverable, segments=self.segments).coverage
+        self.coverage = solve(game, self.costs, self.budget, coverable=self.coverable, segments=self.segments,
+                              start=self.coverage).coverage
         self.solve_seconds.append(time.perf_counter() - started)
         self.hours = self.costs * self.coverage
         return self.hours

@@ -24,7 +24,7 @@ is. A relaxation's optimum that is feasible for the exact program is its optimum
 targets, a target's segments after its last one of positive slope are dropped (never worth filling).
 
 The segment count S defaults to :func:`segments_for`: the chord of e^{ω₁y} over a segment is within
-(ω₁/S)²/8 of it, relatively, so S grows with |ω₁| (89 segments for Nguyen et al.'s ω₁ = −9.85).
+(ω₁/S)²/8 of it, relatively, so S grows with |ω₁| (111 segments for Nguyen et al.'s ω₁ = −9.85).
 """
 
 from __future__ import annotations
@@ -249,7 +249,7 @@ def _best_exact(places: _Places, slopes: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def solve(game: Game, costs: np.ndarray, budget: float, routes: sparse.csr_array | np.ndarray | None = None,
-          coverable: np.ndarray | None = None, segments: int | None = None) -> Allocation:
+          coverable: np.ndarray | None = None, segments: int | None = None, start: np.ndarray | None = None) -> Allocation:
     """The defender's coverage maximising its payoff against the SUQR attacker of ``game`` (PASAQ, Dinkelbach).
 
     Args:
@@ -260,6 +260,8 @@ def solve(game: Game, costs: np.ndarray, budget: float, routes: sparse.csr_array
             None when the attacker picks places (T = K, y = x).
         coverable: (K,) bool, places the defender may cover at all (default every one).
         segments: pieces of the piecewise-linear interpolation (PASAQ's K); None: :func:`segments_for`.
+        start: (K,) a coverage to start Dinkelbach's ratio from (e.g. the last period's; fewer iterations);
+            ignored unless feasible. None: no coverage.
 
     Returns:
         The coverage found; its value is the exact payoff, within the interpolation's error of the optimum.
@@ -276,6 +278,9 @@ def solve(game: Game, costs: np.ndarray, budget: float, routes: sparse.csr_array
     n0, d0 = float(theta @ penalty), float(theta.sum())
     scale = max(float(np.abs(np.concatenate([penalty, gain])).max()), 1e-300)
     ratio = n0 / d0  # the ratio at no coverage
+    if start is not None and _feasible(places, np.asarray(start, float)):
+        y0 = start if places.routes is None else places.routes @ start
+        ratio = max(ratio, (n0 + _interpolated(slope_n, y0)) / (d0 + _interpolated(slope_d, y0)))
     best: tuple[float, np.ndarray, np.ndarray] | None = None
     iterations = 0
     while iterations < MAX_ITERATIONS:
@@ -295,6 +300,13 @@ def solve(game: Game, costs: np.ndarray, budget: float, routes: sparse.csr_array
     if spent > budget:  # the solver's feasibility tolerance, never more
         x = x * (budget / spent)
     return Allocation(coverage=x, target_coverage=y, value=value, iterations=iterations)
+
+
+def _feasible(places: _Places, x: np.ndarray) -> bool:
+    """Whether coverage ``x`` (K,) keeps to the budget, the bounds, the coverable places and the routes' y ≤ 1."""
+    return bool(x.shape == places.costs.shape and np.all((x >= 0.0) & (x <= places.coverable))
+                and places.costs @ x <= places.budget
+                and (places.routes is None or np.all(places.routes @ x <= 1.0)))
 
 
 def _interpolated(slopes: np.ndarray, y: np.ndarray) -> float:

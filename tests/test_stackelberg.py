@@ -100,3 +100,13 @@ def test_budget_never_exceeded(seed, places, budget_share, omega1, use_routes):
     assert np.all((found.coverage >= 0) & (found.coverage <= 1))
     if routes is not None:
         assert np.all(routes @ found.coverage <= 1 + 1e-9)
+
+
+def test_a_feasible_start_gives_the_same_coverage_value():
+    rng = np.random.default_rng(11)
+    game = _random_game(rng, 12, omega=(-4.0, 0.5, 0.3))
+    costs = rng.uniform(0.5, 2, 12)
+    cold = solve(game, costs, 4.0)
+    warm = solve(game, costs, 4.0, start=cold.coverage)
+    assert warm.value == pytest.approx(cold.value, rel=1e-6) and warm.iterations <= cold.iterations
+    assert solve(game, costs, 4.0, start=np.ones(12)).value == pytest.approx(cold.value, rel=1e-6)  # infeasible: ignored
