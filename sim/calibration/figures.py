@@ -39,11 +39,7 @@ def draw_marginals(spec: CalibrationSpec, frame: pd.DataFrame, central: dict[str
         ax.set(xlabel=prior.name, ylabel="posterior weight", xlim=(prior.low, prior.high))
         ax.legend(fontsize="small")
     fig.suptitle(f"posterior marginals ({spec.path.name}; x axis: each prior's range)")
-    fig.tight_layout()
-    path = out / "marginals.png"
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    return path
+    return _save(fig, out / "marginals.png")
 
 
 def draw_pairs(spec: CalibrationSpec, frame: pd.DataFrame, out: Path) -> Path:
@@ -55,11 +51,7 @@ def draw_pairs(spec: CalibrationSpec, frame: pd.DataFrame, out: Path) -> Path:
         ax.scatter(frame[x.name], frame[y.name], c=weights, cmap="Blues", s=12, edgecolors="none")
         ax.set(xlabel=x.name, ylabel=y.name, xlim=(x.low, x.high), ylim=(y.low, y.high))
     fig.suptitle(f"posterior pairs ({spec.path.name}; shade: particle weight)")
-    fig.tight_layout()
-    path = out / "pairs.png"
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    return path
+    return _save(fig, out / "pairs.png")
 
 
 def draw_checks(table: pd.DataFrame, out: Path) -> Path:
@@ -78,8 +70,12 @@ def draw_checks(table: pd.DataFrame, out: Path) -> Path:
     ax.set_yticks(range(len(table)), [f"{row.target} ({row.statistic})" for row in table.itertuples()], fontsize="small")
     ax.set_xlabel("(predicted − target) / uncertainty\nbar: predicted 5–95 %, dot: median; grey: the figure (or its bound)")
     ax.set_title("posterior predictive check (blue: meets the figure, orange: misses it)")
+    return _save(fig, out / "ppc.png")
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    """Lay ``fig`` out, write it to ``path`` (PNG) and close it."""
     fig.tight_layout()
-    path = out / "ppc.png"
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path
