@@ -16,7 +16,7 @@ import re
 import reprlib
 import sys
 import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -223,8 +223,9 @@ class Scenario:
 SECTIONS = (*dict.fromkeys(name.split(".", 1)[0] for name in SCHEMA), PLATFORM_SECTION)
 
 
-def _nearest(name: str, valid: Sequence[str] = tuple(SCHEMA)) -> str:
-    match = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+def did_you_mean(name: str, valid: Iterable[str] = tuple(SCHEMA)) -> str:
+    """`` (did you mean 'X'?)`` for the closest of ``valid`` to a misspelt ``name``, or "" when none is close."""
+    match = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.5)
     return f" (did you mean '{match[0]}'?)" if match else ""
 
 
@@ -316,7 +317,7 @@ def check_value(name: str, value: Any, source: str | Path) -> Any:
     """
     param = SCHEMA.get(name) if not name.startswith(f"{PLATFORM_SECTION}.") else platform_param(name, source)
     if param is None:
-        raise ScenarioError(source, name, f"unknown parameter{_nearest(name)}")
+        raise ScenarioError(source, name, f"unknown parameter{did_you_mean(name)}")
     if not _is_valid(param, value):
         raise ScenarioError(source, name, f"expected {_expected(param)}, got {shown(value)}")
     if param.is_points:
@@ -345,7 +346,7 @@ def platform_param(name: str, source: str | Path) -> Param:
                                           f"and not '{DEFAULT_PLATFORM}' (the drones.* platform)")
     param = PLATFORM_SCHEMA.get(parts[2])
     if param is None:
-        raise ScenarioError(source, name, f"unknown platform field{_nearest(parts[2], tuple(PLATFORM_SCHEMA))}")
+        raise ScenarioError(source, name, f"unknown platform field{did_you_mean(parts[2], tuple(PLATFORM_SCHEMA))}")
     return dataclasses.replace(param, name=name)
 
 
@@ -393,11 +394,11 @@ def _flatten(doc: dict[str, Any], source: str, errors: ErrorList) -> dict[str, A
         if section == DESCRIPTION_KEY:
             continue
         if not isinstance(table, dict):
-            hint = "" if section in SECTIONS else _nearest(section, SECTIONS)
+            hint = "" if section in SECTIONS else did_you_mean(section, SECTIONS)
             errors.add(ScenarioError(source, section, f"expected a table of parameters{hint}"))
             continue
         if not table and section not in SECTIONS:
-            errors.add(ScenarioError(source, section, f"unknown section{_nearest(section, SECTIONS)}"))
+            errors.add(ScenarioError(source, section, f"unknown section{did_you_mean(section, SECTIONS)}"))
         for key, value in table.items():
             if section == PLATFORM_SECTION and isinstance(value, dict):  # [platforms.NAME] tables
                 flat.update({f"{section}.{key}.{field_name}": v for field_name, v in value.items()})

@@ -35,7 +35,6 @@ Every bound is checked against the parameter schema; anything wrong raises :clas
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import math
 from dataclasses import dataclass
@@ -55,6 +54,7 @@ from sim.scenario import (
     Scenario,
     ScenarioError,
     check_value,
+    did_you_mean,
     load_scenario,
     path_is_well_formed,
     read_toml,
@@ -201,11 +201,6 @@ class CalibrationSpec:
         return Distribution(**{prior.name: prior.rv() for prior in self.priors})
 
 
-def _suggest(name: str, valid: tuple[str, ...] | list[str]) -> str:
-    match = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
-    return f" (did you mean '{match[0]}'?)" if match else ""
-
-
 def _number(table: dict[str, Any], key: str, field: str, source: Path) -> float:
     value = table.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -227,7 +222,7 @@ def _prior(name: str, table: Any, source: Path) -> Prior:
     """The checked prior of parameter ``name``."""
     field = f"calibration.parameters.{name}"
     if name not in SCHEMA:
-        raise ScenarioError(source, field, f"unknown parameter{_suggest(name, tuple(SCHEMA))}")
+        raise ScenarioError(source, field, f"unknown parameter{did_you_mean(name, tuple(SCHEMA))}")
     param = SCHEMA[name]
     if param.kind not in (int, float) or name == SEEDED:
         raise ScenarioError(source, field, "expected a numeric parameter (not a switch, name, list or run.seed)")
@@ -280,12 +275,12 @@ def _target(name: str, table: Any, source: Path) -> Target:
     figure = figures.get(name)
     if figure is None and "value" not in table:
         raise ScenarioError(source, field, "expected a reference figure's id (sim/data/reference_figures.toml)"
-                            f"{_suggest(name, list(figures))}, or a target with its own value, statistic and uncertainty")
+                            f"{did_you_mean(name, list(figures))}, or a target with its own value, statistic and uncertainty")
     statistic = table.get("statistic", figure.statistic if figure else None)
     if statistic not in STATISTICS_BY_NAME:
         hint = " (the figure is context only: give a statistic)" if figure and not figure.statistic else ""
         raise ScenarioError(source, f"{field}.statistic", f"unknown statistic {shown(statistic)}{hint}"
-                            f"{_suggest(str(statistic), list(STATISTICS_BY_NAME))}")
+                            f"{did_you_mean(str(statistic), list(STATISTICS_BY_NAME))}")
     value = _number(table, "value", field, source) if "value" in table else figure.target
     if "uncertainty" in table:
         uncertainty = _number(table, "uncertainty", field, source)
@@ -323,7 +318,7 @@ def _scenario(value: Any, fixed: Any, steps: int | None, source: Path) -> Scenar
     for name in fixed:
         if name not in SCHEMA or name == SEEDED:
             raise ScenarioError(source, f"calibration.fixed.{name}",
-                                f"unknown or seeded parameter{_suggest(name, tuple(SCHEMA))}")
+                                f"unknown or seeded parameter{did_you_mean(name, tuple(SCHEMA))}")
     values = {name: check_value(name, v, source) for name, v in fixed.items()}
     if steps is not None:
         values["run.steps"] = steps
@@ -339,7 +334,7 @@ def _table(doc: dict[str, Any], source: Path) -> dict[str, Any]:
         raise ScenarioError(source, "calibration", "expected a [calibration] table")
     for key in table:
         if key not in CALIBRATION_KEYS:
-            raise ScenarioError(source, f"calibration.{key}", f"unknown key{_suggest(key, CALIBRATION_KEYS)}")
+            raise ScenarioError(source, f"calibration.{key}", f"unknown key{did_you_mean(key, CALIBRATION_KEYS)}")
     return table
 
 

@@ -21,7 +21,6 @@ swept (structural uncertainty: each level a different world, crossed with the sa
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import math
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from sim.scenario import (
     Scenario,
     ScenarioError,
     check_value,
+    did_you_mean,
     load_scenario,
     path_is_well_formed,
     read_toml,
@@ -125,11 +125,6 @@ class Run:
     values: dict[str, Any]
 
 
-def _suggest(name: str, valid: tuple[str, ...]) -> str:
-    match = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
-    return f" (did you mean '{match[0]}'?)" if match else ""
-
-
 def _integer(table: dict[str, Any], key: str, source: Path) -> int:
     """The integer ``sweep.KEY``, within the bounds :data:`COUNTS` gives it."""
     count = COUNTS[key]
@@ -167,7 +162,7 @@ def _range(name: str, value: dict[str, Any], source: Path) -> Range:
 def _swept(name: str, value: Any, source: Path) -> list[Any] | Range:
     """The levels or range of swept parameter ``name``."""
     if name not in SCHEMA:
-        raise ScenarioError(source, name, f"unknown parameter{_suggest(name, tuple(SCHEMA))}")
+        raise ScenarioError(source, name, f"unknown parameter{did_you_mean(name, tuple(SCHEMA))}")
     if name == SEEDED_BY_SWEEP:
         raise ScenarioError(source, name, "set for each replicate from sweep.seed; use sweep.replications for more seeds")
     if isinstance(value, list):
@@ -246,7 +241,7 @@ def _sweep_table(doc: dict[str, Any], source: Path, errors: ErrorList) -> dict[s
         errors.raise_any()  # raises: nothing else can be checked without the table
     for key in table:
         if key not in SWEEP_KEYS:
-            errors.add(ScenarioError(source, f"sweep.{key}", f"unknown key{_suggest(key, SWEEP_KEYS)}"))
+            errors.add(ScenarioError(source, f"sweep.{key}", f"unknown key{did_you_mean(key, SWEEP_KEYS)}"))
     return table
 
 
