@@ -29,6 +29,7 @@ from sim.kernels.movement import (
     count_cover_before,
     flow_from_marks,
     joined_events,
+    walk_tables,
 )
 from sim.kernels.paths import cost_to_target, search_blocks, trace_path
 from sim.kernels.stamps import subtract_stamps
@@ -151,7 +152,15 @@ def _pool(n, route_len):
     }
 
 
-def _advance(pool, routes, cell_hours, step_hours, drone_cover, checkpoint_cover, interdict=1.0, step=0, tip=None, lanes=LANES):
+def _walk_tables(routes, cell_hours, step_hours, walk=True):
+    """The kernel's walk tables; with ``walk`` False, every route banked cell by cell."""
+    reach, stride = np.zeros(cell_hours.size), np.zeros(cell_hours.size, np.int32)
+    walk_tables(cell_hours, *routes[:2], step_hours, reach, stride)
+    return reach, stride if walk else np.full_like(stride, -1)
+
+
+def _advance(pool, routes, cell_hours, step_hours, drone_cover, checkpoint_cover, interdict=1.0, step=0, tip=None, lanes=LANES,
+             walk=True):
     n = pool["status"].size
     tip = np.zeros(cell_hours.size, np.float32) if tip is None else tip
     marks = np.zeros((FLOW_ROWS, cell_hours.size), np.int64)
@@ -161,7 +170,8 @@ def _advance(pool, routes, cell_hours, step_hours, drone_cover, checkpoint_cover
     lane_events = np.zeros(lanes, np.int64)
     advance_shipments(
         pool["status"], pool["uid"], pool["route"], pool["progress"], pool["carry_h"], pool["concealment"], pool["cued"],
-        *routes, cell_hours, step_hours, drone_cover, checkpoint_cover, cover_before, tip, interdict,
+        *routes, cell_hours, *_walk_tables(routes, cell_hours, step_hours, walk), step_hours, drone_cover, checkpoint_cover,
+        cover_before, tip, interdict,
         np.uint64(1000 + step), np.uint64(2000 + step), np.uint64(3000 + step), marks, *events, lane_events)
     joined = joined_events(events, lane_events)
     return joined[0].size, joined, flow_from_marks(marks, *routes[:2])
@@ -260,9 +270,10 @@ def _step_cell_by_cell(pool, starts, lengths, hours, step_hours, drone, checkpoi
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(0, 2**31), st.sampled_from([0.0, 0.02, 0.3]))
-def test_marks_and_sparse_cover_give_what_stepping_cell_by_cell_gives(seed, cover_share):
-    """Flow from two marks per shipment and cover read only where some is passed: the cell-by-cell rules, exactly."""
+@given(st.integers(0, 2**31), st.sampled_from([0.0, 0.02, 0.3]), st.sampled_from([2.0, 0.3]))
+def test_marks_and_sparse_cover_give_what_stepping_cell_by_cell_gives(seed, cover_share, step_hours):
+    """Flow from two marks per shipment, cover read only where some is passed, the walk by hours reached (a step of
+    2 h; 0.3 h is banked cell by cell): the cell-by-cell rules, exactly."""
     rng = np.random.default_rng(seed)
     lengths = rng.integers(2, 40, 3)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
@@ -282,13 +293,68 @@ def test_marks_and_sparse_cover_give_what_stepping_cell_by_cell_gives(seed, cove
     pool["status"][rng.random(n) < 0.1] = FREE
     expected_pool = {name: array.copy() for name, array in pool.items()}
     keys = (np.uint64(1000), np.uint64(2000), np.uint64(3000))
-    expected, expected_flow = _step_cell_by_cell(expected_pool, starts, lengths, hours, 2.0, drone, checkpoint, tip, 0.7, keys)
-    _, (slot, kind, cell), flow = _advance(pool, (starts, lengths, cells), hours, 2.0, drone, checkpoint, interdict=0.7,
+    expected, expected_flow = _step_cell_by_cell(expected_pool, starts, lengths, hours, step_hours, drone, checkpoint, tip, 0.7,
+                                                 keys)
+    _, (slot, kind, cell), flow = _advance(pool, (starts, lengths, cells), hours, step_hours, drone, checkpoint, interdict=0.7,
                                           tip=tip)
     assert list(zip(slot, kind, cell, strict=True)) == [(i, k, cells[at]) for i, k, at in expected]
     np.testing.assert_array_equal(flow, expected_flow)
     for name in pool:
         np.testing.assert_array_equal(pool[name], expected_pool[name])
+
+
+def test_walk_tables_stride_and_fall_back_where_sums_may_round():
+    """Stride: the positions passed with one step's hours banked; -1 on a route with an off-grid time or an off-grid step."""
+    rng = np.random.default_rng(5)
+    lengths = np.array([30, 25, 40])
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    hours = rng.uniform(0.01, 0.6, lengths.sum()).astype(np.float32)
+    hours[starts[1] + 7] = np.float32(3 * 2.0**-33)  # not a whole multiple of the grid: route 1 banks cell by cell
+    reach, stride = _walk_tables((starts, lengths), hours, 1.0)
+    for r, (first, length) in enumerate(zip(starts, lengths, strict=True)):
+        last = first + length - 1
+        if r == 1:
+            assert np.all(stride[first:last + 1] == -1)
+            continue
+        for p in range(first, last + 1):
+            bank, q = 1.0, p
+            while q < last and bank >= hours[q + 1]:
+                bank -= float(hours[q + 1])
+                q += 1
+            assert stride[p] == q - p
+            assert reach[p] == float(np.sum(hours[first + 1:p + 1].astype(np.float64)))
+    assert np.all(_walk_tables((starts, lengths), hours, 0.1)[1] == -1), "0.1 h is no multiple of the grid"
+
+
+def test_walk_by_hours_reached_changes_nothing():
+    """Many steps, one route banked cell by cell and some shipments carrying off-grid hours: as every walk cell by cell."""
+    rng = np.random.default_rng(11)
+    lengths = np.array([80, 60, 90])
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    routes = (starts, lengths, rng.permutation(lengths.sum()).astype(np.int64))
+    hours = rng.uniform(0.02, 0.4, lengths.sum()).astype(np.float32)
+    hours[starts[2] + 3] = np.float32(5 * 2.0**-34)
+    drone, checkpoint, tip = (np.where(rng.random(hours.size) < 0.1, rng.uniform(0, 0.5, hours.size), 0).astype(np.float32)
+                              for _ in range(3))
+    runs = []
+    for walk in (True, False):
+        pool = _pool(600, 0)
+        pool["route"][:] = rng.integers(0, 3, 600) if not runs else runs[0][0]["route0"]
+        pool["progress"][:] = rng.integers(0, lengths[pool["route"]] - 1) if not runs else runs[0][0]["progress0"]
+        pool["carry_h"][:] = np.where(np.arange(600) % 7 == 0, np.float32(2.0**-40), 0.0)
+        route0, progress0 = pool["route"].copy(), pool["progress"].copy()
+        steps = [_advance(pool, routes, hours, 0.25, drone, checkpoint, interdict=0.5, step=t, tip=tip, walk=walk)
+                 for t in range(40)]
+        runs.append(({**pool, "route0": route0, "progress0": progress0}, steps))
+    (pool_a, steps_a), (pool_b, steps_b) = runs
+    for name in pool_a:
+        np.testing.assert_array_equal(pool_a[name], pool_b[name])
+    for (count_a, events_a, flow_a), (count_b, events_b, flow_b) in zip(steps_a, steps_b, strict=True):
+        assert count_a == count_b
+        for a, b in zip(events_a, events_b, strict=True):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(flow_a, flow_b)
+    assert np.any(pool_a["carry_h"][pool_a["status"] == IN_TRANSIT] > 0) and sum(count for count, _, _ in steps_a) > 100
 
 
 def test_flow_marks_stay_within_their_route():

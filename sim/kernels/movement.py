@@ -23,6 +23,15 @@ LANE_THREADS = MeasuredThreads()  # the lanes on every thread, or in the caller 
 FREE = 0
 IN_TRANSIT = 1
 
+# A shipment's walk along its route compares the hours reached from the route's first position (float64 sums of
+# the crossing times) instead of banking cell by cell, starting from the position it would reach with exactly one
+# step's hours banked (it carries no less). Its stop and the hours it carries are the cell-by-cell walk's whenever
+# every figure involved is a whole multiple of REACH_GRID_H from 0 to below REACH_LIMIT_H: float64 sums of those
+# are exact (2^52 grid units). Every float32 crossing time of at least 2^-7 h (28 s) is such a multiple; the hours
+# carried stay multiples when the step's hours are one. Routes or shipments outside this bank cell by cell.
+REACH_GRID_H = 2.0**-30  # hours
+REACH_LIMIT_H = 2.0**22  # hours
+
 # Event kinds written by :func:`advance_shipments`.
 EVENT_DELIVERED = 1
 EVENT_DRONE_DETECTION = 2
@@ -42,6 +51,8 @@ def advance_shipments(
     route_len: np.ndarray,
     route_cells: np.ndarray,
     route_hours: np.ndarray,
+    route_reach: np.ndarray,
+    route_stride: np.ndarray,
     step_hours: float,
     route_drone: np.ndarray,
     route_checkpoint: np.ndarray,
@@ -85,6 +96,7 @@ def advance_shipments(
         route_start, route_len: (R,) int64, offset and length of each route in ``route_cells``.
         route_cells: (sum L,) int64, flat raster cell of every route position.
         route_hours: (sum L,) float32, hours to cross the cell at each route position.
+        route_reach, route_stride: (sum L,) float64 and int32 from :func:`walk_tables` for these routes and ``step_hours``.
         step_hours: hours per step.
         route_drone, route_checkpoint: (sum L,) float32, detection probability per step there (>= 0).
         cover_before: (sum L + 1,) int64, number of positions before each one with drone or checkpoint
@@ -104,8 +116,8 @@ def advance_shipments(
     def advance(first: int, stop: int, thread: int) -> int:
         return _advance_lane(
             first, stop, status, uid, route, progress, carry_h, concealment, cued, route_start, route_len, route_cells,
-            route_hours, step_hours, route_drone, route_checkpoint, cover_before, route_tip, interdict_prob, drone_key,
-            checkpoint_key, tip_key, flow_marks[thread], event_slot, event_kind, event_cell)
+            route_hours, route_reach, route_stride, step_hours, route_drone, route_checkpoint, cover_before, route_tip,
+            interdict_prob, drone_key, checkpoint_key, tip_key, flow_marks[thread], event_slot, event_kind, event_cell)
 
     if n >= PARALLEL_SLOTS:
         lane_events[:] = LANE_THREADS.run(lanes, lambda j, thread: advance(lane_start(j, lanes, n), lane_start(j + 1, lanes, n),
@@ -115,6 +127,45 @@ def advance_shipments(
         lane_events[0] = advance(0, n, 0)
 
 
+@njit(cache=True, inline="always")
+def on_reach_grid(hours: float) -> bool:
+    """Whether ``hours`` is a whole multiple of :data:`REACH_GRID_H` from 0 to below :data:`REACH_LIMIT_H` (sums exact)."""
+    units = hours / REACH_GRID_H
+    return 0.0 <= hours < REACH_LIMIT_H and units == np.floor(units)
+
+
+@njit(cache=True)
+def walk_tables(route_hours: np.ndarray, route_start: np.ndarray, route_len: np.ndarray, step_hours: float, reach: np.ndarray,
+                stride: np.ndarray) -> None:
+    """Fill the tables of :func:`advance_shipments`' walk along each route.
+
+    Args:
+        route_hours: (sum L,) float32, hours to cross the cell at each route position.
+        route_start, route_len: (R,) int64, offset and length of each route.
+        step_hours: hours per step.
+        reach: (sum L,) float64 output, hours from the route's first position to entering each one.
+        stride: (sum L,) int32 output, positions a shipment passes from each one with exactly ``step_hours``
+            banked; -1 along the routes where the sums may round (see :data:`REACH_GRID_H`): banked cell by cell.
+    """
+    exact_step = on_reach_grid(step_hours)
+    for r in range(route_start.size):
+        first, last = route_start[r], route_start[r] + route_len[r] - 1
+        exact = exact_step
+        reach[first] = 0.0
+        for q in range(first + 1, last + 1):
+            exact = exact and on_reach_grid(route_hours[q])
+            reach[q] = reach[q - 1] + route_hours[q]
+        if not (exact and reach[last] < REACH_LIMIT_H):
+            stride[first:last + 1] = -1
+            continue
+        q = first
+        for p in range(first, last + 1):
+            q = max(q, p)
+            while q < last and reach[q + 1] <= reach[p] + step_hours:
+                q += 1
+            stride[p] = q - p
+
+
 def lane_start(lane: int, lanes: int, n: int) -> int:
     """First slot of ``lane`` when ``n`` slots are split into ``lanes`` contiguous lanes."""
     return lane * n // lanes
@@ -122,8 +173,8 @@ def lane_start(lane: int, lanes: int, n: int) -> int:
 
 @njit(cache=True, nogil=True)
 def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealment, cued, route_start, route_len,
-                  route_cells, route_hours, step_hours, route_drone, route_checkpoint, cover_before, route_tip, interdict_prob,
-                  drone_key, checkpoint_key, tip_key, flow_marks, event_slot, event_kind, event_cell):
+                  route_cells, route_hours, route_reach, route_stride, step_hours, route_drone, route_checkpoint, cover_before,
+                  route_tip, interdict_prob, drone_key, checkpoint_key, tip_key, flow_marks, event_slot, event_kind, event_cell):
     """:func:`advance_shipments` over slots ``first`` to ``stop`` - 1; returns the number of events written from ``first``."""
     n_events = first
     for i in range(first, stop):
@@ -135,12 +186,19 @@ def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealmen
         start = base + progress[i]
         at = start
         bank = carry_h[i] + step_hours
-        while at < last:
-            cost = route_hours[at + 1]
-            if bank < cost:
-                break
-            bank -= cost
-            at += 1
+        if route_stride[start] >= 0 and on_reach_grid(carry_h[i]):  # every sum exact: the cell-by-cell walk's stop and bank
+            limit = route_reach[start] + bank
+            at += route_stride[start]
+            while at < last and route_reach[at + 1] <= limit:
+                at += 1
+            bank = limit - route_reach[at]
+        else:
+            while at < last:
+                cost = route_hours[at + 1]
+                if bank < cost:
+                    break
+                bank -= cost
+                at += 1
         flow_marks[start] += 1
         if at < last:
             flow_marks[at + 1] -= 1

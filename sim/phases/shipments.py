@@ -27,6 +27,7 @@ from sim.kernels.movement import (
     advance_shipments,
     count_cover_before,
     joined_events,
+    walk_tables,
 )
 from sim.params import Params
 from sim.patrol import PatrolMemory
@@ -74,6 +75,8 @@ class ShipmentPhase:
         self._events = [np.zeros(0, dtype=np.int64) for _ in range(EVENT_COLUMNS)]
         self._lane_events = np.zeros(LANES, dtype=np.int64)
         self._cover_before = np.zeros(1, dtype=np.int64)
+        self._walk_hours: np.ndarray | None = None  # the route hours the walk tables were filled for
+        self._reach, self._stride = np.zeros(0), np.zeros(0, dtype=np.int32)
 
     def step(self, now: int) -> None:
         """Move every live shipment one step and handle what happened to it."""
@@ -98,6 +101,7 @@ class ShipmentPhase:
             r.length,
             r.cells,
             a.hours,
+            *self._walk_tables(),
             self.units.step_hours,
             a.drone,
             a.checkpoint,
@@ -143,6 +147,15 @@ class ShipmentPhase:
         delay_h = self.p.ground.response_delay_h
         self.intel.cue(slot[detected], cell[detected], delay_h, CUE_DRONE, shared=True, now=now)
         self.intel.cue(slot[tipped], cell[tipped], delay_h, CUE_TIP, shared=False, now=now)
+
+    def _walk_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """The kernel's walk tables (:func:`sim.kernels.movement.walk_tables`), refilled when the routes changed."""
+        a, r = self.book.along, self.book.routes
+        if self._walk_hours is not a.hours:  # the book replaces the hours whenever it adds or drops routes
+            self._reach, self._stride = np.empty(a.hours.size), np.empty(a.hours.size, dtype=np.int32)
+            walk_tables(a.hours, r.start, r.length, self.units.step_hours, self._reach, self._stride)
+            self._walk_hours = a.hours
+        return self._reach, self._stride
 
     def _unsensed(self) -> np.ndarray:
         """(capacity,) bool: shipments the sensors pass over this step; the kernel marks the ones it reports.
