@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.cues import CUE_SOURCES, CueQueue
+from sim.kernels.matching import first_waiting_cues
 
 CORROBORATED = 2  # distinct sources from which a cue counts as corroborated
 # Distinct sources in a ``sources`` bitmask, by its value (a popcount table of CUE_SOURCES bits).
@@ -55,7 +56,7 @@ def fuse(cues: CueQueue, slots: np.ndarray, uids: np.ndarray, cells: np.ndarray,
     bit = np.int8(1 << source)
     fused = np.zeros(uids.size, dtype=bool)
     if len(cues) and uids.size:
-        report, cue = _waiting_cues(cues, slots, uids)
+        report, cue = first_waiting_cues(cues.slot, cues.uid, slots, uids)
         fused[report] = True
         cues.sources[cue] |= bit
         cues.ready_step[cue] = np.minimum(cues.ready_step[cue], ready_step)
@@ -64,22 +65,6 @@ def fuse(cues: CueQueue, slots: np.ndarray, uids: np.ndarray, cells: np.ndarray,
     cues.append(slot=slots[new], uid=uids[new], cell=cells[new], ready_step=ready_step, expiry_step=expiry_step,
                 source=source, sources=bit, reported_step=now)
     return int(fused.sum())
-
-
-def _waiting_cues(cues: CueQueue, slots: np.ndarray, uids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(reports, cues): each report (index into ``slots``, distinct) about a shipment with a waiting cue, and that cue.
-
-    A cue matches a report when both name the same slot and uid; of several cues about one
-    shipment, the first in the queue. Found through the slots (one pass over the queue) rather than
-    by sorting the queue's uids on every call.
-    """
-    report_at = np.full(int(max(cues.slot.max(), slots.max())) + 1, -1, dtype=np.int64)
-    report_at[slots] = np.arange(slots.size)
-    report = report_at[cues.slot]  # the report about each cue's slot, -1 if none
-    rows = np.flatnonzero(report >= 0)
-    rows = rows[uids[report[rows]] == cues.uid[rows]]
-    reports, first = np.unique(report[rows], return_index=True)
-    return reports, rows[first]
 
 
 def priority_order(cues: CueQueue, steps_per_source: int) -> np.ndarray:

@@ -10,6 +10,7 @@ import pytest
 from sim.cli import main
 from sim.cues import CUE_DRONE, CUE_INTERCEPT, CUE_TIP, CueQueue
 from sim.fusion import corroboration, fuse, priority_order
+from sim.kernels.matching import first_waiting_cues
 from sim.model import SkywatchModel
 from sim.outcomes import summarize
 from sim.phases import InvariantError
@@ -42,6 +43,17 @@ def test_reports_about_one_shipment_join_one_cue_whose_corroboration_counts_dist
     assert queue.source[eleven] == CUE_DRONE and queue.reported_step[eleven] == 0, "the first report's source and step"
     assert queue.ready_step[eleven] == 1 and queue.expiry_step[eleven] == 14, "the earliest ready, the latest expiry"
     assert queue.cell[eleven] == 111, "the first report's cell"
+
+
+def test_a_report_matches_the_first_waiting_cue_with_its_slot_and_uid():
+    """Slot and uid both match (a reused slot is another shipment); of two cues about one shipment, the first in the queue."""
+    cue_slot = np.array([4, 2, 9, 2, 4], np.int64)
+    cue_uid = np.array([40, 20, 90, 20, 41], np.int64)
+    slots = np.array([2, 5, 4, 9], np.int64)
+    uids = np.array([20, 50, 41, 91], np.int64)  # slot 9 now holds another shipment than the cue's
+    reports, cues = first_waiting_cues(cue_slot, cue_uid, slots, uids)
+    np.testing.assert_array_equal(reports, [0, 2])
+    np.testing.assert_array_equal(cues, [1, 4])
 
 
 def test_corroboration_moves_a_cue_ahead_of_cues_reported_within_the_priority_window():
