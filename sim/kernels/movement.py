@@ -166,6 +166,7 @@ def walk_tables(route_hours: np.ndarray, route_start: np.ndarray, route_len: np.
             stride[p] = q - p
 
 
+@njit(cache=True)
 def lane_start(lane: int, lanes: int, n: int) -> int:
     """First slot of ``lane`` when ``n`` slots are split into ``lanes`` contiguous lanes."""
     return lane * n // lanes
@@ -257,12 +258,17 @@ def flow_from_marks(flow_marks: np.ndarray, route_start: np.ndarray, route_len: 
 
 def joined_events(events: list[np.ndarray], lane_events: np.ndarray) -> list[np.ndarray]:
     """The events :func:`advance_shipments` wrote, lane after lane (so in slot order), as compact arrays."""
-    n, lanes = events[0].size, lane_events.size
-    busy = np.flatnonzero(lane_events)
-    if busy.size == 0:
-        return [e[:0].copy() for e in events]
-    if busy.size == 1:  # one lane's events (a small pool's: one lane holds every slot): a stretch, copied
-        first = lane_start(int(busy[0]), lanes, n)
-        return [e[first:first + lane_events[busy[0]]].copy() for e in events]
-    rows = np.concatenate([np.arange(lane_start(j, lanes, n), lane_start(j, lanes, n) + lane_events[j]) for j in range(lanes)])
-    return [e[rows] for e in events]
+    return [_join_lanes(column, lane_events) for column in events]
+
+
+@njit(cache=True)
+def _join_lanes(column: np.ndarray, lane_events: np.ndarray) -> np.ndarray:
+    """The first ``lane_events[j]`` entries of each lane ``j``'s stretch of ``column``, lane after lane (a new array)."""
+    n, lanes = column.size, lane_events.size
+    joined = np.empty(lane_events.sum(), dtype=column.dtype)
+    at = 0
+    for j in range(lanes):
+        first = lane_start(j, lanes, n)
+        joined[at:at + lane_events[j]] = column[first:first + lane_events[j]]
+        at += lane_events[j]
+    return joined
