@@ -127,25 +127,30 @@ class ShipmentPhase:
         """Deliver, seize and cue after the events (slot, kind, flat cell) the kernel reported at step ``now``."""
         p, r = self.pool, self.book.routes
         arrived = kind == EVENT_DELIVERED
-        caught = self.border.cross(p.uid[slot[arrived]], r.sink[p.route[slot[arrived]]], now)
-        delivered, seized_crossing = slot[arrived][~caught], slot[arrived][caught]
-        seized = slot[kind == EVENT_CHECKPOINT_SEIZURE]
+        arrived_slot = slot[arrived]
+        caught = self.border.cross(p.uid[arrived_slot], r.sink[p.route[arrived_slot]], now)
+        delivered, seized_crossing = arrived_slot[~caught], arrived_slot[caught]
+        at_checkpoint = kind == EVENT_CHECKPOINT_SEIZURE
+        seized = slot[at_checkpoint]
         detected = kind == EVENT_DRONE_DETECTION
+        detected_slot, detected_cell = slot[detected], cell[detected]
+        delivered_value, delivered_owner = p.value[delivered], p.owner[delivered]
         for cartel in self.cartels:
-            cartel.earn(float(p.value[delivered][p.owner[delivered] == cartel.index].sum()))
+            cartel.earn(float(delivered_value[delivered_owner == cartel.index].sum()))
         self.tally.shipments_delivered += delivered.size
-        self.tally.value_delivered += float(p.value[delivered].sum())
-        self.seizures.record(seized, cell[kind == EVENT_CHECKPOINT_SEIZURE], now)
+        self.tally.value_delivered += float(delivered_value.sum())
+        self.seizures.record(seized, cell[at_checkpoint], now)
         self.tally.seized_at_checkpoint += seized.size
         self.seizures.record(seized_crossing, cell[arrived][caught], now)
         p.release(np.concatenate([delivered, seized, seized_crossing]))
-        self.tally.detections += int(detected.sum())
+        self.tally.detections += detected_slot.size
+        detected_owner = p.owner[detected_slot]
         for cartel in self.cartels:
-            cartel.learn_sightings(cell[detected][p.owner[slot[detected]] == cartel.index], now, self.air.conspicuousness)
+            cartel.learn_sightings(detected_cell[detected_owner == cartel.index], now, self.air.conspicuousness)
         tipped = kind == EVENT_TIP
         self.tally.tips += int(tipped.sum())
         delay_h = self.p.ground.response_delay_h
-        self.intel.cue(slot[detected], cell[detected], delay_h, CUE_DRONE, shared=True, now=now)
+        self.intel.cue(detected_slot, detected_cell, delay_h, CUE_DRONE, shared=True, now=now)
         self.intel.cue(slot[tipped], cell[tipped], delay_h, CUE_TIP, shared=False, now=now)
 
     def _walk_tables(self) -> tuple[np.ndarray, np.ndarray]:
