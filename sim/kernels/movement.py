@@ -80,10 +80,12 @@ def advance_shipments(
     reported again until its cue is resolved.
 
     Every per-cell input is route-aligned (gathered at ``route_cells``), so a shipment reads
-    contiguous memory along its route instead of scattering over the raster. Two things are done
-    per shipment rather than per cell it passes: its flow is two marks, at the first position it
-    occupies and after the last (:func:`flow_from_marks` sums them along each route), and the cover
-    is read cell by cell only when ``cover_before`` says some position it passed has any.
+    contiguous memory along its route instead of scattering over the raster. Three things are done
+    per shipment rather than per cell it passes: where it stops is found from the hours reached
+    along its route, from the position one step's hours reach (:func:`walk_tables`; cell by cell
+    where those sums may round, see :data:`REACH_GRID_H`); its flow is two marks, at the first
+    position it occupies and after the last (:func:`flow_from_marks` sums them along each route);
+    and the cover is read cell by cell only when ``cover_before`` says some position it passed has any.
 
     Args:
         status: (N,) uint8, FREE or IN_TRANSIT; set to FREE on delivery or seizure.
