@@ -30,6 +30,7 @@ COMMANDS = {  # results.json key -> the command that (re)writes it, from the rep
     "grid": "python benchmarks/run_scale.py --grid --json benchmarks/results.json",
     "million": "python benchmarks/run_scale.py --million --json benchmarks/results.json",
     "small_runs": "python benchmarks/small_runs.py --json benchmarks/results.json",
+    "calibrate_speed": "python benchmarks/calibrate_speed.py --json benchmarks/results.json",
     "startup": "python benchmarks/startup.py --json benchmarks/results.json",
     "reference": "python benchmarks/compare_reference.py  (and --threads 1; copied from reference_results.json)",
 }
@@ -106,7 +107,7 @@ def headline_rows(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any
             yield "full step, 10⁶ / 10⁵ live on 1024², steady ms per step", f"{ratio:.2f}", doc["grid"]
     if "small_runs" in doc:
         for scenario, r in doc["small_runs"]["ratios"].items():
-            if isinstance(r, dict):
+            if isinstance(r, dict) and "sweep_2_vs_1_workers_runs_per_min" in r:
                 value = r["sweep_2_vs_1_workers_runs_per_min"]
                 yield f"`{scenario}` sweep, 2 workers / 1 worker, runs per minute", f"{value:.2f}", doc["small_runs"]
 
@@ -206,13 +207,24 @@ def small_runs(entry: dict[str, Any]) -> list[str]:
 
 
 def startup(entry: dict[str, Any]) -> list[str]:
-    """Seconds from launch for ``skywatch run baseline --steps 1``, cold and warm numba cache."""
-    rows = [[kind, f"{entry[kind]['simulating_s']:.2f}", f"{entry[kind]['first_step_done_s']:.2f}",
-             f"{entry[kind]['whole_command_s']:.2f}"] for kind in ("cold", "warm")]
-    return section("Numba start-up (`startup.py`)", "startup", entry,
-                   f"`skywatch run baseline --steps 1` in a fresh process; warm = median of {entry['repeats']}. "
-                   "**Absolute** seconds.",
-                   table(["numba cache", "simulating", "first step done", "whole command"], rows))
+    """Seconds from launch for ``skywatch run baseline`` (a week, and ``--steps 1``), cold and warm numba cache."""
+    kinds = {"cold, week": entry["cold"], **{f"warm, {kind}": figures for kind, figures in entry["warm"].items()}}
+    rows = [[kind, f"{f['simulating_s']:.2f}", f"{f['first_step_done_s']:.2f}", f"{f['whole_command_s']:.2f}",
+             f"{f['cpu_s']:.2f}"] for kind, f in kinds.items()]
+    return section("Launch to exit (`startup.py`)", "startup", entry,
+                   f"`skywatch run baseline` in a fresh process; warm = median of {entry['repeats']}. **Absolute** seconds.",
+                   table(["numba cache, run", "simulating", "first step done", "whole command", "CPU s"], rows))
+
+
+def calibrate_speed(entry: dict[str, Any]) -> list[str]:
+    """ABC-SMC of the shipped calibration on pyabc's multicore sampler and on a Dask LocalCluster."""
+    rows = [[r["sampler"], f"{r['wall_s']:.0f}", str(r["generations"]), f"{r['evaluations']:,}", f"{r['runs_per_s']:.2f}"]
+            for r in entry["rows"]]
+    return section("Calibration (`calibrate_speed.py`)", "calibrate_speed", entry,
+                   f"`calibration/baseline.toml`: 3 parameters, population {entry['population']}, {entry['generations']} "
+                   f"generations, {entry['steps']} steps a run. Wall s and runs/s **absolute**; Dask / multicore "
+                   f"runs per second, **one run**: {entry['speed_up']:.2f}.",
+                   table(["sampler", "wall s", "generations", "evaluations", "runs/s"], rows))
 
 
 def reference(entry: dict[str, Any]) -> list[str]:
@@ -237,7 +249,7 @@ def reference(entry: dict[str, Any]) -> list[str]:
 
 SECTIONS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "versus": versus, "loaded": loaded, "grid": grid, "million": million, "small_runs": small_runs, "startup": startup,
-    "reference": reference,
+    "reference": reference, "calibrate_speed": calibrate_speed,
 }
 
 
