@@ -34,7 +34,6 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 INTERPOLATION_ERROR = 1e-3  # relative error of the interpolation of e^{ω₁y} the automatic segment count allows
 MIN_SEGMENTS, MAX_SEGMENTS = 16, 128  # bounds of the automatic segment count
@@ -178,6 +177,8 @@ def _pieces(slopes: np.ndarray, hulls: np.ndarray, exact: np.ndarray, trim: bool
 
 def _best_coverage(places: _Places, slopes: np.ndarray, hulls: np.ndarray, exact: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(target coverage y (T,), place coverage x (K,)) maximising Σ slopes · segments under the budget (one MILP)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp  # here: scipy.optimize loads scipy.spatial, dear at launch
+
     pieces = _pieces(slopes, hulls, exact, trim=places.routes is None)
     t_count = slopes.shape[0]
     counts = np.array([p[0].size for p in pieces])

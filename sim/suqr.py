@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 FEATURES = 3  # ω₁ (coverage), ω₂ (attacker reward), ω₃ (attacker penalty)
@@ -123,6 +122,8 @@ def fit_omega(observed: Sequence[Choices], start: Sequence[float] = (0.0, 0.0, 0
 
     if total == 0:
         return Fit(tuple(float(w) for w in mean), (np.inf,) * FEATURES, 0, False)
+    from scipy.optimize import minimize  # here: scipy.optimize loads scipy.spatial, dear at every launch
+
     result = minimize(objective, np.asarray(start, float), jac=True, hess=hessian, method="trust-exact")
     information = hessian(result.x)
     eigenvalues = np.linalg.eigvalsh(information)
