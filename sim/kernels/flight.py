@@ -15,7 +15,7 @@ LOST = 4
 # Patrol policies (int8), in the order of sim.params.PATROL_POLICIES.
 POLICY_RANDOM = 0
 POLICY_LAWNMOWER = 1
-# Codes from 2 on (hotspot, intel) draw waypoints from weighted blocks of the raster.
+# Codes from 2 on (hotspot, intel, stackelberg) draw waypoints from weighted blocks of the raster.
 POLICY_WEIGHTED = 2
 _THIRD_DRAW = np.uint64(0x9E3779B97F4A7C15)  # key offset for a waypoint's third draw
 _RETRY_DRAW = np.uint64(0xD1B54A32D192ED03)  # key offset, times the try, of a waypoint redrawn after its leg was cut short
@@ -259,7 +259,7 @@ def fly_drones(
         base_x, base_y: (D,) float64 home base.
         sector: (D, 4) float64 patrol box (x0, y0, x1, y1).
         lane, leg: (D,) int64 lawnmower lane and leg (0 heading to a lane's start, 1 to its end).
-        policy: POLICY_RANDOM, POLICY_LAWNMOWER or a weighted policy (hotspot, intel: waypoints drawn from ``block_cdf``).
+        policy: POLICY_RANDOM, POLICY_LAWNMOWER or a weighted policy (hotspot, intel, stackelberg: waypoints from ``block_cdf``).
         lane_spacing: cells between lawnmower lanes (the sweep width).
         speed: cells per hour.
         endurance_h, turnaround_h, step_hours: hours.
