@@ -177,6 +177,18 @@ def _advance(pool, routes, cell_hours, step_hours, drone_cover, checkpoint_cover
     return joined[0].size, joined, flow_from_marks(marks, *routes[:2])
 
 
+def _assert_same_runs(runs: list) -> None:
+    """Two runs of ``_advance`` (pool, per-step (count, events, flow)) left identical pools, events and flow."""
+    (pool_a, steps_a), (pool_b, steps_b) = runs
+    for name in pool_a:
+        np.testing.assert_array_equal(pool_a[name], pool_b[name])
+    for (count_a, events_a, flow_a), (count_b, events_b, flow_b) in zip(steps_a, steps_b, strict=True):
+        assert count_a == count_b
+        for a, b in zip(events_a, events_b, strict=True):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(flow_a, flow_b)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(2, 40), st.floats(0.05, 3.0), st.floats(0.1, 2.0))
 def test_shipments_stay_on_route_and_are_delivered_on_time(length, step_hours, hours_per_cell):
@@ -222,14 +234,8 @@ def test_lanes_change_nothing_but_the_split(lanes, monkeypatch):
             _advance(pool, routes, hours, 1.0, cover, checkpoint, interdict=0.5, step=t, tip=tip, lanes=k) for t in range(30)
         ]
         runs.append((pool, steps))
-    (pool_a, steps_a), (pool_b, steps_b) = runs
-    for name in pool_a:
-        np.testing.assert_array_equal(pool_a[name], pool_b[name])
-    for (count_a, events_a, flow_a), (count_b, events_b, flow_b) in zip(steps_a, steps_b, strict=True):
-        assert count_a == count_b
-        for a, b in zip(events_a, events_b, strict=True):
-            np.testing.assert_array_equal(a, b)
-        np.testing.assert_array_equal(flow_a, flow_b)
+    _assert_same_runs(runs)
+    steps_a = runs[0][1]
     assert sum(count for count, _, _ in steps_a) > 100 and np.all(np.diff(steps_a[0][1][0]) > 0)
 
 
@@ -346,14 +352,8 @@ def test_walk_by_hours_reached_changes_nothing():
         steps = [_advance(pool, routes, hours, 0.25, drone, checkpoint, interdict=0.5, step=t, tip=tip, walk=walk)
                  for t in range(40)]
         runs.append(({**pool, "route0": route0, "progress0": progress0}, steps))
-    (pool_a, steps_a), (pool_b, steps_b) = runs
-    for name in pool_a:
-        np.testing.assert_array_equal(pool_a[name], pool_b[name])
-    for (count_a, events_a, flow_a), (count_b, events_b, flow_b) in zip(steps_a, steps_b, strict=True):
-        assert count_a == count_b
-        for a, b in zip(events_a, events_b, strict=True):
-            np.testing.assert_array_equal(a, b)
-        np.testing.assert_array_equal(flow_a, flow_b)
+    (pool_a, steps_a), _ = runs
+    _assert_same_runs(runs)
     assert np.any(pool_a["carry_h"][pool_a["status"] == IN_TRANSIT] > 0) and sum(count for count, _, _ in steps_a) > 100
 
 

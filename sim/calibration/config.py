@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -201,6 +202,19 @@ class CalibrationSpec:
         return Distribution(**{prior.name: prior.rv() for prior in self.priors})
 
 
+def _named_entries[T](table: Any, parse: Callable[[str, Any, Path], T], key: str, expected: str, source: Path,
+                      errors: ErrorList) -> list[T]:
+    """``parse(name, value, source)`` of each entry of the non-empty table ``calibration.KEY``; errors gathered."""
+    parsed: list[T] = []
+    if not isinstance(table, dict) or not table:
+        errors.add(ScenarioError(source, f"calibration.{key}", f"expected {expected}"))
+        return parsed
+    for name, value in table.items():
+        with errors.gather():
+            parsed.append(parse(name, value, source))
+    return parsed
+
+
 def _number(table: dict[str, Any], key: str, field: str, source: Path) -> float:
     value = table.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -357,20 +371,8 @@ def parse_calibration(doc: dict[str, Any], source: Path, digest: str = "") -> Ca
     if distance not in DISTANCES:
         errors.add(ScenarioError(source, "calibration.distance", f"expected one of {'|'.join(DISTANCES)}, got {shown(distance)}"))
     parameters, targets = table.get("parameters"), table.get("targets")
-    priors: list[Prior] = []
-    if not isinstance(parameters, dict) or not parameters:
-        errors.add(ScenarioError(source, "calibration.parameters", "expected a table of priors by dotted parameter name"))
-    else:
-        for name, value in parameters.items():
-            with errors.gather():
-                priors.append(_prior(name, value, source))
-    chosen: list[Target] = []
-    if not isinstance(targets, dict) or not targets:
-        errors.add(ScenarioError(source, "calibration.targets", "expected a table of targets by reference figure id"))
-    else:
-        for name, value in targets.items():
-            with errors.gather():
-                chosen.append(_target(name, value, source))
+    priors = _named_entries(parameters, _prior, "parameters", "a table of priors by dotted parameter name", source, errors)
+    chosen = _named_entries(targets, _target, "targets", "a table of targets by reference figure id", source, errors)
     scenario = None
     with errors.gather():
         scenario = _scenario(table.get("scenario"), table.get("fixed", {}), counts.get("steps"), source)
