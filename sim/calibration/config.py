@@ -215,6 +215,18 @@ def _named_entries[T](table: Any, parse: Callable[[str, Any, Path], T], key: str
     return parsed
 
 
+
+def _prior_bound(param: Param, table: dict[str, Any], end: str, required: bool, field: str, source: Path) -> float:
+    """A prior's ``low`` or ``high`` (``end``): as written (within the schema's bounds), else the schema's own."""
+    if required or end in table:
+        return _within(param, _number(table, end, field, source), f"{field}.{end}", source)
+    bound = param.low if end == "low" else param.high
+    if bound is None:
+        raise ScenarioError(source, f"{field}.{end}", f"expected a{' lower' if end == 'low' else 'n upper'} bound "
+                            "(the schema gives none)")
+    return float(bound)
+
+
 def _number(table: dict[str, Any], key: str, field: str, source: Path) -> float:
     value = table.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -251,18 +263,7 @@ def _prior(name: str, table: Any, source: Path) -> Prior:
     if unknown:
         raise ScenarioError(source, f"{field}.{unknown[0]}",
                             f"unknown key for a {kind} prior; expected {', '.join(sorted(expected))}")
-    if kind == "uniform" or "low" in table:
-        low = _within(param, _number(table, "low", field, source), f"{field}.low", source)
-    elif param.low is None:
-        raise ScenarioError(source, f"{field}.low", "expected a lower bound (the schema gives none)")
-    else:
-        low = float(param.low)
-    if kind == "uniform" or "high" in table:
-        high = _within(param, _number(table, "high", field, source), f"{field}.high", source)
-    elif param.high is None:
-        raise ScenarioError(source, f"{field}.high", "expected an upper bound (the schema gives none)")
-    else:
-        high = float(param.high)
+    low, high = (_prior_bound(param, table, end, kind == "uniform", field, source) for end in ("low", "high"))
     if not low < high:
         raise ScenarioError(source, field, f"expected low < high, got low = {low:g}, high = {high:g}")
     centre = spread = math.nan
