@@ -3,9 +3,12 @@ import threading
 import time
 from collections.abc import Callable
 
+import numpy as np
 import pytest
+from numba import njit
 
 from sim.kernels import threads
+from sim.kernels.claims import take_ticket
 from sim.kernels.threads import MAX_THREADS, MeasuredThreads, run_shared, use_threads
 
 
@@ -83,3 +86,34 @@ def test_measured_threads_keep_to_the_caller_when_sharing_has_been_slower(two_th
 def test_measured_threads_share_when_sharing_has_been_faster(two_threads):
     counts = calls_each_way(lambda thread: 0.002, calls=24)
     assert counts[False] <= 1 + 24 // 8 + 2, counts  # slack for a busy machine waking the worker late
+
+
+@njit(nogil=True)
+def _take_until(tickets: np.ndarray, limit: int, taken_by: np.ndarray, thread: int) -> int:
+    """Take tickets until one reaches ``limit``, marking each in ``taken_by``; the number taken."""
+    count = 0
+    while True:
+        ticket = take_ticket(tickets)
+        if ticket >= limit:
+            return count
+        taken_by[ticket] += thread + 1
+        count += 1
+
+
+def test_tickets_go_to_exactly_one_thread_each():
+    """Two threads take tickets from one counter at once: every ticket is taken once, none twice, none lost."""
+    limit = 2_000_000
+    tickets, taken_by = np.zeros(1, np.int64), np.zeros(limit, np.int64)
+    _take_until(np.zeros(1, np.int64), 1, np.zeros(1, np.int64), 0)  # compiled before the race
+    counts = [0, 0]
+
+    def take(thread: int) -> None:
+        counts[thread] = _take_until(tickets, limit, taken_by, thread)
+
+    racers = [threading.Thread(target=take, args=(thread,)) for thread in (0, 1)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+    assert sum(counts) == limit and tickets[0] == limit + 2
+    assert np.all((taken_by == 1) | (taken_by == 2)), "a ticket taken twice or by no one"

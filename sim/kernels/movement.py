@@ -3,17 +3,19 @@
 import numpy as np
 from numba import njit
 
+from sim.kernels.claims import take_ticket
 from sim.kernels.counter_rng import uniform
-from sim.kernels.threads import MAX_THREADS, MeasuredThreads
+from sim.kernels.threads import MAX_THREADS, MeasuredThreads, thread_count
 
-# The shipment slots are split into this many contiguous lanes, which the threads take one at a time
-# as each is free (:func:`sim.kernels.threads.run_shared`; the lane kernel releases the GIL), so a
-# thread on a core that other work keeps busy takes fewer lanes; when the caller alone has lately
-# been faster, it runs them all (:class:`sim.kernels.threads.MeasuredThreads`). Each lane writes its
-# own stretch of the event arrays and each thread its own row of flow marks (integer counts, summed
-# over the rows), so no two threads write the same memory, and the results depend neither on the number
-# of lanes nor on the number of threads, nor on which thread ran which lane.
-LANES_PER_THREAD = 8
+# The shipment slots are split into this many contiguous lanes. Each thread makes one call into compiled code
+# (which releases the GIL) and there takes the next lane not yet taken, by an atomic ticket
+# (:func:`sim.kernels.claims.take_ticket`), as soon as it has finished the last: a thread on a core that other
+# work keeps busy takes fewer lanes; when the caller alone has lately been faster, it runs them all
+# (:class:`sim.kernels.threads.MeasuredThreads`). Each lane writes its own stretch of the event arrays and each
+# thread its own row of flow marks (integer counts, summed over the rows), so no two threads write the same
+# memory, and the results depend neither on the number of lanes nor on the number of threads, nor on which
+# thread ran which lane.
+LANES_PER_THREAD = 64
 LANES = LANES_PER_THREAD * MAX_THREADS
 FLOW_ROWS = MAX_THREADS  # one row of route flow per thread
 PARALLEL_SLOTS = 32_768  # below this many slots one lane holds them all, run in the calling thread: waking threads costs more
@@ -113,20 +115,17 @@ def advance_shipments(
             lane ``j`` start at slot :func:`lane_start` ``(j)``, in slot order.
         lane_events: (:data:`LANES`,) int64 output, number of events each lane wrote.
     """
-    n, lanes = status.shape[0], lane_events.size
-
-    def advance(first: int, stop: int, thread: int) -> int:
-        return _advance_lane(
-            first, stop, status, uid, route, progress, carry_h, concealment, cued, route_start, route_len, route_cells,
-            route_hours, route_reach, route_stride, step_hours, route_drone, route_checkpoint, cover_before, route_tip,
-            interdict_prob, drone_key, checkpoint_key, tip_key, flow_marks[thread], event_slot, event_kind, event_cell)
-
+    n = status.shape[0]
+    args = (status, uid, route, progress, carry_h, concealment, cued, route_start, route_len, route_cells, route_hours,
+            route_reach, route_stride, step_hours, route_drone, route_checkpoint, cover_before, route_tip, interdict_prob,
+            drone_key, checkpoint_key, tip_key)
     if n >= PARALLEL_SLOTS:
-        lane_events[:] = LANE_THREADS.run(lanes, lambda j, thread: advance(lane_start(j, lanes, n), lane_start(j + 1, lanes, n),
-                                                                           thread), units=n)
+        tickets = np.zeros(1, dtype=np.int64)
+        LANE_THREADS.run(thread_count(), lambda _task, thread: _advance_lanes(tickets, thread, *args, flow_marks, event_slot,
+                                                                              event_kind, event_cell, lane_events), units=n)
     else:  # every slot in lane 0, whose events start at slot 0 either way
         lane_events[:] = 0
-        lane_events[0] = advance(0, n, 0)
+        lane_events[0] = _advance_lane(0, n, *args, flow_marks[0], event_slot, event_kind, event_cell)
 
 
 @njit(cache=True, inline="always")
@@ -172,6 +171,25 @@ def walk_tables(route_hours: np.ndarray, route_start: np.ndarray, route_len: np.
 def lane_start(lane: int, lanes: int, n: int) -> int:
     """First slot of ``lane`` when ``n`` slots are split into ``lanes`` contiguous lanes."""
     return lane * n // lanes
+
+
+@njit(cache=True, nogil=True)
+def _advance_lanes(tickets, thread, status, uid, route, progress, carry_h, concealment, cued, route_start, route_len,
+                   route_cells, route_hours, route_reach, route_stride, step_hours, route_drone, route_checkpoint, cover_before,
+                   route_tip, interdict_prob, drone_key, checkpoint_key, tip_key, flow_marks, event_slot, event_kind, event_cell,
+                   lane_events):
+    """:func:`_advance_lane` over every lane not yet taken from ``tickets``, on this ``thread`` (its row of flow marks)."""
+    n, lanes = status.shape[0], lane_events.size
+    while True:
+        lane = take_ticket(tickets)
+        if lane >= lanes:
+            return
+        first = lane_start(lane, lanes, n)
+        lane_events[lane] = _advance_lane(
+            first, lane_start(lane + 1, lanes, n), status, uid, route, progress, carry_h, concealment, cued, route_start,
+            route_len, route_cells, route_hours, route_reach, route_stride, step_hours, route_drone, route_checkpoint,
+            cover_before, route_tip, interdict_prob, drone_key, checkpoint_key, tip_key, flow_marks[thread], event_slot,
+            event_kind, event_cell)
 
 
 @njit(cache=True, nogil=True)

@@ -23,6 +23,11 @@ def use_threads(count: int) -> None:
     _threads, _workers = max(1, count), None
 
 
+def thread_count() -> int:
+    """Threads parallel work runs on, the calling one included (:func:`use_threads`)."""
+    return _threads
+
+
 def _pool() -> ThreadPoolExecutor | None:
     """The workers beside the caller (None for one thread).
 
