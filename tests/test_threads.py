@@ -117,3 +117,10 @@ def test_tickets_go_to_exactly_one_thread_each():
         racer.join()
     assert sum(counts) == limit and tickets[0] == limit + 2
     assert np.all((taken_by == 1) | (taken_by == 2)), "a ticket taken twice or by no one"
+
+
+def test_measured_threads_try_the_other_way_less_often_while_it_stays_slower(two_threads):
+    """Sharing is always slower: the tries of it thin out (8, 16, 32, 64, 64 ... calls apart), not one in every 8 calls."""
+    counts = calls_each_way(lambda thread: 0.004 if thread else 0.0002, calls=200)
+    assert counts[True] <= 1 + 5, counts  # first call, then tries after 8, 16, 32, 64 and 64 more calls
+    assert counts[True] >= 3, "the other way is still tried now and then"

@@ -94,29 +94,43 @@ class MeasuredThreads:
     """Runs tasks on every thread or on the caller alone, whichever took less time per unit of work when last tried.
 
     On a machine whose other core is busy, waking a worker that the busy core preempts can cost more
-    than it gives; this notices by measuring. Every :attr:`probe_every` calls the other way is tried
-    once, so a core freed or taken is noticed within that many calls. Which way ran never changes a
+    than it gives; this notices by measuring. The other way is tried once after ``probe_every`` calls;
+    each try that confirms the choice doubles the calls until the next one, up to ``max_probe_every``,
+    and a try that changes it starts again from ``probe_every``: a core freed or taken is noticed within
+    ``max_probe_every`` calls, and a steady machine pays for few tries. Which way ran never changes a
     result (the contract of :func:`run_shared`).
     """
 
-    def __init__(self, probe_every: int = 8) -> None:
-        self.probe_every = probe_every
+    def __init__(self, probe_every: int = 8, max_probe_every: int = 64) -> None:
+        self.probe_every, self.max_probe_every = probe_every, max_probe_every
         self.seconds_per_unit = {False: math.nan, True: math.nan}  # each way's last call, keyed by "on every thread"
-        self.calls = 0
+        self.interval = probe_every  # calls between tries of the other way
+        self.since_probe = 0  # calls since the last try
 
     def run[T](self, count: int, work: Callable[[int, int], T], units: int) -> list[T]:
         """``work(task, thread)`` for every task in ``range(count)`` (:func:`run_shared`); ``units`` measures its size."""
+        before = self.faster()
         shared = self._choose()
         started = time.perf_counter()
         results = run_shared(count, work) if shared else [work(task, 0) for task in range(count)]
         self.seconds_per_unit[shared] = (time.perf_counter() - started) / max(units, 1)
+        if before is not None and shared != before:  # a try of the other way
+            confirmed = self.faster() == before
+            self.interval = min(2 * self.interval, self.max_probe_every) if confirmed else self.probe_every
         return results
 
-    def _choose(self) -> bool:
-        """Whether this call runs on every thread: the faster way so far, the other one every ``probe_every`` calls."""
-        self.calls += 1
+    def faster(self) -> bool | None:
+        """Whether every thread has been faster than the caller alone (None until each way has run once)."""
         alone, shared = self.seconds_per_unit[False], self.seconds_per_unit[True]
-        if math.isnan(shared) or math.isnan(alone):
-            return math.isnan(shared)  # each way measured once first
-        faster = shared <= alone
-        return not faster if self.calls % self.probe_every == 0 else faster
+        return None if math.isnan(shared) or math.isnan(alone) else shared <= alone
+
+    def _choose(self) -> bool:
+        """Whether this call runs on every thread: the faster way so far, the other one once ``interval`` calls have passed."""
+        faster = self.faster()
+        if faster is None:
+            return math.isnan(self.seconds_per_unit[True])  # each way measured once first
+        self.since_probe += 1
+        if self.since_probe < self.interval:
+            return faster
+        self.since_probe = 0
+        return not faster
