@@ -32,6 +32,7 @@ COMMANDS = {  # results.json key -> the command that (re)writes it, from the rep
     "small_runs": "python benchmarks/small_runs.py --json benchmarks/results.json",
     "calibrate_speed": "python benchmarks/calibrate_speed.py --json benchmarks/results.json",
     "startup": "python benchmarks/startup.py --json benchmarks/results.json",
+    "kernel_profile": "python benchmarks/kernel_profile.py --json benchmarks/results.json",
     "reference": "python benchmarks/compare_reference.py  (and --threads 1; copied from reference_results.json)",
 }
 INTRO = """# Benchmark results
@@ -247,9 +248,20 @@ def reference(entry: dict[str, Any]) -> list[str]:
                    body)
 
 
+def kernel_profile(entry: dict[str, Any]) -> list[str]:
+    """The shipment kernel's perf samples by source line, top first."""
+    rows = [[f"{r['share']:.1%}", f"`{r['line']}`", "`" + r["source"].replace("|", "\\|") + "`"] for r in entry["lines"]]
+    return section("Where the shipment kernel's time goes (`kernel_profile.py`)", "kernel_profile", entry,
+                   "`perf record -e cpu-clock` samples of the compiled kernel (one lane, 1 thread, the grid's centre: every "
+                   "mechanism on, 10⁵ live on 1024², 100 drones), each mapped to the source line it was compiled from; "
+                   f"{entry['kernel_samples']:,} samples, {entry['ms_per_call']:.2f} ms per call (**absolute**). "
+                   "Share of the kernel's samples, **one run**.",
+                   table(["share", "line", "source"], rows, right_from=1))
+
+
 SECTIONS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "versus": versus, "loaded": loaded, "grid": grid, "million": million, "small_runs": small_runs, "startup": startup,
-    "reference": reference, "calibrate_speed": calibrate_speed,
+    "kernel_profile": kernel_profile, "reference": reference, "calibrate_speed": calibrate_speed,
 }
 
 

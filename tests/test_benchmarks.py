@@ -131,3 +131,21 @@ def test_versus_report_gives_after_over_before_and_two_threads_over_one() -> Non
     assert figures["ratios_by_pair"]["kernel_after_vs_before_1_threads"] == [0.75]
     assert figures["ratios"]["step_after_vs_before_2_threads_median_of_pairs"] == 1 / 3
     assert figures["shipment_steps_per_s"]["after_2_threads"] == 5e7
+
+
+def test_kernel_profile_names_each_line_in_the_file_it_was_written_in() -> None:
+    """Line numbers from the kernel's line tables land in the kernel itself or in the function inlined into it."""
+    import inspect
+
+    from kernel_profile import inlined_places, source_of
+
+    from sim.kernels import counter_rng, movement
+
+    places = inlined_places()
+    lines, first = inspect.getsourcelines(counter_rng.uniform.py_func)
+    draw = first + next(i for i, line in enumerate(lines) if "mix64(key" in line)
+    assert source_of(draw, places) == (f"counter_rng.py:{draw}", lines[draw - first].strip())
+    lines, first = inspect.getsourcelines(movement._advance_lane.py_func)
+    walk = first + next(i for i, line in enumerate(lines) if "while at < last and route_reach" in line)
+    assert source_of(walk, places) == (f"movement.py:{walk}", lines[walk - first].strip())
+    assert source_of(10**6, places)[0] == f"?:{10**6}"
