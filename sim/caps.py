@@ -38,7 +38,7 @@ class HourCaps:
         period = int(hour // self.period_h)
         if period != self.period:
             self.period, self.charged = period, dict.fromkeys(self.limits, 0.0)
-        keys = [k for k in (("platform", platform.name), ("operator", platform.operator)) if k in self.limits]
+        keys = self._binding(platform)
         if not keys or due == 0:
             return due
         room = min(self.limits[k] - self.charged[k] for k in keys)
@@ -46,6 +46,14 @@ class HourCaps:
         for k in keys:
             self.charged[k] += allowed * platform.endurance_h
         return allowed
+
+    def binds(self, platform: Platform) -> bool:
+        """Whether any cap counts ``platform``'s sorties (its own or its operator's)."""
+        return bool(self._binding(platform))
+
+    def _binding(self, platform: Platform) -> list[tuple[str, str]]:
+        """The keys of the caps that count ``platform``'s sorties."""
+        return [k for k in (("platform", platform.name), ("operator", platform.operator)) if k in self.limits]
 
     def overrun(self) -> list[str]:
         """The caps charged beyond their limit this period (always empty unless a bug)."""

@@ -25,9 +25,11 @@ class Community:
         self.p = params
         self.units = units
         self.population = population.astype(np.float32)
+        self.people = float(self.population.sum())  # the population never changes
         self.trust = np.full(population.shape, params.trust, dtype=np.float32)
         self.harm_sigma = units.cells(params.harm_radius_km)
         self._mean: float | None = None  # cached mean trust; trust changes only at harm(), expose() and grow()
+        self._weighted: np.ndarray | None = None  # (H, W) float64 trust × population, reused by every mean
 
     def tip_probability(self, cells: np.ndarray) -> np.ndarray:
         """(n,) float32 probability per step that a shipment in each flat cell is reported.
@@ -70,9 +72,8 @@ class Community:
         before = flat[cells]
         flat[cells] = before * np.float32(np.exp(-rate * hours))
         lost = before.astype(np.float64) - flat[cells]
-        total = float(self.population.sum())
-        if total > 0.0:
-            return float((lost * self.population.reshape(-1)[cells]).sum()) / total
+        if self.people > 0.0:
+            return float((lost * self.population.reshape(-1)[cells]).sum()) / self.people
         return float(lost.sum()) / flat.size
 
     def grow(self, days: float) -> None:
@@ -85,7 +86,8 @@ class Community:
     def mean_trust(self) -> float:
         """Population-weighted mean trust (the plain mean where nobody lives)."""
         if self._mean is None:
-            total = float(self.population.sum())
-            weighted = float((self.trust.astype(np.float64) * self.population).sum())
-            self._mean = weighted / total if total > 0.0 else float(self.trust.mean())
+            if self._weighted is None:
+                self._weighted = np.empty(self.trust.shape)
+            weighted = float(np.multiply(self.trust, self.population, out=self._weighted, dtype=np.float64).sum())
+            self._mean = weighted / self.people if self.people > 0.0 else float(self.trust.mean())
         return self._mean

@@ -49,15 +49,16 @@ def apply_zones(fleet: Fleet, centres: np.ndarray, radius: float, jam_rate: floa
     for ``jam_steps`` steps. Drone d's draws are counters 2d (loss) and 2d + 1 (jamming) of this
     step's ``key``, so they depend neither on who is inside nor on how many drones there are.
     """
-    draws = uniforms(key, np.arange(2 * fleet.x.size, dtype=np.int64)).reshape(-1, 2).T
-    exposed = fleet.airborne & inside_any(fleet.x, fleet.y, centres, radius)
-    lost = exposed & (draws[0] < 1.0 - np.exp(-loss_hazard * step_hours))
-    fleet.state[lost] = flight.LOST
-    blind = fleet.jammed_until > now
-    jammed = exposed & ~lost & ~blind & (draws[1] < 1.0 - np.exp(-jam_rate * step_hours))
-    fleet.jammed_until[jammed] = now + jam_steps
+    exposed = np.flatnonzero(fleet.airborne & inside_any(fleet.x, fleet.y, centres, radius))
+    lost = 0
+    if exposed.size:  # only the drones inside draw: a draw is a pure function of (key, counter)
+        survives = uniforms(key, 2 * exposed) >= 1.0 - np.exp(-loss_hazard * step_hours)
+        fleet.state[exposed[~survives]] = flight.LOST
+        lost = exposed.size - int(np.count_nonzero(survives))
+        jam = (fleet.jammed_until[exposed] <= now) & (uniforms(key, 2 * exposed + 1) < 1.0 - np.exp(-jam_rate * step_hours))
+        fleet.jammed_until[exposed[survives & jam]] = now + jam_steps
     blind_airborne = fleet.airborne & (fleet.jammed_until > now)
-    return ZoneEffects(int(lost.sum()), float(blind_airborne.sum()) * step_hours)
+    return ZoneEffects(lost, float(blind_airborne.sum()) * step_hours)
 
 
 @dataclass

@@ -79,7 +79,3 @@ class Fleet:
     def airborne(self) -> np.ndarray:
         """(D,) bool, drones in the air."""
         return (self.state == flight.PATROL) | (self.state == flight.RETURNING)
-
-    def sensing(self, now: int) -> np.ndarray:
-        """(D,) bool, drones in the air whose sensor is not jammed at step ``now``."""
-        return self.airborne & (self.jammed_until <= now)

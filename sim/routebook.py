@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from sim.kernels.coverage import ROUTE_RUN_SHIFT, cover_along_routes
 from sim.kernels.movement import FLOW_ROWS, flow_from_marks
 from sim.routes import RouteTable
 
@@ -36,6 +37,40 @@ class AlongRoutes:
         Whole routes only: a route's flow marks sum to its flow along it alone (:func:`sim.kernels.movement.flow_from_marks`).
         """
         return AlongRoutes(*(getattr(self, f.name)[..., positions] for f in fields(self)))
+
+
+@dataclass(frozen=True)
+class CellPositions:
+    """The route positions on each cell of a route table, as :func:`sim.kernels.coverage.cover_along_routes` reads them.
+
+    Attributes:
+        cells: the table's ``cells`` these positions index (the table they were made for).
+        near_route: (ceil(H*W / 2**(ROUTE_RUN_SHIFT + 3)),) uint8 bits (little-endian), set for runs of
+            2**ROUTE_RUN_SHIFT flat cells holding a cell on a route.
+        on_route: (ceil(H*W / 8),) uint8 bits (little-endian), set for cells on a route.
+        route_cells: (U,) int64 the cells on a route, ascending.
+        first: (U + 1,) int64 where each cell's positions start in ``positions``.
+        positions: (sum L,) int64 route positions, grouped by cell.
+    """
+
+    cells: np.ndarray
+    near_route: np.ndarray
+    on_route: np.ndarray
+    route_cells: np.ndarray
+    first: np.ndarray
+    positions: np.ndarray
+
+    @classmethod
+    def of(cls, cells: np.ndarray, raster_size: int) -> CellPositions:
+        """The positions on each cell of the route positions ``cells`` (flat cells of a raster of ``raster_size`` cells)."""
+        positions = np.argsort(cells, kind="stable")
+        route_cells, first = np.unique(cells[positions], return_index=True)
+        on_route = np.zeros(raster_size, dtype=bool)
+        on_route[route_cells] = True
+        near_route = np.zeros(-(-raster_size >> ROUTE_RUN_SHIFT), dtype=bool)
+        near_route[route_cells >> ROUTE_RUN_SHIFT] = True
+        return cls(cells, np.packbits(near_route, bitorder="little"), np.packbits(on_route, bitorder="little"), route_cells,
+                   np.append(first, cells.size), positions)
 
 
 @dataclass(frozen=True)
@@ -74,6 +109,9 @@ class RouteBook:
         self.launches = np.zeros(table.source.size, dtype=np.int64)  # (R,) shipments launched on each route
         self._retired_flow = np.zeros(layers.hours.size, dtype=np.int64)  # flow raster of dropped routes
         self._retired_launches = np.zeros(layers.hours.size, dtype=np.int64)  # launch raster of dropped routes
+        self._drone_positions = CellPositions.of(table.cells, layers.drone.size)  # remade when the table changes
+        self._drone_written = np.zeros(table.cells.size, dtype=np.int64)  # positions with drone cover, the first few in use
+        self._n_drone_written = 0
 
     def _along(self, table: RouteTable) -> AlongRoutes:
         """The kernel's inputs at the positions of ``table``'s routes, with no flow yet."""
@@ -123,9 +161,21 @@ class RouteBook:
         renumbered[kept] = np.arange(kept.size)
         return renumbered
 
-    def refresh_drone(self) -> None:
-        """Read this step's drone detection probability along every route."""
-        np.take(self.layers.drone.reshape(-1), self.routes.cells, out=self.along.drone)
+    def refresh_drone(self, cells: np.ndarray) -> None:
+        """Read this step's drone detection probability along every route.
+
+        Only the positions on ``cells`` (flat) and those with drone cover after the last refresh are
+        written: ``cells`` must hold every cell with drone cover now.
+        """
+        drone, index = self.along.drone, self._drone_positions
+        if index.cells is not self.routes.cells:  # routes added or dropped: positions renumbered, some read the raster
+            index = self._drone_positions = CellPositions.of(self.routes.cells, self.layers.drone.size)
+            self._drone_written = np.zeros(drone.size, dtype=np.int64)
+            covered = np.flatnonzero(drone)
+            self._drone_written[:covered.size], self._n_drone_written = covered, covered.size
+        self._n_drone_written = cover_along_routes(self.layers.drone.reshape(-1), cells, index.near_route, index.on_route,
+                                                   index.route_cells, index.first, index.positions, drone,
+                                                   self._drone_written, self._n_drone_written)
 
     def refresh_tip(self) -> None:
         """Read the community's tip probability along every route (after trust changed)."""

@@ -11,6 +11,7 @@ with sensors × footprint, not with the raster.
 import numpy as np
 from numba import njit
 
+ROUTE_RUN_SHIFT = 4  # :func:`cover_along_routes` looks up a cell's route bit only in runs of 2**4 flat cells holding a route
 SPAN_SLACK = 1e-6  # cells added on either side of a row's swath, so rounding never drops a cell the exact test keeps
 
 
@@ -138,3 +139,48 @@ def clear_coverage(cover: np.ndarray, touched: np.ndarray, n_touched: int) -> No
     """Zero the cells listed in ``touched[:n_touched]`` of ``cover`` ((H*W,) float32 view)."""
     for i in range(n_touched):
         cover[touched[i]] = 0.0
+
+
+@njit(cache=True)
+def cover_along_routes(cover: np.ndarray, cells: np.ndarray, near_route: np.ndarray, on_route: np.ndarray,
+                       route_cells: np.ndarray, first: np.ndarray, positions: np.ndarray, along: np.ndarray,
+                       written: np.ndarray, n_written: int) -> int:
+    """Refresh the cover at every route position (``along``) from the cover at the cells that now have any.
+
+    The positions ``written[:n_written]`` (the ones this function made non-zero last time) are
+    zeroed; then each route position on one of ``cells`` takes the cover of its cell, and those
+    made non-zero are listed in ``written``. Every other position keeps its value.
+
+    Args:
+        cover: (H*W,) float32 cover per flat cell.
+        cells: (n,) int64 flat cells holding every non-zero ``cover`` (repeats are harmless).
+        near_route: (ceil(H*W / 128),) uint8, bit ``s % 8`` (little-endian) of byte ``s // 8`` set for each run ``s``
+            of 2**:data:`ROUTE_RUN_SHIFT` flat cells (``cell >> ROUTE_RUN_SHIFT``) holding a cell on a route.
+        on_route: (ceil(H*W / 8),) uint8, bit ``cell % 8`` of byte ``cell // 8`` set for cells on a route.
+        route_cells: (U,) int64 the cells on a route, ascending.
+        first: (U + 1,) int64, the positions on ``route_cells[u]`` are ``positions[first[u]:first[u + 1]]``.
+        positions: (sum L,) int64 route positions, grouped by cell.
+        along: (sum L,) float32 cover at every route position, written in place.
+        written: (sum L,) int64, the first ``n_written`` the positions made non-zero last time; rewritten.
+        n_written: how many of ``written`` are in use.
+
+    Returns:
+        How many of ``written`` are in use now.
+    """
+    for i in range(n_written):
+        along[written[i]] = 0.0
+    n_written = 0
+    for cell in cells:
+        run = cell >> ROUTE_RUN_SHIFT
+        if not (near_route[run >> 3] >> (run & 7)) & 1 or not (on_route[cell >> 3] >> (cell & 7)) & 1:
+            continue
+        value = cover[cell]
+        if value == 0.0:
+            continue
+        u = np.searchsorted(route_cells, cell)
+        for i in range(first[u], first[u + 1]):
+            if along[positions[i]] == 0.0:  # a cell listed twice is written once
+                along[positions[i]] = value
+                written[n_written] = positions[i]
+                n_written += 1
+    return n_written

@@ -4,12 +4,12 @@ Drones fly their patrols; counter-drone zones jam or down them; the swept footpr
 sensing drones make this step's coverage raster.
 
 The phase owns the fleet and the coverage raster (the air bases are the world's); the route book
-reads the coverage along every route after each step of flight.
+reads the coverage along every route after each step of flight (at the cells stamped).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import mesa
@@ -47,7 +47,10 @@ class Squadron:
         index: its member of the air streams: () for the default platform, (tag of its name,) otherwise.
         radius: sensor footprint radius, cells.
         speed: cells per hour.
+        drones: its drones' rows in the whole fleet's arrays.
+        freely_scheduled: every sortie due takes off (availability 1, no flight-hour cap counts it).
         flown_h: flight hours flown so far, h.
+        policy: the flight kernel's code of its patrol policy.
     """
 
     platform: Platform
@@ -55,7 +58,13 @@ class Squadron:
     index: tuple[int, ...]
     radius: float
     speed: float
+    drones: slice
+    freely_scheduled: bool
     flown_h: float = 0.0
+    policy: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.policy = Fleet.policy_code(self.platform.patrol)
 
 
 def _pass_time(left_h: np.ndarray, dt: float) -> float:
@@ -80,7 +89,7 @@ class AirSurveillance:
         intel: the intelligence cell (intel patrols aim at its cues).
         zones: the cartels' counter-drone zones.
         cover: (H, W) float32 raster the coverage is stamped on (the route book reads it).
-        book: the route book (it reads the coverage along the routes after each step of flight).
+        book: the route book (it reads the coverage along every route after each step of flight).
 
     Attributes:
         fleet: every platform's arrays, squadron after squadron.
@@ -114,26 +123,28 @@ class AirSurveillance:
             members.append(index)
         self.fleet = Fleet.concat(fleets)
         self.airspace = PatrolAirspace.fitted(world.airspace, self.fleet.sector)  # sectors shrunk to the authorised cells
+        caps = params.caps
+        self.caps = HourCaps(caps.period_days * HOURS_PER_DAY, {"partner": caps.partner_hours, "host": caps.host_hours},
+                             platform_types)
         starts = np.cumsum([0, *(p.count for p in platform_types)])
         self.squadrons = [Squadron(p, self.fleet.view(int(a), int(b)), index, units.cells(p.sensor_radius_km),
-                                   units.cells_per_hour(p.speed_kmh))
+                                   units.cells_per_hour(p.speed_kmh), slice(int(a), int(b)),
+                                   p.availability >= 1.0 and not self.caps.binds(p))
                           for p, index, a, b in zip(platform_types, members, starts[:-1], starts[1:], strict=True)]
+        self.conspicuousness_of = np.array([p.conspicuousness for p in platform_types])  # (types,)
         self.counter_radius = units.cells(params.counter.radius_km)
         self.jam_steps = units.steps(params.counter.jam_hours)
         self.cover = cover
         self.touched = np.zeros(h * w, dtype=np.int64)  # flat cells of non-zero cover, the first n_touched in use
         self.n_touched = 0
         self.conspicuousness = 1.0
-        caps = params.caps
-        self.caps = HourCaps(caps.period_days * HOURS_PER_DAY, {"partner": caps.partner_hours, "host": caps.host_hours},
-                             platform_types)
         self.track: list[np.ndarray] = []
         names = [sq.platform.name for sq in self.squadrons for _ in range(sq.platform.count)]
         self.drones = [Drone(model, i, name) for i, name in enumerate(names)]
 
     def step(self, now: int) -> None:
         """Schedule sorties, fly, meet the zones, stamp the sensing platforms' footprints."""
-        c, u = self.p.counter, self.units
+        c, u, tally = self.p.counter, self.units, self.tally
         clear_coverage(self.cover.reshape(-1), self.touched, self.n_touched)
         self.n_touched = 0
         if self.fleet.x.size == 0:
@@ -144,35 +155,37 @@ class AirSurveillance:
             f, pl = sq.fleet, sq.platform
             if f.x.size == 0:
                 continue
-            unavailable, refused = self._schedule(sq, now)
+            unavailable, refused = (0.0, 0.0) if sq.freely_scheduled else self._schedule(sq, now)
             hours = flight.fly_drones(f.x, f.y, f.wx, f.wy, f.state, f.airborne_h, f.ground_h, f.base_x, f.base_y, f.sector,
-                                      f.lane, f.leg, Fleet.policy_code(pl.patrol), 2.0 * sq.radius, sq.speed, pl.endurance_h,
-                                      pl.turnaround_h, u.step_hours, self.streams.step_key("flight", now, *sq.index), f.legs,
-                                      f.leg_count, waypoints, self.patrol.heat.shape[1], float(self.patrol.block),
-                                      self.airspace.allowed, self.airspace.cells)
+                                      f.lane, f.leg, sq.policy, 2.0 * sq.radius, sq.speed, pl.endurance_h, pl.turnaround_h,
+                                      u.step_hours, self.streams.step_key("flight", now, *sq.index), f.legs, f.leg_count,
+                                      waypoints, self.patrol.heat.shape[1], float(self.patrol.block), self.airspace.allowed,
+                                      self.airspace.cells)
             sq.flown_h += hours
             flown += hours
-            self.tally.flight_hours_unavailable += unavailable
-            self.tally.flight_hours_refused += refused
-            self.tally.flight_hours_scheduled += hours + unavailable + refused
-        self.tally.drone_flight_hours += flown
+            tally.flight_hours_unavailable += unavailable
+            tally.flight_hours_refused += refused
+            tally.flight_hours_scheduled += hours + unavailable + refused
+        tally.drone_flight_hours += flown
         if len(self.zones.centres):
             for sq in self.squadrons:
                 key = self.streams.step_key("zone_hazard", now, *sq.index)
                 effects = apply_zones(sq.fleet, self.zones.centres, self.counter_radius, c.jam_rate_per_h, self.jam_steps,
                                       c.loss_hazard_per_h, u.step_hours, now, key)
-                self.tally.drones_lost += effects.lost
-                self.tally.jammed_drone_hours += effects.jammed_hours
+                tally.drones_lost += effects.lost
+                tally.jammed_drone_hours += effects.jammed_hours
+        airborne = self.fleet.airborne
+        sensing = airborne & (self.fleet.jammed_until <= now)
         for sq in self.squadrons:
             f, pl = sq.fleet, sq.platform
             self.n_touched, exposed = stamp_coverage(self.cover, self.touched, self.n_touched, f.legs, f.leg_count,
-                                                     f.sensing(now), sq.radius, pl.detect_prob, pl.range_falloff,
+                                                     sensing[sq.drones], sq.radius, pl.detect_prob, pl.range_falloff,
                                                      self.world.population, self.airspace.allowed)
-            self.tally.privacy_exposure += exposed * u.step_hours
-        airborne = np.array([np.count_nonzero(sq.fleet.airborne) for sq in self.squadrons], dtype=float)
-        if airborne.sum() > 0:
-            self.conspicuousness = float(airborne @ [sq.platform.conspicuousness for sq in self.squadrons] / airborne.sum())
-        self.book.refresh_drone()
+            tally.privacy_exposure += exposed * u.step_hours
+        up = np.array([np.count_nonzero(airborne[sq.drones]) for sq in self.squadrons], dtype=float)
+        if up.sum() > 0:
+            self.conspicuousness = float(up @ self.conspicuousness_of / up.sum())
+        self.book.refresh_drone(self.touched[:self.n_touched])
         self.track.append(np.column_stack([self.fleet.x[:TRACKED_DRONES], self.fleet.y[:TRACKED_DRONES]]))
 
     def _schedule(self, sq: Squadron, now: int) -> tuple[float, float]:

@@ -47,11 +47,13 @@ class InfrastructureDiscovery:
         """Rebuilt sites come back unknown; a covered unknown site is found (coverage × discovery probability), and raided."""
         if self.raids.on:
             self.discovered[self.raids.reopen(now)] = False
-        remaining = np.flatnonzero(~self.discovered)
-        if remaining.size == 0 or self.air.n_touched == 0:
+        if self.air.n_touched == 0:
             return
-        p = self.air.cover.reshape(-1)[self.sites[remaining]] * self.detect_prob
-        found = remaining[self.streams.uniforms("discovery", remaining, step=now) < p]
+        p = self.air.cover.reshape(-1)[self.sites] * self.detect_prob
+        exposed = np.flatnonzero((p > 0.0) & ~self.discovered)  # only these can be found: a site draws by its index
+        if exposed.size == 0:
+            return
+        found = exposed[self.streams.uniforms("discovery", exposed, step=now) < p[exposed]]
         self.discovered[found] = True
         self.tally.infrastructure_discovered += found.size
         if self.raids.on and found.size:
