@@ -159,8 +159,11 @@ class PatrolMemory:
             weight = np.bincount(self.block_of(pointed), minlength=self.heat.size).astype(np.float64)
         else:
             weight = self.heat.reshape(-1).copy()
-        if weight.sum() > 0:
-            weight = (1.0 - explore) * weight / weight.sum() + explore / weight.size
+        total = weight.sum()
+        if total > 0:  # in place: every branch made ``weight`` a new array
+            weight *= 1.0 - explore
+            weight /= total
+            weight += explore / weight.size
         if self.patrol.avoid_zones and len(zones):
             rows, cols = np.divmod(np.arange(weight.size), self.heat.shape[1])
             centres = np.column_stack([(cols + 0.5) * self.block, (rows + 0.5) * self.block])

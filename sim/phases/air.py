@@ -98,6 +98,7 @@ class AirSurveillance:
         bases: (B, 2) x, y of the air bases, cell units (the world's).
         cover: (H, W) float32 drone detection probability this step.
         conspicuousness: airborne-weighted mean conspicuousness of the platforms this step (weight of a sighting).
+        airborne_count: platforms in the air after this step.
         track: positions of the first :data:`TRACKED_DRONES` drones after every step.
     """
 
@@ -138,6 +139,7 @@ class AirSurveillance:
         self.touched = np.zeros(h * w, dtype=np.int64)  # flat cells of non-zero cover, the first n_touched in use
         self.n_touched = 0
         self.conspicuousness = 1.0
+        self.airborne_count = int(np.count_nonzero(self.fleet.airborne))
         self.track: list[np.ndarray] = []
         names = [sq.platform.name for sq in self.squadrons for _ in range(sq.platform.count)]
         self.drones = [Drone(model, i, name) for i, name in enumerate(names)]
@@ -183,7 +185,8 @@ class AirSurveillance:
                                                      self.world.population, self.airspace.allowed)
             tally.privacy_exposure += exposed * u.step_hours
         up = np.array([np.count_nonzero(airborne[sq.drones]) for sq in self.squadrons], dtype=float)
-        if up.sum() > 0:
+        self.airborne_count = int(up.sum())
+        if self.airborne_count > 0:
             self.conspicuousness = float(up @ self.conspicuousness_of / up.sum())
         self.book.refresh_drone(self.touched[:self.n_touched])
         self.track.append(np.column_stack([self.fleet.x[:TRACKED_DRONES], self.fleet.y[:TRACKED_DRONES]]))
