@@ -49,16 +49,19 @@ def apply_zones(fleet: Fleet, centres: np.ndarray, radius: float, jam_rate: floa
     for ``jam_steps`` steps. Drone d's draws are counters 2d (loss) and 2d + 1 (jamming) of this
     step's ``key``, so they depend neither on who is inside nor on how many drones there are.
     """
-    exposed = np.flatnonzero(fleet.airborne & inside_any(fleet.x, fleet.y, centres, radius))
+    airborne = fleet.airborne
+    up = np.flatnonzero(airborne)
+    exposed = up[inside_any(fleet.x[up], fleet.y[up], centres, radius)]
     lost = 0
     if exposed.size:  # only the drones inside draw: a draw is a pure function of (key, counter)
         survives = uniforms(key, 2 * exposed) >= 1.0 - np.exp(-loss_hazard * step_hours)
         fleet.state[exposed[~survives]] = flight.LOST
+        airborne[exposed[~survives]] = False
         lost = exposed.size - int(np.count_nonzero(survives))
         jam = (fleet.jammed_until[exposed] <= now) & (uniforms(key, 2 * exposed + 1) < 1.0 - np.exp(-jam_rate * step_hours))
         fleet.jammed_until[exposed[survives & jam]] = now + jam_steps
-    blind_airborne = fleet.airborne & (fleet.jammed_until > now)
-    return ZoneEffects(lost, float(blind_airborne.sum()) * step_hours)
+    blind_airborne = np.count_nonzero(airborne & (fleet.jammed_until > now))
+    return ZoneEffects(lost, float(blind_airborne) * step_hours)
 
 
 @dataclass
