@@ -109,8 +109,8 @@ class RouteBook:
         self.launches = np.zeros(table.source.size, dtype=np.int64)  # (R,) shipments launched on each route
         self._retired_flow = np.zeros(layers.hours.size, dtype=np.int64)  # flow raster of dropped routes
         self._retired_launches = np.zeros(layers.hours.size, dtype=np.int64)  # launch raster of dropped routes
-        self._drone_positions = CellPositions.of(table.cells, layers.drone.size)  # remade when the table changes
-        self._drone_written = np.zeros(table.cells.size, dtype=np.int64)  # positions with drone cover, the first few in use
+        self._drone_positions: CellPositions | None = None  # made at the first refresh, remade when the table changes
+        self._drone_written = np.zeros(0, dtype=np.int64)  # positions with drone cover, the first few in use
         self._n_drone_written = 0
 
     def _along(self, table: RouteTable) -> AlongRoutes:
@@ -168,7 +168,7 @@ class RouteBook:
         written: ``cells`` must hold every cell with drone cover now.
         """
         drone, index = self.along.drone, self._drone_positions
-        if index.cells is not self.routes.cells:  # routes added or dropped: positions renumbered, some read the raster
+        if index is None or index.cells is not self.routes.cells:  # routes added or dropped since: some read the raster
             index = self._drone_positions = CellPositions.of(self.routes.cells, self.layers.drone.size)
             self._drone_written = np.zeros(drone.size, dtype=np.int64)
             covered = np.flatnonzero(drone)
