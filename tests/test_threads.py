@@ -1,4 +1,3 @@
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -60,32 +59,46 @@ def test_a_task_that_fails_raises_in_the_caller_after_the_others_finish(two_thre
     assert sorted(done) == [t for t in range(12) if t != 3]
 
 
-def calls_each_way(seconds: Callable[[int], float], calls: int, probe_every: int = 8) -> dict[bool, int]:
-    """How many of ``calls`` calls of 8 tasks (each sleeping ``seconds(thread)``) ran on every thread and alone."""
+def ways_taken(shared_seconds: Callable[[int], float], alone_seconds: float, calls: int, monkeypatch) -> list[int]:
+    """The calls (of ``calls`` calls of 8 tasks) that ran on every thread, on a clock where call ``i`` shared takes
+    ``shared_seconds(i)`` and alone ``alone_seconds``.
+
+    The threads are replaced by a stand-in that runs the tasks in order, so the choice alone is tested, whatever
+    the machine is doing.
+    """
+    clock, call, ran_shared = [0.0], [0], []
+
+    def shared(count: int, work: Callable[[int, int], int]) -> list[int]:
+        ran_shared.append(call[0])
+        clock[0] += shared_seconds(call[0]) - alone_seconds  # the tasks below add the time alone
+        return [work(task, 0) for task in range(count)]
+
     def work(task: int, thread: int) -> int:
-        time.sleep(seconds(thread))
+        clock[0] += alone_seconds / 8
         return task
 
-    choice = MeasuredThreads(probe_every)
-    counts = {True: 0, False: 0}
-    for _ in range(calls):
-        before = dict(choice.seconds_per_unit)
+    monkeypatch.setattr(threads, "run_shared", shared)
+    choice = MeasuredThreads(clock=lambda: clock[0])
+    for call[0] in range(calls):
         assert choice.run(8, work, units=8) == list(range(8))
-        for shared, count in counts.items():  # the way that ran has a new measure (NaN until its first call)
-            old, new = before[shared], choice.seconds_per_unit[shared]
-            counts[shared] = count + (not (old == new or (math.isnan(old) and math.isnan(new))))
-    return counts
+    return ran_shared
 
 
-def test_measured_threads_keep_to_the_caller_when_sharing_has_been_slower(two_threads):
-    """The worker takes far longer per task than the caller: after one call each way, sharing is only probed."""
-    counts = calls_each_way(lambda thread: 0.02 if thread else 0.0005, calls=32)
-    assert counts[True] <= 1 + 32 // 8, counts
+def test_measured_threads_keep_to_the_caller_and_try_sharing_less_often_while_it_stays_slower(monkeypatch):
+    """Sharing is slower: after one call each way, it is tried 8, 16, 32, 64 and 64 calls apart, never more often."""
+    assert ways_taken(lambda call: 2.0, alone_seconds=1.0, calls=200, monkeypatch=monkeypatch) == [0, 9, 25, 57, 121, 185]
 
 
-def test_measured_threads_share_when_sharing_has_been_faster(two_threads):
-    counts = calls_each_way(lambda thread: 0.002, calls=24)
-    assert counts[False] <= 1 + 24 // 8 + 2, counts  # slack for a busy machine waking the worker late
+def test_measured_threads_share_when_sharing_has_been_faster(monkeypatch):
+    shared = ways_taken(lambda call: 1.0, alone_seconds=2.0, calls=40, monkeypatch=monkeypatch)
+    assert sorted(set(range(40)) - set(shared)) == [1, 9, 25]
+
+
+def test_measured_threads_turn_at_once_when_the_faster_way_changes_and_try_again_soon(monkeypatch):
+    """Sharing wins, then (a core taken from call 30 on) loses: the caller alone takes over at the next call, and
+    sharing is tried again 8 calls after the last try, then 16 calls on."""
+    shared = ways_taken(lambda call: 1.0 if call < 30 else 3.0, alone_seconds=2.0, calls=60, monkeypatch=monkeypatch)
+    assert [call for call in shared if call >= 26] == [26, 27, 28, 29, 30, 33, 49]
 
 
 @njit(nogil=True)
@@ -117,10 +130,3 @@ def test_tickets_go_to_exactly_one_thread_each():
         racer.join()
     assert sum(counts) == limit and tickets[0] == limit + 2
     assert np.all((taken_by == 1) | (taken_by == 2)), "a ticket taken twice or by no one"
-
-
-def test_measured_threads_try_the_other_way_less_often_while_it_stays_slower(two_threads):
-    """Sharing is always slower: the tries of it thin out (8, 16, 32, 64, 64 ... calls apart), not one in every 8 calls."""
-    counts = calls_each_way(lambda thread: 0.004 if thread else 0.0002, calls=200)
-    assert counts[True] <= 1 + 5, counts  # first call, then tries after 8, 16, 32, 64 and 64 more calls
-    assert counts[True] >= 3, "the other way is still tried now and then"

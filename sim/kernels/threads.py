@@ -96,13 +96,14 @@ class MeasuredThreads:
     On a machine whose other core is busy, waking a worker that the busy core preempts can cost more
     than it gives; this notices by measuring. The other way is tried once after ``probe_every`` calls;
     each try that confirms the choice doubles the calls until the next one, up to ``max_probe_every``,
-    and a try that changes it starts again from ``probe_every``: a core freed or taken is noticed within
-    ``max_probe_every`` calls, and a steady machine pays for few tries. Which way ran never changes a
-    result (the contract of :func:`run_shared`).
+    and a measure that changes the choice starts again from ``probe_every``: a core freed or taken is
+    noticed within ``max_probe_every`` calls, and a steady machine pays for few tries. Which way ran never changes a
+    result (the contract of :func:`run_shared`). ``clock`` gives seconds.
     """
 
-    def __init__(self, probe_every: int = 8, max_probe_every: int = 64) -> None:
-        self.probe_every, self.max_probe_every = probe_every, max_probe_every
+    def __init__(self, probe_every: int = 8, max_probe_every: int = 64,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
+        self.probe_every, self.max_probe_every, self.clock = probe_every, max_probe_every, clock
         self.seconds_per_unit = {False: math.nan, True: math.nan}  # each way's last call, keyed by "on every thread"
         self.interval = probe_every  # calls between tries of the other way
         self.since_probe = 0  # calls since the last try
@@ -111,12 +112,14 @@ class MeasuredThreads:
         """``work(task, thread)`` for every task in ``range(count)`` (:func:`run_shared`); ``units`` measures its size."""
         before = self.faster()
         shared = self._choose()
-        started = time.perf_counter()
+        started = self.clock()
         results = run_shared(count, work) if shared else [work(task, 0) for task in range(count)]
-        self.seconds_per_unit[shared] = (time.perf_counter() - started) / max(units, 1)
-        if before is not None and shared != before:  # a try of the other way
-            confirmed = self.faster() == before
-            self.interval = min(2 * self.interval, self.max_probe_every) if confirmed else self.probe_every
+        self.seconds_per_unit[shared] = (self.clock() - started) / max(units, 1)
+        if before is not None:
+            if self.faster() != before:  # the machine changed: try the other way soon again
+                self.interval = self.probe_every
+            elif shared != before:  # a try of the other way that confirmed the choice
+                self.interval = min(2 * self.interval, self.max_probe_every)
         return results
 
     def faster(self) -> bool | None:
