@@ -1,4 +1,4 @@
-"""Cues waiting for a ground unit, as parallel arrays (answered by :func:`sim.kernels.dispatch.triage_cues`)."""
+"""Cues waiting for a ground unit, as the rows of one table (answered by :func:`sim.kernels.dispatch.triage_cues`)."""
 
 from __future__ import annotations
 
@@ -10,60 +10,59 @@ CUE_INTERCEPT = 1  # an intercept of the cartel's communications
 CUE_TIP = 2  # a tip from the community
 CUE_SOURCES = 3  # how many sources a cue may come from
 
-# The schema of the queue: field → dtype.
-CUE_FIELDS: dict[str, type] = {
-    "slot": np.int64,  # shipment slot the cue points at
-    "uid": np.int64,  # that shipment's unique id (a slot is reused after the shipment ends)
-    "cell": np.int64,  # flat cell where it was seen
-    "ready_step": np.int64,  # first step a unit may be sent (after the response delay)
-    "expiry_step": np.int64,  # after this step an unanswered cue lapses
-    "source": np.int8,  # CUE_DRONE, CUE_INTERCEPT or CUE_TIP: the first report's (seizures are credited to it)
-    "sources": np.int8,  # bit 1 << source set for every source that reported the shipment (sim.fusion)
-    "reported_step": np.int64,  # step of the first report
+# The schema of the queue: field → its row of the table (every field int64).
+CUE_FIELDS: dict[str, int] = {
+    "slot": 0,  # shipment slot the cue points at
+    "uid": 1,  # that shipment's unique id (a slot is reused after the shipment ends)
+    "cell": 2,  # flat cell where it was seen
+    "ready_step": 3,  # first step a unit may be sent (after the response delay)
+    "expiry_step": 4,  # after this step an unanswered cue lapses
+    "source": 5,  # CUE_DRONE, CUE_INTERCEPT or CUE_TIP: the first report's (seizures are credited to it)
+    "sources": 6,  # bit 1 << source set for every source that reported the shipment (sim.fusion)
+    "reported_step": 7,  # step of the first report
 }
+SLOT, UID, CELL, READY_STEP, EXPIRY_STEP, SOURCE, SOURCES, REPORTED_STEP = CUE_FIELDS.values()
+FIRST_CAPACITY = 64  # cues the table holds before it first grows
 
 
 class CueQueue:
     """Cues in the order units answer them: arrival order, or by priority with fusion (:mod:`sim.fusion`).
 
-    The columns live at the front of arrays that double when full, so adding cues costs in
-    proportion to the cues added, not to the queue.
+    The cues are the first :attr:`size` columns of :attr:`table`, which doubles when full, so adding
+    cues costs in proportion to the cues added, not to the queue.
+
+    Attributes:
+        table: (fields, capacity) int64, one row per field of :data:`CUE_FIELDS`.
+        spare: a table of the same shape, which the dispatch writes the cues still waiting into (:meth:`take_spare`).
     """
 
     def __init__(self) -> None:
         self.size = 0
-        self.arrays: dict[str, np.ndarray] = {name: np.zeros(64, dtype) for name, dtype in CUE_FIELDS.items()}
+        self.table = np.zeros((len(CUE_FIELDS), FIRST_CAPACITY), np.int64)
+        self.spare = np.zeros_like(self.table)
 
     def __len__(self) -> int:
         return self.size
 
     def __getattr__(self, name: str) -> np.ndarray:
-        """A column of the waiting cues (a view)."""
+        """A field of the waiting cues (a view)."""
         try:
-            return self.__dict__["arrays"][name][:self.__dict__["size"]]
+            return self.__dict__["table"][CUE_FIELDS[name], :self.__dict__["size"]]
         except KeyError:
             raise AttributeError(name) from None
 
     def append(self, **columns: np.ndarray | int) -> None:
         """Add cues at the back; every field of :data:`CUE_FIELDS` is given (scalars broadcast to ``slot``)."""
-        n = np.size(columns["slot"])
-        end = self.size + n
-        for name, array in self.arrays.items():
-            if end > array.size:
-                array = self.arrays[name] = np.concatenate(
-                    [array[: self.size], np.zeros(max(end, 2 * array.size) - self.size, array.dtype)]
-                )
-            array[self.size:end] = columns[name]
+        end = self.size + np.size(columns["slot"])
+        if end > self.table.shape[1]:
+            grown = np.zeros((len(CUE_FIELDS), max(end, 2 * self.table.shape[1])), np.int64)
+            grown[:, :self.size] = self.table[:, :self.size]
+            self.table, self.spare = grown, np.zeros_like(grown)
+        for name, row in CUE_FIELDS.items():
+            self.table[row, self.size:end] = columns[name]
         self.size = end
 
-    def reorder(self, order: np.ndarray) -> None:
-        """Put the cues in ``order`` (a permutation of the queue's positions)."""
-        for array in self.arrays.values():
-            array[:self.size] = array[:self.size][order]
-
-    def keep(self, mask: np.ndarray) -> None:
-        """Drop every cue where ``mask`` is False."""
-        kept = int(np.count_nonzero(mask))
-        for array in self.arrays.values():
-            array[:kept] = array[:self.size][mask]
-        self.size = kept
+    def take_spare(self, size: int) -> None:
+        """Make the first ``size`` columns of :attr:`spare` the queue (the old table becomes the spare)."""
+        self.table, self.spare = self.spare, self.table
+        self.size = size

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.cues import CUE_SOURCES, CueQueue
+from sim.cues import CUE_SOURCES, EXPIRY_STEP, READY_STEP, SOURCES, CueQueue
 from sim.kernels.matching import first_waiting_cues
 
 CORROBORATED = 2  # distinct sources from which a cue counts as corroborated
@@ -44,32 +44,34 @@ def corroboration(sources: np.ndarray) -> np.ndarray:
 
 
 def fuse(cues: CueQueue, slots: np.ndarray, uids: np.ndarray, cells: np.ndarray, ready_step: int, expiry_step: int,
-         source: int, now: int) -> int:
+         source: int, now: int, by_slot: np.ndarray) -> int:
     """Add reports from ``source`` (shipments ``slots`` with ``uids``, seen at flat ``cells``) to the queue.
 
     A report about a shipment with a cue in the queue joins it (see the module docstring); the
     others become cues of their own. ``uids`` are distinct (one report per shipment and source).
+    ``by_slot`` is the matching's scratch (:func:`sim.kernels.matching.first_waiting_cues`).
 
     Returns:
         The number of reports fused into a cue already waiting.
     """
-    bit = np.int8(1 << source)
+    bit = 1 << source
     fused = np.zeros(uids.size, dtype=bool)
     if len(cues) and uids.size:
-        report, cue = first_waiting_cues(cues.slot, cues.uid, slots, uids)
+        report, cue = first_waiting_cues(cues.slot, cues.uid, slots, uids, by_slot)
         fused[report] = True
-        cues.sources[cue] |= bit
-        cues.ready_step[cue] = np.minimum(cues.ready_step[cue], ready_step)
-        cues.expiry_step[cue] = np.maximum(cues.expiry_step[cue], expiry_step)
+        table = cues.table
+        table[SOURCES, cue] |= bit
+        table[READY_STEP, cue] = np.minimum(table[READY_STEP, cue], ready_step)
+        table[EXPIRY_STEP, cue] = np.maximum(table[EXPIRY_STEP, cue], expiry_step)
     new = ~fused
     cues.append(slot=slots[new], uid=uids[new], cell=cells[new], ready_step=ready_step, expiry_step=expiry_step,
                 source=source, sources=bit, reported_step=now)
     return int(fused.sum())
 
 
-def priority_order(cues: CueQueue, steps_per_source: int) -> np.ndarray:
-    """The order units answer the cues in: by first report, each extra source counting ``steps_per_source`` steps earlier.
+def priority_key(cues: CueQueue, steps_per_source: int) -> np.ndarray:
+    """(size,) int64: units answer the cues by ascending key, ties first come, first served.
 
-    Stable: cues of equal priority keep their order in the queue (first come, first served).
+    The key is the step of a cue's first report, each extra source counting ``steps_per_source`` steps earlier.
     """
-    return np.argsort(cues.reported_step - steps_per_source * (corroboration(cues.sources) - 1), kind="stable")
+    return cues.reported_step - steps_per_source * (corroboration(cues.sources) - 1)

@@ -9,7 +9,7 @@ import pytest
 
 from sim.cli import main
 from sim.cues import CUE_DRONE, CUE_INTERCEPT, CUE_TIP, CueQueue
-from sim.fusion import corroboration, fuse, priority_order
+from sim.fusion import corroboration, fuse, priority_key
 from sim.kernels.matching import first_waiting_cues
 from sim.model import SkywatchModel
 from sim.outcomes import summarize
@@ -27,7 +27,7 @@ UNLABELLED = ("version", "scenario_sha256")  # the code's version and the scenar
 
 def reports(queue: CueQueue, uids: list[int], source: int, now: int, ready: int, expiry: int) -> int:
     uids = np.array(uids, np.int64)
-    return fuse(queue, uids % 7, uids, 100 + uids, ready, expiry, source, now)
+    return fuse(queue, uids % 7, uids, 100 + uids, ready, expiry, source, now, np.full(7, -1, np.int64))
 
 
 def test_reports_about_one_shipment_join_one_cue_whose_corroboration_counts_distinct_sources():
@@ -51,9 +51,11 @@ def test_a_report_matches_the_first_waiting_cue_with_its_slot_and_uid():
     cue_uid = np.array([40, 20, 90, 20, 41], np.int64)
     slots = np.array([2, 5, 4, 9], np.int64)
     uids = np.array([20, 50, 41, 91], np.int64)  # slot 9 now holds another shipment than the cue's
-    reports, cues = first_waiting_cues(cue_slot, cue_uid, slots, uids)
+    by_slot = np.full(12, -1, np.int64)
+    reports, cues = first_waiting_cues(cue_slot, cue_uid, slots, uids, by_slot)
     np.testing.assert_array_equal(reports, [0, 2])
     np.testing.assert_array_equal(cues, [1, 4])
+    assert np.all(by_slot == -1), "the scratch is left as it was found"
 
 
 def test_corroboration_moves_a_cue_ahead_of_cues_reported_within_the_priority_window():
@@ -61,10 +63,13 @@ def test_corroboration_moves_a_cue_ahead_of_cues_reported_within_the_priority_wi
     for uid, step in ((1, 0), (2, 4), (3, 6)):
         reports(queue, [uid], CUE_DRONE, now=step, ready=step, expiry=step + 8)
     reports(queue, [3], CUE_TIP, now=7, ready=7, expiry=15)  # shipment 3: two sources, first reported at step 6
-    assert queue.uid[priority_order(queue, 0)].tolist() == [1, 2, 3], "no weight: first come, first served"
-    assert queue.uid[priority_order(queue, 3)].tolist() == [1, 3, 2], "ahead of cues reported less than 3 steps before it"
-    assert queue.uid[priority_order(queue, 6)].tolist() == [1, 3, 2], "a tie keeps the first come first"
-    assert queue.uid[priority_order(queue, 7)].tolist() == [3, 1, 2]
+    def order(steps_per_source: int) -> list[int]:
+        return queue.uid[np.argsort(priority_key(queue, steps_per_source), kind="stable")].tolist()
+
+    assert order(0) == [1, 2, 3], "no weight: first come, first served"
+    assert order(3) == [1, 3, 2], "ahead of cues reported less than 3 steps before it"
+    assert order(6) == [1, 3, 2], "a tie keeps the first come first"
+    assert order(7) == [3, 1, 2]
 
 
 def small_model(**overrides) -> SkywatchModel:

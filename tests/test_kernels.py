@@ -11,11 +11,13 @@ from scipy.sparse.csgraph import dijkstra
 
 from sim.airspace import EVERYWHERE
 from sim.counter_drone import zone_centres
+from sim.cues import CELL, CUE_DRONE, CUE_FIELDS, EXPIRY_STEP, READY_STEP, SLOT, UID, CueQueue
+from sim.fusion import priority_key
 from sim.kernels import flight, movement
 from sim.kernels.blocks import add_blocks, block_min
 from sim.kernels.counter_rng import uniform
 from sim.kernels.coverage import clear_coverage, stamp_coverage
-from sim.kernels.dispatch import triage_cues
+from sim.kernels.dispatch import QUEUE_ORDER, stable_order, triage_cues
 from sim.kernels.movement import (
     EVENT_CHECKPOINT_SEIZURE,
     EVENT_DELIVERED,
@@ -519,6 +521,16 @@ def test_lawnmower_sweeps_its_whole_sector():
     assert (cover > 0).mean() > 0.99
 
 
+def queue_of(cells: np.ndarray, ready: np.ndarray, expiry: np.ndarray, reported: np.ndarray | None = None,
+             sources: np.ndarray | None = None) -> CueQueue:
+    """A queue of drone cues about shipments 0, 1, ... (slot = uid) at ``cells``."""
+    queue, n = CueQueue(), cells.size
+    queue.append(slot=np.arange(n), uid=np.arange(n), cell=cells, ready_step=ready, expiry_step=expiry, source=CUE_DRONE,
+                 sources=np.ones(n, np.int64) if sources is None else sources,
+                 reported_step=np.zeros(n, np.int64) if reported is None else reported)
+    return queue
+
+
 def test_triage_serves_ready_cues_in_order_with_the_nearest_idle_unit():
     width = 100
     cells = np.array([0, 100 * width + 100, 1, 2, 3, 4, 5], dtype=np.int64)  # cue 1 is far from every unit
@@ -529,13 +541,71 @@ def test_triage_serves_ready_cues_in_order_with_the_nearest_idle_unit():
     ready = np.array([0, 0, 0, 5, 0, 0, 0])  # cue 3 is not ready yet
     expiry = np.array([9, 9, 9, 9, 1, 1, 9])  # cue 4 expires now
     units = np.array([[3.5, 0.5], [0.9, 0.5]])
-    sent, lapsed, stale = triage_cues(np.arange(n), uid, cells, ready, expiry, status, uid, 1, width, units, 10.0)
+    queue = queue_of(cells, ready, expiry)
+    answered, unit, lapsed, kept = triage_cues(queue.table, n, QUEUE_ORDER, status, uid, 1, width, units, 10.0, queue.spare)
     # cue 0 takes the nearer unit 1; cue 1 is out of range; cue 2 takes unit 0; none is left for 4 and 6
-    np.testing.assert_array_equal(sent, [1, -1, 0, -1, -1, -1, -1])
-    np.testing.assert_array_equal(lapsed, [False, False, False, False, True, False, False])
-    np.testing.assert_array_equal(stale, [False, False, False, False, False, True, False])
-    sent, _, _ = triage_cues(np.arange(n), uid, cells, ready, expiry, status, uid, 1, width, units[:0], 10.0)
-    assert np.all(sent == -1)
+    np.testing.assert_array_equal(answered, queue.table[:, [0, 2]].T)
+    np.testing.assert_array_equal(unit, [1, 0])
+    np.testing.assert_array_equal(lapsed, [4])
+    queue.take_spare(kept)
+    assert queue.slot.tolist() == [1, 3, 6], "cue 5 is stale, dropped; the rest wait in their order"
+    queue = queue_of(cells, ready, expiry)
+    answered, _, _, kept = triage_cues(queue.table, n, QUEUE_ORDER, status, uid, 1, width, units[:0], 10.0, queue.spare)
+    assert answered.shape == (0, len(CUE_FIELDS)) and kept == 5
+
+
+def triage_the_old_way(queue: CueQueue, order_key: np.ndarray, status: np.ndarray, uid: np.ndarray, step: int, width: int,
+                       units: np.ndarray, max_distance: float) -> tuple[list, list, list, np.ndarray]:
+    """Sort the whole queue, then serve it cue by cue in Python (the plain reference of the kernel)."""
+    table = queue.table[:, :len(queue)]
+    if order_key.size:
+        table = table[:, np.argsort(order_key, kind="stable")]
+    answered, sent, lapsed, waiting, free = [], [], [], [], [True] * len(units)
+    for c in range(table.shape[1]):
+        s = table[SLOT, c]
+        if status[s] != IN_TRANSIT or uid[s] != table[UID, c]:
+            continue
+        if any(free) and table[READY_STEP, c] <= step:
+            x, y = table[CELL, c] % width + 0.5, table[CELL, c] // width + 0.5
+            distance = [np.hypot(x - ux, y - uy) if free[u] else np.inf for u, (ux, uy) in enumerate(units)]
+            best = int(np.argmin(distance))
+            if distance[best] <= max_distance:
+                answered.append(c)
+                sent.append(best)
+                free[best] = False
+                continue
+        (lapsed if table[EXPIRY_STEP, c] <= step else waiting).append(c)
+    return table[:, answered].T.tolist(), sent, table[SLOT, lapsed].tolist(), table[:, waiting]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_triage_by_priority_serves_what_sorting_the_whole_queue_first_serves(seed):
+    rng = np.random.default_rng(seed)
+    n, width, shipments = 400, 50, 300
+    reported = np.sort(rng.integers(0, 40, n))  # a queue in order of first report, then some cues fused
+    sources = np.where(rng.random(n) < 0.1, rng.integers(1, 8, n), 1)
+    queue = queue_of(rng.integers(0, width * width, n), rng.integers(30, 45, n), rng.integers(35, 60, n), reported, sources)
+    queue.table[SLOT, :n] = queue.table[UID, :n] = rng.integers(0, shipments, n)
+    status = np.where(rng.random(shipments) < 0.9, IN_TRANSIT, FREE).astype(np.uint8)
+    uid = np.arange(shipments, dtype=np.int64)
+    units = rng.random((8, 2)) * width
+    order_key = priority_key(queue, int(rng.integers(0, 12))) if seed % 3 else QUEUE_ORDER
+    expected = triage_the_old_way(queue, order_key, status, uid, 40, width, units, 20.0)
+    answered, sent, lapsed, kept = triage_cues(queue.table, n, order_key, status, uid, 40, width, units, 20.0, queue.spare)
+    assert (answered.tolist(), sent.tolist(), lapsed.tolist()) == expected[:3]
+    np.testing.assert_array_equal(queue.spare[:, :kept], expected[3])
+
+
+@given(st.lists(st.integers(-5, 5), max_size=60), st.lists(st.integers(0, 59), max_size=8))
+@settings(max_examples=200, deadline=None)
+def test_stable_order_sorts_as_a_stable_argsort(steps, moved):
+    """Keys in order but for a few moved ahead (what a queue kept in priority order meets), and keys in any order."""
+    key = np.cumsum(np.abs(steps)).astype(np.int64)
+    for i in moved:
+        if i < key.size:
+            key[i] -= 7
+    for keys in (key, np.array(steps, np.int64)):
+        np.testing.assert_array_equal(stable_order(keys), np.argsort(keys, kind="stable"))
 
 
 def test_tips_come_only_where_no_drone_saw_the_shipment():

@@ -41,7 +41,7 @@ def test_slots_are_unique_and_uids_increase():
     assert np.unique(pool.uid[pool.status == IN_TRANSIT]).size == pool.live
 
 
-def test_cue_queue_keeps_arrival_order_as_it_grows_and_drops():
+def test_cue_queue_keeps_arrival_order_as_it_grows_and_takes_its_spare():
     queue = CueQueue()
     for batch in range(10):  # 10 × 30 cues: past the first capacity of 64 several times
         slots = np.arange(batch * 30, batch * 30 + 30)
@@ -49,7 +49,9 @@ def test_cue_queue_keeps_arrival_order_as_it_grows_and_drops():
                      source=CUE_TIP, sources=1 << CUE_TIP, reported_step=batch)
     assert len(queue) == 300
     np.testing.assert_array_equal(queue.slot, np.arange(300))
-    queue.keep(queue.slot % 3 == 0)
+    kept = np.flatnonzero(queue.slot % 3 == 0)
+    queue.spare[:, :kept.size] = queue.table[:, kept]
+    queue.take_spare(kept.size)
     np.testing.assert_array_equal(queue.slot, np.arange(0, 300, 3))
     np.testing.assert_array_equal(queue.uid, np.arange(0, 300, 3) + 1000)
     np.testing.assert_array_equal(queue.ready_step, np.arange(0, 300, 3) // 30)

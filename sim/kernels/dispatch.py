@@ -1,57 +1,64 @@
-"""Which waiting cues the idle ground units answer this step, first come first served."""
+"""Which waiting cues the idle ground units answer this step, in priority order (:mod:`sim.fusion`) or first come first served."""
 
 import numpy as np
 from numba import njit
 
+from sim.cues import CELL, EXPIRY_STEP, READY_STEP, SLOT, UID
 from sim.kernels.movement import IN_TRANSIT
+
+QUEUE_ORDER = np.zeros(0, dtype=np.int64)  # the order key that leaves the cues in the queue's order
 
 
 @njit(cache=True)
 def triage_cues(
-    cue_slot: np.ndarray,
-    cue_uid: np.ndarray,
-    cue_cell: np.ndarray,
-    ready_step: np.ndarray,
-    expiry_step: np.ndarray,
+    cues: np.ndarray,
+    size: int,
+    order_key: np.ndarray,
     status: np.ndarray,
     uid: np.ndarray,
     step: int,
     width: int,
     units: np.ndarray,
     max_distance: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sort the cues, in arrival order, into answered, lapsed, stale and still waiting.
+    waiting: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Sort the cues, in the order units answer them, into answered, lapsed, stale and still waiting.
 
-    A cue is stale when its shipment has ended (its slot is free or holds another shipment). A
+    The order is ascending ``order_key``, ties (or an empty key) in queue order. A cue is stale when
+    its shipment has ended (its slot is free or holds another shipment); stale cues are dropped. A
     ready cue (``ready_step <= step``) takes the nearest idle unit within ``max_distance`` of its
     cell's centre, if any is left; an unanswered cue whose ``expiry_step`` has come lapses.
 
     Args:
-        cue_slot, cue_uid, cue_cell, ready_step, expiry_step: (Q,) int64, the queue's columns.
+        cues: (fields, capacity) int64, the queue's table (rows: :data:`sim.cues.CUE_FIELDS`).
+        size: cues in the queue (its first columns).
+        order_key: (size,) int64 each cue's place in the order, or empty for the queue's order.
         status, uid: the shipment pool's status (uint8) and uid (int64) columns.
         step: the current step.
         width: raster width, to place flat cells.
         units: (U, 2) float64 (x, y) positions of the idle units.
         max_distance: farthest a unit may be sent, in cells.
+        waiting: (fields, >= size) int64, receives the cues still waiting, in order, in its first columns.
 
     Returns:
-        unit: (Q,) int64, index into ``units`` of the unit sent to each cue, -1 for none.
-        lapsed: (Q,) bool, the cue expired unanswered.
-        stale: (Q,) bool, the cue's shipment has ended.
+        answered: (k, fields) int64, the answered cues, in order (k <= U).
+        unit: (k,) int64, index into ``units`` of the unit sent to each.
+        lapsed: (m,) int64, slots of the cues that lapsed.
+        kept: number of cues still waiting.
     """
-    n = cue_slot.shape[0]
-    unit = np.full(n, -1, dtype=np.int64)
-    lapsed = np.zeros(n, dtype=np.bool_)
-    stale = np.zeros(n, dtype=np.bool_)
+    order = stable_order(order_key) if order_key.size else np.arange(size)
+    answered = np.empty((units.shape[0], cues.shape[0]), dtype=np.int64)
+    unit = np.empty(units.shape[0], dtype=np.int64)
+    lapsed = np.empty(size, dtype=np.int64)
     free = np.ones(units.shape[0], dtype=np.bool_)
-    left = units.shape[0]
-    for q in range(n):
-        s = cue_slot[q]
-        if status[s] != IN_TRANSIT or uid[s] != cue_uid[q]:
-            stale[q] = True
+    sent, n_lapsed, kept = 0, 0, 0
+    for q in range(size):
+        c = order[q]
+        s = cues[SLOT, c]
+        if status[s] != IN_TRANSIT or uid[s] != cues[UID, c]:
             continue
-        if left > 0 and ready_step[q] <= step:
-            x, y = cue_cell[q] % width + 0.5, cue_cell[q] // width + 0.5
+        if sent < units.shape[0] and cues[READY_STEP, c] <= step:
+            x, y = cues[CELL, c] % width + 0.5, cues[CELL, c] // width + 0.5
             best, best_distance = -1, np.inf
             for u in range(units.shape[0]):
                 if free[u]:
@@ -59,9 +66,50 @@ def triage_cues(
                     if d <= max_distance and d < best_distance:
                         best, best_distance = u, d
             if best >= 0:
-                unit[q] = best
+                answered[sent] = cues[:, c]
+                unit[sent] = best
                 free[best] = False
-                left -= 1
+                sent += 1
                 continue
-        lapsed[q] = expiry_step[q] <= step
-    return unit, lapsed, stale
+        if cues[EXPIRY_STEP, c] <= step:
+            lapsed[n_lapsed] = s
+            n_lapsed += 1
+        else:
+            waiting[:, kept] = cues[:, c]
+            kept += 1
+    return answered[:sent], unit[:sent], lapsed[:n_lapsed], kept
+
+
+@njit(cache=True)
+def stable_order(key: np.ndarray) -> np.ndarray:
+    """The permutation that sorts ``key`` stably (``np.argsort(key, kind="stable")``), fast when it is nearly sorted.
+
+    The entries below the last one kept in order are set aside, sorted, and merged back in: a
+    queue kept in order, with a few cues moved ahead since, costs time linear in its size.
+    """
+    n = key.size
+    in_order = np.empty(n, dtype=np.int64)
+    aside = np.empty(n, dtype=np.int64)
+    n_in, n_aside = 0, 0
+    for i in range(n):
+        if n_in > 0 and key[i] < key[in_order[n_in - 1]]:
+            aside[n_aside] = i
+            n_aside += 1
+        else:
+            in_order[n_in] = i
+            n_in += 1
+    if n_aside == 0:
+        return in_order
+    aside = aside[:n_aside]
+    aside = aside[np.argsort(key[aside], kind="mergesort")]
+    order = np.empty(n, dtype=np.int64)
+    a, b = 0, 0
+    for o in range(n):
+        if b == n_aside or (a < n_in and (key[in_order[a]] < key[aside[b]]
+                                          or (key[in_order[a]] == key[aside[b]] and in_order[a] < aside[b]))):
+            order[o] = in_order[a]
+            a += 1
+        else:
+            order[o] = aside[b]
+            b += 1
+    return order

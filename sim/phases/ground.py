@@ -17,11 +17,11 @@ import numpy as np
 from sim.agents import Cartel, GroundUnit
 from sim.airspace import EVERYWHERE
 from sim.community import Community
-from sim.cues import CUE_INTERCEPT, CUE_TIP
-from sim.fusion import CORROBORATED, CORROBORATION, priority_order
+from sim.cues import CELL, CUE_INTERCEPT, CUE_TIP, SLOT, SOURCE, SOURCES, UID
+from sim.fusion import CORROBORATED, CORROBORATION, priority_key
 from sim.intel import IntelCell
 from sim.kernels.coverage import stamp_coverage
-from sim.kernels.dispatch import triage_cues
+from sim.kernels.dispatch import QUEUE_ORDER, triage_cues
 from sim.kernels.movement import IN_TRANSIT
 from sim.params import Params
 from sim.phases import InvariantError
@@ -90,6 +90,7 @@ class GroundResponse:
         self.max_response = units.cells(params.ground.max_response_km)
         self.steps_per_source = units.steps(params.intel.fusion_priority_h) if params.intel.fusion_priority_h > 0 else 0
         self.pursuit_sources: dict[int, int] = {}  # uid of each shipment a unit is on its way to → its cue's sources
+        self.line_samples = np.linspace(0.0, 1.0, LINE_SAMPLES)  # where along its line a unit's terrain is sampled
 
     def busy(self, now: int) -> int:
         """Units away from their posts at step ``now``."""
@@ -106,36 +107,40 @@ class GroundResponse:
 
     def _dispatch(self, now: int) -> None:
         """Send the nearest idle unit in range to each ready cue, first come first served (with fusion, by priority)."""
-        g, u, p, q = self.p.ground, self.units, self.pool, self.intel.cues
+        p, q = self.pool, self.intel.cues
         if len(q) == 0:
             return
-        if self.p.intel.fusion:
-            q.reorder(priority_order(q, self.steps_per_source))
+        order_key = priority_key(q, self.steps_per_source) if self.p.intel.fusion else QUEUE_ORDER
         idle = [unit for unit in self.forces.units if unit.idle(now)]
         posts = np.array([unit.post for unit in idle], dtype=np.float64).reshape(-1, 2)
-        w = self.world.shape[1]
-        sent, lapsed, stale = triage_cues(q.slot, q.uid, q.cell, q.ready_step, q.expiry_step, p.status, p.uid, now, w,
-                                          posts, self.max_response)
-        for cue in np.flatnonzero(sent >= 0):
-            unit = idle[sent[cue]]
-            target = np.array([q.cell[cue] % w + 0.5, q.cell[cue] // w + 0.5])
-            distance = float(np.hypot(*(target - posts[sent[cue]])))
-            hours = u.cell_km * distance * self._terrain_factor(unit.post, target) / g.speed_kmh
-            unit.dispatch(int(q.slot[cue]), int(q.uid[cue]), int(q.source[cue]), u.steps(hours), now)
-            p.pursued[q.slot[cue]] = True
-            self.pursuit_sources[int(q.uid[cue])] = int(q.sources[cue])
-        p.cued[q.slot[lapsed]] = False
-        self.tally.cues_lapsed += int(lapsed.sum())
-        q.keep((sent < 0) & ~lapsed & ~stale)
+        answered, sent, lapsed, kept = triage_cues(q.table, len(q), order_key, p.status, p.uid, now, self.world.shape[1],
+                                                   posts, self.max_response, q.spare)
+        q.take_spare(kept)
+        if sent.size:
+            steps = self._travel_steps(answered[:, CELL], posts[sent])
+            for (slot, uid, source, sources), unit, travel in zip(answered[:, [SLOT, UID, SOURCE, SOURCES]].tolist(),
+                                                                   sent.tolist(), steps, strict=True):
+                idle[unit].dispatch(slot, uid, source, travel, now)
+                p.pursued[slot] = True
+                self.pursuit_sources[uid] = sources
+        p.cued[lapsed] = False
+        self.tally.cues_lapsed += lapsed.size
 
-    def _terrain_factor(self, start: tuple[float, float], end: np.ndarray) -> float:
-        """How much slower than its road speed a unit crosses the straight line start → end."""
-        t = np.linspace(0.0, 1.0, LINE_SAMPLES)
+    def _travel_steps(self, cells: np.ndarray, posts: np.ndarray) -> list[int]:
+        """Steps each unit takes from its post (``posts``, (k, 2) x, y cells) to a cue's flat cell, terrain included.
+
+        A unit goes in a straight line at its road speed, slowed off-road where the line crosses rough cover.
+        """
+        g, u = self.p.ground, self.units
         h, w = self.world.shape
-        cols = np.clip((start[0] + t * (end[0] - start[0])).astype(int), 0, w - 1)
-        rows = np.clip((start[1] + t * (end[1] - start[1])).astype(int), 0, h - 1)
-        rough = self.world.cover[rows, cols] == ROUGH
-        return 1.0 + (self.p.ground.offroad_slowdown - 1.0) * float(rough.mean())
+        targets = np.column_stack([cells % w + 0.5, cells // w + 0.5])
+        distance = np.hypot(targets[:, 0] - posts[:, 0], targets[:, 1] - posts[:, 1])
+        along = self.line_samples[None, :]
+        cols = np.clip((posts[:, :1] + along * (targets[:, :1] - posts[:, :1])).astype(int), 0, w - 1)
+        rows = np.clip((posts[:, 1:] + along * (targets[:, 1:] - posts[:, 1:])).astype(int), 0, h - 1)
+        rough = (self.world.cover[rows, cols] == ROUGH).mean(axis=1)
+        hours = u.cell_km * distance * (1.0 + (g.offroad_slowdown - 1.0) * rough) / g.speed_kmh
+        return [u.steps(hour) for hour in hours.tolist()]
 
     def _interdict(self, slot: int, uid: int, source: int, now: int) -> None:
         """A unit cued by ``source`` reaches shipment (slot, uid): seize it with the interdiction probability."""
