@@ -19,6 +19,13 @@ from sim.world import World
 MIN_ROUTE_COST = 1e-9  # guards the logit's scale against a zero-cost route
 
 
+def choice_cdf(probs: np.ndarray) -> np.ndarray:
+    """The CDF ``Generator.choice(..., p=probs)`` draws from (with replacement): a uniform u picks the first entry above u."""
+    cdf = probs.cumsum()
+    cdf /= cdf[-1]
+    return cdf
+
+
 class Cartel(mesa.Agent):
     """A trafficking organisation: it plans routes, launches shipments, keeps the books, and adapts.
 
@@ -55,6 +62,7 @@ class Cartel(mesa.Agent):
         self.budget = float(params.cartels.budget)
         self.route_ids = np.flatnonzero(np.isin(book.routes.source, sources))
         self.route_probs = np.zeros(0)
+        self._odds, self._cdf = self.route_probs, np.zeros(0)  # the last route odds launched on, and their CDF
         self.risk = RiskMemory(world.shape, units.steps(params.cartels.risk_memory_h), units.cells(params.cartels.risk_radius_km),
                                recent_places=params.counter.max_zones, maps=params.adaptation.route_shifting)
         self.encryption = 0.0
@@ -189,6 +197,7 @@ class Cartel(mesa.Agent):
 
         Poisson, scaled by couriers, slowed by encryption, limited by the budget. ``source_factor`` (S,),
         the share of its launches each source keeps (raids), thins each source's launches; None keeps all.
+        Routes are drawn as ``Generator.choice(route_ids, p=probs)`` draws them, from a CDF kept while the odds stay.
         """
         rate, probs = self.launch_rate_now(), self.route_probs
         if source_factor is not None:
@@ -204,7 +213,9 @@ class Cartel(mesa.Agent):
             return np.zeros(0, dtype=np.int64)
         self.budget -= affordable * cost
         self.launched_period += affordable
-        return self.route_rng.choice(self.route_ids, size=affordable, p=probs)
+        if self._odds is not probs:
+            self._odds, self._cdf = probs, choice_cdf(probs)
+        return self.route_ids[self._cdf.searchsorted(self.route_rng.random(affordable), side="right")]
 
     def earn(self, value: float) -> None:
         """Take the value of delivered shipments."""

@@ -1,4 +1,4 @@
-"""Cues waiting for a ground unit, as the rows of one table (answered by :func:`sim.kernels.dispatch.triage_cues`)."""
+"""Cues waiting for a ground unit, one row of a table each (answered by :func:`sim.kernels.dispatch.triage_cues`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ CUE_INTERCEPT = 1  # an intercept of the cartel's communications
 CUE_TIP = 2  # a tip from the community
 CUE_SOURCES = 3  # how many sources a cue may come from
 
-# The schema of the queue: field → its row of the table (every field int64).
+# The schema of the queue: field → its column of the table (every field int64).
 CUE_FIELDS: dict[str, int] = {
     "slot": 0,  # shipment slot the cue points at
     "uid": 1,  # that shipment's unique id (a slot is reused after the shipment ends)
@@ -28,17 +28,18 @@ FIRST_CAPACITY = 64  # cues the table holds before it first grows
 class CueQueue:
     """Cues in the order units answer them: arrival order, or by priority with fusion (:mod:`sim.fusion`).
 
-    The cues are the first :attr:`size` columns of :attr:`table`, which doubles when full, so adding
-    cues costs in proportion to the cues added, not to the queue.
+    The cues are the first :attr:`size` rows of :attr:`table`, which doubles when full, so adding
+    cues costs in proportion to the cues added, not to the queue. A cue's fields lie together (one
+    cache line), so moving cues moves whole lines.
 
     Attributes:
-        table: (fields, capacity) int64, one row per field of :data:`CUE_FIELDS`.
+        table: (capacity, fields) int64, one column per field of :data:`CUE_FIELDS`.
         spare: a table of the same shape, which the dispatch writes the cues still waiting into (:meth:`take_spare`).
     """
 
     def __init__(self) -> None:
         self.size = 0
-        self.table = np.zeros((len(CUE_FIELDS), FIRST_CAPACITY), np.int64)
+        self.table = np.zeros((FIRST_CAPACITY, len(CUE_FIELDS)), np.int64)
         self.spare = np.zeros_like(self.table)
 
     def __len__(self) -> int:
@@ -47,22 +48,22 @@ class CueQueue:
     def __getattr__(self, name: str) -> np.ndarray:
         """A field of the waiting cues (a view)."""
         try:
-            return self.__dict__["table"][CUE_FIELDS[name], :self.__dict__["size"]]
+            return self.__dict__["table"][:self.__dict__["size"], CUE_FIELDS[name]]
         except KeyError:
             raise AttributeError(name) from None
 
     def append(self, **columns: np.ndarray | int) -> None:
         """Add cues at the back; every field of :data:`CUE_FIELDS` is given (scalars broadcast to ``slot``)."""
         end = self.size + np.size(columns["slot"])
-        if end > self.table.shape[1]:
-            grown = np.zeros((len(CUE_FIELDS), max(end, 2 * self.table.shape[1])), np.int64)
-            grown[:, :self.size] = self.table[:, :self.size]
+        if end > self.table.shape[0]:
+            grown = np.zeros((max(end, 2 * self.table.shape[0]), len(CUE_FIELDS)), np.int64)
+            grown[:self.size] = self.table[:self.size]
             self.table, self.spare = grown, np.zeros_like(grown)
-        for name, row in CUE_FIELDS.items():
-            self.table[row, self.size:end] = columns[name]
+        for name, column in CUE_FIELDS.items():
+            self.table[self.size:end, column] = columns[name]
         self.size = end
 
     def take_spare(self, size: int) -> None:
-        """Make the first ``size`` columns of :attr:`spare` the queue (the old table becomes the spare)."""
+        """Make the first ``size`` rows of :attr:`spare` the queue (the old table becomes the spare)."""
         self.table, self.spare = self.spare, self.table
         self.size = size

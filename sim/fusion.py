@@ -60,9 +60,9 @@ def fuse(cues: CueQueue, slots: np.ndarray, uids: np.ndarray, cells: np.ndarray,
         report, cue = first_waiting_cues(cues.slot, cues.uid, slots, uids, by_slot)
         fused[report] = True
         table = cues.table
-        table[SOURCES, cue] |= bit
-        table[READY_STEP, cue] = np.minimum(table[READY_STEP, cue], ready_step)
-        table[EXPIRY_STEP, cue] = np.maximum(table[EXPIRY_STEP, cue], expiry_step)
+        table[cue, SOURCES] |= bit
+        table[cue, READY_STEP] = np.minimum(table[cue, READY_STEP], ready_step)
+        table[cue, EXPIRY_STEP] = np.maximum(table[cue, EXPIRY_STEP], expiry_step)
     new = ~fused
     cues.append(slot=slots[new], uid=uids[new], cell=cells[new], ready_step=ready_step, expiry_step=expiry_step,
                 source=source, sources=bit, reported_step=now)

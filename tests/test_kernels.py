@@ -544,7 +544,7 @@ def test_triage_serves_ready_cues_in_order_with_the_nearest_idle_unit():
     queue = queue_of(cells, ready, expiry)
     answered, unit, lapsed, kept = triage_cues(queue.table, n, QUEUE_ORDER, status, uid, 1, width, units, 10.0, queue.spare)
     # cue 0 takes the nearer unit 1; cue 1 is out of range; cue 2 takes unit 0; none is left for 4 and 6
-    np.testing.assert_array_equal(answered, queue.table[:, [0, 2]].T)
+    np.testing.assert_array_equal(answered, queue.table[[0, 2]])
     np.testing.assert_array_equal(unit, [1, 0])
     np.testing.assert_array_equal(lapsed, [4])
     queue.take_spare(kept)
@@ -554,19 +554,30 @@ def test_triage_serves_ready_cues_in_order_with_the_nearest_idle_unit():
     assert answered.shape == (0, len(CUE_FIELDS)) and kept == 5
 
 
+def test_a_unit_exactly_at_the_farthest_distance_is_sent_and_one_beyond_it_is_not():
+    width = 100
+    cells = np.array([4 * width + 3], dtype=np.int64)  # centre (3.5, 4.5): 5 cells from a unit at (0.5, 0.5)
+    status, uid = np.full(1, IN_TRANSIT, np.uint8), np.zeros(1, np.int64)
+    for max_distance, sent in ((5.0, [0]), (np.nextafter(5.0, 0.0), [])):
+        queue = queue_of(cells, np.zeros(1, np.int64), np.full(1, 9))
+        _, unit, _, _ = triage_cues(queue.table, 1, QUEUE_ORDER, status, uid, 1, width, np.array([[0.5, 0.5]]), max_distance,
+                                    queue.spare)
+        assert unit.tolist() == sent
+
+
 def triage_the_old_way(queue: CueQueue, order_key: np.ndarray, status: np.ndarray, uid: np.ndarray, step: int, width: int,
                        units: np.ndarray, max_distance: float) -> tuple[list, list, list, np.ndarray]:
     """Sort the whole queue, then serve it cue by cue in Python (the plain reference of the kernel)."""
-    table = queue.table[:, :len(queue)]
+    table = queue.table[:len(queue)]
     if order_key.size:
-        table = table[:, np.argsort(order_key, kind="stable")]
+        table = table[np.argsort(order_key, kind="stable")]
     answered, sent, lapsed, waiting, free = [], [], [], [], [True] * len(units)
-    for c in range(table.shape[1]):
-        s = table[SLOT, c]
-        if status[s] != IN_TRANSIT or uid[s] != table[UID, c]:
+    for c in range(table.shape[0]):
+        s = table[c, SLOT]
+        if status[s] != IN_TRANSIT or uid[s] != table[c, UID]:
             continue
-        if any(free) and table[READY_STEP, c] <= step:
-            x, y = table[CELL, c] % width + 0.5, table[CELL, c] // width + 0.5
+        if any(free) and table[c, READY_STEP] <= step:
+            x, y = table[c, CELL] % width + 0.5, table[c, CELL] // width + 0.5
             distance = [np.hypot(x - ux, y - uy) if free[u] else np.inf for u, (ux, uy) in enumerate(units)]
             best = int(np.argmin(distance))
             if distance[best] <= max_distance:
@@ -574,8 +585,8 @@ def triage_the_old_way(queue: CueQueue, order_key: np.ndarray, status: np.ndarra
                 sent.append(best)
                 free[best] = False
                 continue
-        (lapsed if table[EXPIRY_STEP, c] <= step else waiting).append(c)
-    return table[:, answered].T.tolist(), sent, table[SLOT, lapsed].tolist(), table[:, waiting]
+        (lapsed if table[c, EXPIRY_STEP] <= step else waiting).append(c)
+    return table[answered].tolist(), sent, table[lapsed, SLOT].tolist(), table[waiting]
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -585,7 +596,7 @@ def test_triage_by_priority_serves_what_sorting_the_whole_queue_first_serves(see
     reported = np.sort(rng.integers(0, 40, n))  # a queue in order of first report, then some cues fused
     sources = np.where(rng.random(n) < 0.1, rng.integers(1, 8, n), 1)
     queue = queue_of(rng.integers(0, width * width, n), rng.integers(30, 45, n), rng.integers(35, 60, n), reported, sources)
-    queue.table[SLOT, :n] = queue.table[UID, :n] = rng.integers(0, shipments, n)
+    queue.table[:n, SLOT] = queue.table[:n, UID] = rng.integers(0, shipments, n)
     status = np.where(rng.random(shipments) < 0.9, IN_TRANSIT, FREE).astype(np.uint8)
     uid = np.arange(shipments, dtype=np.int64)
     units = rng.random((8, 2)) * width
@@ -593,7 +604,7 @@ def test_triage_by_priority_serves_what_sorting_the_whole_queue_first_serves(see
     expected = triage_the_old_way(queue, order_key, status, uid, 40, width, units, 20.0)
     answered, sent, lapsed, kept = triage_cues(queue.table, n, order_key, status, uid, 40, width, units, 20.0, queue.spare)
     assert (answered.tolist(), sent.tolist(), lapsed.tolist()) == expected[:3]
-    np.testing.assert_array_equal(queue.spare[:, :kept], expected[3])
+    np.testing.assert_array_equal(queue.spare[:kept], expected[3])
 
 
 @given(st.lists(st.integers(-5, 5), max_size=60), st.lists(st.integers(0, 59), max_size=8))

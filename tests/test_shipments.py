@@ -50,7 +50,7 @@ def test_cue_queue_keeps_arrival_order_as_it_grows_and_takes_its_spare():
     assert len(queue) == 300
     np.testing.assert_array_equal(queue.slot, np.arange(300))
     kept = np.flatnonzero(queue.slot % 3 == 0)
-    queue.spare[:, :kept.size] = queue.table[:, kept]
+    queue.spare[:kept.size] = queue.table[kept]
     queue.take_spare(kept.size)
     np.testing.assert_array_equal(queue.slot, np.arange(0, 300, 3))
     np.testing.assert_array_equal(queue.uid, np.arange(0, 300, 3) + 1000)

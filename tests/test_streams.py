@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.agents import choice_cdf
 from sim.cli import main
 from sim.counter_drone import apply_zones
 from sim.cues import CUE_DRONE
@@ -222,3 +223,17 @@ def test_whether_a_cue_is_shared_is_a_draw_of_its_own(fusion):
     alone, after_intercepts = shared_detections(False), shared_detections(True)
     assert alone == after_intercepts
     assert 150 < len(alone) < 250, "about half the detections are shared"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_launches_draw_their_routes_as_generator_choice_draws_them(seed):
+    """The cartels draw routes from a CDF kept across steps; the draws are those of ``Generator.choice(ids, p=probs)``."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300))
+    weights = rng.random(n) ** 3 * (rng.random(n) < 0.8)
+    weights[0] += weights.sum() == 0
+    probs, ids, size = weights / weights.sum(), rng.integers(0, 10**6, n), int(rng.integers(0, 50))
+    by_choice, by_cdf = np.random.default_rng(seed + 1), np.random.default_rng(seed + 1)
+    expected = by_choice.choice(ids, size=size, p=probs)
+    np.testing.assert_array_equal(ids[choice_cdf(probs).searchsorted(by_cdf.random(size), side="right")], expected)
+    assert by_choice.random() == by_cdf.random(), "as many draws taken"

@@ -7,6 +7,7 @@ from sim.cues import CELL, EXPIRY_STEP, READY_STEP, SLOT, UID
 from sim.kernels.movement import IN_TRANSIT
 
 QUEUE_ORDER = np.zeros(0, dtype=np.int64)  # the order key that leaves the cues in the queue's order
+REACH_MARGIN = 1e-6  # relative margin of the squared-distance screen, far above the rounding of hypot and of the squares
 
 
 @njit(cache=True)
@@ -30,15 +31,15 @@ def triage_cues(
     cell's centre, if any is left; an unanswered cue whose ``expiry_step`` has come lapses.
 
     Args:
-        cues: (fields, capacity) int64, the queue's table (rows: :data:`sim.cues.CUE_FIELDS`).
-        size: cues in the queue (its first columns).
+        cues: (capacity, fields) int64, the queue's table (columns: :data:`sim.cues.CUE_FIELDS`).
+        size: cues in the queue (its first rows).
         order_key: (size,) int64 each cue's place in the order, or empty for the queue's order.
         status, uid: the shipment pool's status (uint8) and uid (int64) columns.
         step: the current step.
         width: raster width, to place flat cells.
         units: (U, 2) float64 (x, y) positions of the idle units.
         max_distance: farthest a unit may be sent, in cells.
-        waiting: (fields, >= size) int64, receives the cues still waiting, in order, in its first columns.
+        waiting: (>= size, fields) int64, receives the cues still waiting, in order, in its first rows.
 
     Returns:
         answered: (k, fields) int64, the answered cues, in order (k <= U).
@@ -47,35 +48,39 @@ def triage_cues(
         kept: number of cues still waiting.
     """
     order = stable_order(order_key) if order_key.size else np.arange(size)
-    answered = np.empty((units.shape[0], cues.shape[0]), dtype=np.int64)
+    answered = np.empty((units.shape[0], cues.shape[1]), dtype=np.int64)
     unit = np.empty(units.shape[0], dtype=np.int64)
     lapsed = np.empty(size, dtype=np.int64)
     free = np.ones(units.shape[0], dtype=np.bool_)
+    reach_squared = (max_distance * (1.0 + REACH_MARGIN)) ** 2
     sent, n_lapsed, kept = 0, 0, 0
     for q in range(size):
         c = order[q]
-        s = cues[SLOT, c]
-        if status[s] != IN_TRANSIT or uid[s] != cues[UID, c]:
+        s = cues[c, SLOT]
+        if status[s] != IN_TRANSIT or uid[s] != cues[c, UID]:
             continue
-        if sent < units.shape[0] and cues[READY_STEP, c] <= step:
-            x, y = cues[CELL, c] % width + 0.5, cues[CELL, c] // width + 0.5
+        if sent < units.shape[0] and cues[c, READY_STEP] <= step:
+            x, y = cues[c, CELL] % width + 0.5, cues[c, CELL] // width + 0.5
             best, best_distance = -1, np.inf
             for u in range(units.shape[0]):
-                if free[u]:
-                    d = np.hypot(x - units[u, 0], y - units[u, 1])
+                dx, dy = x - units[u, 0], y - units[u, 1]
+                if free[u] and dx * dx + dy * dy <= reach_squared:  # the exact distance only for units that may be in range
+                    d = np.hypot(dx, dy)
                     if d <= max_distance and d < best_distance:
                         best, best_distance = u, d
             if best >= 0:
-                answered[sent] = cues[:, c]
+                for field in range(cues.shape[1]):
+                    answered[sent, field] = cues[c, field]
                 unit[sent] = best
                 free[best] = False
                 sent += 1
                 continue
-        if cues[EXPIRY_STEP, c] <= step:
+        if cues[c, EXPIRY_STEP] <= step:
             lapsed[n_lapsed] = s
             n_lapsed += 1
         else:
-            waiting[:, kept] = cues[:, c]
+            for field in range(cues.shape[1]):
+                waiting[kept, field] = cues[c, field]
             kept += 1
     return answered[:sent], unit[:sent], lapsed[:n_lapsed], kept
 
