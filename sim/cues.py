@@ -35,12 +35,15 @@ class CueQueue:
     Attributes:
         table: (capacity, fields) int64, one column per field of :data:`CUE_FIELDS`.
         spare: a table of the same shape, which the dispatch writes the cues still waiting into (:meth:`take_spare`).
+        row_of: (> every slot,) int64, by shipment slot, the row the last cue written about that slot went to (-1
+            none): the only cue that may wait for the slot's shipment, if that row still holds its slot and uid.
     """
 
     def __init__(self) -> None:
         self.size = 0
         self.table = np.zeros((FIRST_CAPACITY, len(CUE_FIELDS)), np.int64)
         self.spare = np.zeros_like(self.table)
+        self.row_of = np.full(FIRST_CAPACITY, -1, np.int64)
 
     def __len__(self) -> int:
         return self.size
@@ -61,6 +64,12 @@ class CueQueue:
             self.table, self.spare = grown, np.zeros_like(grown)
         for name, column in CUE_FIELDS.items():
             self.table[self.size:end, column] = columns[name]
+        slots = self.table[self.size:end, SLOT]
+        if slots.size and slots.max() >= self.row_of.size:
+            grown = np.full(max(slots.max() + 1, 2 * self.row_of.size), -1, np.int64)
+            grown[:self.row_of.size] = self.row_of
+            self.row_of = grown
+        self.row_of[slots] = np.arange(self.size, end)
         self.size = end
 
     def take_spare(self, size: int) -> None:

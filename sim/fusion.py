@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.cues import CUE_SOURCES, EXPIRY_STEP, READY_STEP, SOURCES, CueQueue
-from sim.kernels.matching import first_waiting_cues
+from sim.kernels.matching import waiting_cues
 
 CORROBORATED = 2  # distinct sources from which a cue counts as corroborated
 # Distinct sources in a ``sources`` bitmask, by its value (a popcount table of CUE_SOURCES bits).
@@ -44,12 +44,11 @@ def corroboration(sources: np.ndarray) -> np.ndarray:
 
 
 def fuse(cues: CueQueue, slots: np.ndarray, uids: np.ndarray, cells: np.ndarray, ready_step: int, expiry_step: int,
-         source: int, now: int, by_slot: np.ndarray) -> int:
+         source: int, now: int) -> int:
     """Add reports from ``source`` (shipments ``slots`` with ``uids``, seen at flat ``cells``) to the queue.
 
     A report about a shipment with a cue in the queue joins it (see the module docstring); the
     others become cues of their own. ``uids`` are distinct (one report per shipment and source).
-    ``by_slot`` is the matching's scratch (:func:`sim.kernels.matching.first_waiting_cues`).
 
     Returns:
         The number of reports fused into a cue already waiting.
@@ -57,7 +56,7 @@ def fuse(cues: CueQueue, slots: np.ndarray, uids: np.ndarray, cells: np.ndarray,
     bit = 1 << source
     fused = np.zeros(uids.size, dtype=bool)
     if len(cues) and uids.size:
-        report, cue = first_waiting_cues(cues.slot, cues.uid, slots, uids, by_slot)
+        report, cue = waiting_cues(cues.table, len(cues), cues.row_of, slots, uids)
         fused[report] = True
         table = cues.table
         table[cue, SOURCES] |= bit

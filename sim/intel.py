@@ -37,7 +37,6 @@ class IntelCell:
         self.expiry_steps = units.steps(params.ground.cue_expiry_h)
         self.sharing_h = self.intel.sharing_latency_h * (self.intel.jtf_latency_factor if self.intel.joint_task_force else 1.0)
         self.cues = CueQueue()
-        self._by_slot = np.zeros(0, dtype=np.int64)  # the fusion's scratch, all -1, one entry per slot of the pool
 
     def intercept(self, slots: np.ndarray, cells: np.ndarray, encryption: float, now: int) -> None:
         """Intercept the planning traffic of some new shipments (at ``slots``, starting at ``cells``) and cue units.
@@ -71,14 +70,7 @@ class IntelCell:
         ready = now + (self.units.steps(delay_h) if delay_h > 0 else 0)
         uids = self.pool.uid[slots]
         if self.intel.fusion:
-            self.tally.cues_fused += fuse(self.cues, slots, uids, cells, ready, ready + self.expiry_steps, source, now,
-                                          self._slot_scratch())
+            self.tally.cues_fused += fuse(self.cues, slots, uids, cells, ready, ready + self.expiry_steps, source, now)
         else:
             self.cues.append(slot=slots, uid=uids, cell=cells, ready_step=ready, expiry_step=ready + self.expiry_steps,
                              source=source, sources=1 << source, reported_step=now)
-
-    def _slot_scratch(self) -> np.ndarray:
-        """The fusion's scratch (:func:`sim.fusion.fuse`): all -1, one entry per slot of the pool (it grows with the pool)."""
-        if self._by_slot.size < self.pool.capacity:
-            self._by_slot = np.full(self.pool.capacity, -1, dtype=np.int64)
-        return self._by_slot

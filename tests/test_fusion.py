@@ -10,7 +10,8 @@ import pytest
 from sim.cli import main
 from sim.cues import CUE_DRONE, CUE_INTERCEPT, CUE_TIP, CueQueue
 from sim.fusion import corroboration, fuse, priority_key
-from sim.kernels.matching import first_waiting_cues
+from sim.kernels.dispatch import QUEUE_ORDER, triage_cues
+from sim.kernels.matching import waiting_cues
 from sim.model import SkywatchModel
 from sim.outcomes import summarize
 from sim.phases import InvariantError
@@ -27,7 +28,7 @@ UNLABELLED = ("version", "scenario_sha256")  # the code's version and the scenar
 
 def reports(queue: CueQueue, uids: list[int], source: int, now: int, ready: int, expiry: int) -> int:
     uids = np.array(uids, np.int64)
-    return fuse(queue, uids % 7, uids, 100 + uids, ready, expiry, source, now, np.full(7, -1, np.int64))
+    return fuse(queue, uids % 7, uids, 100 + uids, ready, expiry, source, now)
 
 
 def test_reports_about_one_shipment_join_one_cue_whose_corroboration_counts_distinct_sources():
@@ -45,17 +46,25 @@ def test_reports_about_one_shipment_join_one_cue_whose_corroboration_counts_dist
     assert queue.cell[eleven] == 111, "the first report's cell"
 
 
-def test_a_report_matches_the_first_waiting_cue_with_its_slot_and_uid():
-    """Slot and uid both match (a reused slot is another shipment); of two cues about one shipment, the first in the queue."""
-    cue_slot = np.array([4, 2, 9, 2, 4], np.int64)
-    cue_uid = np.array([40, 20, 90, 20, 41], np.int64)
-    slots = np.array([2, 5, 4, 9], np.int64)
-    uids = np.array([20, 50, 41, 91], np.int64)  # slot 9 now holds another shipment than the cue's
-    by_slot = np.full(12, -1, np.int64)
-    reports, cues = first_waiting_cues(cue_slot, cue_uid, slots, uids, by_slot)
-    np.testing.assert_array_equal(reports, [0, 2])
-    np.testing.assert_array_equal(cues, [1, 4])
-    assert np.all(by_slot == -1), "the scratch is left as it was found"
+def test_a_report_matches_the_waiting_cue_with_its_slot_and_uid_wherever_the_dispatch_moved_it():
+    """Slot and uid both match (a reused slot is another shipment); the queue's rows move when the dispatch drops cues."""
+    queue = CueQueue()
+    queue.append(slot=np.array([4, 2, 9, 3]), uid=np.array([40, 20, 90, 30]), cell=np.zeros(4, np.int64), ready_step=5,
+                 expiry_step=9, source=CUE_DRONE, sources=1 << CUE_DRONE, reported_step=0)
+    queue.append(slot=np.array([4]), uid=np.array([41]), cell=np.zeros(1, np.int64), ready_step=5, expiry_step=9,
+                 source=CUE_TIP, sources=1 << CUE_TIP, reported_step=1)  # slot 4 reused: shipment 40 has ended
+    slots = np.array([2, 5, 4, 9, 30], np.int64)
+    uids = np.array([20, 50, 41, 91, 300], np.int64)  # slot 9 now holds another shipment than the cue's
+    reports, cues = waiting_cues(queue.table, len(queue), queue.row_of, slots, uids)
+    assert (reports.tolist(), cues.tolist()) == ([0, 2], [1, 4])
+    status, uid = np.ones(10, np.uint8), np.zeros(10, np.int64)
+    uid[[4, 2, 9, 3]] = [41, 20, 90, 31]  # shipment 30 has ended too
+    _, _, _, kept = triage_cues(queue.table, len(queue), QUEUE_ORDER, status, uid, 0, 10, np.zeros((0, 2)), 1.0,
+                                queue.spare, queue.row_of)
+    queue.take_spare(kept)
+    assert queue.uid.tolist() == [20, 90, 41]
+    reports, cues = waiting_cues(queue.table, len(queue), queue.row_of, slots, uids)
+    assert (reports.tolist(), cues.tolist()) == ([0, 2], [0, 2])
 
 
 def test_corroboration_moves_a_cue_ahead_of_cues_reported_within_the_priority_window():

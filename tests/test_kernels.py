@@ -531,6 +531,11 @@ def queue_of(cells: np.ndarray, ready: np.ndarray, expiry: np.ndarray, reported:
     return queue
 
 
+def triage(queue: CueQueue, order_key: np.ndarray, *args) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """:func:`triage_cues` of the whole queue (``args``: status, uid, step, width, units, max_distance)."""
+    return triage_cues(queue.table, len(queue), order_key, *args, queue.spare, queue.row_of)
+
+
 def test_triage_serves_ready_cues_in_order_with_the_nearest_idle_unit():
     width = 100
     cells = np.array([0, 100 * width + 100, 1, 2, 3, 4, 5], dtype=np.int64)  # cue 1 is far from every unit
@@ -542,7 +547,7 @@ def test_triage_serves_ready_cues_in_order_with_the_nearest_idle_unit():
     expiry = np.array([9, 9, 9, 9, 1, 1, 9])  # cue 4 expires now
     units = np.array([[3.5, 0.5], [0.9, 0.5]])
     queue = queue_of(cells, ready, expiry)
-    answered, unit, lapsed, kept = triage_cues(queue.table, n, QUEUE_ORDER, status, uid, 1, width, units, 10.0, queue.spare)
+    answered, unit, lapsed, kept = triage(queue, QUEUE_ORDER, status, uid, 1, width, units, 10.0)
     # cue 0 takes the nearer unit 1; cue 1 is out of range; cue 2 takes unit 0; none is left for 4 and 6
     np.testing.assert_array_equal(answered, queue.table[[0, 2]])
     np.testing.assert_array_equal(unit, [1, 0])
@@ -550,7 +555,7 @@ def test_triage_serves_ready_cues_in_order_with_the_nearest_idle_unit():
     queue.take_spare(kept)
     assert queue.slot.tolist() == [1, 3, 6], "cue 5 is stale, dropped; the rest wait in their order"
     queue = queue_of(cells, ready, expiry)
-    answered, _, _, kept = triage_cues(queue.table, n, QUEUE_ORDER, status, uid, 1, width, units[:0], 10.0, queue.spare)
+    answered, _, _, kept = triage(queue, QUEUE_ORDER, status, uid, 1, width, units[:0], 10.0)
     assert answered.shape == (0, len(CUE_FIELDS)) and kept == 5
 
 
@@ -560,8 +565,7 @@ def test_a_unit_exactly_at_the_farthest_distance_is_sent_and_one_beyond_it_is_no
     status, uid = np.full(1, IN_TRANSIT, np.uint8), np.zeros(1, np.int64)
     for max_distance, sent in ((5.0, [0]), (np.nextafter(5.0, 0.0), [])):
         queue = queue_of(cells, np.zeros(1, np.int64), np.full(1, 9))
-        _, unit, _, _ = triage_cues(queue.table, 1, QUEUE_ORDER, status, uid, 1, width, np.array([[0.5, 0.5]]), max_distance,
-                                    queue.spare)
+        _, unit, _, _ = triage(queue, QUEUE_ORDER, status, uid, 1, width, np.array([[0.5, 0.5]]), max_distance)
         assert unit.tolist() == sent
 
 
@@ -602,7 +606,7 @@ def test_triage_by_priority_serves_what_sorting_the_whole_queue_first_serves(see
     units = rng.random((8, 2)) * width
     order_key = priority_key(queue, int(rng.integers(0, 12))) if seed % 3 else QUEUE_ORDER
     expected = triage_the_old_way(queue, order_key, status, uid, 40, width, units, 20.0)
-    answered, sent, lapsed, kept = triage_cues(queue.table, n, order_key, status, uid, 40, width, units, 20.0, queue.spare)
+    answered, sent, lapsed, kept = triage(queue, order_key, status, uid, 40, width, units, 20.0)
     assert (answered.tolist(), sent.tolist(), lapsed.tolist()) == expected[:3]
     np.testing.assert_array_equal(queue.spare[:kept], expected[3])
 

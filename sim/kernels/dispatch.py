@@ -22,6 +22,7 @@ def triage_cues(
     units: np.ndarray,
     max_distance: float,
     waiting: np.ndarray,
+    row_of: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Sort the cues, in the order units answer them, into answered, lapsed, stale and still waiting.
 
@@ -40,6 +41,7 @@ def triage_cues(
         units: (U, 2) float64 (x, y) positions of the idle units.
         max_distance: farthest a unit may be sent, in cells.
         waiting: (>= size, fields) int64, receives the cues still waiting, in order, in its first rows.
+        row_of: the queue's row of each slot's last cue (:attr:`sim.cues.CueQueue.row_of`), set to the rows in ``waiting``.
 
     Returns:
         answered: (k, fields) int64, the answered cues, in order (k <= U).
@@ -81,6 +83,7 @@ def triage_cues(
         else:
             for field in range(cues.shape[1]):
                 waiting[kept, field] = cues[c, field]
+            row_of[s] = kept
             kept += 1
     return answered[:sent], unit[:sent], lapsed[:n_lapsed], kept
 

@@ -114,7 +114,7 @@ class GroundResponse:
         idle = [unit for unit in self.forces.units if unit.idle(now)]
         posts = np.array([unit.post for unit in idle], dtype=np.float64).reshape(-1, 2)
         answered, sent, lapsed, kept = triage_cues(q.table, len(q), order_key, p.status, p.uid, now, self.world.shape[1],
-                                                   posts, self.max_response, q.spare)
+                                                   posts, self.max_response, q.spare, q.row_of)
         q.take_spare(kept)
         if sent.size:
             steps = self._travel_steps(answered[:, CELL], posts[sent])
