@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.cues import CUE_DRONE, CUE_INTERCEPT, CUE_TIP, CueQueue
+from sim.cues import CUE_DRONE, CUE_INTERCEPT, CUE_TIP, ENDED, CueQueue
 from sim.fusion import corroboration, fuse, priority_key
 from sim.kernels.dispatch import QUEUE_ORDER, triage_cues
 from sim.kernels.matching import waiting_cues
@@ -51,16 +51,16 @@ def test_a_report_matches_the_waiting_cue_with_its_slot_and_uid_wherever_the_dis
     queue = CueQueue()
     queue.append(slot=np.array([4, 2, 9, 3]), uid=np.array([40, 20, 90, 30]), cell=np.zeros(4, np.int64), ready_step=5,
                  expiry_step=9, source=CUE_DRONE, sources=1 << CUE_DRONE, reported_step=0)
+    queue.end(np.array([4, 7]), np.array([40, 70]))  # shipment 40 has ended (and 70, which had no cue)
     queue.append(slot=np.array([4]), uid=np.array([41]), cell=np.zeros(1, np.int64), ready_step=5, expiry_step=9,
-                 source=CUE_TIP, sources=1 << CUE_TIP, reported_step=1)  # slot 4 reused: shipment 40 has ended
+                 source=CUE_TIP, sources=1 << CUE_TIP, reported_step=1)  # slot 4 reused by shipment 41
+    assert queue.uid.tolist() == [ENDED, 20, 90, 30, 41]
     slots = np.array([2, 5, 4, 9, 30], np.int64)
     uids = np.array([20, 50, 41, 91, 300], np.int64)  # slot 9 now holds another shipment than the cue's
     reports, cues = waiting_cues(queue.table, len(queue), queue.row_of, slots, uids)
     assert (reports.tolist(), cues.tolist()) == ([0, 2], [1, 4])
-    status, uid = np.ones(10, np.uint8), np.zeros(10, np.int64)
-    uid[[4, 2, 9, 3]] = [41, 20, 90, 31]  # shipment 30 has ended too
-    _, _, _, kept = triage_cues(queue.table, len(queue), QUEUE_ORDER, status, uid, 0, 10, np.zeros((0, 2)), 1.0,
-                                queue.spare, queue.row_of)
+    queue.end(np.array([3]), np.array([30]))
+    _, _, _, kept = triage_cues(queue.table, len(queue), QUEUE_ORDER, 0, 10, np.zeros((0, 2)), 1.0, queue.spare, queue.row_of)
     queue.take_spare(kept)
     assert queue.uid.tolist() == [20, 90, 41]
     reports, cues = waiting_cues(queue.table, len(queue), queue.row_of, slots, uids)

@@ -11,7 +11,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from sim.airspace import EVERYWHERE
 from sim.counter_drone import zone_centres
-from sim.cues import CELL, CUE_DRONE, CUE_FIELDS, EXPIRY_STEP, READY_STEP, SLOT, UID, CueQueue
+from sim.cues import CELL, CUE_DRONE, CUE_FIELDS, ENDED, EXPIRY_STEP, READY_STEP, SLOT, UID, CueQueue
 from sim.fusion import priority_key
 from sim.kernels import flight, movement
 from sim.kernels.blocks import add_blocks, block_min
@@ -532,53 +532,48 @@ def queue_of(cells: np.ndarray, ready: np.ndarray, expiry: np.ndarray, reported:
 
 
 def triage(queue: CueQueue, order_key: np.ndarray, *args) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """:func:`triage_cues` of the whole queue (``args``: status, uid, step, width, units, max_distance)."""
+    """:func:`triage_cues` of the whole queue (``args``: step, width, units, max_distance)."""
     return triage_cues(queue.table, len(queue), order_key, *args, queue.spare, queue.row_of)
 
 
 def test_triage_serves_ready_cues_in_order_with_the_nearest_idle_unit():
     width = 100
     cells = np.array([0, 100 * width + 100, 1, 2, 3, 4, 5], dtype=np.int64)  # cue 1 is far from every unit
-    n = cells.size
-    status = np.full(n, IN_TRANSIT, np.uint8)
-    status[5] = FREE  # cue 5's shipment has ended
-    uid = np.arange(n, dtype=np.int64)
     ready = np.array([0, 0, 0, 5, 0, 0, 0])  # cue 3 is not ready yet
     expiry = np.array([9, 9, 9, 9, 1, 1, 9])  # cue 4 expires now
     units = np.array([[3.5, 0.5], [0.9, 0.5]])
     queue = queue_of(cells, ready, expiry)
-    answered, unit, lapsed, kept = triage(queue, QUEUE_ORDER, status, uid, 1, width, units, 10.0)
+    queue.end(np.array([5]), np.array([5]))  # cue 5's shipment has ended
+    answered, unit, lapsed, kept = triage(queue, QUEUE_ORDER, 1, width, units, 10.0)
     # cue 0 takes the nearer unit 1; cue 1 is out of range; cue 2 takes unit 0; none is left for 4 and 6
     np.testing.assert_array_equal(answered, queue.table[[0, 2]])
     np.testing.assert_array_equal(unit, [1, 0])
     np.testing.assert_array_equal(lapsed, [4])
     queue.take_spare(kept)
-    assert queue.slot.tolist() == [1, 3, 6], "cue 5 is stale, dropped; the rest wait in their order"
+    assert queue.slot.tolist() == [1, 3, 6], "cue 5 has ended, dropped; the rest wait in their order"
     queue = queue_of(cells, ready, expiry)
-    answered, _, _, kept = triage(queue, QUEUE_ORDER, status, uid, 1, width, units[:0], 10.0)
+    answered, _, _, kept = triage(queue, QUEUE_ORDER, 1, width, units[:0], 10.0)
     assert answered.shape == (0, len(CUE_FIELDS)) and kept == 5
 
 
 def test_a_unit_exactly_at_the_farthest_distance_is_sent_and_one_beyond_it_is_not():
     width = 100
     cells = np.array([4 * width + 3], dtype=np.int64)  # centre (3.5, 4.5): 5 cells from a unit at (0.5, 0.5)
-    status, uid = np.full(1, IN_TRANSIT, np.uint8), np.zeros(1, np.int64)
     for max_distance, sent in ((5.0, [0]), (np.nextafter(5.0, 0.0), [])):
         queue = queue_of(cells, np.zeros(1, np.int64), np.full(1, 9))
-        _, unit, _, _ = triage(queue, QUEUE_ORDER, status, uid, 1, width, np.array([[0.5, 0.5]]), max_distance)
+        _, unit, _, _ = triage(queue, QUEUE_ORDER, 1, width, np.array([[0.5, 0.5]]), max_distance)
         assert unit.tolist() == sent
 
 
-def triage_the_old_way(queue: CueQueue, order_key: np.ndarray, status: np.ndarray, uid: np.ndarray, step: int, width: int,
-                       units: np.ndarray, max_distance: float) -> tuple[list, list, list, np.ndarray]:
+def triage_the_old_way(queue: CueQueue, order_key: np.ndarray, step: int, width: int, units: np.ndarray,
+                       max_distance: float) -> tuple[list, list, list, np.ndarray]:
     """Sort the whole queue, then serve it cue by cue in Python (the plain reference of the kernel)."""
     table = queue.table[:len(queue)]
     if order_key.size:
         table = table[np.argsort(order_key, kind="stable")]
     answered, sent, lapsed, waiting, free = [], [], [], [], [True] * len(units)
     for c in range(table.shape[0]):
-        s = table[c, SLOT]
-        if status[s] != IN_TRANSIT or uid[s] != table[c, UID]:
+        if table[c, UID] == ENDED:
             continue
         if any(free) and table[c, READY_STEP] <= step:
             x, y = table[c, CELL] % width + 0.5, table[c, CELL] // width + 0.5
@@ -601,12 +596,11 @@ def test_triage_by_priority_serves_what_sorting_the_whole_queue_first_serves(see
     sources = np.where(rng.random(n) < 0.1, rng.integers(1, 8, n), 1)
     queue = queue_of(rng.integers(0, width * width, n), rng.integers(30, 45, n), rng.integers(35, 60, n), reported, sources)
     queue.table[:n, SLOT] = queue.table[:n, UID] = rng.integers(0, shipments, n)
-    status = np.where(rng.random(shipments) < 0.9, IN_TRANSIT, FREE).astype(np.uint8)
-    uid = np.arange(shipments, dtype=np.int64)
+    queue.table[:n, UID][rng.random(n) < 0.1] = ENDED
     units = rng.random((8, 2)) * width
     order_key = priority_key(queue, int(rng.integers(0, 12))) if seed % 3 else QUEUE_ORDER
-    expected = triage_the_old_way(queue, order_key, status, uid, 40, width, units, 20.0)
-    answered, sent, lapsed, kept = triage(queue, order_key, status, uid, 40, width, units, 20.0)
+    expected = triage_the_old_way(queue, order_key, 40, width, units, 20.0)
+    answered, sent, lapsed, kept = triage(queue, order_key, 40, width, units, 20.0)
     assert (answered.tolist(), sent.tolist(), lapsed.tolist()) == expected[:3]
     np.testing.assert_array_equal(queue.spare[:kept], expected[3])
 

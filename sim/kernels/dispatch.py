@@ -3,11 +3,9 @@
 import numpy as np
 from numba import njit
 
-from sim.cues import CELL, EXPIRY_STEP, READY_STEP, SLOT, UID
-from sim.kernels.movement import IN_TRANSIT
+from sim.cues import CELL, ENDED, EXPIRY_STEP, READY_STEP, SLOT, UID
 
 QUEUE_ORDER = np.zeros(0, dtype=np.int64)  # the order key that leaves the cues in the queue's order
-REACH_MARGIN = 1e-6  # relative margin of the squared-distance screen, far above the rounding of hypot and of the squares
 
 
 @njit(cache=True)
@@ -15,8 +13,6 @@ def triage_cues(
     cues: np.ndarray,
     size: int,
     order_key: np.ndarray,
-    status: np.ndarray,
-    uid: np.ndarray,
     step: int,
     width: int,
     units: np.ndarray,
@@ -24,10 +20,10 @@ def triage_cues(
     waiting: np.ndarray,
     row_of: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Sort the cues, in the order units answer them, into answered, lapsed, stale and still waiting.
+    """Sort the cues, in the order units answer them, into answered, lapsed, ended and still waiting.
 
-    The order is ascending ``order_key``, ties (or an empty key) in queue order. A cue is stale when
-    its shipment has ended (its slot is free or holds another shipment); stale cues are dropped. A
+    The order is ascending ``order_key``, ties (or an empty key) in queue order. A cue whose
+    shipment has ended (uid :data:`sim.cues.ENDED`, :meth:`sim.cues.CueQueue.end`) is dropped. A
     ready cue (``ready_step <= step``) takes the nearest idle unit within ``max_distance`` of its
     cell's centre, if any is left; an unanswered cue whose ``expiry_step`` has come lapses.
 
@@ -35,7 +31,6 @@ def triage_cues(
         cues: (capacity, fields) int64, the queue's table (columns: :data:`sim.cues.CUE_FIELDS`).
         size: cues in the queue (its first rows).
         order_key: (size,) int64 each cue's place in the order, or empty for the queue's order.
-        status, uid: the shipment pool's status (uint8) and uid (int64) columns.
         step: the current step.
         width: raster width, to place flat cells.
         units: (U, 2) float64 (x, y) positions of the idle units.
@@ -54,20 +49,19 @@ def triage_cues(
     unit = np.empty(units.shape[0], dtype=np.int64)
     lapsed = np.empty(size, dtype=np.int64)
     free = np.ones(units.shape[0], dtype=np.bool_)
-    reach_squared = (max_distance * (1.0 + REACH_MARGIN)) ** 2
+    first_cell, end_cell = reach_bands(units, max_distance, width)
     sent, n_lapsed, kept = 0, 0, 0
     for q in range(size):
         c = order[q]
-        s = cues[c, SLOT]
-        if status[s] != IN_TRANSIT or uid[s] != cues[c, UID]:
+        if cues[c, UID] == ENDED:
             continue
+        s = cues[c, SLOT]
         if sent < units.shape[0] and cues[c, READY_STEP] <= step:
-            x, y = cues[c, CELL] % width + 0.5, cues[c, CELL] // width + 0.5
+            cell = cues[c, CELL]
             best, best_distance = -1, np.inf
             for u in range(units.shape[0]):
-                dx, dy = x - units[u, 0], y - units[u, 1]
-                if free[u] and dx * dx + dy * dy <= reach_squared:  # the exact distance only for units that may be in range
-                    d = np.hypot(dx, dy)
+                if free[u] and first_cell[u] <= cell < end_cell[u]:  # the exact distance only for units that may reach it
+                    d = np.hypot(cell % width + 0.5 - units[u, 0], cell // width + 0.5 - units[u, 1])
                     if d <= max_distance and d < best_distance:
                         best, best_distance = u, d
             if best >= 0:
@@ -121,3 +115,18 @@ def stable_order(key: np.ndarray) -> np.ndarray:
             order[o] = aside[b]
             b += 1
     return order
+
+
+@njit(cache=True)
+def reach_bands(units: np.ndarray, max_distance: float, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(first, end): each unit's band of whole raster rows, as flat cells [first, end), holding every cell it may reach.
+
+    A cell centre within ``max_distance`` of a unit lies within that many rows of it; one row more
+    on each side keeps the band whole whatever the rounding.
+    """
+    first = np.empty(units.shape[0], dtype=np.int64)
+    end = np.empty(units.shape[0], dtype=np.int64)
+    for u in range(units.shape[0]):
+        first[u] = (int(np.floor(units[u, 1] - max_distance)) - 1) * width
+        end[u] = (int(np.ceil(units[u, 1] + max_distance)) + 1) * width
+    return first, end

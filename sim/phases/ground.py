@@ -113,8 +113,8 @@ class GroundResponse:
         order_key = priority_key(q, self.steps_per_source) if self.p.intel.fusion else QUEUE_ORDER
         idle = [unit for unit in self.forces.units if unit.idle(now)]
         posts = np.array([unit.post for unit in idle], dtype=np.float64).reshape(-1, 2)
-        answered, sent, lapsed, kept = triage_cues(q.table, len(q), order_key, p.status, p.uid, now, self.world.shape[1],
-                                                   posts, self.max_response, q.spare, q.row_of)
+        answered, sent, lapsed, kept = triage_cues(q.table, len(q), order_key, now, self.world.shape[1], posts, self.max_response,
+                                                   q.spare, q.row_of)
         q.take_spare(kept)
         if sent.size:
             steps = self._travel_steps(answered[:, CELL], posts[sent])
@@ -167,6 +167,7 @@ class GroundResponse:
             self.cartels[int(pool.owner[slot])].intercept_loss += float(pool.value[slot])
         else:
             self.tally.seized_by_drone_cue += 1
+        self.intel.cues.end(slots, pool.uid[slots])
         pool.release(slots)
 
     def check(self, now: int) -> None:

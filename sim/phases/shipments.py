@@ -142,7 +142,9 @@ class ShipmentPhase:
         self.seizures.record(seized, cell[at_checkpoint], now)
         self.tally.seized_at_checkpoint += seized.size
         self.seizures.record(seized_crossing, cell[arrived][caught], now)
-        p.release(np.concatenate([delivered, seized, seized_crossing]))
+        ended = np.concatenate([delivered, seized, seized_crossing])
+        self.intel.cues.end(ended, p.uid[ended])
+        p.release(ended)
         self.tally.detections += detected_slot.size
         detected_owner = p.owner[detected_slot]
         for cartel in self.cartels:
