@@ -58,20 +58,25 @@ class CueQueue:
 
     def append(self, **columns: np.ndarray | int) -> None:
         """Add cues at the back; every field of :data:`CUE_FIELDS` is given (scalars broadcast to ``slot``)."""
-        end = self.size + np.size(columns["slot"])
+        slots = np.asarray(columns["slot"])
+        self.make_room(slots)
+        end = self.size + slots.size
+        for name, column in CUE_FIELDS.items():
+            self.table[self.size:end, column] = columns[name]
+        self.row_of[slots] = np.arange(self.size, end)
+        self.size = end
+
+    def make_room(self, slots: np.ndarray) -> None:
+        """Grow the tables and :attr:`row_of` (doubling) so that cues about ``slots`` can be added."""
+        end = self.size + slots.size
         if end > self.table.shape[0]:
             grown = np.zeros((max(end, 2 * self.table.shape[0]), len(CUE_FIELDS)), np.int64)
             grown[:self.size] = self.table[:self.size]
             self.table, self.spare = grown, np.zeros_like(grown)
-        for name, column in CUE_FIELDS.items():
-            self.table[self.size:end, column] = columns[name]
-        slots = self.table[self.size:end, SLOT]
         if slots.size and slots.max() >= self.row_of.size:
             grown = np.full(max(slots.max() + 1, 2 * self.row_of.size), -1, np.int64)
             grown[:self.row_of.size] = self.row_of
             self.row_of = grown
-        self.row_of[slots] = np.arange(self.size, end)
-        self.size = end
 
     def end(self, slots: np.ndarray, uids: np.ndarray) -> None:
         """Mark the cues about the shipments (``slots``, ``uids``) that have ended: their uid becomes :data:`ENDED`.

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.cues import CUE_SOURCES, EXPIRY_STEP, READY_STEP, SOURCES, CueQueue
-from sim.kernels.matching import waiting_cues
+from sim.cues import CUE_SOURCES, CueQueue
+from sim.kernels.matching import fuse_reports
 
 CORROBORATED = 2  # distinct sources from which a cue counts as corroborated
 # Distinct sources in a ``sources`` bitmask, by its value (a popcount table of CUE_SOURCES bits).
@@ -53,19 +53,9 @@ def fuse(cues: CueQueue, slots: np.ndarray, uids: np.ndarray, cells: np.ndarray,
     Returns:
         The number of reports fused into a cue already waiting.
     """
-    bit = 1 << source
-    fused = np.zeros(uids.size, dtype=bool)
-    if len(cues) and uids.size:
-        report, cue = waiting_cues(cues.table, len(cues), cues.row_of, slots, uids)
-        fused[report] = True
-        table = cues.table
-        table[cue, SOURCES] |= bit
-        table[cue, READY_STEP] = np.minimum(table[cue, READY_STEP], ready_step)
-        table[cue, EXPIRY_STEP] = np.maximum(table[cue, EXPIRY_STEP], expiry_step)
-    new = ~fused
-    cues.append(slot=slots[new], uid=uids[new], cell=cells[new], ready_step=ready_step, expiry_step=expiry_step,
-                source=source, sources=bit, reported_step=now)
-    return int(fused.sum())
+    cues.make_room(slots)
+    cues.size, fused = fuse_reports(cues.table, cues.size, cues.row_of, slots, uids, cells, ready_step, expiry_step, source, now)
+    return fused
 
 
 def priority_key(cues: CueQueue, steps_per_source: int) -> np.ndarray:

@@ -189,12 +189,15 @@ class BorderControl:
             caught = draws < self.crossings.catch[ends]
         size = self.arrived.size
         self.arrived += np.bincount(ends, minlength=size)
-        self.seized += np.bincount(ends[caught], minlength=size)
+        ports, seized_at_ports, seized = int(np.count_nonzero(port)), 0, 0
+        if caught.any():
+            self.seized += np.bincount(ends[caught], minlength=size)
+            seized, seized_at_ports = int(np.count_nonzero(caught)), int(np.count_nonzero(caught & port))
         t = self.tally
-        t.seized_at_ports += int(np.count_nonzero(caught & port))
-        t.seized_open_border += int(np.count_nonzero(caught & ~port))
-        t.delivered_via_ports += int(np.count_nonzero(~caught & port))
-        t.delivered_open_border += int(np.count_nonzero(~caught & ~port))
+        t.seized_at_ports += seized_at_ports
+        t.seized_open_border += seized - seized_at_ports
+        t.delivered_via_ports += ports - seized_at_ports
+        t.delivered_open_border += uid.size - ports - (seized - seized_at_ports)
         return caught
 
     def by_label(self, counts: np.ndarray) -> dict[str, int]:

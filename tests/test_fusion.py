@@ -11,7 +11,6 @@ from sim.cli import main
 from sim.cues import CUE_DRONE, CUE_INTERCEPT, CUE_TIP, ENDED, CueQueue
 from sim.fusion import corroboration, fuse, priority_key
 from sim.kernels.dispatch import QUEUE_ORDER, triage_cues
-from sim.kernels.matching import waiting_cues
 from sim.model import SkywatchModel
 from sim.outcomes import summarize
 from sim.phases import InvariantError
@@ -46,25 +45,20 @@ def test_reports_about_one_shipment_join_one_cue_whose_corroboration_counts_dist
     assert queue.cell[eleven] == 111, "the first report's cell"
 
 
-def test_a_report_matches_the_waiting_cue_with_its_slot_and_uid_wherever_the_dispatch_moved_it():
+def test_a_report_joins_the_waiting_cue_with_its_slot_and_uid_wherever_the_dispatch_moved_it():
     """Slot and uid both match (a reused slot is another shipment); the queue's rows move when the dispatch drops cues."""
     queue = CueQueue()
-    queue.append(slot=np.array([4, 2, 9, 3]), uid=np.array([40, 20, 90, 30]), cell=np.zeros(4, np.int64), ready_step=5,
-                 expiry_step=9, source=CUE_DRONE, sources=1 << CUE_DRONE, reported_step=0)
-    queue.end(np.array([4, 7]), np.array([40, 70]))  # shipment 40 has ended (and 70, which had no cue)
-    queue.append(slot=np.array([4]), uid=np.array([41]), cell=np.zeros(1, np.int64), ready_step=5, expiry_step=9,
-                 source=CUE_TIP, sources=1 << CUE_TIP, reported_step=1)  # slot 4 reused by shipment 41
-    assert queue.uid.tolist() == [ENDED, 20, 90, 30, 41]
-    slots = np.array([2, 5, 4, 9, 30], np.int64)
-    uids = np.array([20, 50, 41, 91, 300], np.int64)  # slot 9 now holds another shipment than the cue's
-    reports, cues = waiting_cues(queue.table, len(queue), queue.row_of, slots, uids)
-    assert (reports.tolist(), cues.tolist()) == ([0, 2], [1, 4])
-    queue.end(np.array([3]), np.array([30]))
+    assert reports(queue, [4, 2, 12, 3], CUE_DRONE, now=0, ready=5, expiry=9) == 0  # slot = uid % 7: 4, 2, 5, 3
+    queue.end(np.array([4, 6]), np.array([4, 6]))  # shipment 4 has ended (and 6, which had no cue)
+    assert reports(queue, [11, 2, 12], CUE_TIP, now=1, ready=5, expiry=9) == 2  # 11 reuses slot 4
+    assert queue.uid.tolist() == [ENDED, 2, 12, 3, 11]
+    assert corroboration(queue.sources).tolist() == [1, 2, 2, 1, 1]
+    queue.end(np.array([3]), np.array([3]))
     _, _, _, kept = triage_cues(queue.table, len(queue), QUEUE_ORDER, 0, 10, np.zeros((0, 2)), 1.0, queue.spare, queue.row_of)
     queue.take_spare(kept)
-    assert queue.uid.tolist() == [20, 90, 41]
-    reports, cues = waiting_cues(queue.table, len(queue), queue.row_of, slots, uids)
-    assert (reports.tolist(), cues.tolist()) == ([0, 2], [0, 2])
+    assert queue.uid.tolist() == [2, 12, 11]
+    assert reports(queue, [11, 2, 20], CUE_INTERCEPT, now=2, ready=5, expiry=9) == 2, "20 is new, in slot 6"
+    assert queue.uid.tolist() == [2, 12, 11, 20] and corroboration(queue.sources).tolist() == [3, 2, 2, 1]
 
 
 def test_corroboration_moves_a_cue_ahead_of_cues_reported_within_the_priority_window():
