@@ -7,6 +7,7 @@ from scipy.ndimage import gaussian_filter
 
 MIN_WEIGHT = 1e-3  # a remembered event that has decayed below this weight is forgotten
 PRUNE_MIN_EVENTS = 4096  # the memory is pruned once it holds this many events, or twice what the last pruning kept
+FIRST_LOOK = 8  # events read per distinct cell wanted when looking for the most recent places
 
 
 class RiskMemory:
@@ -67,9 +68,11 @@ class RiskMemory:
     def _join(self) -> None:
         if not self._pending:
             return
-        self._cells = np.concatenate([self._cells, *(cells for cells, _, _ in self._pending)])
-        self._weights = np.concatenate([self._weights, *(np.full(c.size, w) for c, w, _ in self._pending)])
-        self._steps = np.concatenate([self._steps, *(np.full(c.size, t, dtype=np.int64) for c, _, t in self._pending)])
+        cells, weights, steps = zip(*self._pending, strict=True)
+        sizes = [c.size for c in cells]
+        self._cells = np.concatenate([self._cells, *cells])
+        self._weights = np.concatenate([self._weights, np.repeat(np.array(weights, dtype=np.float64), sizes)])
+        self._steps = np.concatenate([self._steps, np.repeat(np.array(steps, dtype=np.int64), sizes)])
         self._pending = []
 
     def _weight_at(self, now: int) -> np.ndarray:
@@ -79,9 +82,7 @@ class RiskMemory:
         """Forget what no reader will see again (see the class docstring); the newest event always stays."""
         self._join()
         keep = self._weight_at(now) >= MIN_WEIGHT if self.maps else np.zeros(self._cells.size, dtype=bool)
-        newest_first = self._cells[::-1]
-        _, first_seen = np.unique(newest_first, return_index=True)
-        recent = np.sort(first_seen)[:max(self.recent_places, 1)]  # the newest event is kept so that len() stays > 0
+        recent = first_places(self._cells[::-1], max(self.recent_places, 1))  # the newest event is kept: len() stays > 0
         keep[self._cells.size - 1 - recent] = True
         self._cells, self._weights, self._steps = self._cells[keep], self._weights[keep], self._steps[keep]
         self._size = self._cells.size
@@ -111,6 +112,20 @@ class RiskMemory:
         sigma = self.radius_cells / block
         spread = gaussian_filter(density, sigma, mode="constant", truncate=3.0) * (2.0 * np.pi * sigma**2)
         return (1.0 - np.exp(-spread)).astype(np.float32)
+
+
+def first_places(cells: np.ndarray, count: int) -> np.ndarray:
+    """Ascending positions in ``cells`` of the first event at each of its first ``count`` distinct cells.
+
+    Read from a head of ``cells`` that grows until it holds ``count`` distinct cells (or is all of
+    it): the first places are the same in any head that holds them.
+    """
+    look = FIRST_LOOK * count
+    while True:
+        _, first = np.unique(cells[:look], return_index=True)
+        if first.size >= count or look >= cells.size:
+            return np.sort(first)[:count]
+        look *= 2
 
 
 def moving_average(previous: float, value: float, periods: float) -> float:

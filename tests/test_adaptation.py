@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.adaptation import MIN_WEIGHT, PRUNE_MIN_EVENTS, RiskMemory, logistic_target, moving_average
+from sim.adaptation import MIN_WEIGHT, PRUNE_MIN_EVENTS, RiskMemory, first_places, logistic_target, moving_average
 from sim.model import SkywatchModel
 from sim.outcomes import summarize
 from sim.phases.cartels import CartelPhase
@@ -216,3 +216,13 @@ def test_a_pruned_memory_draws_the_same_maps_and_places(monkeypatch):
                 *(m.recent_cells()[np.sort(h)][:4] for m, h in zip((pruned, whole), heads, strict=True))
             )
     assert forgot, "the pruned memory should have forgotten events before they were read"
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_first_places_are_those_of_the_whole_memory(seed):
+    """Read from a growing head, the first places equal those of a pass over all the events (fewer distinct cells too)."""
+    rng = np.random.default_rng(seed)
+    cells = rng.integers(0, int(rng.integers(1, 60)), int(rng.integers(1, 2000)))
+    for count in (1, 6, 100):
+        _, first = np.unique(cells, return_index=True)
+        np.testing.assert_array_equal(first_places(cells, count), np.sort(first)[:count])
