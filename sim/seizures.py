@@ -33,6 +33,8 @@ class Seizures:
 
     def record(self, slots: np.ndarray, cells: np.ndarray, now: int) -> None:
         """Count the seizures of shipments ``slots`` at flat ``cells`` and teach each owner where it lost them."""
+        if slots.size == 0:  # adds nothing anywhere (the patrols' memory would add zeros)
+            return
         self.tally.shipments_seized += slots.size
         self.tally.value_seized += float(self.pool.value[slots].sum())
         self.cells.extend(np.asarray(cells, dtype=np.int64).tolist())
