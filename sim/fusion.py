@@ -56,11 +56,3 @@ def fuse(cues: CueQueue, slots: np.ndarray, uids: np.ndarray, cells: np.ndarray,
     cues.make_room(slots)
     cues.size, fused = fuse_reports(cues.table, cues.size, cues.row_of, slots, uids, cells, ready_step, expiry_step, source, now)
     return fused
-
-
-def priority_key(cues: CueQueue, steps_per_source: int) -> np.ndarray:
-    """(size,) int64: units answer the cues by ascending key, ties first come, first served.
-
-    The key is the step of a cue's first report, each extra source counting ``steps_per_source`` steps earlier.
-    """
-    return cues.reported_step - steps_per_source * (corroboration(cues.sources) - 1)

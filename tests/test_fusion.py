@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.cues import CUE_DRONE, CUE_INTERCEPT, CUE_TIP, ENDED, CueQueue
-from sim.fusion import corroboration, fuse, priority_key
+from sim.cues import CUE_DRONE, CUE_INTERCEPT, CUE_TIP, ENDED, UID, CueQueue
+from sim.fusion import corroboration, fuse
 from sim.kernels.dispatch import QUEUE_ORDER, triage_cues
 from sim.model import SkywatchModel
 from sim.outcomes import summarize
@@ -66,8 +66,12 @@ def test_corroboration_moves_a_cue_ahead_of_cues_reported_within_the_priority_wi
     for uid, step in ((1, 0), (2, 4), (3, 6)):
         reports(queue, [uid], CUE_DRONE, now=step, ready=step, expiry=step + 8)
     reports(queue, [3], CUE_TIP, now=7, ready=7, expiry=15)  # shipment 3: two sources, first reported at step 6
+
     def order(steps_per_source: int) -> list[int]:
-        return queue.uid[np.argsort(priority_key(queue, steps_per_source), kind="stable")].tolist()
+        """The order the dispatch answers the queue in (no unit free, nothing ready: every cue waits, in that order)."""
+        _, _, _, kept = triage_cues(queue.table, len(queue), steps_per_source, 0, 10, np.zeros((0, 2)), 1.0, queue.spare,
+                                    queue.row_of)
+        return queue.spare[:kept, UID].tolist()
 
     assert order(0) == [1, 2, 3], "no weight: first come, first served"
     assert order(3) == [1, 3, 2], "ahead of cues reported less than 3 steps before it"

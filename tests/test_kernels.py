@@ -11,8 +11,8 @@ from scipy.sparse.csgraph import dijkstra
 
 from sim.airspace import EVERYWHERE
 from sim.counter_drone import zone_centres
-from sim.cues import CELL, CUE_DRONE, CUE_FIELDS, ENDED, EXPIRY_STEP, READY_STEP, SLOT, UID, CueQueue
-from sim.fusion import priority_key
+from sim.cues import CELL, CUE_DRONE, CUE_FIELDS, ENDED, EXPIRY_STEP, READY_STEP, REPORTED_STEP, SLOT, SOURCES, UID, CueQueue
+from sim.fusion import corroboration
 from sim.kernels import flight, movement
 from sim.kernels.blocks import add_blocks, block_min
 from sim.kernels.counter_rng import uniform
@@ -531,9 +531,9 @@ def queue_of(cells: np.ndarray, ready: np.ndarray, expiry: np.ndarray, reported:
     return queue
 
 
-def triage(queue: CueQueue, order_key: np.ndarray, *args) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def triage(queue: CueQueue, steps_per_source: int, *args) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """:func:`triage_cues` of the whole queue (``args``: step, width, units, max_distance)."""
-    return triage_cues(queue.table, len(queue), order_key, *args, queue.spare, queue.row_of)
+    return triage_cues(queue.table, len(queue), steps_per_source, *args, queue.spare, queue.row_of)
 
 
 def test_triage_serves_ready_cues_in_order_with_the_nearest_idle_unit():
@@ -565,12 +565,13 @@ def test_a_unit_exactly_at_the_farthest_distance_is_sent_and_one_beyond_it_is_no
         assert unit.tolist() == sent
 
 
-def triage_the_old_way(queue: CueQueue, order_key: np.ndarray, step: int, width: int, units: np.ndarray,
+def triage_the_old_way(queue: CueQueue, steps_per_source: int, step: int, width: int, units: np.ndarray,
                        max_distance: float) -> tuple[list, list, list, np.ndarray]:
     """Sort the whole queue, then serve it cue by cue in Python (the plain reference of the kernel)."""
     table = queue.table[:len(queue)]
-    if order_key.size:
-        table = table[np.argsort(order_key, kind="stable")]
+    if steps_per_source != QUEUE_ORDER:
+        key = table[:, REPORTED_STEP] - steps_per_source * (corroboration(table[:, SOURCES]) - 1)
+        table = table[np.argsort(key, kind="stable")]
     answered, sent, lapsed, waiting, free = [], [], [], [], [True] * len(units)
     for c in range(table.shape[0]):
         if table[c, UID] == ENDED:
@@ -598,9 +599,9 @@ def test_triage_by_priority_serves_what_sorting_the_whole_queue_first_serves(see
     queue.table[:n, SLOT] = queue.table[:n, UID] = rng.integers(0, shipments, n)
     queue.table[:n, UID][rng.random(n) < 0.1] = ENDED
     units = rng.random((8, 2)) * width
-    order_key = priority_key(queue, int(rng.integers(0, 12))) if seed % 3 else QUEUE_ORDER
-    expected = triage_the_old_way(queue, order_key, 40, width, units, 20.0)
-    answered, sent, lapsed, kept = triage(queue, order_key, 40, width, units, 20.0)
+    steps_per_source = int(rng.integers(0, 12)) if seed % 3 else QUEUE_ORDER
+    expected = triage_the_old_way(queue, steps_per_source, 40, width, units, 20.0)
+    answered, sent, lapsed, kept = triage(queue, steps_per_source, 40, width, units, 20.0)
     assert (answered.tolist(), sent.tolist(), lapsed.tolist()) == expected[:3]
     np.testing.assert_array_equal(queue.spare[:kept], expected[3])
 

@@ -3,16 +3,16 @@
 import numpy as np
 from numba import njit
 
-from sim.cues import CELL, ENDED, EXPIRY_STEP, READY_STEP, SLOT, UID
+from sim.cues import CELL, ENDED, EXPIRY_STEP, READY_STEP, REPORTED_STEP, SLOT, SOURCES, UID
 
-QUEUE_ORDER = np.zeros(0, dtype=np.int64)  # the order key that leaves the cues in the queue's order
+QUEUE_ORDER = -1  # steps_per_source of a queue answered in its own order (first come, first served)
 
 
 @njit(cache=True)
 def triage_cues(
     cues: np.ndarray,
     size: int,
-    order_key: np.ndarray,
+    steps_per_source: int,
     step: int,
     width: int,
     units: np.ndarray,
@@ -22,7 +22,9 @@ def triage_cues(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Sort the cues, in the order units answer them, into answered, lapsed, ended and still waiting.
 
-    The order is ascending ``order_key``, ties (or an empty key) in queue order. A cue whose
+    The order is by priority (:mod:`sim.fusion`): by the step of a cue's first report, each
+    distinct source beyond its first counting ``steps_per_source`` steps earlier, ties in queue
+    order; with ``steps_per_source`` :data:`QUEUE_ORDER`, the queue's order. A cue whose
     shipment has ended (uid :data:`sim.cues.ENDED`, :meth:`sim.cues.CueQueue.end`) is dropped. A
     ready cue (``ready_step <= step``) takes the nearest idle unit within ``max_distance`` of its
     cell's centre, if any is left; an unanswered cue whose ``expiry_step`` has come lapses.
@@ -30,7 +32,7 @@ def triage_cues(
     Args:
         cues: (capacity, fields) int64, the queue's table (columns: :data:`sim.cues.CUE_FIELDS`).
         size: cues in the queue (its first rows).
-        order_key: (size,) int64 each cue's place in the order, or empty for the queue's order.
+        steps_per_source: steps a cue gains for each distinct source beyond its first, or :data:`QUEUE_ORDER`.
         step: the current step.
         width: raster width, to place flat cells.
         units: (U, 2) float64 (x, y) positions of the idle units.
@@ -44,7 +46,7 @@ def triage_cues(
         lapsed: (m,) int64, slots of the cues that lapsed.
         kept: number of cues still waiting.
     """
-    order = stable_order(order_key) if order_key.size else np.arange(size)
+    order = np.arange(size) if steps_per_source == QUEUE_ORDER else stable_order(priority_key(cues, size, steps_per_source))
     answered = np.empty((units.shape[0], cues.shape[1]), dtype=np.int64)
     unit = np.empty(units.shape[0], dtype=np.int64)
     lapsed = np.empty(size, dtype=np.int64)
@@ -80,6 +82,19 @@ def triage_cues(
             row_of[s] = kept
             kept += 1
     return answered[:sent], unit[:sent], lapsed[:n_lapsed], kept
+
+
+@njit(cache=True)
+def priority_key(cues: np.ndarray, size: int, steps_per_source: int) -> np.ndarray:
+    """(size,) int64 each cue's first report step, less ``steps_per_source`` per distinct source beyond its first."""
+    key = np.empty(size, dtype=np.int64)
+    for c in range(size):
+        extra, sources = -1, cues[c, SOURCES]
+        while sources:
+            sources &= sources - 1
+            extra += 1
+        key[c] = cues[c, REPORTED_STEP] - steps_per_source * extra
+    return key
 
 
 @njit(cache=True)

@@ -18,7 +18,7 @@ from sim.agents import Cartel, GroundUnit
 from sim.airspace import EVERYWHERE
 from sim.community import Community
 from sim.cues import CELL, CUE_INTERCEPT, CUE_TIP, SLOT, SOURCE, SOURCES, UID
-from sim.fusion import CORROBORATED, CORROBORATION, priority_key
+from sim.fusion import CORROBORATED, CORROBORATION
 from sim.intel import IntelCell
 from sim.kernels.coverage import stamp_coverage
 from sim.kernels.dispatch import QUEUE_ORDER, triage_cues
@@ -88,7 +88,9 @@ class GroundResponse:
         self.intel, self.seizures, self.cartels, self.community, self.tally = intel, seizures, cartels, community, tally
         self.interdiction_rng, self.harm_rng = streams.generator("interdiction"), streams.generator("civilian_harm")
         self.max_response = units.cells(params.ground.max_response_km)
-        self.steps_per_source = units.steps(params.intel.fusion_priority_h) if params.intel.fusion_priority_h > 0 else 0
+        self.steps_per_source = QUEUE_ORDER  # without fusion, cues are answered in the queue's order
+        if params.intel.fusion:  # the steps a cue gains per extra source (sim.fusion)
+            self.steps_per_source = units.steps(params.intel.fusion_priority_h) if params.intel.fusion_priority_h > 0 else 0
         self.pursuit_sources: dict[int, int] = {}  # uid of each shipment a unit is on its way to → its cue's sources
         self.line_samples = np.linspace(0.0, 1.0, LINE_SAMPLES)  # where along its line a unit's terrain is sampled
 
@@ -110,11 +112,10 @@ class GroundResponse:
         p, q = self.pool, self.intel.cues
         if len(q) == 0:
             return
-        order_key = priority_key(q, self.steps_per_source) if self.p.intel.fusion else QUEUE_ORDER
         idle = [unit for unit in self.forces.units if unit.idle(now)]
         posts = np.array([unit.post for unit in idle], dtype=np.float64).reshape(-1, 2)
-        answered, sent, lapsed, kept = triage_cues(q.table, len(q), order_key, now, self.world.shape[1], posts, self.max_response,
-                                                   q.spare, q.row_of)
+        answered, sent, lapsed, kept = triage_cues(q.table, len(q), self.steps_per_source, now, self.world.shape[1], posts,
+                                                   self.max_response, q.spare, q.row_of)
         q.take_spare(kept)
         if sent.size:
             steps = self._travel_steps(answered[:, CELL], posts[sent])
