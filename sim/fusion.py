@@ -13,9 +13,9 @@ With ``intel.fusion`` on:
   the unit's travel time, and moving it with each report would send units ever further along the
   route (towards the sinks, away from the posts), an artefact rather than intelligence.
 - A cue's corroboration is the number of distinct sources in it (1 to :data:`sim.cues.CUE_SOURCES`).
-- Units answer waiting cues by priority: each distinct source beyond the first moves a cue ahead
-  of the cues first reported less than ``intel.fusion_priority_h`` hours before it; ties are answered
-  first come, first served.
+- Units answer waiting cues by priority (:func:`sim.kernels.dispatch.triage_cues` orders them):
+  each distinct source beyond the first moves a cue ahead of the cues first reported less than
+  ``intel.fusion_priority_h`` hours before it; ties are answered first come, first served.
 - A shipment a unit is on its way to is not sensed until the unit arrives (no report, no cue):
   no two units ever go for one shipment, and no cue waits for a shipment a unit is going for.
 
@@ -36,11 +36,6 @@ from sim.kernels.matching import fuse_reports
 CORROBORATED = 2  # distinct sources from which a cue counts as corroborated
 # Distinct sources in a ``sources`` bitmask, by its value (a popcount table of CUE_SOURCES bits).
 CORROBORATION = np.array([bin(mask).count("1") for mask in range(1 << CUE_SOURCES)], dtype=np.int64)
-
-
-def corroboration(sources: np.ndarray) -> np.ndarray:
-    """(n,) int64 number of distinct sources in each ``sources`` bitmask."""
-    return CORROBORATION[sources]
 
 
 def fuse(cues: CueQueue, slots: np.ndarray, uids: np.ndarray, cells: np.ndarray, ready_step: int, expiry_step: int,

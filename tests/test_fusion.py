@@ -9,7 +9,7 @@ import pytest
 
 from sim.cli import main
 from sim.cues import CUE_DRONE, CUE_INTERCEPT, CUE_TIP, ENDED, UID, CueQueue
-from sim.fusion import corroboration, fuse
+from sim.fusion import CORROBORATION, fuse
 from sim.kernels.dispatch import QUEUE_ORDER, triage_cues
 from sim.model import SkywatchModel
 from sim.outcomes import summarize
@@ -38,7 +38,7 @@ def test_reports_about_one_shipment_join_one_cue_whose_corroboration_counts_dist
     assert reports(queue, [11, 10], CUE_DRONE, now=3, ready=5, expiry=13) == 2
     assert len(queue) == 3 and sorted(queue.uid) == [10, 11, 12]
     cue = dict(zip(queue.uid.tolist(), range(3), strict=True))
-    np.testing.assert_array_equal(corroboration(queue.sources)[[cue[10], cue[11], cue[12]]], [1, 3, 1])
+    np.testing.assert_array_equal(CORROBORATION[queue.sources[[cue[10], cue[11], cue[12]]]], [1, 3, 1])
     eleven = cue[11]
     assert queue.source[eleven] == CUE_DRONE and queue.reported_step[eleven] == 0, "the first report's source and step"
     assert queue.ready_step[eleven] == 1 and queue.expiry_step[eleven] == 14, "the earliest ready, the latest expiry"
@@ -52,13 +52,13 @@ def test_a_report_joins_the_waiting_cue_with_its_slot_and_uid_wherever_the_dispa
     queue.end(np.array([4, 6]), np.array([4, 6]))  # shipment 4 has ended (and 6, which had no cue)
     assert reports(queue, [11, 2, 12], CUE_TIP, now=1, ready=5, expiry=9) == 2  # 11 reuses slot 4
     assert queue.uid.tolist() == [ENDED, 2, 12, 3, 11]
-    assert corroboration(queue.sources).tolist() == [1, 2, 2, 1, 1]
+    assert CORROBORATION[queue.sources].tolist() == [1, 2, 2, 1, 1]
     queue.end(np.array([3]), np.array([3]))
     _, _, _, kept = triage_cues(queue.table, len(queue), QUEUE_ORDER, 0, 10, np.zeros((0, 2)), 1.0, queue.spare, queue.row_of)
     queue.take_spare(kept)
     assert queue.uid.tolist() == [2, 12, 11]
     assert reports(queue, [11, 2, 20], CUE_INTERCEPT, now=2, ready=5, expiry=9) == 2, "20 is new, in slot 6"
-    assert queue.uid.tolist() == [2, 12, 11, 20] and corroboration(queue.sources).tolist() == [3, 2, 2, 1]
+    assert queue.uid.tolist() == [2, 12, 11, 20] and CORROBORATION[queue.sources].tolist() == [3, 2, 2, 1]
 
 
 def test_corroboration_moves_a_cue_ahead_of_cues_reported_within_the_priority_window():

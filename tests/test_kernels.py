@@ -12,7 +12,7 @@ from scipy.sparse.csgraph import dijkstra
 from sim.airspace import EVERYWHERE
 from sim.counter_drone import zone_centres
 from sim.cues import CELL, CUE_DRONE, CUE_FIELDS, ENDED, EXPIRY_STEP, READY_STEP, REPORTED_STEP, SLOT, SOURCES, UID, CueQueue
-from sim.fusion import corroboration
+from sim.fusion import CORROBORATION
 from sim.kernels import flight, movement
 from sim.kernels.blocks import add_blocks, block_min
 from sim.kernels.counter_rng import uniform
@@ -570,7 +570,7 @@ def triage_the_old_way(queue: CueQueue, steps_per_source: int, step: int, width:
     """Sort the whole queue, then serve it cue by cue in Python (the plain reference of the kernel)."""
     table = queue.table[:len(queue)]
     if steps_per_source != QUEUE_ORDER:
-        key = table[:, REPORTED_STEP] - steps_per_source * (corroboration(table[:, SOURCES]) - 1)
+        key = table[:, REPORTED_STEP] - steps_per_source * (CORROBORATION[table[:, SOURCES]] - 1)
         table = table[np.argsort(key, kind="stable")]
     answered, sent, lapsed, waiting, free = [], [], [], [], [True] * len(units)
     for c in range(table.shape[0]):
