@@ -22,7 +22,7 @@ CUE_FIELDS: dict[str, int] = {
     "reported_step": 7,  # step of the first report
 }
 SLOT, UID, CELL, READY_STEP, EXPIRY_STEP, SOURCE, SOURCES, REPORTED_STEP = CUE_FIELDS.values()
-ENDED = -1  # the uid of a cue whose shipment has ended (the dispatch drops it)
+ENDED = -1  # the uid of a cue whose shipment has ended (sim.kernels.matching.end_cues; the dispatch drops it)
 FIRST_CAPACITY = 64  # cues the table holds before it first grows
 
 
@@ -77,18 +77,6 @@ class CueQueue:
             grown = np.full(max(slots.max() + 1, 2 * self.row_of.size), -1, np.int64)
             grown[:self.row_of.size] = self.row_of
             self.row_of = grown
-
-    def end(self, slots: np.ndarray, uids: np.ndarray) -> None:
-        """Mark the cues about the shipments (``slots``, ``uids``) that have ended: their uid becomes :data:`ENDED`.
-
-        At most one cue waits for a shipment (:mod:`sim.fusion`; without fusion a shipment with a
-        cue is not sensed again), and it is the last cue written about its slot (:attr:`row_of`).
-        """
-        known = slots < self.row_of.size
-        rows, uids = self.row_of[slots[known]], uids[known]
-        queued = (rows >= 0) & (rows < self.size)
-        rows, uids = rows[queued], uids[queued]
-        self.table[rows[self.table[rows, UID] == uids], UID] = ENDED
 
     def take_spare(self, size: int) -> None:
         """Make the first ``size`` rows of :attr:`spare` the queue (the old table becomes the spare)."""

@@ -12,6 +12,7 @@ import numpy as np
 
 from sim.cues import CUE_INTERCEPT, CUE_SOURCES, CueQueue
 from sim.fusion import fuse
+from sim.kernels.matching import end_cues
 from sim.shipments import ShipmentPool
 from sim.streams import RandomStreams
 from sim.units import Units
@@ -74,3 +75,8 @@ class IntelCell:
         else:
             self.cues.append(slot=slots, uid=uids, cell=cells, ready_step=ready, expiry_step=ready + self.expiry_steps,
                              source=source, sources=1 << source, reported_step=now)
+
+    def ended(self, slots: np.ndarray) -> None:
+        """The shipments at ``slots`` have ended (their slots not yet freed): the dispatch drops their cues."""
+        q = self.cues
+        end_cues(q.table, len(q), q.row_of, slots, self.pool.uid[slots])

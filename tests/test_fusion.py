@@ -11,6 +11,7 @@ from sim.cli import main
 from sim.cues import CUE_DRONE, CUE_INTERCEPT, CUE_TIP, ENDED, UID, CueQueue
 from sim.fusion import CORROBORATION, fuse
 from sim.kernels.dispatch import QUEUE_ORDER, triage_cues
+from sim.kernels.matching import end_cues
 from sim.model import SkywatchModel
 from sim.outcomes import summarize
 from sim.phases import InvariantError
@@ -49,11 +50,11 @@ def test_a_report_joins_the_waiting_cue_with_its_slot_and_uid_wherever_the_dispa
     """Slot and uid both match (a reused slot is another shipment); the queue's rows move when the dispatch drops cues."""
     queue = CueQueue()
     assert reports(queue, [4, 2, 12, 3], CUE_DRONE, now=0, ready=5, expiry=9) == 0  # slot = uid % 7: 4, 2, 5, 3
-    queue.end(np.array([4, 6]), np.array([4, 6]))  # shipment 4 has ended (and 6, which had no cue)
+    end_cues(queue.table, len(queue), queue.row_of, np.array([4, 6]), np.array([4, 6]))  # 4 has ended (and 6, with no cue)
     assert reports(queue, [11, 2, 12], CUE_TIP, now=1, ready=5, expiry=9) == 2  # 11 reuses slot 4
     assert queue.uid.tolist() == [ENDED, 2, 12, 3, 11]
     assert CORROBORATION[queue.sources].tolist() == [1, 2, 2, 1, 1]
-    queue.end(np.array([3]), np.array([3]))
+    end_cues(queue.table, len(queue), queue.row_of, np.array([3]), np.array([3]))
     _, _, _, kept = triage_cues(queue.table, len(queue), QUEUE_ORDER, 0, 10, np.zeros((0, 2)), 1.0, queue.spare, queue.row_of)
     queue.take_spare(kept)
     assert queue.uid.tolist() == [2, 12, 11]

@@ -18,6 +18,7 @@ from sim.kernels.blocks import add_blocks, block_min
 from sim.kernels.counter_rng import uniform
 from sim.kernels.coverage import clear_coverage, stamp_coverage
 from sim.kernels.dispatch import QUEUE_ORDER, stable_order, triage_cues
+from sim.kernels.matching import end_cues
 from sim.kernels.movement import (
     EVENT_CHECKPOINT_SEIZURE,
     EVENT_DELIVERED,
@@ -543,7 +544,7 @@ def test_triage_serves_ready_cues_in_order_with_the_nearest_idle_unit():
     expiry = np.array([9, 9, 9, 9, 1, 1, 9])  # cue 4 expires now
     units = np.array([[3.5, 0.5], [0.9, 0.5]])
     queue = queue_of(cells, ready, expiry)
-    queue.end(np.array([5]), np.array([5]))  # cue 5's shipment has ended
+    end_cues(queue.table, len(queue), queue.row_of, np.array([5]), np.array([5]))  # cue 5's shipment has ended
     answered, unit, lapsed, kept = triage(queue, QUEUE_ORDER, 1, width, units, 10.0)
     # cue 0 takes the nearer unit 1; cue 1 is out of range; cue 2 takes unit 0; none is left for 4 and 6
     np.testing.assert_array_equal(answered, queue.table[[0, 2]])

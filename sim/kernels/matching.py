@@ -1,9 +1,9 @@
-"""Reports joined to the cues already waiting about the same shipment, or queued as new cues (:mod:`sim.fusion`)."""
+"""Reports joined to the cues already waiting about the same shipment, or queued as new cues; cues of ended shipments."""
 
 import numpy as np
 from numba import njit
 
-from sim.cues import CELL, EXPIRY_STEP, READY_STEP, REPORTED_STEP, SLOT, SOURCE, SOURCES, UID
+from sim.cues import CELL, ENDED, EXPIRY_STEP, READY_STEP, REPORTED_STEP, SLOT, SOURCE, SOURCES, UID
 
 
 @njit(cache=True)
@@ -56,3 +56,17 @@ def fuse_reports(
             row_of[s] = end
             end += 1
     return end, fused
+
+
+@njit(cache=True)
+def end_cues(cues: np.ndarray, size: int, row_of: np.ndarray, slots: np.ndarray, uids: np.ndarray) -> None:
+    """Set the uid of the cue waiting about each ended shipment (``slots``, ``uids``) to :data:`sim.cues.ENDED`.
+
+    At most one cue waits for a shipment (with fusion, reports join it; without, a shipment with a
+    cue is not sensed again), and it is the last cue written about its slot: the one at ``row_of``
+    its slot, if that row still holds its uid.
+    """
+    for j in range(slots.size):
+        row = row_of[slots[j]] if slots[j] < row_of.size else -1
+        if 0 <= row < size and cues[row, UID] == uids[j]:
+            cues[row, UID] = ENDED

@@ -168,7 +168,7 @@ class GroundResponse:
             self.cartels[int(pool.owner[slot])].intercept_loss += float(pool.value[slot])
         else:
             self.tally.seized_by_drone_cue += 1
-        self.intel.cues.end(slots, pool.uid[slots])
+        self.intel.ended(slots)
         pool.release(slots)
 
     def check(self, now: int) -> None:

@@ -143,7 +143,7 @@ class ShipmentPhase:
         self.tally.seized_at_checkpoint += seized.size
         self.seizures.record(seized_crossing, cell[arrived][caught], now)
         ended = np.concatenate([delivered, seized, seized_crossing])
-        self.intel.cues.end(ended, p.uid[ended])
+        self.intel.ended(ended)
         p.release(ended)
         self.tally.detections += detected_slot.size
         detected_owner = p.owner[detected_slot]
