@@ -66,9 +66,10 @@ class ShipmentPool:
         self._n_free += added
         self.capacity = capacity
 
-    def launch(self, owner: np.ndarray, route: np.ndarray, value: np.ndarray, concealment: np.ndarray) -> np.ndarray:
-        """Put new shipments in free slots and return their slots (all arrays of one length)."""
-        n = owner.size
+    def launch(self, owner: np.ndarray | int, route: np.ndarray, value: np.ndarray | float,
+               concealment: np.ndarray | float) -> np.ndarray:
+        """Put new shipments on ``route`` in free slots; returns their slots (other fields: one per route, or one for all)."""
+        n = route.size
         if n > self._n_free:
             self._grow(max(2 * self.capacity, self.live + n))
         slots = self._free[self._n_free - n:self._n_free][::-1].copy()

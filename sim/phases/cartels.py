@@ -81,9 +81,7 @@ class CartelPhase:
             n = route_ids.size
             if n == 0:
                 continue
-            slots = self.pool.launch(
-                np.full(n, cartel.index), route_ids, np.full(n, shipments.value), np.full(n, shipments.concealment)
-            )
+            slots = self.pool.launch(cartel.index, route_ids, shipments.value, shipments.concealment)
             self.tally.shipments_launched += n
             self.book.count_launches(route_ids)
             self.corridor_launched_step += np.bincount(routes.corridor[route_ids], minlength=self.corridor_launched_step.size)

@@ -33,6 +33,7 @@ from sim.units import Units
 from sim.world import ROUGH, World
 
 LINE_SAMPLES = 32  # points sampled along a unit's straight line to average the terrain
+NEVER = np.iinfo(np.int64).max  # the step of an arrival no unit is on its way to
 
 
 class GroundForces:
@@ -93,6 +94,7 @@ class GroundResponse:
             self.steps_per_source = units.steps(params.intel.fusion_priority_h) if params.intel.fusion_priority_h > 0 else 0
         self.pursuit_sources: dict[int, int] = {}  # uid of each shipment a unit is on its way to → its cue's sources
         self.line_samples = np.linspace(0.0, 1.0, LINE_SAMPLES)  # where along its line a unit's terrain is sampled
+        self.next_arrival = NEVER  # the first step a unit reaches its target
 
     def busy(self, now: int) -> int:
         """Units away from their posts at step ``now``."""
@@ -101,10 +103,12 @@ class GroundResponse:
     def step(self, now: int) -> None:
         """Send units to ready cues, let the arriving ones interdict, and count the unit-hours."""
         self._dispatch(now)
-        for unit in self.forces.units:
-            target = unit.arrive(now)
-            if target is not None:
-                self._interdict(*target, now)
+        if now >= self.next_arrival:
+            for unit in self.forces.units:
+                target = unit.arrive(now)
+                if target is not None:
+                    self._interdict(*target, now)
+            self.next_arrival = min((unit.arrive_step for unit in self.forces.units if unit.target is not None), default=NEVER)
         self.tally.ground_unit_hours += len(self.forces.units) * self.units.step_hours
 
     def _dispatch(self, now: int) -> None:
@@ -122,6 +126,7 @@ class GroundResponse:
             for (slot, uid, source, sources), unit, travel in zip(answered[:, [SLOT, UID, SOURCE, SOURCES]].tolist(),
                                                                    sent.tolist(), steps, strict=True):
                 idle[unit].dispatch(slot, uid, source, travel, now)
+                self.next_arrival = min(self.next_arrival, now + travel)
                 p.pursued[slot] = True
                 self.pursuit_sources[uid] = sources
         p.cued[lapsed] = False
