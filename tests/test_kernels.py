@@ -17,7 +17,7 @@ from sim.kernels import flight, movement
 from sim.kernels.blocks import add_blocks, block_min
 from sim.kernels.counter_rng import uniform
 from sim.kernels.coverage import clear_coverage, stamp_coverage
-from sim.kernels.dispatch import QUEUE_ORDER, stable_order, triage_cues
+from sim.kernels.dispatch import QUEUE_ORDER, merge_order, stable_order, triage_cues
 from sim.kernels.matching import end_cues
 from sim.kernels.movement import (
     EVENT_CHECKPOINT_SEIZURE,
@@ -700,3 +700,10 @@ def test_stamp_coverage_touches_exactly_the_cells_within_the_radius_of_some_leg(
         within = np.array([[any(dist_to_leg(x, y, *legs[0, j]) <= radius for j in range(count)) for x in centres]
                            for y in centres])
         assert np.array_equal(cover > 0, within), (legs[0, :count], radius)
+
+
+@given(st.lists(st.integers(-3, 3), max_size=70))
+@settings(max_examples=200, deadline=None)
+def test_merge_order_sorts_as_a_stable_argsort(keys):
+    keys = np.array(keys, np.int64)
+    np.testing.assert_array_equal(merge_order(keys), np.argsort(keys, kind="stable"))

@@ -118,7 +118,7 @@ def stable_order(key: np.ndarray) -> np.ndarray:
     if n_aside == 0:
         return in_order
     aside = aside[:n_aside]
-    aside = aside[np.argsort(key[aside], kind="mergesort")]
+    aside = aside[merge_order(key[aside])]
     order = np.empty(n, dtype=np.int64)
     a, b = 0, 0
     for o in range(n):
@@ -129,6 +129,29 @@ def stable_order(key: np.ndarray) -> np.ndarray:
         else:
             order[o] = aside[b]
             b += 1
+    return order
+
+
+@njit(cache=True)
+def merge_order(key: np.ndarray) -> np.ndarray:
+    """The permutation that sorts ``key`` stably: a bottom-up merge sort (quicker to compile than numba's own sorts)."""
+    n = key.size
+    order = np.arange(n)
+    merged = np.empty(n, dtype=np.int64)
+    width = 1
+    while width < n:
+        for low in range(0, n, 2 * width):
+            middle, high = min(low + width, n), min(low + 2 * width, n)
+            a, b = low, middle
+            for o in range(low, high):
+                if b == high or (a < middle and key[order[a]] <= key[order[b]]):
+                    merged[o] = order[a]
+                    a += 1
+                else:
+                    merged[o] = order[b]
+                    b += 1
+        order, merged = merged, order
+        width *= 2
     return order
 
 
