@@ -112,16 +112,20 @@ def _summary_table(summary: dict[str, Any], title: str) -> Table:
 
 def cmd_run(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
     """Run one scenario, write its folder, print its summary."""
-    from sim.viz.figures import write_figures  # plotting stays out of the model's imports
+    from sim.basemap import read_basemap
+    from sim.viz.overview_child import overview_in_child  # plotting stays out of the model's imports
 
     scenario = _scenario_with_cli_overrides(args)
     out = args.out or _default_out(args, scenario)
     check_output_folder(out, args.force)
     started = time.perf_counter()
-    with _counting_bar(err_console, f"{Path(args.scenario).stem} {_seeds(scenario)}", scenario["run.steps"], args.quiet) as done:
-        model = simulate(scenario, on_step=done)
-    with writing_to(out):
-        summary = write_run_folder(model, out, force=args.force, extra=write_figures)
+    basemap = read_basemap(scenario)  # a malformed basemap stops the command here, before the run
+    with overview_in_child(scenario, basemap) as write_overview:
+        with _counting_bar(err_console, f"{Path(args.scenario).stem} {_seeds(scenario)}", scenario["run.steps"],
+                           args.quiet) as done:
+            model = simulate(scenario, on_step=done)
+        with writing_to(out):
+            summary = write_run_folder(model, out, force=args.force, extra=write_overview)
     elapsed = time.perf_counter() - started
     if not args.quiet:
         out_console.print(

@@ -10,12 +10,14 @@ from typing import Any
 import numpy as np
 
 import sim.mesa_core  # noqa: F401  # Mesa's Model and Agent without the rest of Mesa (0.4 s of CPU at launch)
+from sim.metrics import MetricsRecorder
 from sim.model import SkywatchModel
 from sim.outcomes import summarize
 from sim.outfolder import check_out, staged_folder
 from sim.scenario import Scenario
 
-FolderWriter = Callable[[SkywatchModel, Path], None]
+FolderWriter = Callable[[SkywatchModel, Path], Callable[[], None] | None]  # may return the wait for work it left running
+METRICS_FILE, OVERVIEW_FILE = "metrics.csv", "overview.png"  # a run folder's per-step metrics and overview figure
 
 
 def check_output_folder(out: Path, force: bool) -> None:
@@ -37,21 +39,29 @@ def simulate(scenario: Scenario, on_step: Callable[[int], None] | None = None) -
     return model
 
 
+def write_metrics(recorder: MetricsRecorder, path: Path) -> None:
+    """Write the per-step metrics recorded by ``recorder`` (a run's ``datacollector``) as the CSV file ``path``."""
+    frame = recorder.get_model_vars_dataframe()
+    frame.index.name = "step"
+    frame.to_csv(path)
+
+
 def write_run_folder(model: SkywatchModel, out: Path, force: bool = False, extra: FolderWriter | None = None) -> dict[str, Any]:
     """Write the run folder of a finished model; return its summary.
 
     Everything is written to a staging folder beside ``out`` and swapped into place whole
     (:func:`sim.outfolder.staged_folder`), so an interrupted or failed write leaves no half-written
-    folder and an old one intact. ``extra`` writes further files (the figures) into the folder first.
+    folder and an old one intact. ``extra`` writes further files (the figures) into the folder first;
+    when it returns a function (work it left running, :mod:`sim.viz.overview_child`), that is
+    called once the other files are written, before the folder is moved into place.
     """
     with staged_folder(out, "run", force) as staging:
+        wait = extra(model, staging) if extra is not None else None
         summary = summarize(model)
         (staging / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")  # strict JSON
-        frame = model.datacollector.get_model_vars_dataframe()
-        frame.index.name = "step"
-        frame.to_csv(staging / "metrics.csv")
+        write_metrics(model.datacollector, staging / METRICS_FILE)
         np.save(staging / "flow.npy", model.flow.reshape(model.world.shape))
         (staging / "scenario.toml").write_text(model.scenario.to_toml())
-        if extra is not None:
-            extra(model, staging)
+        if wait is not None:
+            wait()
     return summary

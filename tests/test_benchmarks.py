@@ -41,7 +41,8 @@ def test_small_runs_times_each_mode_and_records_runs_per_core_minute(tmp_path: P
     for row in rows:
         assert row["runs"] == 2 and row["steps"] == 10 and row["cpu_s"] > 0 and row["runs_per_core_min"] > 0
         assert isinstance(row["cpu_s_per_run_in_sweep"], float)  # a difference of two sweeps: noise may make it negative
-    assert "CPU s/run in sweep" in result.stdout
+        assert 0 < row["median_run_cpu_s"] <= row["cpu_s"], "one run's CPU, measured inside its worker"
+    assert "CPU s/run in sweep" in result.stdout and "run CPU s (median)" in result.stdout
     assert figures["ratios"]["baseline"]["sweep_2_vs_1_workers_runs_per_min"] > 0
     assert figures["machine"]["cpu_model"] and "load average" in result.stdout
     assert "runs/core-min" in result.stdout and "tables equal in every mode: yes" in result.stdout

@@ -156,7 +156,7 @@ def test_differences_pair_runs_by_seed_and_leave_out_the_unpaired(tmp_path, caps
 def test_a_failed_run_is_left_out_and_said():
     def first_fails(tasks):
         for task in tasks:
-            yield failed_row(task.run, "RuntimeError: boom", 0.0) if task.run.replicate == 0 else run_task(task)
+            yield failed_row(task.run, "RuntimeError: boom", 0.0, 0.0) if task.run.replicate == 0 else run_task(task)
 
     scenarios = {name: load_scenario(name).with_overrides(CHEAP, "test") for name in ("baseline", "drone_surge")}
     groups = run_groups(scenarios, replicate_seeds(0, 3), first_fails)

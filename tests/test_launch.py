@@ -1,18 +1,25 @@
-"""A quick `skywatch run`: Mesa's core alone at launch, the overview's map as one raster and one line of tracks."""
+"""A quick `skywatch run`: Mesa's core alone at launch, the overview's map as one raster and one line of tracks,
+the overview drawn by a forked child."""
 
+import errno
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pytest
 from matplotlib import colormaps
 from matplotlib.colors import LogNorm, to_rgb
 
-from sim.run import simulate
-from sim.scenario import Scenario
-from sim.viz.figures import IMPASSABLE_COLOUR, OKABE_ITO, draw_map, draw_overview, map_raster, terrain_masks
+import sim.viz.figures
+from sim.cli import main
+from sim.run import simulate, write_run_folder
+from sim.scenario import Scenario, load_scenario
+from sim.viz.figures import IMPASSABLE_COLOUR, OKABE_ITO, draw_map, draw_overview, map_raster, terrain_masks, write_figures
+from sim.viz.overview_child import overview_in_child
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"world.height": 96, "world.width": 96, "drones.count": 4, "run.steps": 40}
@@ -21,7 +28,8 @@ MESA_PROBE = """
 import json, sys
 import sim.cli
 from sim.model import SkywatchModel
-loaded = {name: name in sys.modules for name in ("scipy.spatial", "networkx", "mesa.discrete_space", "mesa.batchrunner")}
+loaded = {name: name in sys.modules
+          for name in ("scipy.spatial", "networkx", "mesa.discrete_space", "mesa.batchrunner", "pandas", "matplotlib")}
 import mesa
 from mesa.experimental import devs
 print(json.dumps({"loaded_at_launch": loaded, "model_base_is_mesa_model": SkywatchModel.__mro__[1] is mesa.Model,
@@ -40,6 +48,15 @@ def test_the_cli_loads_mesas_model_and_agent_alone_and_the_rest_of_mesa_on_first
     assert not any(seen["loaded_at_launch"].values()), seen["loaded_at_launch"]
     assert seen["model_base_is_mesa_model"] and seen["same_model_class"]
     assert seen["datacollector"] == "mesa.datacollection" and seen["version"] and seen["devs"] == "mesa.experimental.devs"
+
+
+def test_mesas_core_reads_pandas_on_first_use() -> None:
+    import mesa.agent
+    import pandas
+
+    assert mesa.agent.pd.Series is pandas.Series and mesa.agent.pd.DataFrame is pandas.DataFrame
+    with pytest.raises(AttributeError):
+        mesa.agent.pd.__file__  # noqa: B018  # what inspect and the import system probe: not there, and no import
 
 
 def test_the_map_raster_paints_flow_over_terrain_and_tints_unauthorised_airspace(tmp_path: Path) -> None:
@@ -93,3 +110,48 @@ def test_the_command_exits_at_once_with_mains_code_and_its_output_flushed(tmp_pa
     refused = subprocess.run([*command[:4], str(tmp_path / "missing.toml")], cwd=tmp_path, capture_output=True, text=True,
                              check=False)
     assert refused.returncode == 2 and refused.stderr.startswith("skywatch: error: ") and len(refused.stderr.splitlines()) == 1
+
+
+SMALL_RUN = ["--set", "world.height=96", "--set", "world.width=96", "--set", "drones.count=4", "--steps", "40"]
+
+
+def test_the_forked_child_draws_the_same_overview_as_the_model_in_process(tmp_path: Path) -> None:
+    assert main(["run", "nw_mexico", *SMALL_RUN, "--quiet", "--out", str(tmp_path / "run")]) == 0
+    scenario = load_scenario(tmp_path / "run" / "scenario.toml")
+    write_run_folder(simulate(scenario), tmp_path / "here", extra=write_figures)
+    for name in ("metrics.csv", "overview.png", "summary.json", "flow.npy"):
+        assert (tmp_path / "run" / name).read_bytes() == (tmp_path / "here" / name).read_bytes(), name
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == sorted(p.name for p in (tmp_path / "here").iterdir())
+
+
+def test_the_childs_os_error_is_one_line_and_exit_2_and_leaves_no_folder(tmp_path: Path, monkeypatch, capsys) -> None:
+    def disk_full(fig: object, path: Path) -> None:
+        path.write_bytes(b"half a figure")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(sim.viz.figures, "save_overview", disk_full)  # before the fork: the child inherits it
+    assert main(["run", "baseline", *SMALL_RUN, "--quiet", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skywatch: error: ") and len(err.splitlines()) == 1 and "No space left" in err, err
+    assert list(tmp_path.iterdir()) == [], "neither the folder nor its staging folder is left"
+
+
+def test_a_bug_in_the_child_is_an_internal_error_with_the_childs_traceback(tmp_path: Path, monkeypatch, capsys) -> None:
+    def bug(fig: object, path: Path) -> None:
+        raise ZeroDivisionError("a bug in the figure")
+
+    monkeypatch.setattr(sim.viz.figures, "save_overview", bug)
+    assert main(["run", "baseline", *SMALL_RUN, "--quiet", "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert "ZeroDivisionError: a bug in the figure" in err and "in the process drawing the overview figure" in err
+    assert "def bug" not in err and "raise ZeroDivisionError" in err, "the child's own traceback"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_parent_that_stops_early_kills_and_reaps_its_child() -> None:
+    with pytest.raises(KeyboardInterrupt), overview_in_child(small(), None) as write:
+        pid = write.__self__.pid
+        os.kill(pid, 0)  # running: importing, then waiting for the run
+        raise KeyboardInterrupt
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

@@ -21,7 +21,7 @@ from matplotlib.text import Text
 from sim import __version__
 from sim.cli import main
 from sim.sweep.design import SweepSpec, design_points, load_sweep, plan_runs, run_seed
-from sim.sweep.results import JOURNAL, RESULTS, Journal, read_results
+from sim.sweep.results import JOURNAL, RESULTS, TIMINGS, Journal, read_results
 from sim.sweep.sensitivity import COLUMNS, sobol_indices, stability_warning, with_stability
 from sim.viz.sweep_plots import draw_sobol_indices, plan_sweep_figures
 
@@ -38,8 +38,8 @@ def sweep_file(
     return path
 
 
-def without_wall_time(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.drop(columns="wall_s")
+def without_timings(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns=list(TIMINGS))
 
 
 def sweep(*args: object) -> int:
@@ -154,7 +154,9 @@ def one_worker_table(failing_grid):
 def test_results_table_has_every_run_column_and_records_failures(one_worker_table, failing_grid, capsys):
     table = one_worker_table
     assert list(table.columns[:7]) == ["run_id", "point", "replicate", "seed", "world.cost_file", "drones.patrol", "drones.count"]
-    assert list(table.columns[-3:]) == ["status", "error", "wall_s"]
+    assert list(table.columns[-4:]) == ["status", "error", "wall_s", "cpu_s"]
+    ok = table[table["status"] == "ok"]
+    assert (ok["cpu_s"] > 0).all() and (ok["wall_s"] > 0).all(), "each run's seconds in its worker"
     assert {"shipments_seized", "seizure_rate", "corridor_flow.west", "trust", "surveillance_cost", "total_cost",
             "cost_breakdown.drones", "cost_breakdown.community_programs", "network_spread", "network_cells"} <= set(table.columns)
     assert len(table) == 16
@@ -175,7 +177,7 @@ def test_two_workers_give_the_same_table(one_worker_table, failing_grid, capsys)
     out = failing_grid.parent / "two"
     assert sweep(failing_grid, "--workers", 2, "--out", out) == 0
     assert "8 failed" in capsys.readouterr().out
-    pd.testing.assert_frame_equal(without_wall_time(read_results(out)), without_wall_time(one_worker_table))
+    pd.testing.assert_frame_equal(without_timings(read_results(out)), without_timings(one_worker_table))
 
 
 def test_a_dask_cluster_gives_the_same_table_row_for_row(one_worker_table, failing_grid):
@@ -184,7 +186,7 @@ def test_a_dask_cluster_gives_the_same_table_row_for_row(one_worker_table, faili
     out = failing_grid.parent / "dask"
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
         assert sweep(failing_grid, "--scheduler", cluster.scheduler_address, "--out", out) == 0
-    pd.testing.assert_frame_equal(without_wall_time(read_results(out)), without_wall_time(one_worker_table))
+    pd.testing.assert_frame_equal(without_timings(read_results(out)), without_timings(one_worker_table))
 
 
 def test_an_unreachable_scheduler_is_bad_input(failing_grid, capsys, monkeypatch):
@@ -236,7 +238,7 @@ def test_a_sweep_killed_mid_way_resumes_to_the_uninterrupted_table(tmp_path):
     rows = Journal(killed).read()
     assert sorted(r["run_id"] for r in rows) == sorted({r["run_id"] for r in rows}) and len(rows) == 48, "every run exactly once"
     assert sweep(path, "--workers", 2, "--out", tmp_path / "whole") == 0
-    pd.testing.assert_frame_equal(without_wall_time(read_results(killed)), without_wall_time(read_results(tmp_path / "whole")))
+    pd.testing.assert_frame_equal(without_timings(read_results(killed)), without_timings(read_results(tmp_path / "whole")))
 
 
 def test_a_half_written_journal_line_is_dropped_on_resume(tmp_path):
@@ -248,7 +250,7 @@ def test_a_half_written_journal_line_is_dropped_on_resume(tmp_path):
     (out / JOURNAL).write_text("".join(lines[:2]) + lines[2][:25])
     assert sweep(path, "--workers", 1, "--out", out, "--resume") == 0
     assert len(Journal(out).read()) == 4
-    pd.testing.assert_frame_equal(without_wall_time(read_results(out)), without_wall_time(whole))
+    pd.testing.assert_frame_equal(without_timings(read_results(out)), without_timings(whole))
 
 
 # --- Sobol and figures -------------------------------------------------------------------------

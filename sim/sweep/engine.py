@@ -38,16 +38,20 @@ class Task:
 
 
 def run_task(task: Task) -> dict[str, Any]:
-    """Execute one run and return its result row; an exception inside the run is recorded, not raised."""
-    started = time.perf_counter()
+    """Execute one run and return its result row; an exception inside the run is recorded, not raised.
+
+    The row's ``wall_s`` and ``cpu_s`` are the run's wall-clock and processor seconds (this process's,
+    every thread): scenario, model build, the run and its summary (and folder, when kept).
+    """
+    started, cpu_started = time.perf_counter(), time.process_time()
     run = task.run
     try:
         scenario = task.base.with_overrides({**run.values, SEEDED_BY_SWEEP: run.seed}, f"sweep run {run.run_id}")
         model = simulate(scenario)
         summary = summarize(model) if task.keep_dir is None else write_run_folder(model, task.keep_dir / run.run_id, force=True)
     except Exception as err:
-        return failed_row(run, f"{type(err).__name__}: {err}", time.perf_counter() - started)
-    return result_row(run, summary, time.perf_counter() - started)
+        return failed_row(run, f"{type(err).__name__}: {err}", time.perf_counter() - started, time.process_time() - cpu_started)
+    return result_row(run, summary, time.perf_counter() - started, time.process_time() - cpu_started)
 
 
 def share_cores(workers: int) -> None:
@@ -103,7 +107,8 @@ def run_dask(tasks: Iterable[Task], client: Any) -> Iterator[dict[str, Any]]:
     try:
         for future in dask_completed([f for f, _ in by_key.values()]):
             if future.status == "error":
-                yield failed_row(by_key[future.key][1].run, f"{type(future.exception()).__name__}: {future.exception()}", 0.0)
+                error = future.exception()
+                yield failed_row(by_key[future.key][1].run, f"{type(error).__name__}: {error}", 0.0, 0.0)
             else:
                 yield future.result()
     finally:

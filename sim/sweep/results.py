@@ -29,7 +29,8 @@ from sim.sweep.design import Run, SweepSpec
 JOURNAL = "journal.jsonl"
 RESULTS = "results.parquet"
 IDENTITY = ("run_id", "point", "replicate", "seed")
-STATUS = ("status", "error", "wall_s")
+TIMINGS = ("wall_s", "cpu_s")  # a run's wall and CPU seconds in its worker: the only columns two equal sweeps differ in
+STATUS = ("status", "error", *TIMINGS)
 # Summary keys that identify the run rather than measure it: the run seed is an identity column, the world seed
 # the base scenario's (in sweep.toml) or a swept parameter's column.
 NOT_OUTCOMES = frozenset({"seed", "world_seed"})
@@ -49,19 +50,19 @@ def outcomes(summary: dict[str, Any]) -> dict[str, float | int | None]:
     return flat
 
 
-def _row(run: Run, measured: dict[str, Any], status: str, error: str, wall_s: float) -> dict[str, Any]:
+def _row(run: Run, measured: dict[str, Any], status: str, error: str, wall_s: float, cpu_s: float) -> dict[str, Any]:
     return {"run_id": run.run_id, "point": run.point, "replicate": run.replicate, "seed": run.seed,
-            **run.values, **measured, "status": status, "error": error, "wall_s": wall_s}
+            **run.values, **measured, "status": status, "error": error, "wall_s": wall_s, "cpu_s": cpu_s}
 
 
-def result_row(run: Run, summary: dict[str, Any], wall_s: float) -> dict[str, Any]:
-    """The row of a run that finished."""
-    return _row(run, outcomes(summary), "ok", "", wall_s)
+def result_row(run: Run, summary: dict[str, Any], wall_s: float, cpu_s: float) -> dict[str, Any]:
+    """The row of a run that finished in ``wall_s`` seconds, ``cpu_s`` of them on its worker's processors."""
+    return _row(run, outcomes(summary), "ok", "", wall_s, cpu_s)
 
 
-def failed_row(run: Run, error: str, wall_s: float) -> dict[str, Any]:
+def failed_row(run: Run, error: str, wall_s: float, cpu_s: float) -> dict[str, Any]:
     """The row of a run that raised ``error`` (one line); its outcomes are missing."""
-    return _row(run, {}, "failed", " ".join(error.split()), wall_s)
+    return _row(run, {}, "failed", " ".join(error.split()), wall_s, cpu_s)
 
 
 class Journal:

@@ -21,6 +21,7 @@ from sim.basemap import Basemap, read_basemap
 from sim.model import SkywatchModel
 from sim.outcomes import CORRIDOR_COLUMN
 from sim.provenance import caption, provenance
+from sim.run import OVERVIEW_FILE
 from sim.world import ABROAD, ROUGH, WATER, World
 
 # Okabe–Ito palette: distinguishable with the common colour-vision deficiencies.
@@ -228,8 +229,20 @@ def draw_map(ax: plt.Axes, model: SkywatchModel, basemap: Basemap | None = None)
     ax.set_title("Terrain, trafficking flow, surveillance and seizures")
 
 
+def metric_columns(model: SkywatchModel) -> dict[str, np.ndarray]:
+    """The run's per-step metrics (the rows of ``metrics.csv``), column name → values, without pandas."""
+    return {name: np.asarray(values) for name, values in model.datacollector.model_vars.items()}
+
+
+def trailing_sums(values: np.ndarray, window: int) -> np.ndarray:
+    """(rows, k) sums of the last ``window`` rows of ``values`` up to each row (fewer at the start), as floats."""
+    sums = np.cumsum(values, axis=0)
+    sums[window:] = sums[window:] - sums[:-window]
+    return sums.astype(float)
+
+
 def _draw_series(top: plt.Axes, bottom: plt.Axes, model: SkywatchModel) -> None:
-    frame = model.datacollector.get_model_vars_dataframe()
+    frame = metric_columns(model)
     hours = frame["hour"]
     for column, colour in (
         ("shipments_launched", "black"),
@@ -257,19 +270,20 @@ def _draw_series(top: plt.Axes, bottom: plt.Axes, model: SkywatchModel) -> None:
 
 
 def _draw_adaptation(ax: plt.Axes, model: SkywatchModel) -> None:
-    frame = model.datacollector.get_model_vars_dataframe()
+    frame = metric_columns(model)
     hours = frame["hour"]
     ax.plot(hours, frame["encryption_level"], color=OKABE_ITO["purple"], label="encryption level (mean of cartels)")
     ax.plot(hours, frame["counter_drone_level"], color=OKABE_ITO["vermillion"], label="counter-drone level (mean of cartels)")
     daily = max(1, model.units.steps(24.0))
-    launched = frame[[CORRIDOR_COLUMN.format(name) for name in model.world.corridor_names]].rolling(daily, min_periods=1).sum()
-    share = launched.div(launched.sum(axis=1).replace(0, np.nan), axis=0)
-    for (name, column), colour in zip(
-        zip(model.world.corridor_names, share.columns, strict=True),
-        ("sky", "green", "orange", "yellow", "blue", "black", "purple", "vermillion"),
+    names = model.world.corridor_names
+    launched = trailing_sums(np.column_stack([frame[CORRIDOR_COLUMN.format(name)] for name in names]), daily)
+    launches = launched.sum(axis=1, keepdims=True)
+    share = launched / np.where(launches == 0, np.nan, launches)
+    for k, (name, colour) in enumerate(zip(
+        names, ("sky", "green", "orange", "yellow", "blue", "black", "purple", "vermillion"),
         strict=False,  # up to eight corridors, one colour each
-    ):
-        ax.plot(hours, share[column], color=OKABE_ITO[colour], ls=":", label=f"share of launches via {name} (past day)")
+    )):
+        ax.plot(hours, share[:, k], color=OKABE_ITO[colour], ls=":", label=f"share of launches via {name} (past day)")
     ax.set_ylim(-0.02, 1.02)
     ax.set_ylabel("level / share")
     ax.set_xlabel("time (hours)")
@@ -288,9 +302,14 @@ def draw_overview(model: SkywatchModel) -> plt.Figure:
     Raises:
         ScenarioError: a malformed ``world.basemap_file`` (:func:`sim.basemap.read_basemap`).
     """
+    return overview_with(model, read_basemap(model.scenario))
+
+
+def overview_with(model: SkywatchModel, basemap: Basemap | None) -> plt.Figure:
+    """The overview figure of a run (:func:`draw_overview`) with ``basemap`` read already (None: no basemap)."""
     fig = plt.figure(figsize=OVERVIEW_SIZE_IN, dpi=OVERVIEW_DPI)  # drawn once, at the dpi it is saved at
     grid = fig.add_gridspec(3, 2, width_ratios=(1.25, 1), **OVERVIEW_GRID)
-    draw_map(fig.add_subplot(grid[:, 0]), model, read_basemap(model.scenario))
+    draw_map(fig.add_subplot(grid[:, 0]), model, basemap)
     _draw_series(fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, 1]), model)
     _draw_adaptation(fig.add_subplot(grid[2, 1]), model)
     summary = f"seed {model.params.run.seed} · {model.steps} steps of {model.units.step_hours:g} h · {model.fleet.x.size} drones"
@@ -299,8 +318,12 @@ def draw_overview(model: SkywatchModel) -> plt.Figure:
     return fig
 
 
+def save_overview(fig: plt.Figure, path: Path) -> None:
+    """Save the overview figure ``fig`` as the PNG file ``path`` and close it."""
+    fig.savefig(path, format="png", dpi=OVERVIEW_DPI, pil_kwargs={"compress_level": OVERVIEW_PNG_COMPRESSION})
+    plt.close(fig)
+
+
 def write_figures(model: SkywatchModel, folder: Path) -> None:
     """Write the run's figures (``overview.png``) into ``folder``."""
-    fig = draw_overview(model)
-    fig.savefig(folder / "overview.png", dpi=OVERVIEW_DPI, pil_kwargs={"compress_level": OVERVIEW_PNG_COMPRESSION})
-    plt.close(fig)
+    save_overview(draw_overview(model), folder / OVERVIEW_FILE)
