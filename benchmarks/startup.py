@@ -5,6 +5,7 @@ Run from the repository root::
     python benchmarks/startup.py                                  # print the figures
     python benchmarks/startup.py --repeats 9                      # median of 9 warm runs of each kind
     python benchmarks/startup.py --json benchmarks/results.json   # and store them under "startup"
+    python benchmarks/startup.py --versus ../before --repeats 9   # a week's launch to exit here and in another tree, alternating
 
 Every measurement is ``skywatch run baseline`` in a fresh process with ``NUMBA_CACHE_DIR``
 pointing at a temporary folder, empty for the first (cold) run and filled by it for the next
@@ -24,6 +25,12 @@ Two kinds of run: the whole week (``skywatch run baseline``, 672 steps: what a u
 and ``--steps 1`` (start-up alone). Target (issue 18): on a warm cache, ``skywatch run baseline``
 finishes within 2 s of launch (the whole week's ``whole command``). Warm figures are the median
 of ``--repeats`` runs, the two kinds alternating.
+
+``--versus TREE`` compares the whole week in this tree and in ``TREE`` (another checkout, e.g. a
+worktree of main) in one run: each tree's probe runs with ``PYTHONPATH`` set to it and a numba
+cache of its own (filled by one untimed run), the two trees alternating, ``--repeats`` pairs; it
+prints each tree's medians and this tree's over the other's (the ratio is what to quote: both
+trees ran under the same load).
 """
 
 from __future__ import annotations
@@ -62,9 +69,12 @@ launch()
 """
 
 
-def environment(cache: Path) -> dict[str, str]:
-    """This process's environment with numba's cache in ``cache``."""
-    return {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def environment(cache: Path, tree: Path | None = None) -> dict[str, str]:
+    """This process's environment with numba's cache in ``cache`` (and the code of ``tree`` first on the path, if given)."""
+    return {**os.environ, "NUMBA_CACHE_DIR": str(cache), **({"PYTHONPATH": str(tree)} if tree else {})}
 
 
 KINDS = {"week": [], "one step": ["--steps", "1"]}  # the runs measured: the extra arguments of `skywatch run baseline`
@@ -76,12 +86,11 @@ def children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def time_run(cache: Path, out: Path, extra: list[str]) -> dict[str, float]:
+def time_run(cache: Path, out: Path, extra: list[str], tree: Path | None = None) -> dict[str, float]:
     """Seconds from launching ``skywatch run baseline EXTRA`` to: simulating, first step done, exit; and its CPU seconds."""
     launched, cpu = time.time(), children_cpu_s()
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(out), *extra], env=environment(cache), check=True, capture_output=True, text=True
-    )
+    done = subprocess.run([sys.executable, "-c", PROBE, str(out), *extra], env=environment(cache, tree), check=True,
+                          capture_output=True, text=True)
     exited, cpu = time.time(), children_cpu_s() - cpu
     started, stepped = json.loads(next(line for line in done.stdout.splitlines() if line.startswith(MARKS))[len(MARKS):])
     return {"simulating_s": started - launched, "first_step_done_s": stepped - launched, "whole_command_s": exited - launched,
@@ -107,6 +116,35 @@ def measure(repeats: int) -> dict[str, Any]:
             "target_met": warm["week"]["whole_command_s"] < TARGET_S}
 
 
+def measure_versus(other: Path, repeats: int) -> dict[str, Any]:
+    """The whole week in this tree and in ``other``, alternating, ``repeats`` pairs on warm caches of their own."""
+    trees = {"this tree": ROOT, "other tree": other.resolve()}
+    with tempfile.TemporaryDirectory(prefix="skywatch-startup-") as tmp:
+        caches = {label: Path(tmp) / f"numba-cache-{k}" for k, label in enumerate(trees)}
+        out = Path(tmp) / "run"
+        for label, tree in trees.items():  # fills each tree's cache
+            time_run(caches[label], out, KINDS["week"], tree)
+        runs: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
+        for _ in range(repeats):
+            for label, tree in trees.items():
+                runs[label].append(time_run(caches[label], out, KINDS["week"], tree))
+    medians = {label: median_of(tree_runs) for label, tree_runs in runs.items()}
+    ratios = {name: medians["this tree"][name] / medians["other tree"][name] for name in ("whole_command_s", "cpu_s")}
+    return {"repeats": repeats, "other_tree": str(trees["other tree"]), "warm": medians, "warm_runs": runs, "ratios": ratios}
+
+
+def report_versus(figures: dict[str, Any]) -> None:
+    """Print each tree's medians and the ratios of this tree's to the other's."""
+    print(f"skywatch run baseline (a week), warm cache, median of {figures['repeats']} alternating pairs; "
+          f"other tree: {figures['other_tree']}")
+    print(f"{'seconds from launch to':<28}{'simulating':>12}{'first step done':>17}{'whole command':>15}{'CPU s':>8}")
+    for label, marks in figures["warm"].items():
+        print(f"{label:<28}{marks['simulating_s']:>12.2f}{marks['first_step_done_s']:>17.2f}"
+              f"{marks['whole_command_s']:>15.2f}{marks['cpu_s']:>8.2f}")
+    ratios = figures["ratios"]
+    print(f"this tree / other tree: whole command {ratios['whole_command_s']:.2f}x, CPU s {ratios['cpu_s']:.2f}x")
+
+
 def main() -> None:
     """Parse the arguments, measure, print the figures and optionally store them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -114,10 +152,18 @@ def main() -> None:
     parser.add_argument(
         "--json", type=Path, default=None, metavar="PATH", help="store the figures under 'startup' in this JSON file"
     )
+    parser.add_argument("--versus", type=Path, default=None, metavar="TREE",
+                        help="compare the week's launch to exit with another checkout's, alternating (prints ratios)")
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
     print(machine_line())
+    if args.versus:
+        figures = measure_versus(args.versus, args.repeats)
+        report_versus(figures)
+        if args.json:
+            write_json(args.json, "startup_versus", figures)
+        return
     figures = measure(args.repeats)
     print(f"skywatch run baseline (a week: 672 steps) and --steps 1; warm = median of {args.repeats} runs of each")
     print(f"{'seconds from launch to':<28}{'simulating':>12}{'first step done':>17}{'whole command':>15}{'CPU s':>8}")
