@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from sim.scenario import Scenario
 
 FolderWriter = Callable[[SkywatchModel, Path], Callable[[], None] | None]  # may return the wait for work it left running
 METRICS_FILE, OVERVIEW_FILE = "metrics.csv", "overview.png"  # a run folder's per-step metrics and overview figure
+NUMERIC_KINDS = "biuf"  # numpy dtype kinds of the metrics columns written without pandas
 
 
 def check_output_folder(out: Path, force: bool) -> None:
@@ -39,11 +42,30 @@ def simulate(scenario: Scenario, on_step: Callable[[int], None] | None = None) -
     return model
 
 
+def _csv_cells(column: np.ndarray) -> np.ndarray:
+    """A numeric column's cells as pandas' ``to_csv`` writes them: numpy's text of each value, NaN as an empty cell."""
+    cells = column.astype(str)
+    if column.dtype.kind == "f":
+        cells[np.isnan(column)] = ""
+    return cells
+
+
 def write_metrics(recorder: MetricsRecorder, path: Path) -> None:
-    """Write the per-step metrics recorded by ``recorder`` (a run's ``datacollector``) as the CSV file ``path``."""
-    frame = recorder.get_model_vars_dataframe()
-    frame.index.name = "step"
-    frame.to_csv(path)
+    """Write the per-step metrics recorded by ``recorder`` (a run's ``datacollector``) as the CSV file ``path``.
+
+    Numbers and booleans are written here, as pandas' ``DataFrame.to_csv`` writes them (the same
+    bytes, without importing pandas: 0.35 s of CPU); a table with any other column goes through pandas.
+    """
+    columns = [column[:recorder.rows] for column in recorder.columns]
+    if any(column.dtype.kind not in NUMERIC_KINDS for column in columns):
+        frame = recorder.get_model_vars_dataframe()
+        frame.index.name = "step"
+        frame.to_csv(path)
+        return
+    with path.open("w", newline="") as file:
+        table = csv.writer(file, lineterminator=os.linesep)
+        table.writerow(["step", *recorder.names])
+        table.writerows(zip(*map(_csv_cells, [np.arange(recorder.rows), *columns]), strict=True))
 
 
 def write_run_folder(model: SkywatchModel, out: Path, force: bool = False, extra: FolderWriter | None = None) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from matplotlib.colors import LogNorm, to_rgb
 
 import sim.viz.figures
 from sim.cli import main
-from sim.run import simulate, write_run_folder
+from sim.metrics import MetricsRecorder
+from sim.run import simulate, write_metrics, write_run_folder
 from sim.scenario import Scenario, load_scenario
 from sim.viz.figures import IMPASSABLE_COLOUR, OKABE_ITO, draw_map, draw_overview, map_raster, terrain_masks, write_figures
 from sim.viz.overview_child import overview_in_child
@@ -156,3 +157,21 @@ def test_a_parent_that_stops_early_kills_and_reaps_its_child() -> None:
         raise KeyboardInterrupt
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+ODD_VALUES = [0.1, 1e-05, 1e16, 123456789.123, -0.0, float("inf"), float("nan"), 2.5e-300, 1 / 3, 7.0]
+
+
+@pytest.mark.parametrize("extra", [{}, {"label": lambda m: f"row, {m['row']}"}], ids=["numbers", "with text"])
+def test_the_metrics_table_has_the_bytes_pandas_writes(tmp_path: Path, extra: dict) -> None:
+    reporters = {"count": lambda m: m["row"] * 7, "value": lambda m: ODD_VALUES[m["row"] % len(ODD_VALUES)],
+                 "flag": lambda m: m["row"] % 3 == 0, "int_then_float": lambda m: m["row"] if m["row"] < 4 else m["row"] / 4,
+                 **extra}
+    recorder = MetricsRecorder(reporters, rows=4)
+    for row in range(23):
+        recorder.collect({"row": row})
+    write_metrics(recorder, tmp_path / "metrics.csv")
+    frame = recorder.get_model_vars_dataframe()  # the old way
+    frame.index.name = "step"
+    frame.to_csv(tmp_path / "pandas.csv")
+    assert (tmp_path / "metrics.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
