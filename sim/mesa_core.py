@@ -11,9 +11,9 @@ then, in the same module object: whoever needs the rest of Mesa gets it, with th
 
 ``mesa.agent`` and ``mesa.model`` import pandas (0.35 s of CPU) for methods the model never calls.
 Unless pandas is loaded already, they are imported with a stand-in for it (:class:`_ImportedOnFirstUse`)
-that imports pandas the first time one of its names is read, so a run pays for pandas only when
-it writes its metrics table; the stand-in leaves ``sys.modules`` once Mesa's core is imported, so
-every other ``import pandas`` gets the real module.
+that imports pandas the first time one of its names is read, so a run (which writes its metrics
+table without pandas) never pays for it; the stand-in leaves ``sys.modules`` once Mesa's core is
+imported, so every other ``import pandas`` gets the real module.
 """
 
 from __future__ import annotations

@@ -175,3 +175,18 @@ def test_the_metrics_table_has_the_bytes_pandas_writes(tmp_path: Path, extra: di
     frame.index.name = "step"
     frame.to_csv(tmp_path / "pandas.csv")
     assert (tmp_path / "metrics.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+RUN_PROBE = """
+import sys
+from sim.cli import main
+code = main(["run", "baseline", "--steps", "3", "--quiet", "--out", sys.argv[1]])
+print(code, "pandas" in sys.modules, "matplotlib" in sys.modules)
+"""
+
+
+def test_a_run_imports_neither_pandas_nor_matplotlib_in_the_commands_process(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", RUN_PROBE, str(tmp_path / "run")], cwd=ROOT, capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.splitlines()[-1] == "0 False False", done.stdout
+    assert (tmp_path / "run" / "overview.png").stat().st_size > 20_000 and (tmp_path / "run" / "metrics.csv").is_file()
