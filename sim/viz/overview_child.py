@@ -72,9 +72,21 @@ def _write_overview(run: Any, basemap: Basemap | None, folder: Path) -> None:
 
 
 def _child(scenario: Scenario, basemap: Basemap | None, requests: int, replies: int) -> NoReturn:
-    """The child's life: import the plotting stack, wait for the finished run, write its overview, reply, exit."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it kills this child
-    reply: Exception | None = None
+    """The child's life: import the plotting stack, wait for the finished run, write its overview, reply, exit.
+
+    Whatever happens, the child exits here: it never returns into the parent's code.
+    """
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it kills this child
+        reply = _draw_requested(scenario, basemap, requests)
+        with os.fdopen(replies, "wb") as pipe:
+            pickle.dump(reply, pipe)
+    finally:
+        os._exit(0)
+
+
+def _draw_requested(scenario: Scenario, basemap: Basemap | None, requests: int) -> Exception | None:
+    """Read the finished run from ``requests`` and write its overview; the error to report (None: written)."""
     try:
         importlib.import_module(PLOTTING)
         with os.fdopen(requests, "rb") as pipe:
@@ -84,14 +96,12 @@ def _child(scenario: Scenario, basemap: Basemap | None, requests: int, replies: 
     except EOFError:  # the parent stopped before sending the run: nothing to draw
         os._exit(0)
     except OSError as err:
-        reply = err
+        return err
     except BaseException as err:  # a bug: its traceback goes to the parent, which reports it
         reply = RuntimeError(f"{type(err).__name__}: {err}")
-        where = "in the process drawing the overview figure:\n"
-        reply.add_note(where + "".join(traceback.format_exception(err)).rstrip())
-    with contextlib.suppress(OSError), os.fdopen(replies, "wb") as pipe:
-        pickle.dump(reply, pipe)
-    os._exit(0)
+        reply.add_note("in the process drawing the overview figure:\n" + "".join(traceback.format_exception(err)).rstrip())
+        return reply
+    return None
 
 
 class OverviewChild:
@@ -120,7 +130,6 @@ class OverviewChild:
         writes the other files meanwhile.
         """
         payload = pickle.dumps((folder, finished_run(model)), protocol=pickle.HIGHEST_PROTOCOL)
-
         requests = self._requests
 
         def send() -> None:
