@@ -19,7 +19,16 @@ from sim.cli import main
 from sim.metrics import MetricsRecorder
 from sim.run import simulate, write_metrics, write_run_folder
 from sim.scenario import Scenario, load_scenario
-from sim.viz.figures import IMPASSABLE_COLOUR, OKABE_ITO, draw_map, draw_overview, map_raster, terrain_masks, write_figures
+from sim.viz.figures import (
+    IMPASSABLE_COLOUR,
+    OKABE_ITO,
+    draw_map,
+    draw_overview,
+    map_raster,
+    terrain_masks,
+    trailing_sums,
+    write_figures,
+)
 from sim.viz.overview_child import overview_in_child
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -190,3 +199,13 @@ def test_a_run_imports_neither_pandas_nor_matplotlib_in_the_commands_process(tmp
                           check=True)
     assert done.stdout.splitlines()[-1] == "0 False False", done.stdout
     assert (tmp_path / "run" / "overview.png").stat().st_size > 20_000 and (tmp_path / "run" / "metrics.csv").is_file()
+
+
+def test_the_trailing_day_sums_equal_pandas_rolling_sums() -> None:
+    import pandas as pd
+
+    launches = np.random.default_rng(3).integers(0, 4, (50, 3))
+    launches[10:20] = 0
+    for window in (1, 7, 96):
+        expected = pd.DataFrame(launches).rolling(window, min_periods=1).sum().to_numpy()
+        np.testing.assert_array_equal(trailing_sums(launches, window), expected)
