@@ -27,7 +27,7 @@ finishes within 2 s of launch (the whole week's ``whole command``). Warm figures
 of ``--repeats`` runs, the two kinds alternating.
 
 ``--versus TREE`` compares the whole week in this tree and in ``TREE`` (another checkout, e.g. a
-worktree of main) in one run: each tree's probe runs with ``PYTHONPATH`` set to it and a numba
+worktree of main) in one run: each tree's probe runs in that tree's folder with ``PYTHONPATH`` set to it and a numba
 cache of its own (filled by one untimed run), the two trees alternating, ``--repeats`` pairs; it
 prints each tree's medians and this tree's over the other's (the ratio is what to quote: both
 trees ran under the same load).
@@ -90,7 +90,7 @@ def time_run(cache: Path, out: Path, extra: list[str], tree: Path | None = None)
     """Seconds from launching ``skywatch run baseline EXTRA`` to: simulating, first step done, exit; and its CPU seconds."""
     launched, cpu = time.time(), children_cpu_s()
     done = subprocess.run([sys.executable, "-c", PROBE, str(out), *extra], env=environment(cache, tree), check=True,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, cwd=tree)  # `-c` puts the current folder first on the path
     exited, cpu = time.time(), children_cpu_s() - cpu
     started, stepped = json.loads(next(line for line in done.stdout.splitlines() if line.startswith(MARKS))[len(MARKS):])
     return {"simulating_s": started - launched, "first_step_done_s": stepped - launched, "whole_command_s": exited - launched,
