@@ -382,3 +382,17 @@ def test_a_point_whose_runs_all_failed_is_said_not_silently_dropped(sobol_run):
     assert len(hours) == len(sobol_run.spec.parameters) and not hours["stable"].any()
     assert hours["note"].str.contains("not estimated").all()
     assert stability_warning(indices, sobol_run.spec.samples) is not None
+
+
+WORKER_PROBE = """
+import sys
+import sim.sweep.engine
+print(sorted(name for name in ("pandas", "pyarrow", "SALib", "scipy.stats", "matplotlib") if name in sys.modules))
+"""
+
+
+def test_a_sweep_worker_imports_no_table_or_sampling_library() -> None:
+    """A worker unpickles its tasks (sim.sweep.design) and runs them (sim.sweep.engine): rows, never tables or samples."""
+    done = subprocess.run([sys.executable, "-c", WORKER_PROBE], cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from SALib.sample import latin, sobol
 
 from sim.params import SCHEMA
 from sim.scenario import (
@@ -323,6 +322,8 @@ def unit_samples(spec: SweepSpec) -> np.ndarray:
     rng = design_rng(spec)
     if spec.design == "random":
         return rng.random((spec.samples, d))
+    from SALib.sample import latin, sobol  # here: SALib loads pandas and scipy.stats, dear in every sweep worker
+
     if spec.design == "lhs":
         return latin.sample(unit_problem(spec), spec.samples, seed=rng)
     return sobol.sample(unit_problem(spec), spec.samples, calc_second_order=False, seed=rng)

@@ -16,15 +16,14 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from sim.provenance import WORLD_SEED, provenance
 from sim.scenario import ScenarioError, one_line
 from sim.sweep.design import Run, SweepSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 JOURNAL = "journal.jsonl"
 RESULTS = "results.parquet"
@@ -105,6 +104,8 @@ class Journal:
 
 def results_frame(rows: Iterable[dict[str, Any]], parameters: Iterable[str]) -> pd.DataFrame:
     """The results table: identity, swept parameters, outcomes, status; sorted by (point, replicate)."""
+    import pandas as pd  # here, as pyarrow below: a sweep's workers make rows, never tables (0.5 s of CPU each)
+
     frame = pd.DataFrame(sorted(rows, key=lambda r: (r["point"], r["replicate"])))
     fixed = [*IDENTITY, *parameters]
     measured = [c for c in frame.columns if c not in fixed and c not in STATUS]
@@ -143,6 +144,9 @@ def sweep_provenance(spec: SweepSpec) -> dict[str, str]:
 
 def write_results(frame: pd.DataFrame, folder: Path, provenance_fields: dict[str, str]) -> Path:
     """Write ``results.parquet`` into ``folder`` atomically, ``provenance_fields`` in its schema metadata."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     table = pa.Table.from_pandas(frame, preserve_index=False)
     extra = {f"{METADATA_PREFIX}{name}".encode(): value.encode() for name, value in provenance_fields.items()}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
@@ -156,6 +160,8 @@ def read_results(folder: Path) -> pd.DataFrame:
     Raises:
         ScenarioError: the file is not a readable Parquet table (ValueError covers pyarrow's ArrowInvalid).
     """
+    import pandas as pd
+
     try:
         return pd.read_parquet(folder / RESULTS)
     except ValueError as err:
@@ -165,6 +171,8 @@ def read_results(folder: Path) -> pd.DataFrame:
 
 def read_provenance(folder: Path) -> dict[str, str]:
     """The provenance fields in the metadata of a sweep folder's ``results.parquet`` (none from older versions)."""
+    import pyarrow.parquet as pq
+
     metadata = pq.read_schema(folder / RESULTS).metadata or {}
     prefix = METADATA_PREFIX.encode()
     return {key[len(prefix):].decode(): value.decode() for key, value in metadata.items() if key.startswith(prefix)}
