@@ -32,6 +32,7 @@ COMMANDS = {  # results.json key -> the command that (re)writes it, from the rep
     "small_runs": "python benchmarks/small_runs.py --json benchmarks/results.json",
     "calibrate_speed": "python benchmarks/calibrate_speed.py --json benchmarks/results.json",
     "startup": "python benchmarks/startup.py --json benchmarks/results.json",
+    "startup_versus": "python benchmarks/startup.py --versus BEFORE_TREE --json benchmarks/results.json",
     "kernel_profile": "python benchmarks/kernel_profile.py --json benchmarks/results.json",
     "reference": "python benchmarks/compare_reference.py  (and --threads 1; copied from reference_results.json)",
 }
@@ -106,6 +107,11 @@ def headline_rows(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any
         if 100_000 in by_live and 1_000_000 in by_live:
             ratio = by_live[1_000_000]["steady_ms"] / by_live[100_000]["steady_ms"]
             yield "full step, 10⁶ / 10⁵ live on 1024², steady ms per step", f"{ratio:.2f}", doc["grid"]
+    if "startup_versus" in doc:
+        s = doc["startup_versus"]
+        for figure, what in (("whole_command_s", "launch to exit"), ("cpu_s", "CPU s")):
+            yield (f"warm `skywatch run baseline`, {what}, this tree / {s['other_tree']} (median of {s['repeats']} alternating "
+                   "pairs)", f"{s['ratios'][figure]:.2f}", s)
     if "small_runs" in doc:
         for scenario, r in doc["small_runs"]["ratios"].items():
             if isinstance(r, dict) and "sweep_2_vs_1_workers_runs_per_min" in r:

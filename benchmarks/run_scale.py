@@ -492,6 +492,17 @@ def loaded_report(results: dict[tuple[str, int], list[Result]]) -> dict[str, Any
             "repeats_two_threads_slower_when_loaded": slower_repeats}
 
 
+def code_label() -> str:
+    """The commit of the checkout this benchmark runs from, marked when files differ from it ("not recorded" outside git)."""
+    root = Path(__file__).resolve().parents[1]
+    commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
+    if commit.returncode != 0:
+        return "not recorded"
+    changed = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                             text=True, check=False).stdout.strip()
+    return f"{commit.stdout.strip()}{' with uncommitted changes' if changed else ''}"
+
+
 def tree_label(tree: Path) -> str:
     """A tree's path and, if it is a git checkout, its commit."""
     commit = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
@@ -739,7 +750,7 @@ def write_json(path: Path, key: str, figures: dict[str, Any]) -> None:
     """Store ``figures`` under ``key`` of the JSON file at ``path`` with the date, machine and command; keep its other keys."""
     doc = json.loads(path.read_text()) if path.exists() else {}
     doc[key] = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "machine": machine(),
-                "command": " ".join(["python", *sys.argv]), **figures}
+                "command": " ".join(["python", *sys.argv]), "code": code_label(), **figures}
     path.write_text(json.dumps(doc, indent=2, default=float) + "\n")
     print(f"wrote {key} figures to {path}")
 
