@@ -23,6 +23,9 @@ def use_threads(count: int) -> None:
     _threads, _workers = max(1, count), None
 
 
+TRY_CALLS = 4  # calls in a row that a try of a way runs; all but the first are measured
+
+
 def thread_count() -> int:
     """Threads parallel work runs on, the calling one included (:func:`use_threads`)."""
     return _threads
@@ -91,49 +94,74 @@ def run_shared[T](count: int, work: Callable[[int, int], T]) -> list[T]:
 
 
 class MeasuredThreads:
-    """Runs tasks on every thread or on the caller alone, whichever took less time per unit of work when last tried.
+    """Runs tasks on every thread or on the caller alone, whichever has taken less time per unit of work.
 
     On a machine whose other core is busy, waking a worker that the busy core preempts can cost more
-    than it gives; this notices by measuring. The other way is tried once after ``probe_every`` calls;
-    each try that confirms the choice doubles the calls until the next one, up to ``max_probe_every``,
-    and a measure that changes the choice starts again from ``probe_every``: a core freed or taken is
-    noticed within ``max_probe_every`` calls, and a steady machine pays for few tries. Which way ran never changes a
-    result (the contract of :func:`run_shared`). ``clock`` gives seconds.
+    than it gives; this notices by measuring. The way taken is measured at every call, as a running
+    mean (``weight`` on the newest call), so that a worker now and then preempted while it holds a
+    lane counts for what it costs on average. The other way is tried after ``probe_every`` calls: a try
+    runs it :data:`TRY_CALLS` times in a row and takes the mean of all but the first (which wakes a
+    worker that has slept, as calls in a row on every thread would not), so that a stall one call in
+    a few is seen. Each try that confirms the choice doubles the calls until the next one, up to
+    ``max_probe_every``, and a measure that changes the choice starts again from ``probe_every``: a
+    core freed or taken is noticed within ``max_probe_every`` calls, and a steady machine pays for few
+    tries. Which way ran never changes a result (the contract of :func:`run_shared`). ``clock`` gives
+    seconds.
     """
 
-    def __init__(self, probe_every: int = 8, max_probe_every: int = 64,
+    def __init__(self, probe_every: int = 8, max_probe_every: int = 64, weight: float = 0.15,
                  clock: Callable[[], float] = time.perf_counter) -> None:
-        self.probe_every, self.max_probe_every, self.clock = probe_every, max_probe_every, clock
-        self.seconds_per_unit = {False: math.nan, True: math.nan}  # each way's last call, keyed by "on every thread"
+        self.probe_every, self.max_probe_every, self.weight, self.clock = probe_every, max_probe_every, weight, clock
+        self.seconds_per_unit = {False: math.nan, True: math.nan}  # each way's measure, keyed by "on every thread"
         self.interval = probe_every  # calls between tries of the other way
         self.since_probe = 0  # calls since the last try
+        self.trying = False  # the way under try, while calls of a try are left
+        self.try_left = 0  # calls of the try left
+        self.try_seconds: list[float] = []  # the try's measures so far
 
     def run[T](self, count: int, work: Callable[[int, int], T], units: int) -> list[T]:
         """``work(task, thread)`` for every task in ``range(count)`` (:func:`run_shared`); ``units`` measures its size."""
-        before = self.faster()
         shared = self._choose()
         started = self.clock()
         results = run_shared(count, work) if shared else [work(task, 0) for task in range(count)]
-        self.seconds_per_unit[shared] = (self.clock() - started) / max(units, 1)
+        seconds = (self.clock() - started) / max(units, 1)
+        before, last = self.faster(), self.seconds_per_unit[shared]
+        if self.try_left:
+            self.try_left -= 1
+            if self.try_left < TRY_CALLS - 1:  # the try's first call wakes what the way needs: not measured
+                self.try_seconds.append(seconds)
+            if self.try_left:
+                return results
+            self.seconds_per_unit[shared] = sum(self.try_seconds) / len(self.try_seconds)
+        else:
+            self.seconds_per_unit[shared] = (1 - self.weight) * last + self.weight * seconds
         if before is not None:
-            if self.faster() != before:  # the machine changed: try the other way soon again
-                self.interval = self.probe_every
+            if self.faster() != before:  # the machine changed: try the other way again after the shortest interval
+                self.interval, self.since_probe = self.probe_every, 0
             elif shared != before:  # a try of the other way that confirmed the choice
                 self.interval = min(2 * self.interval, self.max_probe_every)
         return results
 
     def faster(self) -> bool | None:
-        """Whether every thread has been faster than the caller alone (None until each way has run once)."""
+        """Whether every thread has been faster than the caller alone (None until each way has been tried)."""
         alone, shared = self.seconds_per_unit[False], self.seconds_per_unit[True]
         return None if math.isnan(shared) or math.isnan(alone) else shared <= alone
 
     def _choose(self) -> bool:
-        """Whether this call runs on every thread: the faster way so far, the other one once ``interval`` calls have passed."""
-        faster = self.faster()
-        if faster is None:
-            return math.isnan(self.seconds_per_unit[True])  # each way measured once first
+        """Whether this call runs on every thread: a try's way, an untried one, the other now and then, or the faster."""
+        if self.try_left:
+            return self.trying
+        untried = [way for way in (True, False) if math.isnan(self.seconds_per_unit[way])]
+        if untried:
+            return self._try(untried[0])
+        faster = bool(self.faster())
         self.since_probe += 1
         if self.since_probe < self.interval:
             return faster
         self.since_probe = 0
-        return not faster
+        return self._try(not faster)
+
+    def _try(self, way: bool) -> bool:
+        """Start a try of ``way``; returns it."""
+        self.trying, self.try_left, self.try_seconds = way, TRY_CALLS, []
+        return way
