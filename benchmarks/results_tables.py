@@ -265,7 +265,7 @@ def kernel_profile(entry: dict[str, Any]) -> list[str]:
                    "mechanism on, 10⁵ live on 1024², 100 drones), each mapped to the source line it was compiled from; "
                    f"{entry['kernel_samples']:,} samples, {entry['ms_per_call']:.2f} ms per call (**absolute**). "
                    "Share of the kernel's samples, **one run**.",
-                   table(["share", "line", "source"], rows, right_from=1))
+                   table(["share", "line", "source"], rows, right_from=3))
 
 
 SECTIONS: dict[str, Callable[[dict[str, Any]], list[str]]] = {

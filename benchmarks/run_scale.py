@@ -493,13 +493,14 @@ def loaded_report(results: dict[tuple[str, int], list[Result]]) -> dict[str, Any
 
 
 def code_label() -> str:
-    """The commit of the checkout this benchmark runs from, marked when files differ from it ("not recorded" outside git)."""
+    """The commit of the checkout this benchmark runs from, marked when files other than the benchmarks' outputs differ."""
     root = Path(__file__).resolve().parents[1]
     commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
     if commit.returncode != 0:
         return "not recorded"
-    changed = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                             text=True, check=False).stdout.strip()
+    outputs = [f":!benchmarks/{name}" for name in ("results.json", "RESULTS.md", "reference_results.json")]  # benchmark output
+    changed = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--", ".", *outputs],
+                             capture_output=True, text=True, check=False).stdout.strip()
     return f"{commit.stdout.strip()}{' with uncommitted changes' if changed else ''}"
 
 
