@@ -26,7 +26,6 @@ import collections
 import inspect
 import itertools
 import os
-import pickle
 import re
 import shutil
 import subprocess
@@ -89,8 +88,8 @@ def child(folder: Path) -> None:
     while time.perf_counter() < ended:
         seconds += advance()
         calls += 1
-    (library,) = (result.library for result in movement._advance_lane.overloads.values())
-    name = next(iter(movement._advance_lane.overloads.values())).fndesc.llvm_func_name
+    (compiled,) = movement._advance_lane.overloads.values()
+    library, name = compiled.library, compiled.fndesc.llvm_func_name
     (folder / "kernel.o").write_bytes(_elf_object(library))
     (folder / "kernel.txt").write_text(f"{library.get_pointer_to_function(name)} {name} {calls} {seconds / calls * 1e3}\n")
 
@@ -104,7 +103,7 @@ def _elf_object(library: Any) -> bytes:
             return next((found for item in value if (found := find(item)) is not None), None)
         return None
 
-    found = find(pickle.loads(pickle.dumps(library.serialize_using_object_code())))
+    found = find(library.serialize_using_object_code())
     if found is None:
         raise RuntimeError("numba kept no object code for the kernel")
     return found

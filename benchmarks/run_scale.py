@@ -492,22 +492,28 @@ def loaded_report(results: dict[tuple[str, int], list[Result]]) -> dict[str, Any
             "repeats_two_threads_slower_when_loaded": slower_repeats}
 
 
+def commit_of(tree: Path) -> str | None:
+    """The short commit a git checkout is at (None outside git)."""
+    commit = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
+    return commit.stdout.strip() if commit.returncode == 0 else None
+
+
 def code_label() -> str:
     """The commit of the checkout this benchmark runs from, marked when files other than the benchmarks' outputs differ."""
     root = Path(__file__).resolve().parents[1]
-    commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
-    if commit.returncode != 0:
+    commit = commit_of(root)
+    if commit is None:
         return "not recorded"
     outputs = [f":!benchmarks/{name}" for name in ("results.json", "RESULTS.md", "reference_results.json")]  # benchmark output
     changed = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--", ".", *outputs],
                              capture_output=True, text=True, check=False).stdout.strip()
-    return f"{commit.stdout.strip()}{' with uncommitted changes' if changed else ''}"
+    return f"{commit}{' with uncommitted changes' if changed else ''}"
 
 
 def tree_label(tree: Path) -> str:
     """A tree's path and, if it is a git checkout, its commit."""
-    commit = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
-    return f"{tree} ({commit.stdout.strip()})" if commit.returncode == 0 else str(tree)
+    commit = commit_of(tree)
+    return f"{tree} ({commit})" if commit else str(tree)
 
 
 def run_versus(before: Path, steps: int, repeats: int) -> dict[str, Any]:

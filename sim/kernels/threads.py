@@ -23,9 +23,6 @@ def use_threads(count: int) -> None:
     _threads, _workers = max(1, count), None
 
 
-TRY_CALLS = 4  # calls in a row that a try of a way runs; all but the first are measured
-
-
 def thread_count() -> int:
     """Threads parallel work runs on, the calling one included (:func:`use_threads`)."""
     return _threads
@@ -91,6 +88,9 @@ def run_shared[T](count: int, work: Callable[[int, int], T]) -> list[T]:
     if errors:
         raise errors[0]
     return results
+
+
+TRY_CALLS = 4  # calls in a row that a try of a way runs (:class:`MeasuredThreads`); all but the first are measured
 
 
 class MeasuredThreads:
