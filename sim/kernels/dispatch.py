@@ -25,7 +25,7 @@ def triage_cues(
     The order is by priority (:mod:`sim.fusion`): by the step of a cue's first report, each
     distinct source beyond its first counting ``steps_per_source`` steps earlier, ties in queue
     order; with ``steps_per_source`` :data:`QUEUE_ORDER`, the queue's order. A cue whose
-    shipment has ended (uid :data:`sim.cues.ENDED`, :meth:`sim.cues.CueQueue.end`) is dropped. A
+    shipment has ended (uid :data:`sim.cues.ENDED`, set by :meth:`sim.intel.IntelCell.ended`) is dropped. A
     ready cue (``ready_step <= step``) takes the nearest idle unit within ``max_distance`` of its
     cell's centre, if any is left; an unanswered cue whose ``expiry_step`` has come lapses.
 

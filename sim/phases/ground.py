@@ -173,8 +173,7 @@ class GroundResponse:
             self.cartels[int(pool.owner[slot])].intercept_loss += float(pool.value[slot])
         else:
             self.tally.seized_by_drone_cue += 1
-        self.intel.ended(slots)
-        pool.release(slots)
+        pool.release(slots)  # no cue waits for a shipment a unit has reached: its cue was answered, and it is not sensed since
 
     def check(self, now: int) -> None:
         """Checkpoint coverage is a probability; no shipment is pursued twice or cued while pursued, nor cued twice."""
