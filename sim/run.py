@@ -7,7 +7,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -18,7 +18,18 @@ from sim.outcomes import summarize
 from sim.outfolder import check_out, staged_folder
 from sim.scenario import Scenario
 
-FolderWriter = Callable[[SkywatchModel, Path], Callable[[], None] | None]  # may return the wait for work it left running
+
+class Pending(Protocol):
+    """Work a folder writer left running (:mod:`sim.viz.overview_child`)."""
+
+    def wait(self) -> None:
+        """Wait until it is done; raise what it failed with."""
+
+    def stop(self) -> None:
+        """Stop it now: it writes nothing after this returns."""
+
+
+FolderWriter = Callable[[SkywatchModel, Path], Pending | None]  # may return work it left running
 METRICS_FILE, OVERVIEW_FILE = "metrics.csv", "overview.png"  # a run folder's per-step metrics and overview figure
 NUMERIC_KINDS = "biuf"  # numpy dtype kinds of the metrics columns written without pandas
 
@@ -74,16 +85,22 @@ def write_run_folder(model: SkywatchModel, out: Path, force: bool = False, extra
     Everything is written to a staging folder beside ``out`` and swapped into place whole
     (:func:`sim.outfolder.staged_folder`), so an interrupted or failed write leaves no half-written
     folder and an old one intact. ``extra`` writes further files (the figures) into the folder first;
-    when it returns a function (work it left running, :mod:`sim.viz.overview_child`), that is
-    called once the other files are written, before the folder is moved into place.
+    work it leaves running (:class:`Pending`) is waited for once the other files are written, before
+    the folder is moved into place, and stopped first if writing them fails (before the staging
+    folder is removed).
     """
     with staged_folder(out, "run", force) as staging:
-        wait = extra(model, staging) if extra is not None else None
-        summary = summarize(model)
-        (staging / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")  # strict JSON
-        write_metrics(model.datacollector, staging / METRICS_FILE)
-        np.save(staging / "flow.npy", model.flow.reshape(model.world.shape))
-        (staging / "scenario.toml").write_text(model.scenario.to_toml())
-        if wait is not None:
-            wait()
+        pending = extra(model, staging) if extra is not None else None
+        try:
+            summary = summarize(model)
+            (staging / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")  # strict JSON
+            write_metrics(model.datacollector, staging / METRICS_FILE)
+            np.save(staging / "flow.npy", model.flow.reshape(model.world.shape))
+            (staging / "scenario.toml").write_text(model.scenario.to_toml())
+            if pending is not None:
+                pending.wait()
+        except BaseException:
+            if pending is not None:
+                pending.stop()
+            raise
     return summary

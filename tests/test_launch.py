@@ -14,6 +14,7 @@ import pytest
 from matplotlib import colormaps
 from matplotlib.colors import LogNorm, to_rgb
 
+import sim.run
 import sim.viz.figures
 from sim.cli import main
 from sim.metrics import MetricsRecorder
@@ -156,6 +157,28 @@ def test_a_bug_in_the_child_is_an_internal_error_with_the_childs_traceback(tmp_p
     err = capsys.readouterr().err
     assert "ZeroDivisionError: a bug in the figure" in err and "in the process drawing the overview figure" in err
     assert "def bug" not in err and "raise ZeroDivisionError" in err, "the child's own traceback"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_write_stops_the_child_before_the_staging_folder_is_removed(tmp_path: Path, monkeypatch) -> None:
+    """The metrics table cannot be written: the child drawing the figure is stopped while its staging folder is still
+    there, not waited for, and nothing is left."""
+    events = []
+
+    class Child:
+        def wait(self) -> None:
+            events.append("wait")
+
+        def stop(self) -> None:
+            events.append(("stop", sorted(p.name for p in tmp_path.iterdir())))
+
+    def disk_full(recorder: object, path: Path) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(sim.run, "write_metrics", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        write_run_folder(simulate(small()), tmp_path / "run", extra=lambda model, folder: Child())
+    assert len(events) == 1 and events[0][0] == "stop" and len(events[0][1]) == 1, events  # the staging folder, still there
     assert list(tmp_path.iterdir()) == []
 
 

@@ -27,7 +27,7 @@ import sys
 import threading
 import traceback
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from copy import copy
 from pathlib import Path
@@ -123,8 +123,8 @@ class OverviewChild:
         os.close(reply_write)
         self._sender: threading.Thread | None = None
 
-    def write(self, model: SkywatchModel, folder: Path) -> Callable[[], None]:
-        """Send the finished run to the child, which writes ``folder/overview.png``; return the wait for it.
+    def write(self, model: SkywatchModel, folder: Path) -> OverviewChild:
+        """Send the finished run to the child, which writes ``folder/overview.png``; return it (:class:`sim.run.Pending`).
 
         The run is sent from a thread (the child reads it once its imports are done), so the caller
         writes the other files meanwhile.
@@ -139,7 +139,7 @@ class OverviewChild:
         self._requests = -1  # the thread's to close
         self._sender = threading.Thread(target=send, daemon=True)
         self._sender.start()
-        return self.wait
+        return self
 
     def wait(self) -> None:
         """Wait for the child's reply and exit; raise the error it reported.
