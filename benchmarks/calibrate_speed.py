@@ -29,7 +29,7 @@ from run_scale import machine_line, write_json
 
 from sim.calibration.command import warm_up
 from sim.calibration.config import CalibrationSpec, load_calibration
-from sim.calibration.smc import Generation, dask_sampler, local_sampler, open_run, run_generations
+from sim.calibration.smc import Generation, dask_sampler, done_generations, local_sampler, open_run, run_generations
 from sim.kernels.threads import use_threads
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,7 +61,7 @@ def timed(spec: CalibrationSpec, sampler: Any, folder: Path, label: str) -> dict
     evaluations = int(history.total_nr_simulations)
     runs = evaluations * spec.replications
     return {"sampler": label, "wall_s": wall, "evaluations": evaluations, "runs": runs, "runs_per_s": runs / wall,
-            "generations": history.max_t + 1}
+            "generations": done_generations(history)}
 
 
 def main() -> None:

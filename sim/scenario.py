@@ -166,6 +166,10 @@ class Scenario:
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a pickle keeps: the typed sections are left out (their classes are made at run time) and built again."""
+        return {**self.__dict__, "_typed": None}
+
     @property
     def params(self) -> Params:
         """The values as typed sections: ``scenario.params.drones.count`` (built again only when the values changed)."""

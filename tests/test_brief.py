@@ -23,7 +23,7 @@ from sim.brief.differences import differences
 from sim.brief.series import corridor_spread, mean_flow
 from sim.cli import main
 from sim.compare import replicate_seeds, scenario_digest
-from sim.scenario import load_scenario
+from sim.scenario import ScenarioError, load_scenario
 
 SMALL = 'description = "{description}"\n[world]\nheight = 64\nwidth = 64\n[run]\nsteps = 96\n'
 REFERENCE = SMALL.format(description="ground forces only")
@@ -232,3 +232,14 @@ def test_mean_flow_is_shipment_hours_per_cell_per_day_over_the_runs(tmp_path: Pa
         folders.append(folder)
     np.testing.assert_allclose(mean_flow(folders, step_hours=0.5, days=2.0), [[0.5, 0.0], [0.0, 3.0]])
     assert mean_flow([], 0.5, 2.0) is None
+
+
+def test_a_chromium_that_writes_no_file_is_one_error_line_not_a_traceback(tmp_path: Path) -> None:
+    """Chromium exits 0 without writing the PDF: the print is refused with a ScenarioError, not a FileNotFoundError."""
+    quiet = tmp_path / "chromium"
+    quiet.write_text("#!/bin/sh\nexit 0\n")
+    quiet.chmod(0o755)
+    page = tmp_path / "brief.html"
+    page.write_text("<!DOCTYPE html>")
+    with pytest.raises(ScenarioError, match="printed no PDF"):
+        pdf.print_pdf(str(quiet), page, tmp_path / "brief.pdf")

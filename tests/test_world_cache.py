@@ -1,12 +1,14 @@
 """The world cache: runs that share a world share one build of it, and nothing outside its key changes a world."""
 
+import pickle
+
 import numpy as np
 import pytest
 
 from sim.outcomes import summarize
 from sim.params import PARAMS
 from sim.run import simulate
-from sim.scenario import Scenario, ScenarioError
+from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.world_cache import WORLD_PARAMS, WORLD_SECTIONS, WORLDS, WorldCache, world_key
 
 SMALL = {"world.height": 64, "world.width": 64, "run.steps": 60, "drones.count": 4, "cartels.shipments_per_day": 96.0}
@@ -85,3 +87,11 @@ def test_a_kept_world_is_checked_for_every_scenario():
     assert world_key(refused) == WORLDS.key
     with pytest.raises(ScenarioError, match="focus_corridor"):
         WORLDS.planned(refused)
+
+
+def test_a_scenario_whose_typed_sections_were_read_pickles_as_plain_pickle_does_and_reads_them_again() -> None:
+    """The typed sections' classes are made at run time: a pickle leaves them out (spawned sweep workers unpickle it)."""
+    scenario = load_scenario("baseline")
+    count = scenario.params.drones.count
+    copy = pickle.loads(pickle.dumps(scenario))
+    assert copy == scenario and copy.params.drones.count == count

@@ -50,8 +50,7 @@ def print_pdf(chromium: str, page: Path, out: Path) -> None:
             done = subprocess.run(command, capture_output=True, text=True, timeout=PRINT_TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired:
             raise ScenarioError("--pdf", chromium, f"expected Chromium to print the PDF within {PRINT_TIMEOUT_S} s") from None
-    with out.open("rb") as printed:
-        complete = printed.read(len(PDF_MAGIC)) == PDF_MAGIC
+    complete = out.is_file() and out.read_bytes()[:len(PDF_MAGIC)] == PDF_MAGIC
     if done.returncode != 0 or not complete:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise ScenarioError("--pdf", chromium, f"Chromium printed no PDF (exit {done.returncode}: {last})")

@@ -22,10 +22,17 @@ from sim.calibration.outputs import (
     provenance_record,
     write_checks,
 )
-from sim.calibration.smc import DIGEST_FILE, Generation, dask_sampler, local_sampler, open_run, run_generations
+from sim.calibration.smc import (
+    DIGEST_FILE,
+    Generation,
+    dask_sampler,
+    done_generations,
+    local_sampler,
+    open_run,
+    run_generations,
+)
 from sim.run import simulate
 from sim.scenario import ScenarioError
-from sim.world_cache import WORLDS
 
 DEFAULT_FOLDER = Path("calibrations")
 
@@ -44,7 +51,6 @@ def output_folder(spec: CalibrationSpec, out: Path | None) -> Path:
 
 def warm_up(spec: CalibrationSpec) -> None:
     """Build the world and load the kernels once here: the local sampler's forked workers inherit them."""
-    WORLDS.planned(spec.scenario)
     simulate(spec.scenario.with_overrides({"run.steps": 1}, "warm-up"))
 
 
@@ -84,7 +90,8 @@ def calibrate(args: Any, out_console: Console, err_console: Console) -> int:
     try:
         abc, resumed = open_run(spec, out, sampler)
         if resumed:
-            out_console.print(f"resuming {out}: {abc.history.max_t + 1} of {spec.generations} generations done", soft_wrap=True)
+            done = done_generations(abc.history)
+            out_console.print(f"resuming {out}: {done} of {spec.generations} generations done", soft_wrap=True)
 
         def report(generation: Generation) -> None:
             out_console.print(generation.line(), soft_wrap=True)

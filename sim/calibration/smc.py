@@ -21,8 +21,8 @@ from pyabc.sampler import DaskDistributedSampler, MulticoreEvalParallelSampler, 
 
 from sim.calibration.config import CalibrationSpec
 from sim.calibration.evaluate import Evaluation, ScaledEuclidean, observed
-from sim.kernels.threads import MAX_THREADS, use_threads
 from sim.scenario import ScenarioError
+from sim.sweep.engine import share_cores
 
 DATABASE = "calibration.db"
 DIGEST_FILE = "config.sha256"
@@ -58,7 +58,7 @@ class Generation:
 
 def local_sampler(workers: int) -> Sampler:
     """The multicore sampler of pyabc on ``workers`` forked processes, each stepping shipments on its share of the cores."""
-    use_threads(max(1, MAX_THREADS // workers))  # set before the fork: the workers inherit it
+    share_cores(workers)  # set before the fork: the workers inherit it
     return MulticoreEvalParallelSampler(n_procs=workers)
 
 
