@@ -69,7 +69,7 @@ drones) with the shipment lanes stepped on 1 and on 2 threads (``sim.kernels.thr
 first on the machine as it is (``idle``: nothing started by the benchmark), then ``loaded``: with
 a busy process of the benchmark's own spinning on one core (not pinned: the operating system
 places it, as it would another user's job), started before those configurations and stopped after
-them, also on an error or Ctrl-C. The four configurations run ``LOADED_REPEATS`` times, idle and
+them, also on an error or Ctrl-C. The four configurations run ``--repeats`` times (default ``LOADED_REPEATS``), idle and
 loaded alternating; each figure is the mean over the repeats of the steady steps' mean. It prints
 the kernel's (``advance_shipments``) and the full step's ms per step and their ratios measured in
 this one run: 2 threads against 1, loaded against idle, and whether 2 threads are slower than 1
@@ -413,14 +413,14 @@ def busy_core() -> Iterator[int]:
         busy.join()
 
 
-def run_loaded(steps: int) -> dict[tuple[str, int], list[Result]]:
-    """Time :func:`loaded_configurations` idle and loaded, alternating, :data:`LOADED_REPEATS` times.
+def run_loaded(steps: int, repeats: int) -> dict[tuple[str, int], list[Result]]:
+    """Time :func:`loaded_configurations` idle and loaded, alternating, ``repeats`` times.
 
     Returns:
         The results by (``"idle"`` or ``"loaded"``, threads), one per repeat.
     """
     results: dict[tuple[str, int], list[Result]] = {}
-    for _ in range(LOADED_REPEATS):
+    for _ in range(repeats):
         for loaded in (False, True):
             configs = loaded_configurations(steps, loaded)
             with busy_core() if loaded else contextlib.nullcontext() as busy:
@@ -441,9 +441,10 @@ def loaded_report(results: dict[tuple[str, int], list[Result]]) -> dict[str, Any
           for (state, threads), runs in results.items() for part in ("kernel", "step")}
     mean = {key: float(np.mean(values)) for key, values in ms.items()}
     one, two = LOADED_THREADS
+    repeats = len(ms["idle", one, "kernel"])
     print(f"\n{TARGET_LIVE:,} live shipments on {GRID_CENTRE['side']}², {GRID_CENTRE['drones']} drones, every mechanism on; "
-          f"ms per steady step, mean of {LOADED_REPEATS} runs (each run's figure in brackets)")
-    width = 12 + 7 * LOADED_REPEATS
+          f"ms per steady step, mean of {repeats} runs (each run's figure in brackets)")
+    width = 12 + 7 * repeats
     print(f"{'threads':>8}{'kernel idle':>{width}}{'kernel loaded':>{width}}{'loaded/idle':>13}"
           f"{'step idle':>{width}}{'step loaded':>{width}}{'loaded/idle':>13}")
     for threads in LOADED_THREADS:
@@ -472,7 +473,7 @@ def loaded_report(results: dict[tuple[str, int], list[Result]]) -> dict[str, Any
     slower_repeats = sum(v > 1 for v in by_repeat[f"kernel_{two}_vs_{one}_threads_loaded"])
     print(f"with one core loaded, the kernel on {two} threads is {'SLOWER' if slower else 'not slower'} than on {one} "
           f"({mean['loaded', two, 'kernel']:.2f} against {mean['loaded', one, 'kernel']:.2f} ms per step); "
-          f"slower in {slower_repeats} of {LOADED_REPEATS} repeats")
+          f"slower in {slower_repeats} of {repeats} repeats")
     rates = {f"{state}_{threads}_threads": 1e3 * TARGET_LIVE / mean[state, threads, "step"]
              for state in ("idle", "loaded") for threads in LOADED_THREADS}
     for threads in LOADED_THREADS:
@@ -786,8 +787,9 @@ def main() -> None:
                         help="the shipment kernel at 10^5 live on 1024² on 1 and 2 threads, idle and with one core loaded")
     parser.add_argument("--versus", type=Path, default=None, metavar="TREE",
                         help="time the grid's centre in this tree and in TREE (another checkout), interleaved")
-    parser.add_argument("--repeats", type=int, default=VERSUS_REPEATS, metavar="N",
-                        help=f"--versus: pairs of runs on each thread count (default {VERSUS_REPEATS})")
+    parser.add_argument("--repeats", type=int, default=None, metavar="N",
+                        help=f"--versus: pairs of runs on each thread count (default {VERSUS_REPEATS}); --loaded: rounds "
+                             f"of the four configurations (default {LOADED_REPEATS})")
     parser.add_argument("--steps", type=int, default=None, metavar="N",
                         help="steps timed in every configuration (default: 672 for the default scenario, 100 at scale; "
                              f"200 and 50 with --quick; {GRID_STEPS} with --grid; {MILLION['steps']} with --million)")
@@ -819,11 +821,11 @@ def main() -> None:
         if args.json:
             write_json(args.json, "platforms", {"results": as_json(results), **figures})
     if args.loaded:
-        figures = loaded_report(run_loaded(args.steps or GRID_STEPS))
+        figures = loaded_report(run_loaded(args.steps or GRID_STEPS, args.repeats or LOADED_REPEATS))
         if args.json:
             write_json(args.json, "loaded", figures)
     if args.versus:
-        figures = versus_report(run_versus(args.versus, args.steps or GRID_STEPS, args.repeats))
+        figures = versus_report(run_versus(args.versus, args.steps or GRID_STEPS, args.repeats or VERSUS_REPEATS))
         if args.json:
             write_json(args.json, "versus", figures)
     if not (args.grid or args.million or args.platforms or args.loaded or args.versus):
