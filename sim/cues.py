@@ -78,6 +78,15 @@ class CueQueue:
             grown[:self.row_of.size] = self.row_of
             self.row_of = grown
 
+    def move_slots(self, moved_to: np.ndarray) -> None:
+        """The shipments moved to new slots (``moved_to[old]`` is the new one, :meth:`sim.shipments.ShipmentPool.regroup`)."""
+        column = CUE_FIELDS["slot"]
+        self.table[:self.size, column] = moved_to[self.table[:self.size, column]]
+        kept = min(self.row_of.size, moved_to.size)
+        row_of = np.full(max(self.row_of.size, moved_to.size), -1, np.int64)
+        row_of[moved_to[:kept]] = self.row_of[:kept]
+        self.row_of = row_of
+
     def take_spare(self, size: int) -> None:
         """Make the first ``size`` rows of :attr:`spare` the queue (the old table becomes the spare)."""
         self.table, self.spare = self.spare, self.table

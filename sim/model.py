@@ -116,6 +116,8 @@ class SkywatchModel(mesa.Model):
                                   self.intel, self.patrol, self.air, self.border_control, self.timer)
         privacy = PrivacyBacklash(p, self.units, self.air, self.community, self.tally)
         self.phases = PhaseLoop((self.launches, self.air, privacy, shipments, self.infrastructure, self.response), self.timer)
+        self.pool.keep_slots_with(self.intel.cues.move_slots)
+        self.pool.keep_slots_with(self.ground.move_slots)
 
         self._mean_levels: dict[str, tuple[tuple[float, ...], float]] = {}  # name → (levels, their mean)
         self.datacollector = MetricsRecorder(metric_reporters(world.corridor_names), rows=p.run.steps + 1)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
+from sim.kernels.layout import gather
 from sim.kernels.movement import FREE, IN_TRANSIT
 
 # The schema of the pool, declared once: field → dtype.
@@ -24,6 +27,10 @@ FIELDS: dict[str, type] = {
 class ShipmentPool:
     """Live shipments in parallel arrays; free slots kept on a stack.
 
+    A shipment's slot is where it sits in memory, not who it is (its ``uid`` is): :meth:`regroup`
+    may move every shipment, and whatever keeps slots from one step to the next registers with
+    :meth:`keep_slots_with` to be told where they went.
+
     Args:
         capacity: initial number of slots; the pool doubles when full.
     """
@@ -34,6 +41,7 @@ class ShipmentPool:
         self._free = np.zeros(0, dtype=np.int64)
         self._n_free = 0
         self.next_uid = 0
+        self._slot_keepers: list[Callable[[np.ndarray], None]] = []
         self._grow(max(capacity, 1))
 
     def __getattr__(self, name: str) -> np.ndarray:
@@ -87,6 +95,26 @@ class ShipmentPool:
         a["pursued"][slots] = False
         self.next_uid += n
         return slots
+
+    def keep_slots_with(self, move: Callable[[np.ndarray], None]) -> None:
+        """Call ``move(moved_to)`` whenever :meth:`regroup` moves the shipments (``moved_to``: the new slot of each old one)."""
+        self._slot_keepers.append(move)
+
+    def regroup(self, order: np.ndarray) -> None:
+        """Move the shipment in slot ``order[k]`` to slot ``k``, for every k; ``order`` lists the live slots first.
+
+        Every field moves with its shipment (in place: the arrays stay the same objects), the free
+        slots are those after the live ones, lowest taken first, and each keeper of slots is told
+        where they went.
+        """
+        scratch: dict[np.dtype, np.ndarray] = {}
+        for array in self.arrays.values():
+            gather(array, order, scratch.setdefault(array.dtype, np.empty_like(array)))
+        self._free[:self._n_free] = np.arange(self.capacity - 1, self.live - 1, -1)
+        moved_to = np.empty(self.capacity, dtype=np.int64)
+        moved_to[order] = np.arange(self.capacity)
+        for move in self._slot_keepers:
+            move(moved_to)
 
     def release(self, slots: np.ndarray) -> None:
         """Return ended shipments' slots (already marked FREE by a kernel) to the free stack."""

@@ -12,8 +12,9 @@ from sim.kernels import flight, movement
 from sim.model import SkywatchModel
 from sim.outcomes import effective_area_km2, summarize
 from sim.phases import InvariantError
+from sim.phases import shipments as shipments_phase
 from sim.run import simulate
-from sim.scenario import Scenario
+from sim.scenario import Scenario, load_scenario
 
 SMALL = {"world.height": 96, "world.width": 96, "run.steps": 150, "run.validate": True, "cartels.shipments_per_day": 96.0}
 
@@ -78,6 +79,28 @@ def test_runs_in_threads_match_runs_one_after_another(monkeypatch):
     with ThreadPoolExecutor(max_workers=4) as pool:
         threaded = list(pool.map(_fingerprint, range(4)))
     assert threaded == serial
+
+
+def _shuffled_live_first(status: np.ndarray, *_tables) -> np.ndarray:
+    """Every slot in an order made up each call: the live ones first (as :meth:`ShipmentPool.regroup` takes them)."""
+    rng = np.random.default_rng(int(status.size) + int((status == movement.IN_TRANSIT).sum()))
+    live = status == movement.IN_TRANSIT
+    return np.concatenate([rng.permutation(np.flatnonzero(live)), rng.permutation(np.flatnonzero(~live))])
+
+
+@pytest.mark.parametrize("scenario", ["intel_sharing", "arms_race"])  # cues by priority (fusion); in queue order
+def test_outputs_do_not_depend_on_where_the_shipments_sit_in_the_pool(monkeypatch, scenario):
+    """Every step, every shipment moved to another slot (the cues and the units' targets following): same run."""
+    values = {**SMALL, "run.steps": 200, "drones.count": 20, "ground.units": 12}
+    kept = simulate(load_scenario(scenario).with_overrides(values, "test"))
+    monkeypatch.setattr(shipments_phase, "REGROUP_LIVE", 0)
+    monkeypatch.setattr(shipments_phase, "REGROUP_STEPS", 1)
+    monkeypatch.setattr(shipments_phase, "route_order", _shuffled_live_first)
+    moved = simulate(load_scenario(scenario).with_overrides(values, "test"))
+    assert kept.tally.detections > 0 and kept.tally.seized_by_drone_cue > 0, "cues were answered"
+    assert summarize(moved) == summarize(kept)
+    np.testing.assert_array_equal(moved.flow, kept.flow)
+    assert moved.datacollector.get_model_vars_dataframe().equals(kept.datacollector.get_model_vars_dataframe())
 
 
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")  # the fork is what is tested

@@ -3,6 +3,7 @@
 import numpy as np
 
 from sim.cues import CUE_DRONE, CUE_TIP, CueQueue
+from sim.kernels.layout import route_order
 from sim.kernels.movement import FREE, IN_TRANSIT
 from sim.shipments import ShipmentPool
 
@@ -58,3 +59,46 @@ def test_cue_queue_keeps_arrival_order_as_it_grows_and_takes_its_spare():
     queue.append(slot=np.array([7]), uid=np.array([8]), cell=np.array([9]), ready_step=1, expiry_step=2, source=CUE_DRONE,
                  sources=1 << CUE_DRONE, reported_step=1)
     assert len(queue) == 101 and queue.slot[-1] == 7 and queue.source[-1] == CUE_DRONE and queue.source[0] == CUE_TIP
+
+
+def test_route_order_groups_the_live_shipments_by_route_position_and_puts_the_free_slots_last():
+    status = np.array([IN_TRANSIT, FREE, IN_TRANSIT, IN_TRANSIT, FREE, IN_TRANSIT, IN_TRANSIT], np.uint8)
+    route = np.array([1, 9, 0, 1, 9, 0, 1], np.int32)  # a free slot's route may be any number
+    progress = np.array([2, 0, 3, 0, 0, 1, 2], np.int32)
+    route_start = np.array([0, 5], np.int64)  # route 0: positions 0-4, route 1: positions 5-8
+    order = route_order(status, route, progress, route_start, 9)
+    # positions: slot 5 → 1, slot 2 → 3, slot 3 → 5, slots 0 and 6 → 7 (ties in slot order); then free 1, 4
+    np.testing.assert_array_equal(order, [5, 2, 3, 0, 6, 1, 4])
+
+
+def test_regroup_moves_every_field_with_its_shipment_and_tells_the_keepers_of_slots():
+    pool = ShipmentPool(8)
+    slots = pool.launch(np.arange(6) % 2, np.array([3, 1, 2, 1, 0, 3]), np.arange(6.0), np.full(6, 0.25))
+    pool.progress[slots] = [5, 2, 0, 1, 4, 1]
+    pool.cued[slots[1]] = True
+    pool.release(slots[[2, 4]])
+    told: list[np.ndarray] = []
+    pool.keep_slots_with(told.append)
+    before = {name: array.copy() for name, array in pool.arrays.items()}
+    arrays = dict(pool.arrays)
+    order = np.array([slots[3], slots[1], slots[5], slots[0], slots[2], slots[4], 6, 7])
+    pool.regroup(order)
+    (moved_to,) = told
+    for name, array in pool.arrays.items():
+        assert array is arrays[name], "the arrays stay the same objects"
+        np.testing.assert_array_equal(array[moved_to], before[name])  # each field went where its shipment went
+    np.testing.assert_array_equal(pool.uid[:4], [3, 1, 5, 0])
+    assert pool.live == 4 and np.all(pool.status[:4] == IN_TRANSIT) and np.all(pool.status[4:] == FREE)
+    np.testing.assert_array_equal(launch(pool, 4), [4, 5, 6, 7])  # the free slots are those after the live ones
+
+
+def test_the_cue_queue_follows_its_shipments_to_their_new_slots():
+    queue = CueQueue()
+    queue.append(slot=np.array([4, 1, 6]), uid=np.array([40, 10, 60]), cell=np.array([7, 8, 9]), ready_step=0,
+                 expiry_step=5, source=CUE_DRONE, sources=1 << CUE_DRONE, reported_step=0)
+    moved_to = np.array([7, 0, 6, 5, 3, 4, 2, 1])
+    queue.move_slots(moved_to)
+    np.testing.assert_array_equal(queue.slot, [3, 0, 2])
+    np.testing.assert_array_equal(queue.uid, [40, 10, 60])
+    assert queue.row_of[3] == 0 and queue.row_of[0] == 1 and queue.row_of[2] == 2
+    assert np.count_nonzero(queue.row_of >= 0) == 3

@@ -61,6 +61,13 @@ class GroundForces:
                        np.ones(len(legs), dtype=np.int64), np.ones(len(legs), dtype=bool),
                        units.cells(g.checkpoint_radius_km), g.checkpoint_detect_prob, 0.0, world.population, EVERYWHERE)
 
+    def move_slots(self, moved_to: np.ndarray) -> None:
+        """The shipments moved to new slots (``moved_to[old]`` is the new one): the units' targets follow them."""
+        for unit in self.units:
+            if unit.target is not None:
+                slot, uid, source = unit.target
+                unit.target = (int(moved_to[slot]), uid, source)
+
 
 class GroundResponse:
     """Dispatch of cues to units, and the interdictions of the units that arrive.

@@ -17,6 +17,7 @@ import numpy as np
 from sim.agents import Cartel
 from sim.cues import CUE_DRONE, CUE_TIP
 from sim.intel import IntelCell
+from sim.kernels.layout import route_order
 from sim.kernels.movement import (
     EVENT_CHECKPOINT_SEIZURE,
     EVENT_DELIVERED,
@@ -24,6 +25,7 @@ from sim.kernels.movement import (
     EVENT_TIP,
     IN_TRANSIT,
     LANES,
+    PARALLEL_SLOTS,
     advance_shipments,
     count_cover_before,
     joined_events,
@@ -43,6 +45,11 @@ from sim.units import Units
 EVENT_COLUMNS = 3  # slot, kind and cell of each event the kernel reports
 KERNEL_TIME = "shipments.kernel"  # the timer's name for the seconds of the numba kernel inside this phase
 MOVED_COUNT = "shipments.moved"  # the timer's name for the shipment-steps the kernel moved
+# At most every REGROUP_STEPS steps a pool with at least REGROUP_LIVE shipments in transit is regrouped along the routes
+# (:meth:`sim.shipments.ShipmentPool.regroup`): the kernel then reads each route's tables in order. Launches and
+# deliveries scatter the order slowly. Smaller pools fit the caches as they are. Results do not depend on it.
+REGROUP_STEPS = 16
+REGROUP_LIVE = PARALLEL_SLOTS
 
 
 class ShipmentPhase:
@@ -75,6 +82,7 @@ class ShipmentPhase:
         self._events = [np.zeros(0, dtype=np.int64) for _ in range(EVENT_COLUMNS)]
         self._lane_events = np.zeros(LANES, dtype=np.int64)
         self._cover_before = np.zeros(1, dtype=np.int64)
+        self._regrouped = -REGROUP_STEPS  # the step the pool was last regrouped
         self._walk_hours: np.ndarray | None = None  # the route hours the walk tables were filled for
         self._reach, self._stride = np.zeros(0), np.zeros(0, dtype=np.int32)
 
@@ -88,6 +96,9 @@ class ShipmentPhase:
         if self.timer.enabled:
             self.timer.add(MOVED_COUNT, p.live)
         started = time.perf_counter() if self.timer.enabled else 0.0
+        if p.live >= REGROUP_LIVE and now >= self._regrouped + REGROUP_STEPS:
+            p.regroup(route_order(p.status, p.route, p.progress, r.start, a.hours.size))
+            self._regrouped = now
         count_cover_before(a.drone, a.checkpoint, self._cover_before)
         advance_shipments(
             p.status,
@@ -118,6 +129,9 @@ class ShipmentPhase:
         if self.timer.enabled:
             self.timer.add(KERNEL_TIME, time.perf_counter() - started)
         slot, kind, cell = joined_events(self._events, self._lane_events)
+        if slot.size > 1:  # in launch order, wherever the shipments sit in the pool
+            launched = np.argsort(p.uid[slot])
+            slot, kind, cell = slot[launched], kind[launched], cell[launched]
         if slot.size:  # a step with nothing reported (a third of a small run's) only lets the patrols' memory fade
             self._settle(slot, kind, cell, now)
         self.patrol.decay()
