@@ -107,9 +107,11 @@ class ShipmentPool:
         slots are those after the live ones, lowest taken first, and each keeper of slots is told
         where they went.
         """
-        scratch: dict[np.dtype, np.ndarray] = {}
+        scratch: dict[np.dtype, np.ndarray] = {}  # one for each dtype of the fields
         for array in self.arrays.values():
-            gather(array, order, scratch.setdefault(array.dtype, np.empty_like(array)))
+            if array.dtype not in scratch:
+                scratch[array.dtype] = np.empty_like(array)
+            gather(array, order, scratch[array.dtype])
         self._free[:self._n_free] = np.arange(self.capacity - 1, self.live - 1, -1)
         moved_to = np.empty(self.capacity, dtype=np.int64)
         moved_to[order] = np.arange(self.capacity)

@@ -1,9 +1,10 @@
 """The shipment pool and the cue queue: slots and cues are kept, grown and dropped without loss."""
 
 import numpy as np
+import pytest
 
 from sim.cues import CUE_DRONE, CUE_TIP, CueQueue
-from sim.kernels.layout import route_order
+from sim.kernels.layout import launch_order, route_order
 from sim.kernels.movement import FREE, IN_TRANSIT
 from sim.shipments import ShipmentPool
 
@@ -102,3 +103,12 @@ def test_the_cue_queue_follows_its_shipments_to_their_new_slots():
     np.testing.assert_array_equal(queue.uid, [40, 10, 60])
     assert queue.row_of[3] == 0 and queue.row_of[0] == 1 and queue.row_of[2] == 2
     assert np.count_nonzero(queue.row_of >= 0) == 3
+
+
+@pytest.mark.parametrize(("n", "span"), [(0, 1), (1, 1), (2, 2), (500, 600), (3000, 5_000_000), (40_000, 2**40)])
+def test_launch_order_sorts_distinct_ids_as_numpy_does(n, span):
+    """Any number of ids, spans of one to three digits of the radix sort, and more."""
+    rng = np.random.default_rng(n)
+    values = rng.choice(span, size=n, replace=False) if span <= 10**7 else np.unique(rng.integers(0, span, size=2 * n))[:n]
+    uid = rng.permutation(values).astype(np.int64) + 7
+    np.testing.assert_array_equal(launch_order(uid), np.argsort(uid))

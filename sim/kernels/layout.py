@@ -42,3 +42,38 @@ def gather(array: np.ndarray, order: np.ndarray, scratch: np.ndarray) -> None:
     for k in range(order.size):
         scratch[k] = array[order[k]]
     array[:] = scratch
+
+
+LAUNCH_ORDER_BITS = 11  # digit of :func:`launch_order`'s radix sort: 2,048 counters stay in the first-level cache
+
+
+@njit(cache=True)
+def launch_order(uid: np.ndarray) -> np.ndarray:
+    """(n,) int64 the permutation that sorts ``uid`` ((n,) int64, distinct): launch order, wherever the shipments sit.
+
+    An LSD radix sort of ``uid - uid.min()`` by digits of :data:`LAUNCH_ORDER_BITS` bits, in time
+    linear in n (times the digits the ids' span needs: two for spans below 4 million).
+    """
+    n = uid.size
+    order = np.arange(n)
+    if n < 2:
+        return order
+    low = uid.min()
+    span = uid.max() - low
+    buckets = 1 << LAUNCH_ORDER_BITS
+    mask = buckets - 1
+    moved = np.empty(n, dtype=np.int64)
+    shift = 0
+    while shift == 0 or (span >> shift) > 0:
+        count = np.zeros(buckets + 1, dtype=np.int64)
+        for k in range(n):
+            count[((uid[order[k]] - low) >> shift & mask) + 1] += 1
+        for d in range(1, buckets + 1):
+            count[d] += count[d - 1]
+        for k in range(n):
+            digit = (uid[order[k]] - low) >> shift & mask
+            moved[count[digit]] = order[k]
+            count[digit] += 1
+        order, moved = moved, order
+        shift += LAUNCH_ORDER_BITS
+    return order

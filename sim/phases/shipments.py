@@ -17,7 +17,7 @@ import numpy as np
 from sim.agents import Cartel
 from sim.cues import CUE_DRONE, CUE_TIP
 from sim.intel import IntelCell
-from sim.kernels.layout import route_order
+from sim.kernels.layout import launch_order, route_order
 from sim.kernels.movement import (
     EVENT_CHECKPOINT_SEIZURE,
     EVENT_DELIVERED,
@@ -130,7 +130,7 @@ class ShipmentPhase:
             self.timer.add(KERNEL_TIME, time.perf_counter() - started)
         slot, kind, cell = joined_events(self._events, self._lane_events)
         if slot.size > 1:  # in launch order, wherever the shipments sit in the pool
-            launched = np.argsort(p.uid[slot])
+            launched = launch_order(p.uid[slot])
             slot, kind, cell = slot[launched], kind[launched], cell[launched]
         if slot.size:  # a step with nothing reported (a third of a small run's) only lets the patrols' memory fade
             self._settle(slot, kind, cell, now)
