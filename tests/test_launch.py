@@ -113,6 +113,20 @@ def test_the_overview_is_drawn_at_the_dpi_it_is_saved_at_without_a_layout_engine
     assert fig.axes[0].get_title() == "Terrain, trafficking flow, surveillance and seizures"
 
 
+@pytest.mark.parametrize("drones", [0, 6])
+def test_the_drone_counts_stand_on_zero_with_or_without_drones(drones: int) -> None:
+    """The right-hand axes of drones airborne and lost start at 0; with no drones they run to 1, the line on the floor."""
+    fig = draw_overview(simulate(small(run__steps=30, drones__count=drones)))
+    plt.close(fig)
+    counts = {ax.get_ylabel(): ax for ax in fig.axes if ax.get_ylabel() in ("drones airborne", "drones lost")}
+    assert sorted(counts) == ["drones airborne", "drones lost"]
+    for ax in counts.values():
+        low, high = ax.get_ylim()
+        (line,) = ax.get_lines()
+        assert low == 0.0 and high >= 1.0 and high >= line.get_ydata().max()
+        assert drones > 0 or high == pytest.approx(1.05)
+
+
 def test_the_command_exits_at_once_with_mains_code_and_its_output_flushed(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "sim", "run", "baseline", "--steps", "3", "--quiet", "--out", str(tmp_path / "run")]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)

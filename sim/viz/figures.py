@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -241,6 +242,16 @@ def trailing_sums(values: np.ndarray, window: int) -> np.ndarray:
     return sums.astype(float)
 
 
+def _count_axis(ax: plt.Axes, hours: np.ndarray, counts: np.ndarray, name: str, **style: Any) -> plt.Axes:
+    """A right-hand axis over ``ax`` with ``counts`` (whole drones) against ``hours``, from 0 (a run of no drones: 0 to 1)."""
+    twin = ax.twinx()
+    twin.yaxis.set_major_locator(MaxNLocator(COUNT_TICKS, integer=True))
+    twin.plot(hours, counts, **{"label": name, **style})
+    twin.set_ylim(0.0, 1.05 * max(1.0, float(np.max(counts, initial=0.0))))
+    twin.set_ylabel(name)
+    return twin
+
+
 def _draw_series(top: plt.Axes, bottom: plt.Axes, model: SkywatchModel) -> None:
     frame = metric_columns(model)
     hours = frame["hour"]
@@ -259,10 +270,8 @@ def _draw_series(top: plt.Axes, bottom: plt.Axes, model: SkywatchModel) -> None:
     bottom.plot(hours, frame["seized_at_checkpoint"], color=OKABE_ITO["green"], label="seized at a checkpoint")
     bottom.plot(hours, frame["seized_by_intercept"], color=OKABE_ITO["purple"], label="seized after an intercept")
     bottom.set_ylabel("events")
-    twin = bottom.twinx()
-    twin.yaxis.set_major_locator(MaxNLocator(COUNT_TICKS, integer=True))  # whole drones
-    twin.plot(hours, frame["drones_airborne"], color=OKABE_ITO["blue"], lw=0.7, alpha=0.6, label="drones airborne")
-    twin.set_ylabel("drones airborne")
+    twin = _count_axis(bottom, hours, frame["drones_airborne"], "drones airborne", color=OKABE_ITO["blue"], lw=0.7,
+                       alpha=0.6)
     lines = bottom.get_legend_handles_labels()
     more = twin.get_legend_handles_labels()
     bottom.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8, loc="upper left")
@@ -287,10 +296,8 @@ def _draw_adaptation(ax: plt.Axes, model: SkywatchModel) -> None:
     ax.set_ylim(-0.02, 1.02)
     ax.set_ylabel("level / share")
     ax.set_xlabel("time (hours)")
-    twin = ax.twinx()
-    twin.yaxis.set_major_locator(MaxNLocator(COUNT_TICKS, integer=True))  # whole drones
-    twin.plot(hours, frame["drones_lost"], color=OKABE_ITO["black"], lw=1.2, label="drones lost (cumulative)")
-    twin.set_ylabel("drones lost")
+    twin = _count_axis(ax, hours, frame["drones_lost"], "drones lost", color=OKABE_ITO["black"], lw=1.2,
+                       label="drones lost (cumulative)")
     lines, more = ax.get_legend_handles_labels(), twin.get_legend_handles_labels()
     ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=7, loc="upper left", ncol=2)
     ax.set_title("Cartel adaptation: encryption, counter-drone measures, route shares")
