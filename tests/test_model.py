@@ -88,7 +88,7 @@ def _shuffled_live_first(status: np.ndarray, *_tables) -> np.ndarray:
     return np.concatenate([rng.permutation(np.flatnonzero(live)), rng.permutation(np.flatnonzero(~live))])
 
 
-@pytest.mark.parametrize("scenario", ["intel_sharing", "arms_race"])  # cues by priority (fusion); in queue order
+@pytest.mark.parametrize("scenario", ["intel_sharing", "arms_race", "intel_sharing_no_fusion"])  # the last: queue order
 def test_outputs_do_not_depend_on_where_the_shipments_sit_in_the_pool(monkeypatch, scenario):
     """Every step, every shipment moved to another slot (the cues and the units' targets following): same run."""
     values = {**SMALL, "run.steps": 200, "drones.count": 20, "ground.units": 12}
