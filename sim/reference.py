@@ -62,11 +62,6 @@ class ReferenceFigure:
         """The number a calibration aims at: the value, or a bound's midpoint."""
         return self.value if self.value is not None else (self.low + self.high) / 2
 
-    @property
-    def shown(self) -> str:
-        """The figure as written: ``0.22``, or ``0–0.03`` for a bound."""
-        return f"{self.value:g}" if self.value is not None else f"{self.low:g}–{self.high:g}"
-
 
 def _number(entry: dict, key: str, source: Path, field: str) -> float:
     value = entry.get(key)

@@ -38,14 +38,12 @@ class Band:
         mean: the mean over the runs at each step.
         low: lower bound of the 95 % interval of the mean at each step (NaN with one run).
         high: upper bound of the same interval.
-        n: how many runs.
     """
 
     days: np.ndarray
     mean: np.ndarray
     low: np.ndarray
     high: np.ndarray
-    n: int
 
 
 def run_folders(keep_dir: Path, label: str, replications: int) -> list[Path]:
@@ -103,5 +101,5 @@ def bands(folders: list[Path], columns: list[str], step_hours: float) -> dict[st
             warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(values, axis=0)
             half = t_half_width(np.nanstd(values, axis=0, ddof=1), n) if n > 1 else np.full(steps, np.nan)
-        found[column] = Band(days, mean, mean - half, mean + half, n)
+        found[column] = Band(days, mean, mean - half, mean + half)
     return found
