@@ -80,8 +80,7 @@ class CueQueue:
 
     def move_slots(self, moved_to: np.ndarray) -> None:
         """The shipments moved to new slots (``moved_to[old]`` is the new one, :meth:`sim.shipments.ShipmentPool.regroup`)."""
-        column = CUE_FIELDS["slot"]
-        self.table[:self.size, column] = moved_to[self.table[:self.size, column]]
+        self.table[:self.size, SLOT] = moved_to[self.table[:self.size, SLOT]]
         kept = min(self.row_of.size, moved_to.size)
         row_of = np.full(max(self.row_of.size, moved_to.size), -1, np.int64)
         row_of[moved_to[:kept]] = self.row_of[:kept]

@@ -41,17 +41,29 @@ def any_route(cell_cost: np.ndarray, sources: np.ndarray, sinks: np.ndarray) -> 
 
 
 def check_world(scenario: Scenario, world: World) -> None:
-    """What the model needs of a built world before it plans: a route to plan, to every port, and the corridor the drones watch.
+    """What the model needs of a built world before it plans: a route to plan, to every port, and a readable basemap.
+
+    These depend only on what :func:`sim.world_cache.world_key` keys a world by, so a world kept for
+    runs that share it is checked once; :func:`check_world_use` checks what each scenario asks of it.
 
     Raises:
         ScenarioError: no source reaches a sink, the ports are refused (:func:`sim.ports.check_ports`),
-            ``drones.focus_corridor`` names no corridor, a declared platform flies from more air bases than the world has,
             or the basemap is malformed (:func:`sim.basemap.read_basemap`), so no run draws its figures only to fail at the end.
     """
     reached = reached_sinks(world.cell_hours, world.sources, world.sinks)
     if not reached.any():
         raise ScenarioError(scenario.source, world_field(scenario), NO_PATH)
     check_ports(scenario, world, reached)
+    read_basemap(scenario)
+
+
+def check_world_use(scenario: Scenario, world: World) -> None:
+    """What a scenario asks of a world beyond its key: the corridor the drones watch, the air bases its platforms fly from.
+
+    Raises:
+        ScenarioError: ``drones.focus_corridor`` names no corridor, or a declared platform flies from
+            more air bases than the world has.
+    """
     corridors, focus = len(world.corridor_names), scenario.params.drones.focus_corridor
     if focus > corridors:
         raise ScenarioError(scenario.source, "drones.focus_corridor",
@@ -61,7 +73,6 @@ def check_world(scenario: Scenario, world: World) -> None:
         if platform.bases > bases:
             raise ScenarioError(scenario.source, f"{PLATFORM_SECTION}.{platform.name}.bases",
                                 f"expected at most drones.bases = {bases} (the world's air bases), got {platform.bases}")
-    read_basemap(scenario)
 
 
 def preflight(scenario: Scenario) -> World:
@@ -72,4 +83,5 @@ def preflight(scenario: Scenario) -> World:
     """
     world = build_world(scenario)
     check_world(scenario, world)
+    check_world_use(scenario, world)
     return world

@@ -19,7 +19,7 @@ import numpy as np
 
 from sim.params import PATH_UNIT, SCHEMA
 from sim.ports import Crossings, crossings_of
-from sim.preflight import check_world
+from sim.preflight import check_world, check_world_use
 from sim.routes import RouteTable
 from sim.scenario import Scenario
 from sim.world import World, build_world
@@ -61,17 +61,19 @@ class WorldCache:
     def planned(self, scenario: Scenario) -> PlannedWorld:
         """The scenario's world, crossings and routes: copies of the kept ones when its key matches, else built and kept.
 
-        The world is checked (:func:`sim.preflight.check_world`) for every scenario, before any planning.
+        A world is checked (:func:`sim.preflight.check_world`) when it is built, before any planning,
+        and what each scenario asks of it (:func:`sim.preflight.check_world_use`) for every scenario.
 
         Raises:
             ScenarioError: the world cannot be built, or fails the checks.
         """
         key = world_key(scenario)
         if key == self.key and self.kept is not None:
-            check_world(scenario, self.kept.world)
+            check_world_use(scenario, self.kept.world)
             return copy.deepcopy(self.kept)
         world = build_world(scenario)
         check_world(scenario, world)  # the checks ``skywatch validate`` makes, before the costly planning
+        check_world_use(scenario, world)
         crossings = crossings_of(scenario.params, world)
         routes = crossings.plan(world.cell_hours.astype(np.float64), world.sources, world)
         self.key, self.kept = key, PlannedWorld(world, crossings, routes)

@@ -252,8 +252,7 @@ def _count_axis(ax: plt.Axes, hours: np.ndarray, counts: np.ndarray, name: str, 
     return twin
 
 
-def _draw_series(top: plt.Axes, bottom: plt.Axes, model: SkywatchModel) -> None:
-    frame = metric_columns(model)
+def _draw_series(top: plt.Axes, bottom: plt.Axes, frame: dict[str, np.ndarray]) -> None:
     hours = frame["hour"]
     for column, colour in (
         ("shipments_launched", "black"),
@@ -278,8 +277,7 @@ def _draw_series(top: plt.Axes, bottom: plt.Axes, model: SkywatchModel) -> None:
     bottom.set_title("Detections and seizures (cumulative)")
 
 
-def _draw_adaptation(ax: plt.Axes, model: SkywatchModel) -> None:
-    frame = metric_columns(model)
+def _draw_adaptation(ax: plt.Axes, model: SkywatchModel, frame: dict[str, np.ndarray]) -> None:
     hours = frame["hour"]
     ax.plot(hours, frame["encryption_level"], color=OKABE_ITO["purple"], label="encryption level (mean of cartels)")
     ax.plot(hours, frame["counter_drone_level"], color=OKABE_ITO["vermillion"], label="counter-drone level (mean of cartels)")
@@ -317,8 +315,9 @@ def overview_with(model: SkywatchModel, basemap: Basemap | None) -> plt.Figure:
     fig = plt.figure(figsize=OVERVIEW_SIZE_IN, dpi=OVERVIEW_DPI)  # drawn once, at the dpi it is saved at
     grid = fig.add_gridspec(3, 2, width_ratios=(1.25, 1), **OVERVIEW_GRID)
     draw_map(fig.add_subplot(grid[:, 0]), model, basemap)
-    _draw_series(fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, 1]), model)
-    _draw_adaptation(fig.add_subplot(grid[2, 1]), model)
+    frame = metric_columns(model)
+    _draw_series(fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, 1]), frame)
+    _draw_adaptation(fig.add_subplot(grid[2, 1]), model, frame)
     summary = f"seed {model.params.run.seed} · {model.steps} steps of {model.units.step_hours:g} h · {model.fleet.x.size} drones"
     fig.suptitle(f"Skywatch run — {Path(model.scenario.source).stem} ({summary})")
     add_caption(fig, caption(provenance(model.scenario, run_seed=model.params.run.seed)))
