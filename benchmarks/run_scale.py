@@ -69,8 +69,9 @@ drones) with the shipment lanes stepped on 1 and on 2 threads (``sim.kernels.thr
 first on the machine as it is (``idle``: nothing started by the benchmark), then ``loaded``: with
 a busy process of the benchmark's own spinning on one core (not pinned: the operating system
 places it, as it would another user's job), started before those configurations and stopped after
-them, also on an error or Ctrl-C. The four configurations run ``--repeats`` times (default ``LOADED_REPEATS``), idle and
-loaded alternating; each figure is the mean over the repeats of the steady steps' mean. It prints
+them, also on an error or Ctrl-C. The four configurations run ``--repeats`` times (default ``LOADED_REPEATS``) for
+``LOADED_STEPS`` steady steps each (as in most of a week's run, the lanes' measured choice of threads has settled by
+then), idle and loaded alternating; each figure is the mean over the repeats of the steady steps' mean. It prints
 the kernel's (``advance_shipments``) and the full step's ms per step and their ratios measured in
 this one run: 2 threads against 1, loaded against idle, and whether 2 threads are slower than 1
 when a core is loaded.
@@ -152,6 +153,9 @@ MILLION_WALL_TARGET_S = 300.0
 MILLION_PEAK_TARGET_MIB = 4096.0
 LOADED_THREADS = (1, 2)
 LOADED_REPEATS = 3
+# --loaded: steady steps per configuration; long enough that the lanes' measured choice of threads
+# (sim.kernels.threads.MeasuredThreads) has settled, as it has over most of a week's run.
+LOADED_STEPS = 200
 VERSUS_REPEATS = 3
 # --versus: one configuration timed in the tree on PYTHONPATH (any tree whose run_scale has measure and scale_config).
 VERSUS_PROBE = """
@@ -792,7 +796,8 @@ def main() -> None:
                              f"of the four configurations (default {LOADED_REPEATS})")
     parser.add_argument("--steps", type=int, default=None, metavar="N",
                         help="steps timed in every configuration (default: 672 for the default scenario, 100 at scale; "
-                             f"200 and 50 with --quick; {GRID_STEPS} with --grid; {MILLION['steps']} with --million)")
+                             f"200 and 50 with --quick; {GRID_STEPS} with --grid; {LOADED_STEPS} with --loaded; "
+                             f"{MILLION['steps']} with --million)")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="write every figure to this JSON file")
     args = parser.parse_args()
     if args.steps is not None and args.steps < 1:
@@ -821,7 +826,7 @@ def main() -> None:
         if args.json:
             write_json(args.json, "platforms", {"results": as_json(results), **figures})
     if args.loaded:
-        figures = loaded_report(run_loaded(args.steps or GRID_STEPS, args.repeats or LOADED_REPEATS))
+        figures = loaded_report(run_loaded(args.steps or LOADED_STEPS, args.repeats or LOADED_REPEATS))
         if args.json:
             write_json(args.json, "loaded", figures)
     if args.versus:

@@ -59,7 +59,8 @@ def test_a_task_that_fails_raises_in_the_caller_after_the_others_finish(two_thre
     assert sorted(done) == [t for t in range(12) if t != 3]
 
 
-def ways_taken(shared_seconds: Callable[[int], float], alone_seconds: float, calls: int, monkeypatch) -> list[int]:
+def ways_taken(shared_seconds: Callable[[int], float], alone_seconds: float, calls: int, monkeypatch,
+               choice: MeasuredThreads | None = None) -> list[int]:
     """The calls (of ``calls`` calls of 8 tasks) that ran on every thread, on a clock where call ``i`` shared takes
     ``shared_seconds(i)`` and alone ``alone_seconds``.
 
@@ -78,39 +79,55 @@ def ways_taken(shared_seconds: Callable[[int], float], alone_seconds: float, cal
         return task
 
     monkeypatch.setattr(threads, "run_shared", shared)
-    choice = MeasuredThreads(clock=lambda: clock[0])
+    choice = choice or MeasuredThreads()
+    choice.clock = lambda: clock[0]
     for call[0] in range(calls):
         assert choice.run(8, work, units=8) == list(range(8))
     return ran_shared
 
 
-def test_measured_threads_keep_to_the_caller_and_try_sharing_less_often_while_it_stays_slower(monkeypatch):
-    """Sharing is slower: after a try of each way (four calls each), it is tried 8, 16, 32 and 64 calls apart."""
-    shared = ways_taken(lambda call: 2.0, alone_seconds=1.0, calls=200, monkeypatch=monkeypatch)
-    assert shared == [0, 1, 2, 3, 15, 16, 17, 18, 34, 35, 36, 37, 69, 70, 71, 72, 136, 137, 138, 139]
+def test_measured_threads_keep_to_the_caller_and_try_sharing_less_often_while_it_stays_slower(two_threads, monkeypatch):
+    """Sharing is slower: after a try of each way (four calls each), it is tried 8, 32, 128 and 512 calls apart, and
+    512 apart from then on: four tries in a week of 672 steps, one in 516 calls after that."""
+    shared = ways_taken(lambda call: 2.0, alone_seconds=1.0, calls=2000, monkeypatch=monkeypatch)
+    tries = shared[::4]
+    assert shared == [call for first in tries for call in range(first, first + 4)]
+    assert tries == [0, 15, 50, 181, 696, 1211, 1726]
 
 
-def test_measured_threads_share_when_sharing_has_been_faster(monkeypatch):
-    shared = ways_taken(lambda call: 1.0, alone_seconds=2.0, calls=40, monkeypatch=monkeypatch)
-    assert sorted(set(range(40)) - set(shared)) == [4, 5, 6, 7, 15, 16, 17, 18, 34, 35, 36, 37]
+def test_measured_threads_share_when_sharing_has_been_faster(two_threads, monkeypatch):
+    shared = ways_taken(lambda call: 1.0, alone_seconds=2.0, calls=60, monkeypatch=monkeypatch)
+    assert sorted(set(range(60)) - set(shared)) == [4, 5, 6, 7, 15, 16, 17, 18, 50, 51, 52, 53]
 
 
-def test_measured_threads_turn_when_the_faster_way_changes_and_turn_back_when_it_changes_again(monkeypatch):
+def test_on_one_thread_nothing_is_measured_and_a_new_thread_count_is_measured_afresh(two_threads, monkeypatch):
+    """On one thread the tasks run in the caller, untimed; back on two, both ways are tried again from the start."""
+    choice = MeasuredThreads()
+    assert ways_taken(lambda call: 2.0, alone_seconds=1.0, calls=40, monkeypatch=monkeypatch, choice=choice)[:4] == [0, 1, 2, 3]
+    use_threads(1)
+    assert ways_taken(lambda call: 2.0, alone_seconds=1.0, calls=40, monkeypatch=monkeypatch, choice=choice) == []
+    assert choice.threads == 2 and choice.faster() is False  # untouched by the calls on one thread
+    use_threads(2)
+    choice.threads = 3  # as if measured on another count
+    assert ways_taken(lambda call: 1.0, alone_seconds=2.0, calls=8, monkeypatch=monkeypatch, choice=choice) == [0, 1, 2, 3]
+    assert choice.threads == 2 and choice.faster() is True
+
+
+def test_measured_threads_turn_when_the_faster_way_changes_and_turn_back_when_it_changes_again(two_threads, monkeypatch):
     """Sharing wins; from call 30 (a core taken) it costs 1.5 times the caller alone: its running mean passes the
-    caller's after a few calls (a try of the caller at 34-37 comes between) and the caller alone takes over, trying
-    sharing 8 calls on, then 16, then 32; from call 80 (the core freed) sharing wins that next try and keeps the work
-    (the caller alone tried at 111-114)."""
-    shared = ways_taken(lambda call: 1.0 if call < 30 or call >= 80 else 3.0, alone_seconds=2.0, calls=120,
+    caller's after five calls and the caller alone takes over, trying sharing 8 calls on (42-45), then 32 (77-80);
+    the core was freed at call 60, so sharing wins that try and keeps the work (the caller alone tried 8 calls on,
+    then 32: 88-91, 123-126)."""
+    shared = ways_taken(lambda call: 1.0 if call < 30 or call >= 60 else 3.0, alone_seconds=2.0, calls=200,
                         monkeypatch=monkeypatch)
-    assert [call for call in shared if call >= 28] == [28, 29, 30, 31, 32, 33, 38, 46, 47, 48, 49, 65, 66, 67, 68,
-                                                       *range(100, 111), *range(115, 120)]
+    assert sorted(set(range(28, 200)) - set(shared)) == [*range(35, 42), *range(46, 77), *range(88, 92), *range(123, 127)]
 
 
-def test_a_stall_one_call_in_three_counts_for_what_it_costs_on_average(monkeypatch):
+def test_a_stall_one_call_in_three_counts_for_what_it_costs_on_average(two_threads, monkeypatch):
     """Sharing is fast but one call in three stalls (a worker preempted while it holds a lane): on average it costs
     more than the caller alone, so the caller keeps the work, and sharing is only tried (four calls a try)."""
     shared = ways_taken(lambda call: 5.0 if call % 3 == 0 else 1.0, alone_seconds=2.0, calls=120, monkeypatch=monkeypatch)
-    assert shared == [0, 1, 2, 3, 15, 16, 17, 18, 34, 35, 36, 37, 69, 70, 71, 72]
+    assert shared == [0, 1, 2, 3, 15, 16, 17, 18, 50, 51, 52, 53]
 
 
 @njit(nogil=True)

@@ -102,18 +102,26 @@ class MeasuredThreads:
     lane counts for what it costs on average. The other way is tried after ``probe_every`` calls: a try
     runs it :data:`TRY_CALLS` times in a row and takes the mean of all but the first (which wakes a
     worker that has slept, as calls in a row on every thread would not), so that a stall one call in
-    a few is seen. Each try that confirms the choice doubles the calls until the next one, up to
-    ``max_probe_every``, and a measure that changes the choice starts again from ``probe_every``: a
-    core freed or taken is noticed within ``max_probe_every`` calls, and a steady machine pays for few
-    tries. Which way ran never changes a result (the contract of :func:`run_shared`). ``clock`` gives
-    seconds.
+    a few is seen. Each try that confirms the choice multiplies the calls until the next one by
+    ``backoff``, up to ``max_probe_every``, and a measure that changes the choice starts again from
+    ``probe_every``: a core freed or taken is noticed within ``max_probe_every`` calls, and a steady
+    machine pays for few tries (a run of 672 steps for four tries of the slower way). On one thread
+    (:func:`use_threads`) both ways are the same and nothing is measured; a change of the thread count
+    starts the measures again. Which way ran never changes a result (the contract of
+    :func:`run_shared`). ``clock`` gives seconds.
     """
 
-    def __init__(self, probe_every: int = 8, max_probe_every: int = 64, weight: float = 0.15,
+    def __init__(self, probe_every: int = 8, backoff: int = 4, max_probe_every: int = 512, weight: float = 0.15,
                  clock: Callable[[], float] = time.perf_counter) -> None:
-        self.probe_every, self.max_probe_every, self.weight, self.clock = probe_every, max_probe_every, weight, clock
+        self.probe_every, self.backoff, self.max_probe_every = probe_every, backoff, max_probe_every
+        self.weight, self.clock = weight, clock
+        self._forget(thread_count())
+
+    def _forget(self, threads: int) -> None:
+        """Start measuring afresh, for ``threads`` threads."""
+        self.threads = threads  # the thread count the measures are of
         self.seconds_per_unit = {False: math.nan, True: math.nan}  # each way's measure, keyed by "on every thread"
-        self.interval = probe_every  # calls between tries of the other way
+        self.interval = self.probe_every  # calls between tries of the other way
         self.since_probe = 0  # calls since the last try
         self.trying = False  # the way under try, while calls of a try are left
         self.try_left = 0  # calls of the try left
@@ -121,6 +129,10 @@ class MeasuredThreads:
 
     def run[T](self, count: int, work: Callable[[int, int], T], units: int) -> list[T]:
         """``work(task, thread)`` for every task in ``range(count)`` (:func:`run_shared`); ``units`` measures its size."""
+        if thread_count() == 1:
+            return [work(task, 0) for task in range(count)]
+        if thread_count() != self.threads:
+            self._forget(thread_count())
         shared = self._choose()
         started = self.clock()
         results = run_shared(count, work) if shared else [work(task, 0) for task in range(count)]
@@ -139,7 +151,7 @@ class MeasuredThreads:
             if self.faster() != before:  # the machine changed: try the other way again after the shortest interval
                 self.interval, self.since_probe = self.probe_every, 0
             elif shared != before:  # a try of the other way that confirmed the choice
-                self.interval = min(2 * self.interval, self.max_probe_every)
+                self.interval = min(self.backoff * self.interval, self.max_probe_every)
         return results
 
     def faster(self) -> bool | None:
