@@ -90,7 +90,7 @@ def run_shared[T](count: int, work: Callable[[int, int], T]) -> list[T]:
     return results
 
 
-TRY_CALLS = 4  # calls in a row that a try of a way runs (:class:`MeasuredThreads`); all but the first are measured
+TRY_CALLS = 8  # calls in a row that a try of a way runs (:class:`MeasuredThreads`); all but the first are measured
 
 
 class MeasuredThreads:
@@ -99,19 +99,21 @@ class MeasuredThreads:
     On a machine whose other core is busy, waking a worker that the busy core preempts can cost more
     than it gives; this notices by measuring. The way taken is measured at every call, as a running
     mean (``weight`` on the newest call), so that a worker now and then preempted while it holds a
-    lane counts for what it costs on average. The other way is tried after ``probe_every`` calls: a try
-    runs it :data:`TRY_CALLS` times in a row and takes the mean of all but the first (which wakes a
-    worker that has slept, as calls in a row on every thread would not), so that a stall one call in
-    a few is seen. Each try that confirms the choice multiplies the calls until the next one by
-    ``backoff``, up to ``max_probe_every``, and a measure that changes the choice starts again from
-    ``probe_every``: a core freed or taken is noticed within ``max_probe_every`` calls, and a steady
-    machine pays for few tries (a run of 672 steps for four tries of the slower way). On one thread
-    (:func:`use_threads`) both ways are the same and nothing is measured; a change of the thread count
-    starts the measures again. Which way ran never changes a result (the contract of
-    :func:`run_shared`). ``clock`` gives seconds.
+    lane counts for what it costs on average. The caller's first call alone after sharing is not
+    measured: the operating system may have left the caller on the core the other work holds, until
+    it moves it. The other way is tried after ``probe_every`` calls: a try runs it :data:`TRY_CALLS`
+    times in a row and averages all but the first (which wakes a worker that has slept, as calls in
+    a row on every thread would not), so that a stall one call in a few is seen; the way's measure
+    becomes the mean of that average and its measure before. Each try that confirms the choice
+    multiplies the calls until the next one by ``backoff``, up to ``max_probe_every``, and a measure
+    that changes the choice starts again from ``probe_every``: a core freed or taken is noticed
+    within ``max_probe_every`` calls, and a steady machine pays for few tries (a run of 672 steps for
+    four tries of the slower way). On one thread (:func:`use_threads`) both ways are the same and
+    nothing is measured; a change of the thread count starts the measures again. Which way ran never
+    changes a result (the contract of :func:`run_shared`). ``clock`` gives seconds.
     """
 
-    def __init__(self, probe_every: int = 8, backoff: int = 4, max_probe_every: int = 512, weight: float = 0.15,
+    def __init__(self, probe_every: int = 8, backoff: int = 4, max_probe_every: int = 512, weight: float = 0.05,
                  clock: Callable[[], float] = time.perf_counter) -> None:
         self.probe_every, self.backoff, self.max_probe_every = probe_every, backoff, max_probe_every
         self.weight, self.clock = weight, clock
@@ -126,6 +128,7 @@ class MeasuredThreads:
         self.trying = False  # the way under try, while calls of a try are left
         self.try_left = 0  # calls of the try left
         self.try_seconds: list[float] = []  # the try's measures so far
+        self.last_shared = False  # whether the last call ran on every thread
 
     def run[T](self, count: int, work: Callable[[int, int], T], units: int) -> list[T]:
         """``work(task, thread)`` for every task in ``range(count)`` (:func:`run_shared`); ``units`` measures its size."""
@@ -138,14 +141,16 @@ class MeasuredThreads:
         results = run_shared(count, work) if shared else [work(task, 0) for task in range(count)]
         seconds = (self.clock() - started) / max(units, 1)
         before, last = self.faster(), self.seconds_per_unit[shared]
+        after_sharing, self.last_shared = self.last_shared and not shared, shared
         if self.try_left:
             self.try_left -= 1
             if self.try_left < TRY_CALLS - 1:  # the try's first call wakes what the way needs: not measured
                 self.try_seconds.append(seconds)
             if self.try_left:
                 return results
-            self.seconds_per_unit[shared] = sum(self.try_seconds) / len(self.try_seconds)
-        else:
+            tried = sum(self.try_seconds) / len(self.try_seconds)
+            self.seconds_per_unit[shared] = tried if math.isnan(last) else (last + tried) / 2
+        elif not after_sharing:  # the caller's first call after sharing may find itself on the busy core: not measured
             self.seconds_per_unit[shared] = (1 - self.weight) * last + self.weight * seconds
         if before is not None:
             if self.faster() != before:  # the machine changed: try the other way again after the shortest interval
