@@ -68,13 +68,14 @@ against 4 GiB.
 drones) with the shipment lanes stepped on 1 and on 2 threads (``sim.kernels.threads.use_threads``),
 first on the machine as it is (``idle``: nothing started by the benchmark), then ``loaded``: with
 a busy process of the benchmark's own spinning on one core (not pinned: the operating system
-places it, as it would another user's job), started before those configurations and stopped after
-them, also on an error or Ctrl-C. The four configurations run ``--repeats`` times (default ``LOADED_REPEATS``) for
-``LOADED_STEPS`` steady steps each (as in most of a week's run, the lanes' measured choice of threads has settled by
-then), idle and loaded alternating; each figure is the mean over the repeats of the steady steps' mean. It prints
-the kernel's (``advance_shipments``) and the full step's ms per step and their ratios measured in
-this one run: 2 threads against 1, loaded against idle, and whether 2 threads are slower than 1
-when a core is loaded.
+places it, as it would another user's job), started before that process and stopped after it, also
+on an error or Ctrl-C. In each process the two thread counts take turns of ``LOADED_BLOCK`` steps on
+one model (the first step of a turn not timed) until each has ``LOADED_STEPS`` steady steps, so that
+1 and 2 threads are compared under the same load seconds apart, not minutes (this machine's speed
+drifts by more than the effect). Idle and loaded alternate ``--repeats`` times (default
+``LOADED_REPEATS``). It prints the kernel's (``advance_shipments``) and the full step's ms per step
+(mean over the repeats), 2 threads against 1 with a 95% interval over the pairs of turns, loaded
+against idle, and whether 2 threads are slower than 1 when a core is loaded.
 
 ``--versus TREE`` times the same centre in this tree and in ``TREE`` (another checkout of the
 repository, e.g. ``git worktree add ../before main``), on 1 and on 2 threads, ``--repeats`` times
@@ -104,7 +105,7 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +115,7 @@ import mesa
 import numba
 import numpy as np
 
+from sim.intervals import ratio_interval
 from sim.kernels.threads import MAX_THREADS, use_threads
 from sim.lifeline import die_with_parent
 from sim.model import SkywatchModel
@@ -156,6 +158,7 @@ LOADED_REPEATS = 3
 # --loaded: steady steps per configuration; long enough that the lanes' measured choice of threads
 # (sim.kernels.threads.MeasuredThreads) has settled, as it has over most of a week's run.
 LOADED_STEPS = 200
+LOADED_BLOCK = 10  # --loaded: steps on one thread count before the other takes its turn (the first of each not timed)
 VERSUS_REPEATS = 3
 # --versus: one configuration timed in the tree on PYTHONPATH (any tree whose run_scale has measure and scale_config).
 VERSUS_PROBE = """
@@ -293,8 +296,8 @@ def read_timer(model: SkywatchModel, into: StepTimes) -> None:
     into.shipment_steps += int(seconds.get(MOVED_COUNT, 0))
 
 
-def measure(config: Config) -> Result:
-    """Build, fill, warm up and time one configuration (run in a fresh process)."""
+def prepare(config: Config) -> tuple[SkywatchModel, Result, np.random.Generator]:
+    """Build and fill one configuration's model; its (empty) result and the top-ups' generator."""
     if config.threads is not None:
         use_threads(config.threads)
     base_mib = max_rss_mib()
@@ -310,22 +313,86 @@ def measure(config: Config) -> Result:
     h, w = model.world.shape
     result = Result(config, f"{h}x{w}", model.fleet.x.size, model.routes.length.size, float(model.routes.length.mean()),
                     build_s, fill_s, base_mib, planning_period(model.scenario))
-    for i in range(config.warmup + config.steps):
-        result.current = StepTimes(steps=1)
-        model.timer.reset()
+    return model, result, rng
+
+
+def step_once(model: SkywatchModel, result: Result, rng: np.random.Generator) -> StepTimes:
+    """Step once, timed, and top the pool up again (not timed: into ``result.topup_s``); the step's times."""
+    result.current = StepTimes(steps=1)
+    model.timer.reset()
+    start = time.perf_counter()
+    model.step()
+    result.current.step_s = time.perf_counter() - start
+    read_timer(model, result.current)
+    if result.config.live is not None:
         start = time.perf_counter()
-        model.step()
-        result.current.step_s = time.perf_counter() - start
-        read_timer(model, result.current)
+        top_up(model, result.config.live, rng)
+        result.topup_s += time.perf_counter() - start
+    return result.current
+
+
+def file_step(model: SkywatchModel, result: Result, times: StepTimes) -> bool:
+    """Add the last step's ``times`` to ``result``: re-planning steps apart (as in CartelPhase.step); whether it was one."""
+    replanned = (model.steps - 1) % result.planning_period == 0
+    (result.replan if replanned else result.timed).add(times)
+    return replanned
+
+
+def measure(config: Config) -> Result:
+    """Build, fill, warm up and time one configuration (run in a fresh process)."""
+    model, result, rng = prepare(config)
+    for i in range(config.warmup + config.steps):
+        times = step_once(model, result, rng)
         if i >= config.warmup:
-            replanned = (model.steps - 1) % result.planning_period == 0  # as in CartelPhase.step
-            (result.replan if replanned else result.timed).add(result.current)
-        if config.live is not None:
-            start = time.perf_counter()
-            top_up(model, config.live, rng)
-            result.topup_s += time.perf_counter() - start
+            file_step(model, result, times)
     result.peak_mib = max_rss_mib()
     return result
+
+
+@dataclass
+class Alternating:
+    """What :func:`measure_alternating` measured: a result per thread count and each block's figures.
+
+    ``block_ms[threads, part]`` (part ``"kernel"`` or ``"step"``) lists the mean ms per timed step of
+    each block on that thread count; block ``k`` of one count and of the other ran one after the
+    other, under the same load.
+    """
+
+    results: dict[int, Result]
+    block_ms: dict[tuple[int, str], list[float]]
+
+
+def measure_alternating(config: Config, threads: tuple[int, ...], block: int) -> Alternating:
+    """Time ``config`` on one model with the shipment lanes on each of ``threads`` threads in turn (run in a fresh process).
+
+    After ``config.warmup`` steps on each count, the counts take turns for ``block`` steps at a time, in
+    the order ABBA..., until each has ``config.steps`` timed steps. The first step of each block is not
+    timed (it wakes or leaves the workers). Results do not depend on the thread count, so every count
+    steps the same model; the lanes' measured choice of threads keeps its measures for each count
+    (:class:`sim.kernels.threads.MeasuredThreads`), as in one long run.
+    """
+    model, first, rng = prepare(config)
+    results = {count: dataclasses.replace(first, config=dataclasses.replace(config, threads=count), timed=StepTimes(),
+                                          replan=StepTimes(), current=StepTimes()) for count in threads}
+    for count in threads:
+        use_threads(count)
+        for _ in range(config.warmup):
+            step_once(model, results[count], rng)
+    block_ms: dict[tuple[int, str], list[float]] = {(count, part): [] for count in threads for part in ("kernel", "step")}
+    for turn in range(math.ceil(config.steps / (block - 1))):
+        for count in threads if turn % 2 == 0 else threads[::-1]:
+            use_threads(count)
+            step_once(model, results[count], rng)
+            times = StepTimes()
+            for _ in range(block - 1):
+                step = step_once(model, results[count], rng)
+                if not file_step(model, results[count], step):
+                    times.add(step)
+            block_ms[count, "kernel"].append(times.phase_ms()["kernel"])
+            block_ms[count, "step"].append(times.ms_per_step())
+    for result in results.values():
+        result.peak_mib = max_rss_mib()
+    return Alternating(results, block_ms)
 
 
 def planning_period(scenario: Scenario) -> int:
@@ -387,12 +454,9 @@ def platform_report(results: list[Result]) -> dict[str, Any]:
     return {"ms_per_step": means, "ratio": ratios}
 
 
-def loaded_configurations(steps: int, loaded: bool) -> list[Config]:
-    """The grid's centre with the shipment lanes on each of :data:`LOADED_THREADS` threads."""
-    centre = scale_config("", GRID_CENTRE["side"], GRID_CENTRE["live"], GRID_CENTRE["drones"], steps)
-    state = "loaded" if loaded else "idle"
-    return [dataclasses.replace(centre, label=f"{state}, {threads} thread{'s' * (threads > 1)}", threads=threads)
-            for threads in LOADED_THREADS]
+def loaded_configuration(steps: int) -> Config:
+    """The grid's centre, ``steps`` timed steps on each of :data:`LOADED_THREADS` threads."""
+    return scale_config("", GRID_CENTRE["side"], GRID_CENTRE["live"], GRID_CENTRE["drones"], steps)
 
 
 def spin(parent_pid: int) -> None:
@@ -417,35 +481,41 @@ def busy_core() -> Iterator[int]:
         busy.join()
 
 
-def run_loaded(steps: int, repeats: int) -> dict[tuple[str, int], list[Result]]:
-    """Time :func:`loaded_configurations` idle and loaded, alternating, ``repeats`` times.
+def run_loaded(steps: int, repeats: int) -> dict[str, list[Alternating]]:
+    """Time :func:`loaded_configuration` idle and loaded, alternating, ``repeats`` times, each in a fresh process.
 
     Returns:
-        The results by (``"idle"`` or ``"loaded"``, threads), one per repeat.
+        What each process measured (:func:`measure_alternating`), by ``"idle"`` or ``"loaded"``, one per repeat.
     """
-    results: dict[tuple[str, int], list[Result]] = {}
+    runs: dict[str, list[Alternating]] = {"idle": [], "loaded": []}
+    config = loaded_configuration(steps)
     for _ in range(repeats):
-        for loaded in (False, True):
-            configs = loaded_configurations(steps, loaded)
-            with busy_core() if loaded else contextlib.nullcontext() as busy:
-                if busy is not None:
-                    print(f"busy process {busy} spinning on one core", flush=True)
-                for config, result in zip(configs, run_configs(configs), strict=True):
-                    results.setdefault(("loaded" if loaded else "idle", config.threads or MAX_THREADS), []).append(result)
-    return results
+        for state in runs:
+            with busy_core() if state == "loaded" else contextlib.nullcontext() as busy:
+                print(f"{state}{f', busy process {busy} spinning on one core' if busy else ''}: {steps} steps on each of "
+                      f"{' and '.join(map(str, LOADED_THREADS))} threads in turns of {LOADED_BLOCK}; load average "
+                      f"{os.getloadavg()[0]:.2f} ...", flush=True)
+                load, start = os.getloadavg()[0], time.perf_counter()
+                run = in_fresh_process(measure_alternating, config, LOADED_THREADS, LOADED_BLOCK)
+                for result in run.results.values():
+                    result.process_s, result.load_average = time.perf_counter() - start, load
+                runs[state].append(run)
+    return runs
 
 
-def loaded_report(results: dict[tuple[str, int], list[Result]]) -> dict[str, Any]:
+def loaded_report(runs: dict[str, list[Alternating]]) -> dict[str, Any]:
     """Print the kernel's and the full step's ms per step on 1 and 2 threads, idle and loaded, and their ratios.
 
-    Ratios are of the means over the repeats; 2 threads against 1 also repeat by repeat (the two
-    configurations of a repeat run one after the other, under the same load).
+    2 threads against 1 is the ratio of the mean ms of the blocks on each, which ran in turns under the
+    same load, with a 95% bootstrap interval over the pairs of blocks (:func:`sim.intervals.ratio_interval`);
+    loaded against idle, of the means over the repeats (different processes, minutes apart).
     """
-    ms = {(state, threads, part): [r.timed.phase_ms()["kernel"] if part == "kernel" else r.timed.ms_per_step() for r in runs]
-          for (state, threads), runs in results.items() for part in ("kernel", "step")}
-    mean = {key: float(np.mean(values)) for key, values in ms.items()}
     one, two = LOADED_THREADS
-    repeats = len(ms["idle", one, "kernel"])
+    ms = {(state, threads, part): [r.results[threads].timed.phase_ms()["kernel"] if part == "kernel"
+                                   else r.results[threads].timed.ms_per_step() for r in state_runs]
+          for state, state_runs in runs.items() for threads in LOADED_THREADS for part in ("kernel", "step")}
+    mean = {key: float(np.mean(values)) for key, values in ms.items()}
+    repeats = len(runs["idle"])
     print(f"\n{TARGET_LIVE:,} live shipments on {GRID_CENTRE['side']}², {GRID_CENTRE['drones']} drones, every mechanism on; "
           f"ms per steady step, mean of {repeats} runs (each run's figure in brackets)")
     width = 12 + 7 * repeats
@@ -455,46 +525,50 @@ def loaded_report(results: dict[tuple[str, int], list[Result]]) -> dict[str, Any
         cells = ""
         for part in ("kernel", "step"):
             for state in ("idle", "loaded"):
-                runs = ", ".join(f"{v:.2f}" for v in ms[state, threads, part])
-                cells += f"{mean[state, threads, part]:>8.2f} [{runs}]".rjust(width)
+                values = ", ".join(f"{v:.2f}" for v in ms[state, threads, part])
+                cells += f"{mean[state, threads, part]:>8.2f} [{values}]".rjust(width)
             cells += f"{mean['loaded', threads, part] / mean['idle', threads, part]:>13.2f}"
         print(f"{threads:>8}{cells}")
-    ratios = {
-        f"{part}_{two}_vs_{one}_threads_{state}": mean[state, two, part] / mean[state, one, part]
-        for part in ("kernel", "step") for state in ("idle", "loaded")
-    } | {
+    rng = np.random.default_rng(0)
+    intervals = {f"{part}_{two}_vs_{one}_threads_{state}": ratio_interval(
+        [v for r in runs[state] for v in r.block_ms[two, part]], [v for r in runs[state] for v in r.block_ms[one, part]], rng)
+        for part in ("kernel", "step") for state in ("idle", "loaded")}
+    ratios = {key: interval.estimate for key, interval in intervals.items()} | {
         f"{part}_loaded_vs_idle_{threads}_threads": mean["loaded", threads, part] / mean["idle", threads, part]
         for part in ("kernel", "step") for threads in LOADED_THREADS
     }
     by_repeat = {f"kernel_{two}_vs_{one}_threads_{state}":
-                 [b / a for a, b in zip(ms[state, one, "kernel"], ms[state, two, "kernel"], strict=True)]
+                 [float(np.mean(r.block_ms[two, "kernel"]) / np.mean(r.block_ms[one, "kernel"])) for r in runs[state]]
                  for state in ("idle", "loaded")}
     for state in ("idle", "loaded"):
+        line = []
+        for part, name in (("kernel", "kernel"), ("step", "full step")):
+            interval = intervals[f"{part}_{two}_vs_{one}_threads_{state}"]
+            line.append(f"{name} {interval.estimate:.3f} (95% interval {interval.low:.3f} to {interval.high:.3f})")
         key = f"kernel_{two}_vs_{one}_threads_{state}"
-        print(f"{two} threads / {one} thread, {state}: kernel {ratios[key]:.2f} (each repeat: "
-              f"{', '.join(f'{v:.2f}' for v in by_repeat[key])}), full step {ratios[f'step_{two}_vs_{one}_threads_{state}']:.2f}")
-    slower = mean["loaded", two, "kernel"] > mean["loaded", one, "kernel"]
-    slower_repeats = sum(v > 1 for v in by_repeat[f"kernel_{two}_vs_{one}_threads_loaded"])
-    print(f"with one core loaded, the kernel on {two} threads is {'SLOWER' if slower else 'not slower'} than on {one} "
-          f"({mean['loaded', two, 'kernel']:.2f} against {mean['loaded', one, 'kernel']:.2f} ms per step); "
-          f"slower in {slower_repeats} of {repeats} repeats")
+        print(f"{two} threads / {one} thread, {state}, over {intervals[key].n} pairs of blocks: {'; '.join(line)}; "
+              f"kernel in each repeat: {', '.join(f'{v:.2f}' for v in by_repeat[key])}")
+    loaded = intervals[f"kernel_{two}_vs_{one}_threads_loaded"]
+    verdict = (f"SLOWER than on {one}" if loaded.low > 1 else f"not slower than on {one}" if loaded.estimate <= 1
+               else f"not told apart from {one} (slower by the estimate, but its interval holds 1)")
+    print(f"with one core loaded, the kernel on {two} threads is {verdict}")
     rates = {f"{state}_{threads}_threads": 1e3 * TARGET_LIVE / mean[state, threads, "step"]
              for state in ("idle", "loaded") for threads in LOADED_THREADS}
     for threads in LOADED_THREADS:
         rate = rates[f"idle_{threads}_threads"]
         print(f"full step, idle, {threads} thread{'s' * (threads > 1)}: {rate:,.0f} shipment-steps/s (target >= "
               f"{FULL_TARGET:,.0f} on an idle machine: {'met' if rate >= FULL_TARGET else 'NOT met'})")
-    loads = {(state, threads): [r.load_average for r in runs] for (state, threads), runs in results.items()}
+    loads = {state: [r.results[one].load_average for r in state_runs] for state, state_runs in runs.items()}
     print("1-minute load average before each run: "
-          + "; ".join(f"{state}, {threads} thread{'s' * (threads > 1)}: {', '.join(f'{v:.2f}' for v in values)}"
-                      for (state, threads), values in loads.items())
+          + "; ".join(f"{state}: {', '.join(f'{v:.2f}' for v in values)}" for state, values in loads.items())
           + f"; {os.getloadavg()[0]:.2f} at the end")
-    return {"load_average_before": {f"{state}_{threads}_threads": values for (state, threads), values in loads.items()},
+    return {"load_average_before": loads, "block_steps": LOADED_BLOCK,
             "ms_per_step": {f"{state}_{threads}_threads_{part}": values for (state, threads, part), values in ms.items()},
             "mean_ms_per_step": {f"{state}_{threads}_threads_{part}": value for (state, threads, part), value in mean.items()},
-            "ratios": ratios, "ratios_by_repeat": by_repeat, "two_threads_slower_when_loaded": slower,
-            "full_step_shipment_steps_per_s": rates,
-            "repeats_two_threads_slower_when_loaded": slower_repeats}
+            "ratios": ratios, "ratios_by_repeat": by_repeat,
+            "intervals": {key: dataclasses.asdict(interval) for key, interval in intervals.items()},
+            "two_threads_slower_when_loaded": bool(loaded.low > 1), "verdict_when_loaded": verdict,
+            "full_step_shipment_steps_per_s": rates}
 
 
 def commit_of(tree: Path) -> str | None:
@@ -603,17 +677,22 @@ def configurations(quick: bool, steps: int | None, all_mechanisms: bool) -> list
 def run_configs(configs: list[Config]) -> list[Result]:
     """Measure each configuration in a fresh spawned process (that dies with this one), one after another."""
     results = []
-    spawn = multiprocessing.get_context("spawn")
     for config in configs:
         threads = f" threads={config.threads}" if config.threads else ""
         print(f"running {config.label} {config.overrides} live={config.live or 'cartels'} steps={config.steps} "
               f"(+{config.warmup} warm-up){threads}; load average {os.getloadavg()[0]:.2f} ...", flush=True)
         load, start = os.getloadavg()[0], time.perf_counter()
-        with ProcessPoolExecutor(max_workers=1, mp_context=spawn, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-            result = pool.submit(measure, config).result()
+        result = in_fresh_process(measure, config)
         result.process_s, result.load_average = time.perf_counter() - start, load
         results.append(result)
     return results
+
+
+def in_fresh_process[T](function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in a fresh spawned process that dies with this one."""
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+        return pool.submit(function, *args).result()
 
 
 def print_report(results: list[Result]) -> None:

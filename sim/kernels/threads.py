@@ -9,18 +9,19 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 # The cores this process may run on (every core where the platform cannot tell), at most 8.
 MAX_THREADS = min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 _threads = MAX_THREADS
-_workers: tuple[int, ThreadPoolExecutor | None] | None = None  # (pid that made it, pool)
+_workers: tuple[int, int, ThreadPoolExecutor] | None = None  # (pid that made it, its workers, pool)
 
 
 def use_threads(count: int) -> None:
     """Run parallel work on ``count`` threads, the calling one included (1: all in the calling thread)."""
-    global _threads, _workers
-    _threads, _workers = max(1, count), None
+    global _threads
+    _threads = max(1, count)
 
 
 def thread_count() -> int:
@@ -31,13 +32,17 @@ def thread_count() -> int:
 def _pool() -> ThreadPoolExecutor | None:
     """The workers beside the caller (None for one thread).
 
-    Made again in a forked child, which has the pool but not its threads.
+    Kept while the thread count stays (or goes to one and back); made again for another count, and
+    in a forked child, which has the pool but not its threads.
     """
     global _workers
-    if _workers is None or _workers[0] != os.getpid():
-        pool = ThreadPoolExecutor(_threads - 1, thread_name_prefix="skywatch") if _threads > 1 else None
-        _workers = (os.getpid(), pool)
-    return _workers[1]
+    if _threads == 1:
+        return None
+    if _workers is None or _workers[:2] != (os.getpid(), _threads - 1):
+        if _workers is not None and _workers[0] == os.getpid():
+            _workers[2].shutdown(wait=False)
+        _workers = (os.getpid(), _threads - 1, ThreadPoolExecutor(_threads - 1, thread_name_prefix="skywatch"))
+    return _workers[2]
 
 
 def run_all[T](tasks: Sequence[Callable[[], T]]) -> list[T]:
@@ -91,37 +96,39 @@ def run_shared[T](count: int, work: Callable[[int, int], T]) -> list[T]:
 
 
 TRY_CALLS = 8  # calls in a row that a try of a way runs (:class:`MeasuredThreads`); all but the first are measured
+STALL = 2.0  # a try's call that takes this many times the other way's measure ends the try (:class:`MeasuredThreads`)
 
 
 class MeasuredThreads:
     """Runs tasks on every thread or on the caller alone, whichever has taken less time per unit of work.
 
-    On a machine whose other core is busy, waking a worker that the busy core preempts can cost more
-    than it gives; this notices by measuring. The way taken is measured at every call, as a running
-    mean (``weight`` on the newest call), so that a worker now and then preempted while it holds a
-    lane counts for what it costs on average. The caller's first call alone after sharing is not
-    measured: the operating system may have left the caller on the core the other work holds, until
-    it moves it. The other way is tried after ``probe_every`` calls: a try runs it :data:`TRY_CALLS`
-    times in a row and averages all but the first (which wakes a worker that has slept, as calls in
-    a row on every thread would not), so that a stall one call in a few is seen; the way's measure
-    becomes the mean of that average and its measure before. Each try that confirms the choice
-    multiplies the calls until the next one by ``backoff``, up to ``max_probe_every``, and a measure
-    that changes the choice starts again from ``probe_every``: a core freed or taken is noticed
-    within ``max_probe_every`` calls, and a steady machine pays for few tries (a run of 672 steps for
-    four tries of the slower way). On one thread (:func:`use_threads`) both ways are the same and
-    nothing is measured; a change of the thread count starts the measures again. Which way ran never
-    changes a result (the contract of :func:`run_shared`). ``clock`` gives seconds.
+    On a machine whose other core is busy, waking a worker that the busy core preempts can cost more than it
+    gives; this notices by measuring. The way taken is measured at every call, as a running mean (``weight`` on
+    the newest call), so that a worker now and then preempted while it holds a lane counts for what it costs on
+    average. The caller's first call alone after sharing is not measured: the operating system may have left the
+    caller on the core the other work holds, until it moves it. The other way is tried after ``probe_every``
+    calls: a try runs it :data:`TRY_CALLS` times in a row and averages all but the first (which wakes a worker
+    that has slept, as calls in a row on every thread would not), so that a stall one call in a few is seen; a
+    call that takes :data:`STALL` times the other way's measure ends the try early, so that a try on a busy
+    machine costs little. The way's measure becomes the mean of the try's average and its measure before. Each
+    try that confirms the choice multiplies the calls until the next one by ``backoff``, up to
+    ``max_probe_every``, and a measure that changes the choice starts again from ``probe_every``: a core freed
+    or taken is noticed within ``max_probe_every`` calls, and a steady machine pays for few tries (a run of 672
+    steps for four tries of the slower way). On one thread (:func:`use_threads`) both ways are the same and
+    nothing is measured; each other thread count has measures of its own, kept while another is used. Which way
+    ran never changes a result (the contract of :func:`run_shared`). ``clock`` gives seconds.
     """
 
     def __init__(self, probe_every: int = 8, backoff: int = 4, max_probe_every: int = 512, weight: float = 0.05,
                  clock: Callable[[], float] = time.perf_counter) -> None:
         self.probe_every, self.backoff, self.max_probe_every = probe_every, backoff, max_probe_every
         self.weight, self.clock = weight, clock
-        self._forget(thread_count())
+        self.kept: dict[int, dict[str, Any]] = {}  # the measures of the other thread counts used, by count
+        self.threads = thread_count()  # the thread count the measures below are of
+        self._forget()
 
-    def _forget(self, threads: int) -> None:
-        """Start measuring afresh, for ``threads`` threads."""
-        self.threads = threads  # the thread count the measures are of
+    def _forget(self) -> None:
+        """Start measuring afresh."""
         self.seconds_per_unit = {False: math.nan, True: math.nan}  # each way's measure, keyed by "on every thread"
         self.interval = self.probe_every  # calls between tries of the other way
         self.since_probe = 0  # calls since the last try
@@ -130,12 +137,21 @@ class MeasuredThreads:
         self.try_seconds: list[float] = []  # the try's measures so far
         self.last_shared = False  # whether the last call ran on every thread
 
+    def _switch(self, threads: int) -> None:
+        """Keep the measures of this thread count and take up those of ``threads`` (afresh if never used)."""
+        measures = ("seconds_per_unit", "interval", "since_probe", "trying", "try_left", "try_seconds", "last_shared")
+        self.kept[self.threads] = {name: getattr(self, name) for name in measures}
+        self.threads = threads
+        self._forget()
+        for name, value in self.kept.pop(threads, {}).items():
+            setattr(self, name, value)
+
     def run[T](self, count: int, work: Callable[[int, int], T], units: int) -> list[T]:
         """``work(task, thread)`` for every task in ``range(count)`` (:func:`run_shared`); ``units`` measures its size."""
         if thread_count() == 1:
             return [work(task, 0) for task in range(count)]
         if thread_count() != self.threads:
-            self._forget(thread_count())
+            self._switch(thread_count())
         shared = self._choose()
         started = self.clock()
         results = run_shared(count, work) if shared else [work(task, 0) for task in range(count)]
@@ -146,6 +162,8 @@ class MeasuredThreads:
             self.try_left -= 1
             if self.try_left < TRY_CALLS - 1:  # the try's first call wakes what the way needs: not measured
                 self.try_seconds.append(seconds)
+                if seconds > STALL * self.seconds_per_unit[not shared]:  # a stall: the try has seen enough
+                    self.try_left = 0
             if self.try_left:
                 return results
             tried = sum(self.try_seconds) / len(self.try_seconds)
