@@ -88,10 +88,13 @@ def headline_rows(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any
                        f"{v['ratios'][key]:.2f}" + (f" ({pairs:.2f})" if pairs is not None else ""), v)
             yield f"{part}, 2 threads / 1 thread, this tree", f"{v['ratios'][f'{name}_2_vs_1_threads_after']:.2f}", v
     if "loaded" in doc:
-        r = doc["loaded"]["ratios"]
+        r, intervals = doc["loaded"]["ratios"], doc["loaded"].get("intervals", {})
         for state in ("idle", "loaded"):
-            yield f"shipment kernel, 2 threads / 1 thread, {state}", f"{r[f'kernel_2_vs_1_threads_{state}']:.2f}", doc["loaded"]
-            yield f"full step, 2 threads / 1 thread, {state}", f"{r[f'step_2_vs_1_threads_{state}']:.2f}", doc["loaded"]
+            for name, part in (("kernel", "shipment kernel"), ("step", "full step")):
+                key = f"{name}_2_vs_1_threads_{state}"
+                within = intervals.get(key)
+                yield (f"{part}, 2 threads / 1 thread, {state}" + (", in turns on one model" if within else ""),
+                       f"{r[key]:.2f}" + (f" ({within['low']:.2f} to {within['high']:.2f})" if within else ""), doc["loaded"])
         for threads in (1, 2):
             value = r[f"kernel_loaded_vs_idle_{threads}_threads"]
             yield f"shipment kernel, loaded / idle, {threads} thread(s)", f"{value:.2f}", doc["loaded"]
@@ -171,8 +174,13 @@ def loaded(entry: dict[str, Any]) -> list[str]:
     return section(
         "One core loaded (`run_scale.py --loaded`)", "loaded", entry,
         "The grid's centre (every mechanism on, 10⁵ live on 1024², 100 drones) on 1 and 2 threads, first idle, then "
-        "with a busy process of the benchmark's own on one core; repeats alternate. Mean ms per steady step "
-        f"(each repeat in brackets; **absolute**); the ratios are in the headline.{rate_text}",
+        "with a busy process of the benchmark's own on one core; repeats alternate"
+        + (f"; in each, 1 and 2 threads take turns of {entry['block_steps']} steps on one model"
+           if "block_steps" in entry else "")
+        + ". Mean ms per steady step (each repeat in brackets; **absolute**); the ratios are in the headline"
+        + (" (2 threads / 1 thread with its 95% interval over the pairs of turns)" if "intervals" in entry else "")
+        + (f". With one core loaded, the kernel on 2 threads is {entry['verdict_when_loaded']}" if "verdict_when_loaded" in entry
+           else "") + f".{rate_text}",
         table(["threads", "kernel, idle", "kernel, loaded", "full step, idle", "full step, loaded"], rows))
 
 

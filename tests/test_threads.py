@@ -138,13 +138,19 @@ def test_the_workers_are_kept_while_the_thread_count_stays_or_goes_to_one_and_ba
 
 def test_measured_threads_turn_when_the_faster_way_changes_and_turn_back_when_it_changes_again(two_threads, monkeypatch):
     """Sharing wins (the caller alone tried at 8-15 and 23-30); from call 30 (a core taken) it costs 1.5 times the
-    caller alone: its running mean passes the caller's after 14 calls and the caller alone takes over, trying sharing
-    8 calls on (52-59: confirmed), then 32 calls on (91-98); the core was freed at call 60, so sharing wins that try
-    and keeps the work (the caller alone tried 8 calls on, then 32: 106-113, 145-152)."""
+    caller alone: its running mean passes 0.9 of the caller's after 10 calls and the caller alone takes over, trying
+    sharing 8 calls on (48-55: confirmed), then 32 calls on (87-94); the core was freed at call 60, so sharing wins
+    that try and keeps the work (the caller alone tried 8 calls on, then 32: 102-109, 141-148)."""
     shared = ways_taken(lambda call: 1.0 if call < 30 or call >= 60 else 3.0, alone_seconds=2.0, calls=200,
                         monkeypatch=monkeypatch)
-    assert runs_of(sorted(set(range(200)) - set(shared))) == [(8, 15), (23, 30), (45, 51), (60, 90), (106, 113),
-                                                              (145, 152)]
+    assert runs_of(sorted(set(range(200)) - set(shared))) == [(8, 15), (23, 30), (41, 47), (56, 86), (102, 109),
+                                                              (141, 148)]
+
+
+def test_a_near_tie_goes_to_the_caller_alone(two_threads, monkeypatch):
+    """Sharing 5% faster than the caller alone (as on a busy machine, where it may stall) is only tried."""
+    shared = ways_taken(lambda call: 1.9, alone_seconds=2.0, calls=200, monkeypatch=monkeypatch)
+    assert runs_of(shared) == [(0, 7), (23, 30), (62, 69), (197, 199)]
 
 
 def test_a_stall_one_call_in_three_counts_for_what_it_costs_on_average(two_threads, monkeypatch):

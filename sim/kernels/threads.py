@@ -96,6 +96,9 @@ def run_shared[T](count: int, work: Callable[[int, int], T]) -> list[T]:
 
 
 TRY_CALLS = 8  # calls in a row that a try of a way runs (:class:`MeasuredThreads`); all but the first are measured
+# Sharing is taken only when its measure is below this fraction of the caller's alone (:class:`MeasuredThreads`): a near
+# tie, as when the other core is busy, goes to the caller alone, which never waits for a preempted worker.
+SHARING_GAIN = 0.9
 STALL = 2.0  # a try's call that takes this many times the other way's measure ends the try (:class:`MeasuredThreads`)
 
 
@@ -178,9 +181,9 @@ class MeasuredThreads:
         return results
 
     def faster(self) -> bool | None:
-        """Whether every thread has been faster than the caller alone (None until each way has been tried)."""
+        """Whether every thread has been faster than the caller alone, by :data:`SHARING_GAIN` (None until both tried)."""
         alone, shared = self.seconds_per_unit[False], self.seconds_per_unit[True]
-        return None if math.isnan(shared) or math.isnan(alone) else shared <= alone
+        return None if math.isnan(shared) or math.isnan(alone) else shared <= SHARING_GAIN * alone
 
     def _choose(self) -> bool:
         """Whether this call runs on every thread: a try's way, an untried one, the other now and then, or the faster."""
