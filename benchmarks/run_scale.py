@@ -155,9 +155,9 @@ MILLION_WALL_TARGET_S = 300.0
 MILLION_PEAK_TARGET_MIB = 4096.0
 LOADED_THREADS = (1, 2)
 LOADED_REPEATS = 3
-# --loaded: steady steps per configuration; long enough that the lanes' measured choice of threads
-# (sim.kernels.threads.MeasuredThreads) has settled, as it has over most of a week's run.
-LOADED_STEPS = 200
+# --loaded: timed steps on each thread count: a week of hourly steps, the lanes' measured choice of threads
+# (sim.kernels.threads.MeasuredThreads) learning the machine as in a user's run of a week.
+LOADED_STEPS = 672
 LOADED_BLOCK = 10  # --loaded: steps on one thread count before the other takes its turn (the first of each not timed)
 VERSUS_REPEATS = 3
 # --versus: one configuration timed in the tree on PYTHONPATH (any tree whose run_scale has measure and scale_config).
