@@ -116,7 +116,7 @@ import numba
 import numpy as np
 
 from sim.intervals import ratio_interval
-from sim.kernels.threads import MAX_THREADS, use_threads
+from sim.kernels.threads import MAX_THREADS, thread_count, use_threads
 from sim.lifeline import die_with_parent
 from sim.model import SkywatchModel
 from sim.params import SCHEMA
@@ -371,6 +371,7 @@ def measure_alternating(config: Config, threads: tuple[int, ...], block: int) ->
     steps the same model; the lanes' measured choice of threads keeps its measures for each count
     (:class:`sim.kernels.threads.MeasuredThreads`), as in one long run.
     """
+    before = thread_count()
     model, first, rng = prepare(config)
     results = {count: dataclasses.replace(first, config=dataclasses.replace(config, threads=count), timed=StepTimes(),
                                           replan=StepTimes(), current=StepTimes()) for count in threads}
@@ -392,6 +393,7 @@ def measure_alternating(config: Config, threads: tuple[int, ...], block: int) ->
             block_ms[count, "step"].append(times.ms_per_step())
     for result in results.values():
         result.peak_mib = max_rss_mib()
+    use_threads(before)
     return Alternating(results, block_ms)
 
 

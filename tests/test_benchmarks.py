@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from sim.kernels.movement import IN_TRANSIT
+from sim.kernels.threads import MAX_THREADS, thread_count
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from compare_reference import build_skywatch  # noqa: E402
-from run_scale import top_up, versus_report  # noqa: E402
+from run_scale import Config, loaded_report, measure_alternating, top_up, versus_report  # noqa: E402
 
 
 def test_run_scale_quick_measures_every_configuration_and_phase(tmp_path: Path) -> None:
@@ -71,6 +72,22 @@ def test_the_loaded_modes_busy_process_stops_when_its_block_is_interrupted() -> 
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["stopped"]
+
+
+def test_the_loaded_mode_times_each_thread_count_in_turns_on_one_model_and_gives_the_ratio_an_interval(capsys) -> None:
+    """Two thread counts take turns of 3 steps (the first untimed) until each has 6 timed steps: 3 blocks each."""
+    config = Config("turns", {"world.height": 96, "world.width": 96, "drones.count": 4}, 40_000, 6, warmup=1)
+    run = measure_alternating(config, (1, 2), block=3)
+    assert thread_count() == MAX_THREADS  # as before the turns
+    for threads in (1, 2):
+        result = run.results[threads]
+        assert result.config.threads == threads
+        assert result.timed.steps + result.replan.steps == 6 and result.timed.shipment_steps > 0
+        assert len(run.block_ms[threads, "kernel"]) == len(run.block_ms[threads, "step"]) == 3
+    figures = loaded_report({"idle": [run], "loaded": [run]})
+    interval = figures["intervals"]["kernel_2_vs_1_threads_loaded"]
+    assert interval["n"] == 3 and interval["low"] <= interval["estimate"] <= interval["high"]
+    assert figures["verdict_when_loaded"] in capsys.readouterr().out
 
 
 def test_the_skywatch_step_timed_against_mesa_moves_the_shipments_it_was_filled_with() -> None:
