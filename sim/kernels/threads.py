@@ -99,7 +99,7 @@ TRY_CALLS = 8  # calls in a row that a try of a way runs (:class:`MeasuredThread
 # Sharing is taken only when its measure is below this fraction of the caller's alone (:class:`MeasuredThreads`): a near
 # tie, as when the other core is busy, goes to the caller alone, which never waits for a preempted worker.
 SHARING_GAIN = 0.9
-STALL = 2.0  # a try's call that takes this many times the other way's measure ends the try (:class:`MeasuredThreads`)
+STALL = 1.25  # a try's call that takes this many times the other way's measure ends the try (:class:`MeasuredThreads`)
 
 
 class MeasuredThreads:
