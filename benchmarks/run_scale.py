@@ -120,7 +120,7 @@ from sim.kernels.threads import MAX_THREADS, thread_count, use_threads
 from sim.lifeline import die_with_parent
 from sim.model import SkywatchModel
 from sim.params import SCHEMA
-from sim.phases.shipments import KERNEL_TIME, MOVED_COUNT
+from sim.phases.shipments import KERNEL_TIME, MOVED_COUNT, REGROUP_STEPS
 from sim.scenario import Scenario
 from sim.units import Units
 
@@ -158,7 +158,9 @@ LOADED_REPEATS = 3
 # --loaded: timed steps on each thread count: a week of hourly steps, the lanes' measured choice of threads
 # (sim.kernels.threads.MeasuredThreads) learning the machine as in a user's run of a week.
 LOADED_STEPS = 672
-LOADED_BLOCK = 10  # --loaded: steps on one thread count before the other takes its turn (the first of each not timed)
+# --loaded: steps on one thread count before the other takes its turn (the first not timed): the pool's regrouping period,
+# so that each turn holds the same steps of the regrouping cycle (the kernel is quickest just after a regrouping).
+LOADED_BLOCK = REGROUP_STEPS
 VERSUS_REPEATS = 3
 # --versus: one configuration timed in the tree on PYTHONPATH (any tree whose run_scale has measure and scale_config).
 VERSUS_PROBE = """
