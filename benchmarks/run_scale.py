@@ -875,8 +875,8 @@ def main() -> None:
     parser.add_argument("--versus", type=Path, default=None, metavar="TREE",
                         help="time the grid's centre in this tree and in TREE (another checkout), interleaved")
     parser.add_argument("--repeats", type=int, default=None, metavar="N",
-                        help=f"--versus: pairs of runs on each thread count (default {VERSUS_REPEATS}); --loaded: rounds "
-                             f"of the four configurations (default {LOADED_REPEATS})")
+                        help=f"--versus: pairs of runs on each thread count (default {VERSUS_REPEATS}); --loaded: processes "
+                             f"idle and loaded, each timing 1 and 2 threads in turns (default {LOADED_REPEATS})")
     parser.add_argument("--steps", type=int, default=None, metavar="N",
                         help="steps timed in every configuration (default: 672 for the default scenario, 100 at scale; "
                              f"200 and 50 with --quick; {GRID_STEPS} with --grid; {LOADED_STEPS} with --loaded; "
