@@ -1,3 +1,4 @@
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -207,3 +208,55 @@ def test_tickets_go_to_exactly_one_thread_each():
         racer.join()
     assert sum(counts) == limit and tickets[0] == limit + 2
     assert np.all((taken_by == 1) | (taken_by == 2)), "a ticket taken twice or by no one"
+
+
+def write_stat(path, busy_ticks: tuple[int, int], idle_ticks: int = 1000) -> None:
+    """A /proc/stat with two cores: ``busy_ticks`` in user time, the rest idle (other fields zero)."""
+    lines = ["cpu  0 0 0 0 0 0 0 0 0 0"]
+    lines += [f"cpu{core} {busy} 0 0 {idle_ticks} 0 0 0 0 0 0" for core, busy in enumerate(busy_ticks)]
+    path.write_text("\n".join([*lines, "intr 12345", "ctxt 678"]) + "\n")
+
+
+def test_core_load_counts_what_other_work_kept_busy_since_the_last_reading(tmp_path):
+    """Over 1 s, the two cores were busy 1.5 core-seconds, 0.5 of them this process's own: others held 1 core."""
+    stat, clock, own = tmp_path / "stat", [10.0], [2.0]
+    write_stat(stat, (100, 100))
+    load = threads.CoreLoad(str(stat), clock=lambda: clock[0], own=lambda: own[0])
+    load.cores, load.tick_s = {"cpu0", "cpu1"}, 0.01
+    load.last = load._reading()
+    write_stat(stat, (200, 150))
+    clock[0], own[0] = 11.0, 2.5
+    assert load.others_hold(2)  # others held 1 core: half of 2
+    write_stat(stat, (300, 250))  # another second, 2 core-seconds busy, 1.6 of them this process's: others held 0.4
+    clock[0], own[0] = 12.0, 4.1
+    assert not load.others_hold(1)
+    assert not load.others_hold(1)  # no time has passed since that reading: nothing to tell
+
+
+def test_core_load_knows_nothing_without_the_file(tmp_path):
+    load = threads.CoreLoad(str(tmp_path / "no such file"))
+    assert load.last is None and not load.others_hold(1)
+
+
+class HeldCores:
+    """A stand-in for :class:`sim.kernels.threads.CoreLoad`: other work holds the cores while ``held``."""
+
+    def __init__(self) -> None:
+        self.held, self.asked = True, 0
+
+    def others_hold(self, cores: int) -> bool:
+        self.asked += 1
+        return self.held
+
+
+def test_while_other_work_holds_the_cores_sharing_is_not_tried(two_threads, monkeypatch):
+    """Sharing would be faster, but the cores are held: no try of sharing runs, the load is read only when one is
+    due (at calls 0, 16, 49 and 178: 8, 32 and 128 calls apart), and once the cores are free the next due try
+    (512 calls after the last, the 487th call after they were freed) runs and sharing takes over."""
+    load = HeldCores()
+    choice = MeasuredThreads(load=load)
+    assert ways_taken(lambda call: 1.0, alone_seconds=2.0, calls=200, monkeypatch=monkeypatch, choice=choice) == []
+    assert choice.seconds_per_unit[True] == math.inf and load.asked == 4  # at calls 0, 16, 49, 178
+    load.held = False
+    shared = ways_taken(lambda call: 1.0, alone_seconds=2.0, calls=600, monkeypatch=monkeypatch, choice=choice)
+    assert shared[0] == 487 and shared[-1] == 599 and choice.faster() is True

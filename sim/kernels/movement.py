@@ -5,7 +5,7 @@ from numba import njit
 
 from sim.kernels.claims import take_ticket
 from sim.kernels.counter_rng import uniform
-from sim.kernels.threads import MAX_THREADS, MeasuredThreads, thread_count
+from sim.kernels.threads import MAX_THREADS, CoreLoad, MeasuredThreads, thread_count
 
 # The shipment slots are split into this many contiguous lanes. Each thread makes one call into compiled code
 # (which releases the GIL) and there takes the next lane not yet taken, by an atomic ticket
@@ -19,7 +19,8 @@ LANES_PER_THREAD = 64
 LANES = LANES_PER_THREAD * MAX_THREADS
 FLOW_ROWS = MAX_THREADS  # one row of route flow per thread
 PARALLEL_SLOTS = 32_768  # below this many slots one lane holds them all, run in the calling thread: waking threads costs more
-LANE_THREADS = MeasuredThreads()  # the lanes on every thread, or in the caller alone when that has been faster
+# The lanes on every thread, or in the caller alone when that has been faster or other work holds the other cores.
+LANE_THREADS = MeasuredThreads(load=CoreLoad())
 
 # Shipment status codes (uint8).
 FREE = 0

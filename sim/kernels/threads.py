@@ -99,7 +99,53 @@ TRY_CALLS = 8  # calls in a row that a try of a way runs (:class:`MeasuredThread
 # Sharing is taken only when its measure is below this fraction of the caller's alone (:class:`MeasuredThreads`): a near
 # tie, as when the other core is busy, goes to the caller alone, which never waits for a preempted worker.
 SHARING_GAIN = 0.9
+BUSY_SHARE = 0.5  # other work holding this share of the worker threads' cores makes sharing not worth a try
 STALL = 1.25  # a try's call that takes this many times the other way's measure ends the try (:class:`MeasuredThreads`)
+
+
+class CoreLoad:
+    """How busy other work keeps the cores this process may run on, read from Linux's ``/proc/stat``.
+
+    Each reading compares the cores' busy time (all but idle and waiting on I/O; time the hypervisor
+    took counts as busy) since the last reading with this process's own CPU time over the same wall
+    time. Where the file cannot be read (other systems), nothing is known and :meth:`others_hold` says no.
+
+    Args:
+        path: the kernel's CPU times.
+        clock: wall seconds.
+        own: this process's CPU seconds, every thread included.
+    """
+
+    def __init__(self, path: str = "/proc/stat", clock: Callable[[], float] = time.monotonic,
+                 own: Callable[[], float] = time.process_time) -> None:
+        self.path, self.clock, self.own = path, clock, own
+        self.cores = {f"cpu{core}" for core in (os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else ())}
+        self.tick_s = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
+        self.last = self._reading()
+
+    def _reading(self) -> tuple[float, float, float] | None:
+        """(wall s, busy core-seconds of this process's cores, this process's CPU s), or None where unknown."""
+        try:
+            with open(self.path) as stat:
+                lines = stat.read().splitlines()
+        except OSError:
+            return None
+        busy = 0
+        for line in lines:
+            name, *fields = line.split()
+            if name in self.cores:  # user nice system idle iowait irq softirq steal (guest time is in user)
+                times = [int(field) for field in fields[:8]]
+                busy += sum(times) - times[3] - times[4]
+        return self.clock(), busy * self.tick_s, self.own()
+
+    def others_hold(self, cores: int) -> bool:
+        """Whether other work has kept at least half of ``cores`` cores busy since the last reading."""
+        now, last = self._reading(), self.last
+        self.last = now
+        if now is None or last is None or now[0] <= last[0]:
+            return False
+        others = (now[1] - last[1] - (now[2] - last[2])) / (now[0] - last[0])
+        return others >= BUSY_SHARE * cores
 
 
 class MeasuredThreads:
@@ -118,14 +164,16 @@ class MeasuredThreads:
     ``max_probe_every``, and a measure that changes the choice starts again from ``probe_every``: a core freed
     or taken is noticed within ``max_probe_every`` calls, and a steady machine pays for few tries (a run of 672
     steps for four tries of the slower way). On one thread (:func:`use_threads`) both ways are the same and
-    nothing is measured; each other thread count has measures of its own, kept while another is used. Which way
-    ran never changes a result (the contract of :func:`run_shared`). ``clock`` gives seconds.
+    nothing is measured; each other thread count has measures of its own, kept while another is used. Given a
+    ``load`` (:class:`CoreLoad`), a try of sharing while other work keeps the other cores busy is not run (see
+    :meth:`_try`): on a busy machine the tries cost nothing. Which way ran never changes a result (the contract
+    of :func:`run_shared`). ``clock`` gives seconds.
     """
 
     def __init__(self, probe_every: int = 8, backoff: int = 4, max_probe_every: int = 512, weight: float = 0.05,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+                 clock: Callable[[], float] = time.perf_counter, load: CoreLoad | None = None) -> None:
         self.probe_every, self.backoff, self.max_probe_every = probe_every, backoff, max_probe_every
-        self.weight, self.clock = weight, clock
+        self.weight, self.clock, self.load = weight, clock, load
         self.kept: dict[int, dict[str, Any]] = {}  # the measures of the other thread counts used, by count
         self.threads = thread_count()  # the thread count the measures below are of
         self._forget()
@@ -170,7 +218,7 @@ class MeasuredThreads:
             if self.try_left:
                 return results
             tried = sum(self.try_seconds) / len(self.try_seconds)
-            self.seconds_per_unit[shared] = tried if math.isnan(last) else (last + tried) / 2
+            self.seconds_per_unit[shared] = tried if not math.isfinite(last) else (last + tried) / 2
         elif not after_sharing:  # the caller's first call after sharing may find itself on the busy core: not measured
             self.seconds_per_unit[shared] = (1 - self.weight) * last + self.weight * seconds
         if before is not None:
@@ -200,6 +248,16 @@ class MeasuredThreads:
         return self._try(not faster)
 
     def _try(self, way: bool) -> bool:
-        """Start a try of ``way``; returns it."""
+        """Start a try of ``way``; returns the way this call takes.
+
+        A try of sharing while other work keeps the other cores busy (``load``) is answered without
+        running it: sharing is marked slower (an infinite measure, until a try that runs) and, as after
+        a try that confirmed the caller alone, the next one waits longer.
+        """
+        if way and self.load is not None and self.load.others_hold(self.threads - 1):
+            if self.faster() is False:
+                self.interval = min(self.backoff * self.interval, self.max_probe_every)
+            self.seconds_per_unit[True] = math.inf
+            return self._try(False) if math.isnan(self.seconds_per_unit[False]) else False
         self.trying, self.try_left, self.try_seconds = way, TRY_CALLS, []
         return way
