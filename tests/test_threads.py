@@ -13,7 +13,10 @@ from sim.kernels.threads import MAX_THREADS, MeasuredThreads, run_shared, use_th
 
 
 @pytest.fixture
-def two_threads():
+def two_threads(monkeypatch):
+    """Two threads, and room for three, whatever the machine: these tests run plain tasks or stand-ins, no kernel
+    (whose scratch is sized by the real MAX_THREADS)."""
+    monkeypatch.setattr(threads, "MAX_THREADS", max(3, MAX_THREADS))
     use_threads(2)
     yield
     use_threads(MAX_THREADS)
@@ -110,6 +113,15 @@ def test_measured_threads_share_when_sharing_has_been_faster(two_threads, monkey
     call: each of its tries ends there."""
     shared = ways_taken(lambda call: 1.0, alone_seconds=2.0, calls=80, monkeypatch=monkeypatch)
     assert runs_of(sorted(set(range(80)) - set(shared))) == [(8, 9), (17, 18), (50, 51)]
+
+
+def test_no_more_threads_than_the_kernels_keep_scratch_for(two_threads):
+    """A count above MAX_THREADS runs on MAX_THREADS: the lanes write a row of flow marks per thread, and a thread
+    beyond the rows wrote past them (a crash of the heap, seen with 3 threads on 2 cores)."""
+    use_threads(threads.MAX_THREADS + 1)
+    assert threads.thread_count() == threads.MAX_THREADS
+    use_threads(0)
+    assert threads.thread_count() == 1
 
 
 def test_on_one_thread_nothing_is_measured_and_each_thread_count_keeps_its_own_measures(two_threads, monkeypatch):

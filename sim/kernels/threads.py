@@ -19,9 +19,13 @@ _workers: tuple[int, int, ThreadPoolExecutor] | None = None  # (pid that made it
 
 
 def use_threads(count: int) -> None:
-    """Run parallel work on ``count`` threads, the calling one included (1: all in the calling thread)."""
+    """Run parallel work on ``count`` threads, the calling one included (1: all in the calling thread).
+
+    At most :data:`MAX_THREADS`: the kernels keep scratch for that many threads (a row of flow marks
+    each), so a larger count runs on that many.
+    """
     global _threads
-    _threads = max(1, count)
+    _threads = min(max(1, count), MAX_THREADS)
 
 
 def thread_count() -> int:
