@@ -245,9 +245,14 @@ def test_core_load_counts_what_other_work_kept_busy_since_the_last_reading(tmp_p
     assert not load.others_hold(1)  # no time has passed since that reading: nothing to tell
 
 
-def test_core_load_knows_nothing_without_the_file(tmp_path):
+def test_core_load_knows_nothing_without_the_file_or_from_a_file_not_in_the_kernels_format(tmp_path):
     load = threads.CoreLoad(str(tmp_path / "no such file"))
     assert load.last is None and not load.others_hold(1)
+    odd = tmp_path / "stat"
+    odd.write_text("\ncpu0 12 x 3\ncpu1 1 2\n")
+    load = threads.CoreLoad(str(odd))
+    load.cores = {"cpu0", "cpu1"}
+    assert load._reading() is None and not load.others_hold(1)
 
 
 class HeldCores:

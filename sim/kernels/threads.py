@@ -132,14 +132,14 @@ class CoreLoad:
         try:
             with open(self.path) as stat:
                 lines = stat.read().splitlines()
-        except OSError:
+            busy = 0
+            for line in lines:
+                name, *fields = line.split() or [""]
+                if name in self.cores:  # user nice system idle iowait irq softirq steal (guest time is in user)
+                    times = [int(field) for field in fields[:8]]
+                    busy += sum(times) - times[3] - times[4]
+        except (OSError, ValueError, IndexError):  # unreadable, or not the kernel's format: nothing known
             return None
-        busy = 0
-        for line in lines:
-            name, *fields = line.split()
-            if name in self.cores:  # user nice system idle iowait irq softirq steal (guest time is in user)
-                times = [int(field) for field in fields[:8]]
-                busy += sum(times) - times[3] - times[4]
         return self.clock(), busy * self.tick_s, self.own()
 
     def others_hold(self, cores: int) -> bool:
