@@ -180,26 +180,25 @@ class MeasuredThreads:
         self.weight, self.clock, self.load = weight, clock, load
         self.kept: dict[int, dict[str, Any]] = {}  # the measures of the other thread counts used, by count
         self.threads = thread_count()  # the thread count the measures below are of
-        self._forget()
+        self.__dict__.update(self._fresh())
 
-    def _forget(self) -> None:
-        """Start measuring afresh."""
-        self.seconds_per_unit = {False: math.nan, True: math.nan}  # each way's measure, keyed by "on every thread"
-        self.interval = self.probe_every  # calls between tries of the other way
-        self.since_probe = 0  # calls since the last try
-        self.trying = False  # the way under try, while calls of a try are left
-        self.try_left = 0  # calls of the try left
-        self.try_seconds: list[float] = []  # the try's measures so far
-        self.last_shared = False  # whether the last call ran on every thread
+    def _fresh(self) -> dict[str, Any]:
+        """The measures of a thread count not measured yet, by attribute name."""
+        return {
+            "seconds_per_unit": {False: math.nan, True: math.nan},  # each way's measure, keyed by "on every thread"
+            "interval": self.probe_every,  # calls between tries of the other way
+            "since_probe": 0,  # calls since the last try
+            "trying": False,  # the way under try, while calls of a try are left
+            "try_left": 0,  # calls of the try left
+            "try_seconds": [],  # the try's measures so far
+            "last_shared": False,  # whether the last call ran on every thread
+        }
 
     def _switch(self, threads: int) -> None:
         """Keep the measures of this thread count and take up those of ``threads`` (afresh if never used)."""
-        measures = ("seconds_per_unit", "interval", "since_probe", "trying", "try_left", "try_seconds", "last_shared")
-        self.kept[self.threads] = {name: getattr(self, name) for name in measures}
+        self.kept[self.threads] = {name: getattr(self, name) for name in self._fresh()}
         self.threads = threads
-        self._forget()
-        for name, value in self.kept.pop(threads, {}).items():
-            setattr(self, name, value)
+        self.__dict__.update(self.kept.pop(threads, None) or self._fresh())
 
     def run[T](self, count: int, work: Callable[[int, int], T], units: int) -> list[T]:
         """``work(task, thread)`` for every task in ``range(count)`` (:func:`run_shared`); ``units`` measures its size."""
