@@ -158,9 +158,10 @@ LOADED_REPEATS = 3
 # --loaded: timed steps on each thread count: a week of hourly steps, the lanes' measured choice of threads
 # (sim.kernels.threads.MeasuredThreads) learning the machine as in a user's run of a week.
 LOADED_STEPS = 672
-# --loaded: steps on one thread count before the other takes its turn (the first not timed): the pool's regrouping period,
-# so that each turn holds the same steps of the regrouping cycle (the kernel is quickest just after a regrouping).
-LOADED_BLOCK = REGROUP_STEPS
+# --loaded: steps on one thread count before the other takes its turn (the first not timed): a multiple of the pool's
+# regrouping period, so that each turn holds the same steps of the regrouping cycle (the kernel is quickest just after a
+# regrouping), and long enough that the untimed first step is a small share.
+LOADED_BLOCK = 4 * REGROUP_STEPS
 VERSUS_REPEATS = 3
 # --versus: one configuration timed in the tree on PYTHONPATH (any tree whose run_scale has measure and scale_config).
 VERSUS_PROBE = """

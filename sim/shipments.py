@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.kernels.layout import gather
+from sim.kernels.layout import gather_into, invert_order
 from sim.kernels.movement import FREE, IN_TRANSIT
 
 # The schema of the pool, declared once: field → dtype.
@@ -22,6 +22,11 @@ FIELDS: dict[str, type] = {
     "cued": np.bool_,  # a cue about it awaits a ground response
     "pursued": np.bool_,  # a ground unit is on its way to it
 }
+# The fields by the width of their items, each with the unsigned type its bits are moved as (regroup moves bits, not values).
+_WORDS = {np.uint8: 1, np.uint16: 2, np.uint32: 4, np.uint64: 8}
+FIELDS_BY_WORD: dict[type, tuple[str, ...]] = {
+    word: names for word, size in _WORDS.items()
+    if (names := tuple(name for name, dtype in FIELDS.items() if np.dtype(dtype).itemsize == size))}
 
 
 class ShipmentPool:
@@ -42,6 +47,7 @@ class ShipmentPool:
         self._n_free = 0
         self.next_uid = 0
         self._slot_keepers: list[Callable[[np.ndarray], None]] = []
+        self._spare: dict[str, np.ndarray] | None = None  # the arrays regroup moves the fields into, made on first use
         self._grow(max(capacity, 1))
 
     def __getattr__(self, name: str) -> np.ndarray:
@@ -103,18 +109,20 @@ class ShipmentPool:
     def regroup(self, order: np.ndarray) -> None:
         """Move the shipment in slot ``order[k]`` to slot ``k``, for every k; ``order`` lists the live slots first.
 
-        Every field moves with its shipment (in place: the arrays stay the same objects), the free
-        slots are those after the live ones, lowest taken first, and each keeper of slots is told
-        where they went.
+        Every field moves with its shipment, into a spare set of arrays that then become the fields
+        (so the field arrays are new objects after a regroup, as after the pool grows: fetch them
+        again), the free slots are those after the live ones, lowest taken first, and each keeper of
+        slots is told where they went.
         """
-        scratch: dict[np.dtype, np.ndarray] = {}  # one for each dtype of the fields
-        for array in self.arrays.values():
-            if array.dtype not in scratch:
-                scratch[array.dtype] = np.empty_like(array)
-            gather(array, order, scratch[array.dtype])
+        if self._spare is None or self._spare["status"].size != self.capacity:
+            self._spare = {name: np.empty_like(array) for name, array in self.arrays.items()}
+        for word, names in FIELDS_BY_WORD.items():
+            gather_into(order, tuple(self.arrays[name].view(word) for name in names),
+                        tuple(self._spare[name].view(word) for name in names))
+        self.arrays, self._spare = self._spare, self.arrays
         self._free[:self._n_free] = np.arange(self.capacity - 1, self.live - 1, -1)
         moved_to = np.empty(self.capacity, dtype=np.int64)
-        moved_to[order] = np.arange(self.capacity)
+        invert_order(order, moved_to)
         for move in self._slot_keepers:
             move(moved_to)
 

@@ -80,17 +80,38 @@ def test_regroup_moves_every_field_with_its_shipment_and_tells_the_keepers_of_sl
     pool.release(slots[[2, 4]])
     told: list[np.ndarray] = []
     pool.keep_slots_with(told.append)
+    pool.owner[slots[0]] = -7  # moved as bits: a negative integer, a float's sign and payload, a bool
+    pool.value[slots[3]] = -0.0
+    pool.carry_h[slots[5]] = np.frombuffer(np.uint32(0x7FC01234).tobytes(), np.float32)[0]
     before = {name: array.copy() for name, array in pool.arrays.items()}
-    arrays = dict(pool.arrays)
     order = np.array([slots[3], slots[1], slots[5], slots[0], slots[2], slots[4], 6, 7])
     pool.regroup(order)
     (moved_to,) = told
+    np.testing.assert_array_equal(order[moved_to], np.arange(8))
     for name, array in pool.arrays.items():
-        assert array is arrays[name], "the arrays stay the same objects"
-        np.testing.assert_array_equal(array[moved_to], before[name])  # each field went where its shipment went
+        assert array.dtype == before[name].dtype and array.size == 8
+        np.testing.assert_array_equal(array[moved_to].view(np.uint8), before[name].view(np.uint8))  # went with its shipment
     np.testing.assert_array_equal(pool.uid[:4], [3, 1, 5, 0])
     assert pool.live == 4 and np.all(pool.status[:4] == IN_TRANSIT) and np.all(pool.status[4:] == FREE)
     np.testing.assert_array_equal(launch(pool, 4), [4, 5, 6, 7])  # the free slots are those after the live ones
+
+
+def test_regroups_again_after_growing_keep_every_shipment_whole():
+    """Regroup, grow, regroup, regroup: each shipment's fields stay together (the spare arrays follow the capacity)."""
+    rng = np.random.default_rng(5)
+    pool = ShipmentPool(8)
+    slots = pool.launch(np.arange(8) % 3, rng.integers(0, 4, 8), np.arange(8.0), rng.random(8))
+    pool.release(slots[[1, 6]])
+    for round_ in range(3):
+        if round_ == 1:
+            launch(pool, pool.capacity)  # more than the free slots: the pool grows
+        live = np.flatnonzero(pool.status == IN_TRANSIT)
+        by_uid = {int(pool.uid[s]): (int(pool.owner[s]), float(pool.value[s]), int(pool.route[s])) for s in live}
+        order = np.concatenate([rng.permutation(live), np.flatnonzero(pool.status == FREE)])
+        pool.regroup(order)
+        assert {int(pool.uid[s]): (int(pool.owner[s]), float(pool.value[s]), int(pool.route[s]))
+                for s in range(live.size)} == by_uid
+        assert pool.live == live.size and np.all(pool.status[live.size:] == FREE)
 
 
 def test_the_cue_queue_follows_its_shipments_to_their_new_slots():

@@ -22,26 +22,46 @@ def route_order(status: np.ndarray, route: np.ndarray, progress: np.ndarray, rou
         positions: number of flat route positions (sum of the routes' lengths).
     """
     n = status.size
+    keys = np.empty(n, dtype=np.int64)
     count = np.zeros(positions + 2, dtype=np.int64)  # by position, shifted by one; the free slots in the last bucket
+    run_key, run = -1, 0  # a run of equal keys (neighbours share positions) is counted at once
     for i in range(n):
         key = route_start[route[i]] + progress[i] if status[i] == IN_TRANSIT else positions
-        count[key + 1] += 1
+        keys[i] = key
+        if key != run_key:
+            count[run_key + 1] += run
+            run_key, run = key, 0
+        run += 1
+    count[run_key + 1] += run
     for k in range(1, positions + 2):
         count[k] += count[k - 1]
     order = np.empty(n, dtype=np.int64)
+    run_key, at = -1, 0
     for i in range(n):
-        key = route_start[route[i]] + progress[i] if status[i] == IN_TRANSIT else positions
-        order[count[key]] = i
-        count[key] += 1
+        key = keys[i]
+        if key != run_key:
+            if run_key >= 0:
+                count[run_key] = at
+            run_key, at = key, count[key]
+        order[at] = i
+        at += 1
     return order
 
 
-@njit(cache=True)
-def gather(array: np.ndarray, order: np.ndarray, scratch: np.ndarray) -> None:
-    """``array[:] = array[order]`` through ``scratch`` (same shape and dtype as ``array``), without allocating."""
+@njit(cache=True, nogil=True)
+def gather_into(order: np.ndarray, sources: tuple, targets: tuple) -> None:
+    """``targets[j][:] = sources[j][order]`` for every array ``j`` (tuples of arrays of one dtype, as long as ``order``)."""
+    for j in range(len(sources)):
+        source, target = sources[j], targets[j]
+        for k in range(order.size):
+            target[k] = source[order[k]]
+
+
+@njit(cache=True, nogil=True)
+def invert_order(order: np.ndarray, moved_to: np.ndarray) -> None:
+    """``moved_to[order[k]] = k`` for every k: the inverse of the permutation ``order``."""
     for k in range(order.size):
-        scratch[k] = array[order[k]]
-    array[:] = scratch
+        moved_to[order[k]] = k
 
 
 LAUNCH_ORDER_BITS = 11  # digit of :func:`launch_order`'s radix sort: 2,048 counters stay in the first-level cache

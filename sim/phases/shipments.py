@@ -47,8 +47,10 @@ KERNEL_TIME = "shipments.kernel"  # the timer's name for the seconds of the numb
 MOVED_COUNT = "shipments.moved"  # the timer's name for the shipment-steps the kernel moved
 # At most every REGROUP_STEPS steps a pool with at least REGROUP_LIVE shipments in transit is regrouped along the routes
 # (:meth:`sim.shipments.ShipmentPool.regroup`): the kernel then reads each route's tables in order. Launches and
-# deliveries scatter the order slowly. Smaller pools fit the caches as they are. Results do not depend on it.
-REGROUP_STEPS = 16
+# deliveries scatter the order: new shipments take the slots of ended ones, anywhere, and at the grid centre of
+# run_scale.py the kernel slows by about 5% a step after a regrouping, which costs about half a kernel step. Smaller
+# pools fit the caches as they are. Results do not depend on it.
+REGROUP_STEPS = 4
 REGROUP_LIVE = PARALLEL_SLOTS
 
 
