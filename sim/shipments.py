@@ -30,16 +30,11 @@ FIELDS_BY_WORD: dict[type, tuple[str, ...]] = {
 
 
 class ShipmentPool:
-    """Live shipments in parallel arrays; free slots kept on two stacks.
+    """Live shipments in parallel arrays; free slots kept on a stack.
 
     A shipment's slot is where it sits in memory, not who it is (its ``uid`` is): :meth:`regroup`
     may move every shipment, and whatever keeps slots from one step to the next registers with
     :meth:`keep_slots_with` to be told where they went.
-
-    Launches take the free slots not used since the last regroup first (the pool's tail, lowest
-    first), and the slots of ended shipments only when the tail is used up (:attr:`scattered` then
-    says so); each launch's shipments take theirs in route order. Shipments launched together on
-    a route then sit side by side and move together, so the order :meth:`regroup` made lasts.
 
     Args:
         capacity: initial number of slots; the pool doubles when full.
@@ -48,11 +43,8 @@ class ShipmentPool:
     def __init__(self, capacity: int = 1024) -> None:
         self.capacity = 0
         self.arrays: dict[str, np.ndarray] = {name: np.zeros(0, dtype) for name, dtype in FIELDS.items()}
-        self._free = np.zeros(0, dtype=np.int64)  # the tail's free slots, the lowest on top
+        self._free = np.zeros(0, dtype=np.int64)
         self._n_free = 0
-        self._ended = np.zeros(0, dtype=np.int64)  # the slots of shipments ended since the last regroup
-        self._n_ended = 0
-        self.scattered = False  # a launch took the slot of an ended shipment since the last regroup
         self.next_uid = 0
         self._slot_keepers: list[Callable[[np.ndarray], None]] = []
         self._spare: dict[str, np.ndarray] | None = None  # the arrays regroup moves the fields into, made on first use
@@ -72,7 +64,7 @@ class ShipmentPool:
     @property
     def live(self) -> int:
         """Number of shipments in transit."""
-        return self.capacity - self._n_free - self._n_ended
+        return self.capacity - self._n_free
 
     def _grow(self, capacity: int) -> None:
         old = self.capacity
@@ -80,10 +72,7 @@ class ShipmentPool:
             grown = np.zeros(capacity, dtype=array.dtype)
             grown[:old] = array
             self.arrays[name] = grown
-        ended = np.empty(capacity, dtype=np.int64)  # room for every slot to be free at once
-        ended[:self._n_ended] = self._ended[:self._n_ended]
-        self._ended = ended
-        free = np.empty(capacity, dtype=np.int64)
+        free = np.empty(capacity, dtype=np.int64)  # room for every slot to be free at once
         added = capacity - old
         free[:added] = np.arange(capacity - 1, old - 1, -1)  # new slots below, lowest on top of them
         free[added:added + self._n_free] = self._free[:self._n_free]
@@ -95,17 +84,10 @@ class ShipmentPool:
                concealment: np.ndarray | float) -> np.ndarray:
         """Put new shipments on ``route`` in free slots; returns their slots (other fields: one per route, or one for all)."""
         n = route.size
-        if n > self._n_free + self._n_ended:
+        if n > self._n_free:
             self._grow(max(2 * self.capacity, self.live + n))
-        from_tail = min(n, self._n_free)
-        from_ended = n - from_tail
-        taken = np.concatenate([self._free[self._n_free - from_tail:self._n_free][::-1],
-                                self._ended[self._n_ended - from_ended:self._n_ended]])
-        self._n_free -= from_tail
-        self._n_ended -= from_ended
-        self.scattered |= from_ended > 0
-        slots = np.empty(n, dtype=np.int64)
-        slots[np.argsort(route, kind="stable")] = taken  # in route order: side by side on each route
+        slots = self._free[self._n_free - n:self._n_free][::-1].copy()
+        self._n_free -= n
         a = self.arrays
         a["status"][slots] = IN_TRANSIT
         a["uid"][slots] = np.arange(self.next_uid, self.next_uid + n)
@@ -138,19 +120,17 @@ class ShipmentPool:
             gather_into(order, tuple(self.arrays[name].view(word) for name in names),
                         tuple(self._spare[name].view(word) for name in names))
         self.arrays, self._spare = self._spare, self.arrays
-        live = self.live
-        self._n_free, self._n_ended, self.scattered = self.capacity - live, 0, False
-        self._free[:self._n_free] = np.arange(self.capacity - 1, live - 1, -1)
+        self._free[:self._n_free] = np.arange(self.capacity - 1, self.live - 1, -1)
         moved_to = np.empty(self.capacity, dtype=np.int64)
         invert_order(order, moved_to)
         for move in self._slot_keepers:
             move(moved_to)
 
     def release(self, slots: np.ndarray) -> None:
-        """Free ended shipments' slots (already marked FREE by a kernel): launches take them once the tail is used up."""
+        """Return ended shipments' slots (already marked FREE by a kernel) to the free stack."""
         n = slots.size
         self.arrays["status"][slots] = FREE
         self.arrays["cued"][slots] = False
         self.arrays["pursued"][slots] = False
-        self._ended[self._n_ended:self._n_ended + n] = slots
-        self._n_ended += n
+        self._free[self._n_free:self._n_free + n] = slots
+        self._n_free += n

@@ -103,32 +103,6 @@ def test_outputs_do_not_depend_on_where_the_shipments_sit_in_the_pool(monkeypatc
     assert moved.datacollector.get_model_vars_dataframe().equals(kept.datacollector.get_model_vars_dataframe())
 
 
-def test_the_pool_is_regrouped_every_period_sooner_once_launches_scatter_and_with_room_in_its_tail(monkeypatch):
-    """Regroupings every REGROUP_STEPS; SCATTERED_STEPS after one once a launch took an ended shipment's slot."""
-    monkeypatch.setattr(shipments_phase, "REGROUP_LIVE", 1)
-    model = SkywatchModel(small())
-    pool, regrouped, regroup, launch = model.pool, [], model.pool.regroup, model.pool.launch
-
-    def spied_regroup(order):
-        regroup(order)
-        regrouped.append(model.steps)
-        assert pool.capacity - pool.live >= shipments_phase.TAIL_SHARE * pool.live and not pool.scattered
-
-    def scattering_launch(*args):
-        slots = launch(*args)
-        pool.scattered |= model.steps == 45  # as if the tail had been used up at step 45
-        return slots
-
-    monkeypatch.setattr(pool, "regroup", spied_regroup)
-    monkeypatch.setattr(pool, "launch", scattering_launch)
-    for _ in range(80):
-        model.step()
-    period, soon = shipments_phase.REGROUP_STEPS, shipments_phase.SCATTERED_STEPS
-    first = regrouped[0]  # the first step with a shipment in transit
-    assert first <= 5 and 2 * period + first + soon <= 45 < 3 * period + first
-    assert regrouped == [first, first + period, first + 2 * period, 45, 45 + period, 45 + 2 * period]
-
-
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")  # the fork is what is tested
 def test_a_forked_process_can_run_after_the_parent_ran():
     """A user's fork-based multiprocessing pool works after a run in the parent (no threading layer hang)."""

@@ -96,25 +96,6 @@ def test_regroup_moves_every_field_with_its_shipment_and_tells_the_keepers_of_sl
     np.testing.assert_array_equal(launch(pool, 4), [4, 5, 6, 7])  # the free slots are those after the live ones
 
 
-def test_launches_take_the_untouched_tail_first_side_by_side_in_route_order_then_the_ended_slots():
-    pool = ShipmentPool(10)
-    first = pool.launch(0, np.array([2, 0, 1, 0]), 1.0, 0.0)
-    np.testing.assert_array_equal(first, [3, 0, 2, 1])  # slots 0-3, given out in route order (ties in launch order)
-    pool.release(first[[1, 2]])  # slots 0 and 2 free, in the middle of the others
-    second = pool.launch(0, np.array([5, 4, 4]), 1.0, 0.0)
-    np.testing.assert_array_equal(second, [6, 4, 5])  # the tail first, although lower slots are free
-    assert not pool.scattered
-    third = pool.launch(0, np.array([1, 1, 1, 1, 1]), 1.0, 0.0)  # 3 left in the tail, then the ended slots
-    assert sorted(third.tolist()[:3]) == [7, 8, 9] and set(third.tolist()[3:]) == {0, 2}
-    assert pool.scattered and pool.live == 10
-    np.testing.assert_array_equal(pool.uid[np.concatenate([second, third])], np.arange(4, 12))  # ids in launch order
-    pool.release(first[[0, 3]])
-    live = np.flatnonzero(pool.status == IN_TRANSIT)
-    pool.regroup(np.concatenate([live, np.flatnonzero(pool.status == FREE)]))
-    assert not pool.scattered and pool.live == 8
-    np.testing.assert_array_equal(launch(pool, 2), [8, 9])  # the tail again: the slots after the live ones
-
-
 def test_regroups_again_after_growing_keep_every_shipment_whole():
     """Regroup, grow, regroup, regroup: each shipment's fields stay together (the spare arrays follow the capacity)."""
     rng = np.random.default_rng(5)

@@ -45,16 +45,12 @@ from sim.units import Units
 EVENT_COLUMNS = 3  # slot, kind and cell of each event the kernel reports
 KERNEL_TIME = "shipments.kernel"  # the timer's name for the seconds of the numba kernel inside this phase
 MOVED_COUNT = "shipments.moved"  # the timer's name for the shipment-steps the kernel moved
-# A pool with at least REGROUP_LIVE shipments in transit is regrouped along the routes
-# (:meth:`sim.shipments.ShipmentPool.regroup`) every REGROUP_STEPS steps: the kernel then reads each route's tables in
-# order. Launches keep that order while the pool's tail has room (its shipments side by side, moving together), and the
-# regrouping makes the tail TAIL_SHARE of the live shipments; once launches take the slots of ended shipments,
-# scattered over the pool, it comes after SCATTERED_STEPS. At the grid centre of run_scale.py a kernel step slows by
-# about 5% for each step after launches scatter, and a regrouping costs about half a kernel step. Smaller pools fit the
-# caches as they are. Results do not depend on any of it.
-REGROUP_STEPS = 16
-SCATTERED_STEPS = 4
-TAIL_SHARE = 0.25
+# At most every REGROUP_STEPS steps a pool with at least REGROUP_LIVE shipments in transit is regrouped along the routes
+# (:meth:`sim.shipments.ShipmentPool.regroup`): the kernel then reads each route's tables in order. Launches and
+# deliveries scatter the order: new shipments take the slots of ended ones, anywhere, and at the grid centre of
+# run_scale.py the kernel slows by about 5% a step after a regrouping, which costs about half a kernel step. Smaller
+# pools fit the caches as they are. Results do not depend on it.
+REGROUP_STEPS = 4
 REGROUP_LIVE = PARALLEL_SLOTS
 
 
@@ -95,10 +91,6 @@ class ShipmentPhase:
     def step(self, now: int) -> None:
         """Move every live shipment one step and handle what happened to it."""
         p, r, a = self.pool, self.book.routes, self.book.along
-        if p.live >= REGROUP_LIVE and now >= self._regrouped + (SCATTERED_STEPS if p.scattered else REGROUP_STEPS):
-            p.reserve(p.live + int(TAIL_SHARE * p.live))
-            p.regroup(route_order(p.status, p.route, p.progress, r.start, a.hours.size))
-            self._regrouped = now
         if self._events[0].size != p.capacity:  # one event at most per shipment
             self._events = [np.zeros(p.capacity, dtype=np.int64) for _ in range(EVENT_COLUMNS)]
         if self._cover_before.size != a.drone.size + 1:
@@ -106,6 +98,9 @@ class ShipmentPhase:
         if self.timer.enabled:
             self.timer.add(MOVED_COUNT, p.live)
         started = time.perf_counter() if self.timer.enabled else 0.0
+        if p.live >= REGROUP_LIVE and now >= self._regrouped + REGROUP_STEPS:
+            p.regroup(route_order(p.status, p.route, p.progress, r.start, a.hours.size))
+            self._regrouped = now
         count_cover_before(a.drone, a.checkpoint, self._cover_before)
         advance_shipments(
             p.status,
