@@ -91,6 +91,9 @@ class ShipmentPhase:
     def step(self, now: int) -> None:
         """Move every live shipment one step and handle what happened to it."""
         p, r, a = self.pool, self.book.routes, self.book.along
+        if p.live >= REGROUP_LIVE and now >= self._regrouped + REGROUP_STEPS:
+            p.regroup(route_order(p.status, p.route, p.progress, r.start, a.hours.size))
+            self._regrouped = now
         if self._events[0].size != p.capacity:  # one event at most per shipment
             self._events = [np.zeros(p.capacity, dtype=np.int64) for _ in range(EVENT_COLUMNS)]
         if self._cover_before.size != a.drone.size + 1:
@@ -98,9 +101,6 @@ class ShipmentPhase:
         if self.timer.enabled:
             self.timer.add(MOVED_COUNT, p.live)
         started = time.perf_counter() if self.timer.enabled else 0.0
-        if p.live >= REGROUP_LIVE and now >= self._regrouped + REGROUP_STEPS:
-            p.regroup(route_order(p.status, p.route, p.progress, r.start, a.hours.size))
-            self._regrouped = now
         count_cover_before(a.drone, a.checkpoint, self._cover_before)
         advance_shipments(
             p.status,
