@@ -160,8 +160,8 @@ LOADED_REPEATS = 3
 LOADED_STEPS = 672
 # --loaded: steps on one thread count before the other takes its turn (the first not timed): a multiple of the pool's
 # regrouping period, so that each turn holds the same steps of the regrouping cycle (the kernel is quickest just after a
-# regrouping), and long enough that the untimed first step is a small share.
-LOADED_BLOCK = 4 * REGROUP_STEPS
+# regrouping), and long enough that the untimed first step is a small share (16 steps).
+LOADED_BLOCK = 2 * REGROUP_STEPS
 VERSUS_REPEATS = 3
 # --versus: one configuration timed in the tree on PYTHONPATH (any tree whose run_scale has measure and scale_config).
 VERSUS_PROBE = """

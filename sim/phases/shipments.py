@@ -46,11 +46,14 @@ EVENT_COLUMNS = 3  # slot, kind and cell of each event the kernel reports
 KERNEL_TIME = "shipments.kernel"  # the timer's name for the seconds of the numba kernel inside this phase
 MOVED_COUNT = "shipments.moved"  # the timer's name for the shipment-steps the kernel moved
 # At most every REGROUP_STEPS steps a pool with at least REGROUP_LIVE shipments in transit is regrouped along the routes
-# (:meth:`sim.shipments.ShipmentPool.regroup`): the kernel then reads each route's tables in order. Launches and
-# deliveries scatter the order: new shipments take the slots of ended ones, anywhere, and at the grid centre of
-# run_scale.py the kernel slows by about 5% a step after a regrouping, which costs about half a kernel step. Smaller
-# pools fit the caches as they are. Results do not depend on it.
-REGROUP_STEPS = 4
+# (:meth:`sim.shipments.ShipmentPool.regroup`): the kernel then reads each route's tables in order. Launches take the
+# slots of ended shipments, anywhere in the pool; they read the first positions of their routes, which stay in cache,
+# so the order that matters decays slowly. At the grid centre of run_scale.py a regrouping costs about half a kernel
+# step. The full step there, periods taking turns on one model (median ms): with launches at the routes' starts (as
+# the cartels launch) 16 and 8 within 3% of each other and 4 slower by 4-20%; with run_scale.py's top-ups (new
+# shipments anywhere along their routes, which scatters the order fast) 8 faster than 16 by 1-9% in three runs.
+# Smaller pools fit the caches as they are. Results do not depend on it.
+REGROUP_STEPS = 8
 REGROUP_LIVE = PARALLEL_SLOTS
 
 
