@@ -34,6 +34,7 @@ COMMANDS = {  # results.json key -> the command that (re)writes it, from the rep
     "startup": "python benchmarks/startup.py --json benchmarks/results.json",
     "startup_versus": "python benchmarks/startup.py --versus BEFORE_TREE --json benchmarks/results.json",
     "kernel_profile": "python benchmarks/kernel_profile.py --json benchmarks/results.json",
+    "regroup_period": "python benchmarks/regroup_period.py --json benchmarks/results.json",
     "reference": "python benchmarks/compare_reference.py  (and --threads 1; copied from reference_results.json)",
 }
 INTRO = """# Benchmark results
@@ -115,6 +116,14 @@ def headline_rows(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any
         for figure, what in (("whole_command_s", "launch to exit"), ("cpu_s", "CPU s")):
             yield (f"warm `skywatch run baseline`, {what}, this tree / {s['other_tree']} (median of {s['repeats']} alternating "
                    "pairs)", f"{s['ratios'][figure]:.2f}", s)
+    if "regroup_period" in doc:
+        r = doc["regroup_period"]
+        default = str(r["periods"][0])
+        for kind, by_period in r["ratios"].items():
+            for period, ratio in by_period.items():
+                if period != default:
+                    yield (f"full step, regrouping every {period} / every {default} steps, top-ups {kind}, 10⁵ live on 1024²: "
+                           "median (mean)", f"{ratio['median']:.2f} ({ratio['mean']:.2f})", r)
     if "small_runs" in doc:
         for scenario, r in doc["small_runs"]["ratios"].items():
             if isinstance(r, dict) and "sweep_2_vs_1_workers_runs_per_min" in r:
@@ -276,9 +285,24 @@ def kernel_profile(entry: dict[str, Any]) -> list[str]:
                    table(["share", "line", "source"], rows, right_from=3))
 
 
+def regroup_period(entry: dict[str, Any]) -> list[str]:
+    """The pool's regrouping periods in turns on one model, for each kind of top-up: ms per step."""
+    rows = [[kind, str(period), f"{f['median_ms'][str(period)]:.3f}", f"{f['mean_ms'][str(period)]:.3f}",
+             f"{f['regroupings_per_100_steps'][str(period)]:.1f}", f"{f['topped_up_per_step']:,.0f}"]
+            for kind, f in entry["figures"].items() for period in entry["periods"]]
+    return section("The pool's regrouping period (`regroup_period.py`)", "regroup_period", entry,
+                   f"The grid's centre (every mechanism on, 10⁵ live on 1024², 100 drones); the periods take turns of "
+                   f"{entry['turn_steps']} steps on one model, {entry['turns']} turns each; top-ups `anywhere` (random "
+                   "positions along random routes, as `run_scale.py`) or at the routes' `start` (as the cartels launch); "
+                   "re-planning steps left out. ms per step **absolute**; the ratios to the first period are in the headline.",
+                   table(["top-ups", "every N steps", "median ms", "mean ms", "regroupings per 100 steps",
+                          "topped up per step"], rows, right_from=1))
+
+
 SECTIONS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "versus": versus, "loaded": loaded, "grid": grid, "million": million, "small_runs": small_runs, "startup": startup,
     "kernel_profile": kernel_profile, "reference": reference, "calibrate_speed": calibrate_speed,
+    "regroup_period": regroup_period,
 }
 
 

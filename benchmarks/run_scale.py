@@ -278,16 +278,21 @@ def max_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def top_up(model: SkywatchModel, target: int, rng: np.random.Generator) -> None:
-    """Launch shipments on random routes, at random progress, until ``target`` are in transit."""
+def top_up(model: SkywatchModel, target: int, rng: np.random.Generator, at_start: bool = False) -> int:
+    """Launch shipments on random routes until ``target`` are in transit; returns how many were launched.
+
+    They go at random progress, or at their routes' first cell if ``at_start`` (as the cartels launch).
+    """
     n = target - model.pool.live
     if n <= 0:
-        return
+        return 0
     s, routes = model.scenario, model.routes
     route = rng.integers(0, routes.length.size, n)
     slots = model.pool.launch(rng.integers(0, len(model.cartels), n), route, np.full(n, s["shipments.value"]),
                               np.full(n, s["shipments.concealment"]))
-    model.pool.progress[slots] = rng.integers(0, routes.length[route] - 1)
+    if not at_start:
+        model.pool.progress[slots] = rng.integers(0, routes.length[route] - 1)
+    return n
 
 
 def read_timer(model: SkywatchModel, into: StepTimes) -> None:

@@ -13,6 +13,7 @@ from sim.kernels.threads import MAX_THREADS, thread_count
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from compare_reference import build_skywatch  # noqa: E402
+from regroup_period import measure_periods, report  # noqa: E402
 from run_scale import Config, loaded_report, measure_alternating, top_up, versus_report  # noqa: E402
 
 
@@ -100,6 +101,33 @@ def test_the_skywatch_step_timed_against_mesa_moves_the_shipments_it_was_filled_
     model.step()
     moved = in_transit & ((model.pool.progress != progress) | (model.pool.status != IN_TRANSIT))
     assert moved.sum() >= 0.9 * live
+
+
+def test_top_ups_go_at_random_progress_or_at_the_routes_start() -> None:
+    model = build_skywatch(2000)
+    for at_start in (False, True):
+        before = model.pool.status == IN_TRANSIT
+        launched = top_up(model, model.pool.live + 500, np.random.default_rng(1), at_start)
+        new = (model.pool.status == IN_TRANSIT) & ~before
+        assert launched == 500 == new.sum()
+        assert (model.pool.progress[new] == 0).all() == at_start
+    assert top_up(model, 10, np.random.default_rng(1)) == 0
+
+
+def test_the_regrouping_periods_take_turns_on_one_model_each_with_its_own_regroupings(monkeypatch, capsys) -> None:
+    from sim.phases import shipments
+
+    monkeypatch.setattr(shipments, "REGROUP_LIVE", 1)
+    monkeypatch.setattr(shipments, "REGROUP_STEPS", shipments.REGROUP_STEPS)
+    figures = {kind: measure_periods(at_start, (2, 4), turns=2, turn_steps=8, live=3000, side=96)
+               for kind, at_start in (("anywhere", False), ("start", True))}
+    for f in figures.values():
+        assert f["regroupings_per_100_steps"] == {2: 50.0, 4: 25.0} and f["steps_per_period"] == 16
+        assert f["topped_up_per_step"] > 0 and all(ms > 0 for ms in f["median_ms"].values())
+    monkeypatch.setattr(shipments, "REGROUP_STEPS", 2)
+    ratios = report(figures)
+    assert ratios["start"][2] == {"median": 1.0, "mean": 1.0}
+    assert "top-ups anywhere" in capsys.readouterr().out
 
 
 def _tables_and_context(text: str) -> list[tuple[list[str], list[str]]]:
