@@ -31,7 +31,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from run_scale import GRID_CENTRE, in_fresh_process, machine_line, planning_period, prepare, scale_config, top_up, write_json
+from run_scale import (
+    GRID_CENTRE,
+    in_fresh_process,
+    machine_line,
+    planning_period,
+    prepare,
+    replanned,
+    scale_config,
+    top_up,
+    write_json,
+)
 
 from sim.phases import shipments
 from sim.scenario import Scenario
@@ -70,7 +80,7 @@ def measure_periods(at_start: bool, periods: tuple[int, ...], turns: int, turn_s
                 model.step()
                 seconds = time.perf_counter() - started
                 topped.append(top_up(model, live, rng, at_start))
-                if (model.steps - 1) % result.planning_period != 0:
+                if not replanned(model, result):
                     ms[period].append(seconds * 1e3)
             counts[period] += regroupings[0] - before
     return {"median_ms": {p: float(np.median(ms[p])) for p in periods}, "mean_ms": {p: float(np.mean(ms[p])) for p in periods},

@@ -339,11 +339,16 @@ def step_once(model: SkywatchModel, result: Result, rng: np.random.Generator) ->
     return result.current
 
 
+def replanned(model: SkywatchModel, result: Result) -> bool:
+    """Whether the model's last step was one of the cartels' re-planning steps (as in CartelPhase.step)."""
+    return (model.steps - 1) % result.planning_period == 0
+
+
 def file_step(model: SkywatchModel, result: Result, times: StepTimes) -> bool:
-    """Add the last step's ``times`` to ``result``: re-planning steps apart (as in CartelPhase.step); whether it was one."""
-    replanned = (model.steps - 1) % result.planning_period == 0
-    (result.replan if replanned else result.timed).add(times)
-    return replanned
+    """Add the last step's ``times`` to ``result``: re-planning steps apart; whether it was one."""
+    replanning = replanned(model, result)
+    (result.replan if replanning else result.timed).add(times)
+    return replanning
 
 
 def measure(config: Config) -> Result:

@@ -23,10 +23,9 @@ FIELDS: dict[str, type] = {
     "pursued": np.bool_,  # a ground unit is on its way to it
 }
 # The fields by the width of their items, each with the unsigned type its bits are moved as (regroup moves bits, not values).
-_WORDS = {np.uint8: 1, np.uint16: 2, np.uint32: 4, np.uint64: 8}
 FIELDS_BY_WORD: dict[type, tuple[str, ...]] = {
-    word: names for word, size in _WORDS.items()
-    if (names := tuple(name for name, dtype in FIELDS.items() if np.dtype(dtype).itemsize == size))}
+    word: names for word in (np.uint8, np.uint16, np.uint32, np.uint64)
+    if (names := tuple(name for name, dtype in FIELDS.items() if np.dtype(dtype).itemsize == np.dtype(word).itemsize))}
 
 
 class ShipmentPool:
@@ -47,7 +46,7 @@ class ShipmentPool:
         self._n_free = 0
         self.next_uid = 0
         self._slot_keepers: list[Callable[[np.ndarray], None]] = []
-        self._spare: dict[str, np.ndarray] | None = None  # the arrays regroup moves the fields into, made on first use
+        self._spare: dict[str, np.ndarray] | None = None  # the arrays regroup moves the fields into, made when first needed
         self._grow(max(capacity, 1))
 
     def __getattr__(self, name: str) -> np.ndarray:
@@ -72,6 +71,7 @@ class ShipmentPool:
             grown = np.zeros(capacity, dtype=array.dtype)
             grown[:old] = array
             self.arrays[name] = grown
+        self._spare = None  # the old size: made again at the next regroup
         free = np.empty(capacity, dtype=np.int64)  # room for every slot to be free at once
         added = capacity - old
         free[:added] = np.arange(capacity - 1, old - 1, -1)  # new slots below, lowest on top of them
@@ -114,7 +114,7 @@ class ShipmentPool:
         again), the free slots are those after the live ones, lowest taken first, and each keeper of
         slots is told where they went.
         """
-        if self._spare is None or self._spare["status"].size != self.capacity:
+        if self._spare is None:
             self._spare = {name: np.empty_like(array) for name, array in self.arrays.items()}
         for word, names in FIELDS_BY_WORD.items():
             gather_into(order, tuple(self.arrays[name].view(word) for name in names),
