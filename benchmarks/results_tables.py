@@ -94,7 +94,7 @@ def headline_rows(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any
             for name, part in (("kernel", "shipment kernel"), ("step", "full step")):
                 key = f"{name}_2_vs_1_threads_{state}"
                 within = intervals.get(key)
-                yield (f"{part}, 2 threads / 1 thread, {state}" + (", in turns on one model" if within else ""),
+                yield (f"{part}, 2 threads / 1 thread, {state}" + (f", in turns {turns_on(doc['loaded'])}" if within else ""),
                        f"{r[key]:.2f}" + (f" ({within['low']:.2f} to {within['high']:.2f})" if within else ""), doc["loaded"])
         for threads in (1, 2):
             value = r[f"kernel_loaded_vs_idle_{threads}_threads"]
@@ -184,13 +184,20 @@ def loaded(entry: dict[str, Any]) -> list[str]:
         "One core loaded (`run_scale.py --loaded`)", "loaded", entry,
         "The grid's centre (every mechanism on, 10⁵ live on 1024², 100 drones) on 1 and 2 threads, first idle, then "
         "with a busy process of the benchmark's own on one core; repeats alternate"
-        + (f"; in each, 1 and 2 threads take turns of {entry['block_steps']} steps on one model"
+        + (f"; in each, 1 and 2 threads take turns of {entry['block_steps']} steps {turns_on(entry)}"
            if "block_steps" in entry else "")
+        + ({True: " (which ended in the same state)", False: " (which did NOT end in the same state)"}.get(
+            entry.get("twins_identical"), ""))
         + ". Mean ms per steady step (each repeat in brackets; **absolute**); the ratios are in the headline"
         + (" (2 threads / 1 thread with its 95% interval over the pairs of turns)" if "intervals" in entry else "")
         + (f". With one core loaded, the kernel on 2 threads is {entry['verdict_when_loaded']}" if "verdict_when_loaded" in entry
            else "") + f".{rate_text}",
         table(["threads", "kernel, idle", "kernel, loaded", "full step, idle", "full step, loaded"], rows))
+
+
+def turns_on(entry: dict[str, Any]) -> str:
+    """Where the loaded mode's turns ran: twin models (since they were recorded), one model before."""
+    return "on twin models, the same steps for each" if "twins_identical" in entry else "on one model"
 
 
 def grid(entry: dict[str, Any]) -> list[str]:

@@ -69,13 +69,15 @@ drones) with the shipment lanes stepped on 1 and on 2 threads (``sim.kernels.thr
 first on the machine as it is (``idle``: nothing started by the benchmark), then ``loaded``: with
 a busy process of the benchmark's own spinning on one core (not pinned: the operating system
 places it, as it would another user's job), started before that process and stopped after it, also
-on an error or Ctrl-C. In each process the two thread counts take turns of ``LOADED_BLOCK`` steps on
-one model (the first step of a turn not timed) until each has ``LOADED_STEPS`` steady steps, so that
-1 and 2 threads are compared under the same load seconds apart, not minutes (this machine's speed
-drifts by more than the effect). Idle and loaded alternate ``--repeats`` times (default
-``LOADED_REPEATS``). It prints the kernel's (``advance_shipments``) and the full step's ms per step
-(mean over the repeats), 2 threads against 1 with a 95% interval over the pairs of turns, loaded
-against idle, and whether 2 threads are slower than 1 when a core is loaded.
+on an error or Ctrl-C. In each process the two thread counts take turns of ``LOADED_BLOCK`` steps,
+each on a twin model of its own (the first step of a turn not timed), until each has ``LOADED_STEPS``
+steady steps: the twins are built alike and step through the same states, so each pair of turns is the
+same work, on 1 and on 2 threads under the same load seconds apart, not minutes (this machine's speed
+drifts by more than the effect); it checks that the twins end in the same state. Idle and loaded
+alternate ``--repeats`` times (default ``LOADED_REPEATS``). It prints the kernel's
+(``advance_shipments``) and the full step's ms per step (mean over the repeats), 2 threads against 1
+with a 95% interval over the pairs of turns, loaded against idle, and whether 2 threads are slower
+than 1 when a core is loaded.
 
 ``--versus TREE`` times the same centre in this tree and in ``TREE`` (another checkout of the
 repository, e.g. ``git worktree add ../before main``), on 1 and on 2 threads, ``--repeats`` times
@@ -95,6 +97,7 @@ import argparse
 import contextlib
 import dataclasses
 import datetime
+import hashlib
 import itertools
 import json
 import math
@@ -116,6 +119,7 @@ import numba
 import numpy as np
 
 from sim.intervals import ratio_interval
+from sim.kernels.movement import IN_TRANSIT
 from sim.kernels.threads import MAX_THREADS, thread_count, use_threads
 from sim.lifeline import die_with_parent
 from sim.model import SkywatchModel
@@ -367,47 +371,64 @@ class Alternating:
     """What :func:`measure_alternating` measured: a result per thread count and each block's figures.
 
     ``block_ms[threads, part]`` (part ``"kernel"`` or ``"step"``) lists the mean ms per timed step of
-    each block on that thread count; block ``k`` of one count and of the other ran one after the
-    other, under the same load.
+    each block on that thread count; block ``k`` of one count and of the other stepped twin models
+    through the same steps from the same state, one after the other, under the same load.
+    ``identical`` says whether the twins ended in the same state (:func:`state_digest`).
     """
 
     results: dict[int, Result]
     block_ms: dict[tuple[int, str], list[float]]
+    identical: bool = True
+
+
+def state_digest(model: SkywatchModel) -> str:
+    """sha256 of a model's tallies and of its live shipments' fields in uid order (wherever they sit in the pool)."""
+    pool, digest = model.pool, hashlib.sha256(repr(sorted(vars(model.tally).items())).encode())
+    live = np.flatnonzero(pool.status == IN_TRANSIT)
+    live = live[np.argsort(pool.uid[live], kind="stable")]
+    for name in sorted(pool.arrays):
+        digest.update(np.ascontiguousarray(pool.arrays[name][live]).tobytes())
+    return digest.hexdigest()
 
 
 def measure_alternating(config: Config, threads: tuple[int, ...], block: int) -> Alternating:
-    """Time ``config`` on one model with the shipment lanes on each of ``threads`` threads in turn (run in a fresh process).
+    """Time ``config`` on twin models, one per count of ``threads`` for the shipment lanes, in turns (run in a fresh process).
 
-    After ``config.warmup`` steps on each count, the counts take turns for ``block`` steps at a time, in
-    the order ABBA..., until each has ``config.steps`` timed steps. The first step of each block is not
-    timed (it wakes or leaves the workers). Results do not depend on the thread count, so every count
-    steps the same model; the lanes' measured choice of threads keeps its measures for each count
+    The twins are built alike and results do not depend on the thread count, so each twin steps through
+    the same states: block ``k`` on one count and on the other is the same work, and only the threads and
+    the machine's moment differ. After ``config.warmup`` steps on each twin, the counts take turns for
+    ``block`` steps at a time, in the order ABBA..., until each has ``config.steps`` timed steps. The first
+    step of each block is not timed (it wakes or leaves the workers, and finds the other twin's data in the
+    caches). The lanes' measured choice of threads keeps its measures for each count
     (:class:`sim.kernels.threads.MeasuredThreads`), as in one long run.
     """
     before = thread_count()
-    model, first, rng = prepare(config)
-    results = {count: dataclasses.replace(first, config=dataclasses.replace(config, threads=count), timed=StepTimes(),
-                                          replan=StepTimes(), current=StepTimes()) for count in threads}
+    twins = {}
     for count in threads:
+        model, first, rng = prepare(config)
+        twins[count] = model, dataclasses.replace(first, config=dataclasses.replace(config, threads=count)), rng
+    for count, (model, result, rng) in twins.items():
         use_threads(count)
         for _ in range(config.warmup):
-            step_once(model, results[count], rng)
+            step_once(model, result, rng)
     block_ms: dict[tuple[int, str], list[float]] = {(count, part): [] for count in threads for part in ("kernel", "step")}
     for turn in range(math.ceil(config.steps / (block - 1))):
         for count in threads if turn % 2 == 0 else threads[::-1]:
+            model, result, rng = twins[count]
             use_threads(count)
-            step_once(model, results[count], rng)
+            step_once(model, result, rng)
             times = StepTimes()
             for _ in range(block - 1):
-                step = step_once(model, results[count], rng)
-                if not file_step(model, results[count], step):
+                step = step_once(model, result, rng)
+                if not file_step(model, result, step):
                     times.add(step)
             block_ms[count, "kernel"].append(times.phase_ms()["kernel"])
             block_ms[count, "step"].append(times.ms_per_step())
-    for result in results.values():
+    for _, result, _ in twins.values():
         result.peak_mib = max_rss_mib()
     use_threads(before)
-    return Alternating(results, block_ms)
+    digests = {state_digest(model) for model, _, _ in twins.values()}
+    return Alternating({count: result for count, (_, result, _) in twins.items()}, block_ms, len(digests) == 1)
 
 
 def planning_period(scenario: Scenario) -> int:
@@ -567,6 +588,8 @@ def loaded_report(runs: dict[str, list[Alternating]]) -> dict[str, Any]:
     verdict = (f"SLOWER than on {one}" if loaded.low > 1 else f"not slower than on {one}" if loaded.estimate <= 1
                else f"not told apart from {one} (slower by the estimate, but its interval holds 1)")
     print(f"with one core loaded, the kernel on {two} threads is {verdict}")
+    identical = all(r.identical for state_runs in runs.values() for r in state_runs)
+    print(f"the twin models on {one} and {two} threads ended in the same state in every run: {'yes' if identical else 'NO'}")
     rates = {f"{state}_{threads}_threads": 1e3 * TARGET_LIVE / mean[state, threads, "step"]
              for state in ("idle", "loaded") for threads in LOADED_THREADS}
     for threads in LOADED_THREADS:
@@ -583,6 +606,7 @@ def loaded_report(runs: dict[str, list[Alternating]]) -> dict[str, Any]:
             "ratios": ratios, "ratios_by_repeat": by_repeat,
             "intervals": {key: dataclasses.asdict(interval) for key, interval in intervals.items()},
             "two_threads_slower_when_loaded": bool(loaded.low > 1), "verdict_when_loaded": verdict,
+            "twins_identical": identical,
             "full_step_shipment_steps_per_s": rates}
 
 

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from compare_reference import build_skywatch  # noqa: E402
 from regroup_period import measure_periods, report  # noqa: E402
-from run_scale import Config, loaded_report, measure_alternating, top_up, versus_report  # noqa: E402
+from run_scale import Config, loaded_report, measure_alternating, state_digest, top_up, versus_report  # noqa: E402
 
 
 def test_run_scale_quick_measures_every_configuration_and_phase(tmp_path: Path) -> None:
@@ -75,8 +75,8 @@ def test_the_loaded_modes_busy_process_stops_when_its_block_is_interrupted() -> 
     assert result.stdout.split() == ["stopped"]
 
 
-def test_the_loaded_mode_times_each_thread_count_in_turns_on_one_model_and_gives_the_ratio_an_interval(capsys) -> None:
-    """Two thread counts take turns of 3 steps (the first untimed) until each has 6 timed steps: 3 blocks each."""
+def test_the_loaded_mode_times_each_thread_count_in_turns_on_twin_models_and_gives_the_ratio_an_interval(capsys) -> None:
+    """Two thread counts take turns of 3 steps (the first untimed) on twin models until each has 6 timed steps: 3 blocks each."""
     config = Config("turns", {"world.height": 96, "world.width": 96, "drones.count": 4}, 40_000, 6, warmup=1)
     run = measure_alternating(config, (1, 2), block=3)
     assert thread_count() == MAX_THREADS  # as before the turns
@@ -85,10 +85,28 @@ def test_the_loaded_mode_times_each_thread_count_in_turns_on_one_model_and_gives
         assert result.config.threads == threads
         assert result.timed.steps + result.replan.steps == 6 and result.timed.shipment_steps > 0
         assert len(run.block_ms[threads, "kernel"]) == len(run.block_ms[threads, "step"]) == 3
+    assert run.identical  # the twins stepped through the same states
     figures = loaded_report({"idle": [run], "loaded": [run]})
+    assert figures["twins_identical"]
     interval = figures["intervals"]["kernel_2_vs_1_threads_loaded"]
     assert interval["n"] == 3 and interval["low"] <= interval["estimate"] <= interval["high"]
     assert figures["verdict_when_loaded"] in capsys.readouterr().out
+
+
+def test_the_twins_digest_sees_one_shipment_moved_but_not_where_shipments_sit_in_the_pool() -> None:
+    model = build_skywatch(3000)
+    top_up(model, 3000, np.random.default_rng(0))
+    model.step()
+    digest = state_digest(model)
+    pool = model.pool
+    live = pool.status == IN_TRANSIT
+    pool.regroup(np.concatenate([np.flatnonzero(live)[::-1], np.flatnonzero(~live)]))  # the live ones in reverse
+    assert state_digest(model) == digest
+    pool.progress[np.flatnonzero(pool.status == IN_TRANSIT)[0]] += 1
+    assert state_digest(model) != digest
+    pool.progress[np.flatnonzero(pool.status == IN_TRANSIT)[0]] -= 1
+    model.tally.detections += 1
+    assert state_digest(model) != digest
 
 
 def test_the_skywatch_step_timed_against_mesa_moves_the_shipments_it_was_filled_with() -> None:
