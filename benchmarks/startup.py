@@ -7,9 +7,10 @@ Run from the repository root::
     python benchmarks/startup.py --json benchmarks/results.json   # and store them under "startup"
     python benchmarks/startup.py --versus ../before --repeats 9   # a week's launch to exit here and in another tree, alternating
 
-Every measurement is ``skywatch run baseline`` in a fresh process with ``NUMBA_CACHE_DIR``
-pointing at a temporary folder, empty for the first (cold) run and filled by it for the next
-(warm) ones. The command runs through a small ``-c`` script that calls the command's entry point
+Every measurement is ``skywatch run baseline`` in a fresh process with ``NUMBA_CACHE_DIR`` and
+the store of planned worlds (``SKYWATCH_WORLD_STORE``, :mod:`sim.world_store`) pointing at
+temporary folders, empty for the first (cold) run and filled by it for the next (warm) ones.
+The command runs through a small ``-c`` script that calls the command's entry point
 (:func:`sim.cli.launch`) with ``SkywatchModel.step`` wrapped to print the wall clock when the
 first step starts and returns; the parent subtracts the time it launched the process, so
 interpreter start-up is included:
@@ -72,9 +73,13 @@ launch()
 ROOT = Path(__file__).resolve().parents[1]
 
 
+WORLD_STORE_ENV = "SKYWATCH_WORLD_STORE"  # sim.world_store.STORE_ENV (a tree without the store ignores it)
+
+
 def environment(cache: Path, tree: Path | None = None) -> dict[str, str]:
-    """This process's environment with numba's cache in ``cache`` (and the code of ``tree`` first on the path, if given)."""
-    return {**os.environ, "NUMBA_CACHE_DIR": str(cache), **({"PYTHONPATH": str(tree)} if tree else {})}
+    """This process's environment: numba's cache in ``cache``, the worlds' store beside it, ``tree`` first on the path."""
+    return {**os.environ, "NUMBA_CACHE_DIR": str(cache), WORLD_STORE_ENV: f"{cache}-worlds",
+            **({"PYTHONPATH": str(tree)} if tree else {})}
 
 
 KINDS = {"week": [], "one step": ["--steps", "1"]}  # the runs measured: the extra arguments of `skywatch run baseline`

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 
 MIN_WEIGHT = 1e-3  # a remembered event that has decayed below this weight is forgotten
 PRUNE_MIN_EVENTS = 4096  # the memory is pruned once it holds this many events, or twice what the last pruning kept
@@ -104,13 +103,15 @@ class RiskMemory:
         and the map is that grid, (⌈H/block⌉, ⌈W/block⌉) (cheaper on large rasters; exact up to
         that resolution).
         """
+        from scipy import ndimage  # here: a launch on a stored world (sim.world_store) needs no scipy (0.3 s)
+
         weight = self.decayed(now)
         h, w = self.shape
         rows, cols = -(-h // block), -(-w // block)
         coarse_cells = (self.cells // w) // block * cols + (self.cells % w) // block
         density = np.bincount(coarse_cells, weights=weight, minlength=rows * cols).reshape(rows, cols)
         sigma = self.radius_cells / block
-        spread = gaussian_filter(density, sigma, mode="constant", truncate=3.0) * (2.0 * np.pi * sigma**2)
+        spread = ndimage.gaussian_filter(density, sigma, mode="constant", truncate=3.0) * (2.0 * np.pi * sigma**2)
         return (1.0 - np.exp(-spread)).astype(np.float32)
 
 

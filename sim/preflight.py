@@ -10,7 +10,6 @@ same checks before it plans, so ``skywatch validate`` accepts exactly what a run
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import label
 
 from sim.basemap import read_basemap
 from sim.params import PLATFORM_SECTION
@@ -30,7 +29,9 @@ def passable(cell_cost: np.ndarray) -> np.ndarray:
 
 def reached_sinks(cell_cost: np.ndarray, sources: np.ndarray, sinks: np.ndarray) -> np.ndarray:
     """(K,) bool: whether some source (flat cell) reaches each sink over passable cells."""
-    components, _ = label(passable(cell_cost), structure=PATH_MOVES)
+    from scipy import ndimage  # here: a launch on a stored world (sim.world_store) needs no scipy (0.3 s)
+
+    components, _ = ndimage.label(passable(cell_cost), structure=PATH_MOVES)
     flat = components.ravel()
     return np.isin(flat[sinks], flat[sources]) & (flat[sinks] > 0)  # component 0 is the impassable cells
 

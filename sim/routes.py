@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import binary_dilation
 
 from sim.kernels.blocks import block_min
 from sim.kernels.paths import cost_to_target, search_blocks, trace_path
@@ -84,13 +83,15 @@ def _band(coarse: np.ndarray, sources: np.ndarray, sink: int, k: int, width: int
 
     Blocks are flat indices on ``coarse``, the grid of k × k blocks.
     """
+    from scipy import ndimage  # here: a launch on a stored world (sim.world_store) needs no scipy (0.3 s)
+
     cw = coarse.shape[1]
     starts = (sources // width) // k * cw + (sources % width) // k
     _, coarse_next = cost_to_target(coarse, (sink // width) // k * cw + (sink % width) // k, starts)
     band = np.zeros(coarse.shape, dtype=bool)
     for start in starts:
         band.ravel()[trace_path(coarse_next, int(start))] = True
-    return np.flatnonzero(binary_dilation(band, iterations=BAND_BLOCKS))
+    return np.flatnonzero(ndimage.binary_dilation(band, iterations=BAND_BLOCKS))
 
 
 def _paths_to_sink(

@@ -20,7 +20,6 @@ import csv
 import io
 
 import numpy as np
-from scipy.ndimage import distance_transform_edt
 
 from sim.geojson import features, read_text
 from sim.georef import Grid
@@ -184,9 +183,11 @@ def given_sites(scenario: Scenario, passable: np.ndarray, grid: Grid | None = No
 
 def _nearest_passable(passable: np.ndarray) -> np.ndarray:
     """(2, H, W) row and column of the passable cell nearest each cell (the cell itself when passable, or when none is)."""
+    from scipy import ndimage  # here: a launch on a stored world (sim.world_store) needs no scipy (0.3 s)
+
     if not passable.any():
         return np.indices(passable.shape)
-    return distance_transform_edt(~passable, return_indices=True)[1]
+    return ndimage.distance_transform_edt(~passable, return_indices=True)[1]
 
 
 def cell_centres(cells: np.ndarray, width: int) -> np.ndarray:

@@ -30,10 +30,13 @@ The segment count S defaults to :func:`segments_for`: the chord of e^{ω₁y} ov
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
-from scipy import sparse
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 INTERPOLATION_ERROR = 1e-3  # relative error of the interpolation of e^{ω₁y} the automatic segment count allows
 MIN_SEGMENTS, MAX_SEGMENTS = 16, 128  # bounds of the automatic segment count
@@ -177,6 +180,7 @@ def _pieces(slopes: np.ndarray, hulls: np.ndarray, exact: np.ndarray, trim: bool
 
 def _best_coverage(places: _Places, slopes: np.ndarray, hulls: np.ndarray, exact: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(target coverage y (T,), place coverage x (K,)) maximising Σ slopes · segments under the budget (one MILP)."""
+    from scipy import sparse
     from scipy.optimize import Bounds, LinearConstraint, milp  # here: scipy.optimize loads scipy.spatial, dear at launch
 
     pieces = _pieces(slopes, hulls, exact, trim=places.routes is None)
@@ -267,6 +271,8 @@ def solve(game: Game, costs: np.ndarray, budget: float, routes: sparse.csr_array
     Returns:
         The coverage found; its value is the exact payoff, within the interpolation's error of the optimum.
     """
+    from scipy import sparse  # here: a launch that needs no scipy imports none of it (0.3 s)
+
     costs = np.asarray(costs, dtype=float)
     coverable = np.ones(costs.size, dtype=bool) if coverable is None else np.asarray(coverable, dtype=bool)
     places = _Places(costs, float(budget), None if routes is None else sparse.csr_array(routes, dtype=float), coverable)

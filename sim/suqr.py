@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
 
 FEATURES = 3  # ω₁ (coverage), ω₂ (attacker reward), ω₃ (attacker penalty)
 
@@ -75,6 +74,8 @@ Period = tuple[np.ndarray, np.ndarray, np.ndarray]  # one period's (features (T,
 
 def _terms(omega: np.ndarray, periods: Sequence[Period]) -> tuple[float, np.ndarray, np.ndarray]:
     """(−log-likelihood, its gradient (3,), its Hessian (3, 3)) over ``periods`` of (features, offsets, counts)."""
+    from scipy.special import logsumexp  # here: a launch that needs no scipy imports none of it (0.3 s)
+
     value, grad, hess = 0.0, np.zeros(FEATURES), np.zeros((FEATURES, FEATURES))
     for z, offset, counts in periods:
         score = z @ omega + offset
@@ -136,6 +137,8 @@ def fit_omega(observed: Sequence[Choices], start: Sequence[float] = (0.0, 0.0, 0
 
 def draw_choices(omega: Sequence[float], data: Choices, n: int, rng: np.random.Generator) -> np.ndarray:
     """(T,) ``n`` SUQR choices over the targets of ``data`` (its coverage and payoffs), thinned by its exposure."""
+    from scipy.special import logsumexp  # here: a launch that needs no scipy imports none of it (0.3 s)
+
     score = data.features() @ np.asarray(omega, float)
     q = np.exp(score - logsumexp(score))
     counts = rng.multinomial(n, q)

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy.ndimage import gaussian_filter, zoom
 
 from sim.airspace import authorised_mask
 from sim.georef import Grid
@@ -159,11 +158,13 @@ def corridor_names(count: int) -> tuple[str, ...]:
 
 def _fractal_noise(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     """Smooth noise in [0, 1]: octaves of upsampled white noise, coarse ones weighted most."""
+    from scipy import ndimage  # here: a launch on a stored world (sim.world_store) needs no scipy (0.3 s)
+
     total = np.zeros((h, w))
     for octave in range(NOISE_OCTAVES):
         size = 4 * 2**octave
         coarse = rng.random((size + 1, size + 1))
-        total += zoom(coarse, (h / (size + 1), w / (size + 1)), order=1)[:h, :w] / 2**octave
+        total += ndimage.zoom(coarse, (h / (size + 1), w / (size + 1)), order=1)[:h, :w] / 2**octave
     total -= total.min()
     return total / max(total.max(), TINY)
 
@@ -195,13 +196,15 @@ def _population(
     rng: np.random.Generator, h: int, w: int, towns: int, total: float, units: Units
 ) -> tuple[np.ndarray, np.ndarray]:
     """People per cell: Gaussian town blobs over a thin rural background; and the town mask."""
+    from scipy import ndimage  # here: a launch on a stored world (sim.world_store) needs no scipy (0.3 s)
+
     density = np.full((h, w), RURAL_SHARE / (h * w))
     town_mask = np.zeros((h, w), dtype=bool)
     if towns:
         blobs = np.zeros((h, w))
         rows, cols = rng.integers(0, h, towns), rng.integers(0, w, towns)
         np.add.at(blobs, (rows, cols), rng.lognormal(0.0, 1.0, towns))
-        blobs = gaussian_filter(blobs, max(units.cells(TOWN_RADIUS_KM), 0.5))
+        blobs = ndimage.gaussian_filter(blobs, max(units.cells(TOWN_RADIUS_KM), 0.5))
         density += (1 - RURAL_SHARE) * blobs / blobs.sum()
         town_mask = blobs > TOWN_EDGE * blobs[rows, cols].min()
     return (total * density / density.sum()).astype(np.float32), town_mask

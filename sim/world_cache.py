@@ -7,12 +7,18 @@ seed share them. The last world built is kept with its crossings and routes unde
 those values (each file named by its resolved path, size and modification time); a run whose key
 matches gets copies of them, so no run can change what another sees, and results stay a pure
 function of (scenario, seed).
+
+Between processes, worlds are also kept on disk (:mod:`sim.world_store`), under a key that names
+files by their content and holds the package's code (:func:`stored_key`): a launch that finds its
+world there neither builds nor plans it.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +29,7 @@ from sim.preflight import check_world, check_world_use
 from sim.routes import RouteTable
 from sim.scenario import Scenario
 from sim.world import World, build_world
+from sim.world_store import WorldStore, code_digest, file_digest
 
 WORLD_SECTIONS = ("world", "terrain", "sites", "airspace", "ports", "border")  # every parameter of these sections
 # and these: the sites placed (sources are shared out among the cartels) and the units' step (conservatively)
@@ -38,31 +45,52 @@ class PlannedWorld:
     routes: RouteTable
 
 
-def world_key(scenario: Scenario) -> str:
-    """Everything the world and its first routes depend on, as text: equal keys, equal worlds and routes."""
+def file_stamp(path: Path) -> tuple[int, int] | None:
+    """A file's size and modification time (ns), or None where there is no such file."""
+    stat = path.stat() if path.exists() else None
+    return stat and (stat.st_size, stat.st_mtime_ns)
+
+
+def world_key(scenario: Scenario, file_id: Callable[[Path], Any] = file_stamp) -> str:
+    """Everything the world and its first routes depend on, as text: equal keys, equal worlds and routes.
+
+    Each file a parameter names is told by ``file_id``: its size and date (within a process), or its
+    content (:func:`stored_key`).
+    """
     values = scenario.values
     names = sorted(n for n in values if n.partition(".")[0] in WORLD_SECTIONS or n in WORLD_PARAMS)
     files: list[Any] = []
     for name in names:
         if name in SCHEMA and SCHEMA[name].unit == PATH_UNIT and values[name]:
             path = scenario.resolve_path(name)
-            stat = path.stat() if path is not None and path.exists() else None
-            files.append((name, str(path), stat and (stat.st_size, stat.st_mtime_ns)))
+            files.append((name, str(path), path and file_id(path)))
     return repr(([(n, values[n]) for n in names], files))
 
 
-class WorldCache:
-    """The last :class:`PlannedWorld` built in this process, under its :func:`world_key`."""
+def stored_key(scenario: Scenario) -> str:
+    """The key of a world kept on disk: :func:`world_key` with each file's content, and the package's code."""
+    return f"{world_key(scenario, file_digest)}\n{code_digest()}"
 
-    def __init__(self) -> None:
+
+class WorldCache:
+    """The last :class:`PlannedWorld` built or read in this process, under its :func:`world_key`.
+
+    Args:
+        store: worlds kept on disk between processes (None: the one the environment names, looked
+            up at each build, :meth:`sim.world_store.WorldStore.from_environment`).
+    """
+
+    def __init__(self, store: WorldStore | None = None) -> None:
         self.key: str | None = None
         self.kept: PlannedWorld | None = None
+        self.store = store
 
     def planned(self, scenario: Scenario) -> PlannedWorld:
         """The scenario's world, crossings and routes: copies of the kept ones when its key matches, else built and kept.
 
-        A world is checked (:func:`sim.preflight.check_world`) when it is built, before any planning,
-        and what each scenario asks of it (:func:`sim.preflight.check_world_use`) for every scenario.
+        Else the world stored on disk under :func:`stored_key`, if any; else built and stored. A world is
+        checked (:func:`sim.preflight.check_world`) when it is built, before any planning, and what each
+        scenario asks of it (:func:`sim.preflight.check_world_use`) for every scenario.
 
         Raises:
             ScenarioError: the world cannot be built, or fails the checks.
@@ -71,13 +99,25 @@ class WorldCache:
         if key == self.key and self.kept is not None:
             check_world_use(scenario, self.kept.world)
             return copy.deepcopy(self.kept)
-        world = build_world(scenario)
-        check_world(scenario, world)  # the checks ``skywatch validate`` makes, before the costly planning
-        check_world_use(scenario, world)
-        crossings = crossings_of(scenario.params, world)
-        routes = crossings.plan(world.cell_hours.astype(np.float64), world.sources, world)
-        self.key, self.kept = key, PlannedWorld(world, crossings, routes)
+        store = self.store or WorldStore.from_environment()
+        on_disk = stored_key(scenario) if store.folder is not None else ""
+        planned = store.load(on_disk) if on_disk else None
+        if planned is None:
+            planned = _plan(scenario)
+            store.save(on_disk, planned)
+        else:  # checked when it was built (check_world depends on the key alone)
+            check_world_use(scenario, planned.world)
+        self.key, self.kept = key, planned
         return copy.deepcopy(self.kept)
+
+
+def _plan(scenario: Scenario) -> PlannedWorld:
+    """Build, check and plan the world of ``scenario`` (:meth:`WorldCache.planned`)."""
+    world = build_world(scenario)
+    check_world(scenario, world)  # the checks ``skywatch validate`` makes, before the costly planning
+    check_world_use(scenario, world)
+    crossings = crossings_of(scenario.params, world)
+    return PlannedWorld(world, crossings, crossings.plan(world.cell_hours.astype(np.float64), world.sources, world))
 
 
 WORLDS = WorldCache()  # this process's

@@ -1,11 +1,26 @@
 """Fixtures shared by the test modules."""
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from sim.cli import main
+from sim.world_store import STORE_ENV
+
+
+@pytest.fixture(autouse=True, scope="session")
+def world_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The tests' own store of worlds (:mod:`sim.world_store`), empty at the start: none is read from the user's."""
+    folder = tmp_path_factory.mktemp("world-store")
+    before = os.environ.get(STORE_ENV)
+    os.environ[STORE_ENV] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop(STORE_ENV, None)
+    else:
+        os.environ[STORE_ENV] = before
 
 
 @pytest.fixture
