@@ -51,6 +51,17 @@ def file_stamp(path: Path) -> tuple[int, int] | None:
     return stat and (stat.st_size, stat.st_mtime_ns)
 
 
+def named_files(scenario: Scenario) -> list[tuple[str, Path]]:
+    """(parameter, resolved path) of every file the world's parameters name, by parameter."""
+    return [(name, path) for name in world_names(scenario)
+            if name in SCHEMA and SCHEMA[name].unit == PATH_UNIT and (path := scenario.resolve_path(name)) is not None]
+
+
+def world_names(scenario: Scenario) -> list[str]:
+    """The parameters the world and its first routes depend on, sorted."""
+    return sorted(n for n in scenario.values if n.partition(".")[0] in WORLD_SECTIONS or n in WORLD_PARAMS)
+
+
 def world_key(scenario: Scenario, file_id: Callable[[Path], Any] = file_stamp) -> str:
     """Everything the world and its first routes depend on, as text: equal keys, equal worlds and routes.
 
@@ -58,17 +69,18 @@ def world_key(scenario: Scenario, file_id: Callable[[Path], Any] = file_stamp) -
     content (:func:`stored_key`).
     """
     values = scenario.values
-    names = sorted(n for n in values if n.partition(".")[0] in WORLD_SECTIONS or n in WORLD_PARAMS)
-    files: list[Any] = []
-    for name in names:
-        if name in SCHEMA and SCHEMA[name].unit == PATH_UNIT and values[name]:
-            path = scenario.resolve_path(name)
-            files.append((name, str(path), path and file_id(path)))
-    return repr(([(n, values[n]) for n in names], files))
+    files = [(name, str(path), file_id(path)) for name, path in named_files(scenario)]
+    return repr(([(n, values[n]) for n in world_names(scenario)], files))
 
 
-def stored_key(scenario: Scenario) -> str:
-    """The key of a world kept on disk: :func:`world_key` with each file's content, and the package's code."""
+def stored_key(scenario: Scenario) -> str | None:
+    """The key of a world kept on disk: :func:`world_key` with each file's content, and the package's code.
+
+    None when a named file is not a regular file (missing, a folder, a pipe, a device): such a world is
+    never stored, and its build reports what is wrong, without reading a pipe or a device to its end.
+    """
+    if not all(path.is_file() for _, path in named_files(scenario)):
+        return None
     return f"{world_key(scenario, file_digest)}\n{code_digest()}"
 
 
@@ -100,11 +112,12 @@ class WorldCache:
             check_world_use(scenario, self.kept.world)
             return copy.deepcopy(self.kept)
         store = self.store or WorldStore.from_environment()
-        on_disk = stored_key(scenario) if store.folder is not None else ""
-        planned = store.load(on_disk) if on_disk else None
+        on_disk = stored_key(scenario) if store.folder is not None else None
+        planned = store.load(on_disk) if on_disk is not None else None
         if planned is None:
             planned = _plan(scenario)
-            store.save(on_disk, planned)
+            if on_disk is not None:
+                store.save(on_disk, planned)
         else:  # checked when it was built (check_world depends on the key alone)
             check_world_use(scenario, planned.world)
         self.key, self.kept = key, planned

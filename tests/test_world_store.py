@@ -164,3 +164,17 @@ def test_the_store_keeps_the_worlds_used_last_and_removes_nothing_but_its_own_fi
     kept = {path.name for path in entries(folder)}
     assert kept == {store._entry(stored_key(small(**{"world.seed": s}))).name for s in (1, 3)}
     assert (folder / "notes.txt").read_text() == "kept" and fresh.exists() and not stale.exists()
+
+
+def test_a_world_naming_a_pipe_is_refused_without_reading_it(tmp_path) -> None:
+    """A pipe nobody writes to would block a digest of its content forever: the store passes such a world over."""
+    pipe = tmp_path / "cost.npy"
+    os.mkfifo(pipe)
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(f'[world]\nheight = 64\nwidth = 64\ncost_file = "{pipe}"\n')
+    env = {**os.environ, STORE_ENV: str(tmp_path / "store")}
+    done = subprocess.run([sys.executable, "-m", "sim", "run", str(scenario), "--quiet", "--out", str(tmp_path / "out")],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "world.cost_file" in done.stderr
+    assert not (tmp_path / "store").exists()
