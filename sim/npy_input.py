@@ -10,6 +10,7 @@ refused before anything is allocated, and loading never takes more memory than t
 from __future__ import annotations
 
 import os
+import tokenize
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from sim.scenario import SHOWN_CHARS, SOURCE_CHARS, ScenarioError, one_line, sho
 NUMERIC_KINDS = "iuf"  # signed and unsigned integers, floating point: not bool, complex, dates, objects or records
 _HEADER_READERS = {(1, 0): npy_format.read_array_header_1_0, (2, 0): npy_format.read_array_header_2_0}
 # What numpy's header parser raises on a malformed header (it evaluates a Python literal).
-_MALFORMED = (ValueError, TypeError, OverflowError, SyntaxError, RecursionError, EOFError)
+_MALFORMED = (ValueError, TypeError, OverflowError, SyntaxError, RecursionError, EOFError, tokenize.TokenError)
 
 
 def read_raster(path: Path, shape: tuple[int, int], source: str, field_name: str, kinds: str = NUMERIC_KINDS) -> np.ndarray:

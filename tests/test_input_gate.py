@@ -210,12 +210,15 @@ def npy_cases(folder: Path) -> dict[str, str]:
     np.save(folder / "bool.npy", ones.astype(bool))
     np.save(folder / "small.npy", np.ones((10, 10)))
     np.save(folder / "ones.npy", ones)
+    nested = "{'descr': '<f8', 'fortran_order': False, 'shape': (64, 64), 'x': " + "(" * 2000 + ")" * 2000 + "}"
+    nested = nested.ljust(4086 - 1) + "\n"  # 10 bytes of magic and length before: a multiple of 16 in all
+    (folder / "nested.npy").write_bytes(b"\x93NUMPY\x01\x00" + len(nested).to_bytes(2, "little") + nested.encode("latin1"))
     (folder / "truncated.npy").write_bytes((folder / "ones.npy").read_bytes()[:1000])
     (folder / "trailing.npy").write_bytes((folder / "ones.npy").read_bytes() + b"x")
     return {"empty.npy": "expected a .npy array file", "archive.npy": "expected a .npy array file",
             "huge.npy": "got float64 (1000000, 1000000)", "object.npy": "got object", "complex.npy": "got complex128",
             "bool.npy": "got bool", "small.npy": "got float64 (10, 10)", "truncated.npy": "the file holds 1,000",
-            "trailing.npy": "expected 32,896 bytes"}
+            "trailing.npy": "expected 32,896 bytes", "nested.npy": "expected a .npy array file"}
 
 
 def test_malformed_npy_files_are_refused_before_loading(tmp_path, capsys):
