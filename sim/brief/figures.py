@@ -19,6 +19,7 @@ import numpy as np
 from matplotlib.colors import LogNorm, TwoSlopeNorm
 
 from sim.brief.series import Band
+from sim.viz.figures import literal
 from sim.viz.sweep_plots import COLOURS  # Okabe–Ito, in the order every figure gives to series
 
 SVG_SETTINGS = {"svg.hashsalt": "skywatch-brief", "svg.fonttype": "path"}  # fixed ids; text as paths (no font to fetch)
@@ -82,7 +83,7 @@ def displacement_figure(reference: str, flow: np.ndarray, others: list[tuple[str
         image = first.imshow(np.ma.masked_where(flow <= 0, flow), cmap="viridis", norm=norm, extent=extent,
                              interpolation="nearest")
         figure.colorbar(image, ax=first, fraction=0.046, pad=0.03, label="shipment-hours per cell per day")
-    first.set_title(f"{reference}: mean flow", fontsize=10)
+    first.set_title(f"{literal(reference)}: mean flow", fontsize=10)
     for ax, (label, other) in zip(axes[1:], others, strict=False):
         _terrain(ax, terrain, extent)
         if other is None:
@@ -95,8 +96,9 @@ def displacement_figure(reference: str, flow: np.ndarray, others: list[tuple[str
                 shown = np.ma.masked_where(np.abs(difference) <= NO_CHANGE, difference)
                 image = ax.imshow(shown, cmap="RdBu_r", norm=TwoSlopeNorm(0.0, -limit, limit), extent=extent,
                                   interpolation="nearest")
-                figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03, label=f"Δ shipment-hours per cell per day vs {reference}")
-        ax.set_title(f"{label} − {reference}", fontsize=10)
+                figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03,
+                                label=f"Δ shipment-hours per cell per day vs {literal(reference)}")
+        ax.set_title(f"{literal(label)} − {literal(reference)}", fontsize=10)
     for ax in axes[:1 + len(others)]:
         ax.set_xlabel("km east")
         ax.set_ylabel("km south")
@@ -124,7 +126,7 @@ def series_figure(panels: list[tuple[str, str, dict[str, Band]]]) -> str:
         for label, band in by_label.items():
             k = labels.index(label)
             shade = colour(k)
-            ax.plot(band.days, band.mean, color=shade, ls=LINE_STYLES[k % len(LINE_STYLES)], lw=1.4, label=label)
+            ax.plot(band.days, band.mean, color=shade, ls=LINE_STYLES[k % len(LINE_STYLES)], lw=1.4, label=literal(label))
             ax.fill_between(band.days, band.low, band.high, color=shade, alpha=BAND_ALPHA, lw=0)
         ax.set_title(title, fontsize=10)
         ax.set_ylabel(ylabel, fontsize=8)

@@ -85,10 +85,15 @@ def terrain_masks(world: World) -> dict[str, np.ndarray]:
     return {name: masks[name] for name in TERRAIN_SHADES if masks[name].any()}
 
 
+def literal(text: str) -> str:
+    """``text`` as matplotlib draws it letter for letter: a ``$`` of a name or a path never opens maths."""
+    return text.replace("$", r"\$")
+
+
 def add_caption(fig: plt.Figure, text: str) -> None:
     """Put ``text`` (a provenance line) under the figure, in small grey type; nothing when it is empty."""
     if text:
-        fig.supxlabel(text, fontsize=CAPTION_FONT, color=CAPTION_COLOUR)
+        fig.supxlabel(literal(text), fontsize=CAPTION_FONT, color=CAPTION_COLOUR)
 
 
 def flat_to_xy(cells: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -99,7 +104,7 @@ def flat_to_xy(cells: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _label(ax: plt.Axes, x: float, y: float, text: str, **style) -> None:
     """Write a basemap name at (x, y), in small type with a white halo, clipped to the map."""
-    ax.annotate(text, (x, y), xytext=(3, 2), textcoords="offset points", fontsize=LABEL_FONT, clip_on=True, zorder=6,
+    ax.annotate(literal(text), (x, y), xytext=(3, 2), textcoords="offset points", fontsize=LABEL_FONT, clip_on=True, zorder=6,
                 path_effects=[patheffects.withStroke(linewidth=2, foreground="white")], **style)
 
 
@@ -173,7 +178,7 @@ def draw_map(ax: plt.Axes, model: SkywatchModel, basemap: Basemap | None = None)
     for k in range(1, len(names)):
         ax.axvline(k * w / len(names), color=OKABE_ITO["black"], ls=":", lw=0.8)
     for k, name in enumerate(names):
-        ax.text((k + 0.5) * w / len(names), h * 0.02, name, ha="center", va="top", fontsize=8,
+        ax.text((k + 0.5) * w / len(names), h * 0.02, literal(name), ha="center", va="top", fontsize=8,
                 bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})
     tracks = np.array(model.air.track) if model.air.track else np.zeros((0, 0, 2))
     if tracks.ndim == 3 and tracks.size:  # (steps, drones, 2) → one line per drone, NaN between drones
@@ -319,7 +324,7 @@ def overview_with(model: SkywatchModel, basemap: Basemap | None) -> plt.Figure:
     _draw_series(fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, 1]), frame)
     _draw_adaptation(fig.add_subplot(grid[2, 1]), model, frame)
     summary = f"seed {model.params.run.seed} · {model.steps} steps of {model.units.step_hours:g} h · {model.fleet.x.size} drones"
-    fig.suptitle(f"Skywatch run — {Path(model.scenario.source).stem} ({summary})")
+    fig.suptitle(f"Skywatch run — {literal(Path(model.scenario.source).stem)} ({summary})")
     add_caption(fig, caption(provenance(model.scenario, run_seed=model.params.run.seed)))
     return fig
 
