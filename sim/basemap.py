@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from sim.geojson import features, read_text
-from sim.georef import grid_of
+from sim.georef import grid_of, on_earth
 from sim.scenario import SOURCE_CHARS, Scenario, ScenarioError, one_line, shown
 
 FIELD = "world.basemap_file"
@@ -58,9 +58,11 @@ def _lonlat(points: Any) -> np.ndarray | None:
             isinstance(p, list) and len(p) >= 2 and all(isinstance(v, int | float) and not isinstance(v, bool) for v in p[:2])
             for p in points):
         return None
-    lonlat = np.array([p[:2] for p in points], dtype=float)
-    ok = np.isfinite(lonlat).all() and (np.abs(lonlat[:, 0]) <= 180).all() and (np.abs(lonlat[:, 1]) <= 90).all()
-    return lonlat if ok else None
+    try:
+        lonlat = np.array([p[:2] for p in points], dtype=float)
+    except OverflowError:  # an integer beyond the range of a float
+        return None
+    return lonlat if on_earth(lonlat[:, 0], lonlat[:, 1]).all() else None
 
 
 def _parts(i: int, feature: Any, refused) -> tuple[str, str, list[np.ndarray]]:

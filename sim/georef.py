@@ -19,6 +19,7 @@ it raises :class:`GridError` naming the field at fault, which the scenario turns
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -108,6 +109,11 @@ class Grid:
         return (np.asarray(xs) - self.west) / M_PER_KM, (self.north - np.asarray(ys)) / M_PER_KM
 
 
+def on_earth(lon: Any, lat: Any) -> np.ndarray:
+    """Whether WGS 84 points are lon in [-180, 180] and lat in [-90, 90] degrees (False for NaN), as PROJ needs them."""
+    return (np.abs(np.asarray(lon, dtype=np.float64)) <= 180) & (np.abs(np.asarray(lat, dtype=np.float64)) <= 90)
+
+
 def _quoted(text: str) -> str:
     """``text`` quoted for a one-line message: escaped, and cut to :data:`QUOTED_CHARS` characters."""
     return repr(text[:QUOTED_CHARS]) + ("…" if len(text) > QUOTED_CHARS else "")
@@ -125,11 +131,13 @@ def projected_crs(text: str) -> CRS:
     Raises:
         GridError: ``text`` names no CRS, a geographic one or one in other units.
     """
+    import rasterio
     from rasterio.crs import CRS
     from rasterio.errors import CRSError
 
     try:
-        crs = CRS.from_user_input(text)
+        with rasterio.Env():  # its error handler keeps GDAL from printing its own "ERROR 1: PROJ: ..." line
+            crs = CRS.from_user_input(text)
     except CRSError:
         raise GridError(CRS_FIELD, f"expected a projected CRS in metres such as 'EPSG:32612', got {_quoted(text)}") from None
     if not crs.is_projected or crs.linear_units_factor[1] != 1.0:
@@ -156,11 +164,13 @@ def _grid_of_bbox(crs: str, bbox: tuple[float, ...], cell_km: float) -> Grid:
 def _grid_of_raster(crs: CRS, crs_text: str, field: str, path: Path) -> Grid:
     """The raster's own grid, which must be in ``crs``, north-up, with square pixels."""
     import rasterio
-    from rasterio.errors import RasterioIOError
+    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
     try:
-        with rasterio.open(path) as src:
-            own_crs, (a, b, c, d, e, f), height, width = src.crs, src.transform[:6], src.height, src.width
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a raster without a CRS is refused below
+            with rasterio.open(path) as src:
+                own_crs, (a, b, c, d, e, f), height, width = src.crs, src.transform[:6], src.height, src.width
     except (RasterioIOError, OSError):
         raise GridError(field, f"expected a readable GeoTIFF to take the grid from (world.bbox is unset): {_cut(path)}") from None
     if own_crs is None or own_crs != crs:

@@ -22,8 +22,8 @@ import io
 import numpy as np
 
 from sim.geojson import features, read_text
-from sim.georef import Grid
-from sim.scenario import SOURCE_CHARS, Scenario, ScenarioError, one_line, shown
+from sim.georef import Grid, on_earth
+from sim.scenario import SHOWN_CHARS, SOURCE_CHARS, Scenario, ScenarioError, one_line, shown
 
 # Each kind of site and the count parameter that must equal the number given.
 COUNTS = {"sources": "world.sources", "sinks": "world.sinks", "bases": "drones.bases",
@@ -49,9 +49,9 @@ def _file_sites(scenario: Scenario) -> list[Site]:
     """The sites of ``sites.file`` (CSV or GeoJSON) in the file's order, or none when it is unset.
 
     Raises:
-        ScenarioError: the file is missing, unreadable, too large or not UTF-8; a CSV's header lacks a
-            column; a GeoJSON file is not a FeatureCollection of Points; a site has an unknown kind or
-            a coordinate that is not a finite number.
+        ScenarioError: the file is missing, unreadable, too large or not UTF-8; a CSV is malformed or
+            its header lacks a column; a GeoJSON file is not a FeatureCollection of Points; a site has
+            an unknown kind or a coordinate that is not a finite number.
     """
     path = scenario.resolve_path(FILE_FIELD)
     if path is None:
@@ -67,6 +67,15 @@ def _file_sites(scenario: Scenario) -> list[Site]:
 def _csv_sites(text: str, refused) -> list[Site]:
     """The sites of a CSV: columns kind,x_km,y_km, or kind,lon,lat when it has no x_km."""
     reader = csv.DictReader(io.StringIO(text, newline=""), skipinitialspace=True)
+    try:
+        return _csv_rows(reader, refused)
+    except csv.Error as err:  # such as a field longer than the csv module's limit (128 Ki characters)
+        line = reader.reader.line_num  # the line being read (the DictReader's own count stops at the last whole row)
+        raise refused(f"line {line}: expected a well-formed CSV ({one_line(str(err), SHOWN_CHARS)})") from None
+
+
+def _csv_rows(reader: csv.DictReader, refused) -> list[Site]:
+    """The sites of the rows of ``reader``, once its header has the columns needed."""
     header = reader.fieldnames or ()
     lonlat = "x_km" not in header and "lon" in header
     columns = LONLAT_COLUMNS if lonlat else COLUMNS
@@ -96,7 +105,7 @@ def _geojson_sites(text: str, refused) -> list[Site]:
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
         properties = feature.get("properties") if isinstance(feature, dict) else None
         kind = properties.get("kind") if isinstance(properties, dict) else None
-        if kind not in COUNTS:
+        if not isinstance(kind, str) or kind not in COUNTS:
             raise refused(f"feature {i}: expected properties.kind one of {'|'.join(COUNTS)}, got {shown(kind)}")
         point = geometry.get("coordinates") if isinstance(geometry, dict) and geometry.get("type") == "Point" else None
         lon, lat = (_finite(v) for v in point[:2]) if isinstance(point, list) and len(point) >= 2 else (None, None)
@@ -112,7 +121,7 @@ def _finite(text: str | float | None) -> float | None:
         return None
     try:
         value = float(text) if text is not None else None
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):  # OverflowError: an integer beyond the range of a float
         return None
     return value if value is not None and np.isfinite(value) else None
 
@@ -121,7 +130,7 @@ def _in_km(scenario: Scenario, grid: Grid | None, sites: list[Site]) -> dict[str
     """(x km, y km, where) of the sites of each kind, in the order given; lon/lat ones projected onto ``grid``.
 
     Raises:
-        ScenarioError: a site in lon/lat on a world that is not georeferenced.
+        ScenarioError: a site in lon/lat on a world that is not georeferenced, or beyond ±180° lon or ±90° lat.
     """
     points: dict[str, list[tuple[float, float, str]]] = {kind: [] for kind in COUNTS}
     for kind, x, y, lonlat, where in sites:
@@ -132,6 +141,9 @@ def _in_km(scenario: Scenario, grid: Grid | None, sites: list[Site]) -> dict[str
             field = FILE_FIELD if where.startswith(FILE_FIELD) else where
             raise ScenarioError(scenario.source, field, "expected a georeferenced world (world.crs) for sites in lon/lat, "
                                                         "or sites in km")
+        if not on_earth(x, y):
+            raise ScenarioError(scenario.source, where, f"expected lon in [-180, 180] and lat in [-90, 90] degrees, "
+                                                        f"got {shown([x, y])}")
         (x_km,), (y_km,) = grid.lonlat_to_km(x, y)
         points[kind].append((float(x_km), float(y_km), f"{where} (lon/lat {shown([x, y])})"))
     return points

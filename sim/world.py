@@ -237,12 +237,12 @@ def _load_population(scenario: Scenario, grid: Grid | None, shape: tuple[int, in
     people = read_layer(scenario, POPULATION_FIELD, grid, shape)
     if people is None:
         return None
-    _refuse_unless(
-        np.isfinite(people) & (people >= 0),
+    _refuse_unless(  # NaN and inf fail too; capping each cell keeps the total from overflowing
+        (people >= 0) & (people <= MAX_POPULATION),
         people,
         scenario,
         POPULATION_FIELD,
-        "finite people per cell ≥ 0 (0 where nobody lives)",
+        f"finite people per cell in [0, {MAX_POPULATION:g}] (0 where nobody lives)",
     )
     total = float(people.sum())
     if total > MAX_POPULATION:
