@@ -33,7 +33,7 @@ from sim.outcomes import format_value
 from sim.params import PARAMS, PLATFORM_FIELDS, PLATFORM_KINDS, PLATFORM_SECTION
 from sim.preflight import preflight
 from sim.run import check_output_folder, simulate, write_run_folder
-from sim.scenario import Scenario, ScenarioError, load_scenario, parse_assignment, shipped_scenarios
+from sim.scenario import Scenario, ScenarioError, load_scenario, one_line, parse_assignment, shipped_scenarios
 
 if TYPE_CHECKING:
     from sim.compare import Group
@@ -45,6 +45,7 @@ EXIT_SIGNALLED = 128  # plus the signal number: a child ended by a signal
 FORWARDED_SIGNALS = ("SIGTERM", "SIGHUP")  # what `skywatch viz` passes on to its server (those this system has)
 REPLICATION_OPTIONS = ("--set", "--steps", "--workers", "--scheduler")  # `skywatch compare` options for the runs it makes
 MIN_REPLICATIONS = 2  # an interval needs two runs
+WORKERS_HELP = "local worker processes, 1 to 1024 (default: the cores)"  # sim.sweep.engine.MAX_WORKERS
 
 
 def console(stderr: bool = False) -> Console:
@@ -168,16 +169,17 @@ def cmd_validate(args: argparse.Namespace, out_console: Console, err_console: Co
     return 0
 
 
-def _engine(scheduler: str | None, workers: int) -> tuple[Any, Any]:
-    """The engine runs go to (a Dask cluster at ``scheduler``, else a local pool), and the Dask client to close (or None)."""
-    from sim.sweep.engine import connect, run_dask, run_local
+def _engine(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
+    """The engine runs go to and the Dask client to close (or None).
+
+    The engine is a Dask cluster at ``scheduler``, else a local pool of ``workers`` (by default one per core).
+    """
+    from sim.sweep.engine import connect, local_workers, run_dask, run_local
 
     if scheduler:
         client = connect(scheduler)
         return partial(run_dask, client=client), client
-    if workers < 1:
-        raise ScenarioError("--workers", str(workers), "expected an integer ≥ 1")
-    return partial(run_local, workers=workers), None
+    return partial(run_local, workers=local_workers(workers)), None
 
 
 def _write_sweep_figures(folder: Path, err_console: Console, quiet: bool) -> list[Path]:
@@ -347,7 +349,7 @@ def _run_replications(scenarios: dict[str, Scenario], args: argparse.Namespace, 
     from sim.compare import replicate_seeds, run_groups
 
     seeds = replicate_seeds(args.seed, args.replications)
-    engine, client = _engine(args.scheduler, os.cpu_count() or 1 if args.workers is None else args.workers)
+    engine, client = _engine(args.scheduler, args.workers)
     failed = 0
     columns = progress_columns(TextColumn("failed {task.fields[failed]}", markup=False))
     try:
@@ -440,9 +442,18 @@ def cmd_brief(args: argparse.Namespace, out_console: Console, err_console: Conso
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, ``skywatch: error: ...``, with exit code 2, as any bad input's."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``message`` on one line with where to find the usage, and exit 2 (argparse prints the usage too)."""
+        error(f"{one_line(message)} (see {self.prog} --help)")
+        self.exit(EXIT_BAD_INPUT)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``skywatch`` command."""
-    parser = argparse.ArgumentParser(
+    """The argument parser of the ``skywatch`` command (its subcommands' parsers of the same class)."""
+    parser = _Parser(
         prog="skywatch", description="Agent-based model of drone surveillance over trafficking routes."
     )
     parser.add_argument("--version", action="version", version=f"skywatch {__version__}")
@@ -467,7 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = sub.add_parser("sweep", help="run a sweep: many runs over a design, into one results table")
     sweep.add_argument("sweep", help="a sweep file, or the name of a shipped sweep_* file")
-    sweep.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local worker processes (default: the cores)")
+    sweep.add_argument("--workers", type=int, help=WORKERS_HELP)
     sweep.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://host:8786")
     sweep.add_argument("--out", type=Path, help="sweep folder (default sweeps/SWEEP)")
     again = sweep.add_mutually_exclusive_group()
@@ -505,7 +516,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--steps", type=int, help="with --replications: steps to run (overrides run.steps)")
     compare.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                          help="with --replications: override a parameter of every scenario")
-    compare.add_argument("--workers", type=int, help="with --replications: local worker processes (default: the cores)")
+    compare.add_argument("--workers", type=int, help=f"with --replications: {WORKERS_HELP}")
     compare.add_argument("--scheduler", metavar="ADDRESS", help="with --replications: run on an existing Dask cluster")
     compare.add_argument("--out", type=Path, help="comparison folder (default comparisons/FIRST-vs-OTHERS)")
     compare.add_argument("--force", action="store_true", help="replace an existing Skywatch comparison folder (nothing else)")
@@ -517,7 +528,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("config", type=Path, help="a calibration file (see calibration/baseline.toml)")
     calibrate.add_argument("--out", type=Path, help="calibration folder (default calibrations/CONFIG); rerun to continue it")
     calibrate.add_argument("--scheduler", metavar="ADDRESS", help="evaluate on an existing Dask cluster, e.g. tcp://host:8786")
-    calibrate.add_argument("--workers", type=int, help="local worker processes (default: the cores)")
+    calibrate.add_argument("--workers", type=int, help=WORKERS_HELP)
     calibrate.set_defaults(handler=cmd_calibrate)
 
     brief = sub.add_parser("brief", help="write a policy brief: one self-contained HTML page comparing scenarios")
@@ -528,7 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
     brief.add_argument("--seed", type=int, default=0, help="comparison seed: the run seeds derive from it (default 0)")
     brief.add_argument("--steps", type=int, help="steps to run (overrides run.steps of every scenario)")
     brief.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter of every scenario")
-    brief.add_argument("--workers", type=int, help="local worker processes (default: the cores)")
+    brief.add_argument("--workers", type=int, help=WORKERS_HELP)
     brief.add_argument("--out", type=Path, help="the HTML file (default briefs/FIRST-vs-OTHERS.html)")
     brief.add_argument("--pdf", action="store_true", help="also print it to a PDF beside it (needs Debian's Chromium)")
     brief.add_argument("--force", action="store_true", help="replace an existing file at --out (and its PDF)")

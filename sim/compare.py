@@ -29,7 +29,7 @@ from sim import __version__
 from sim.intervals import BOOTSTRAP_RESAMPLES, CONFIDENCE, Interval, mean_interval, paired_difference, ratio_interval
 from sim.outcomes import BY_NAME, LARGE, OUTCOMES, format_value
 from sim.outfolder import staged_folder
-from sim.scenario import Scenario, ScenarioError, load_scenario, shipped_scenarios
+from sim.scenario import FLOAT_MAX, Scenario, ScenarioError, load_scenario, shipped_scenarios, shown
 from sim.sweep.design import SEEDED_BY_SWEEP, Run, run_seed
 from sim.sweep.engine import Task
 from sim.sweep.job import Engine
@@ -157,21 +157,32 @@ def _missing_folder(path: Path) -> ScenarioError:
     return ScenarioError(path, "DIR", f"no such run folder{hint}")
 
 
-def _read_run(path: Path) -> tuple[Scenario, dict[str, Any]]:
-    """A run folder's resolved scenario and summary."""
+def _read_run(path: Path) -> tuple[Scenario, str, dict[str, float | int | None]]:
+    """A run folder's resolved scenario, the version that made it, and its summary's scalar outcomes.
+
+    Raises:
+        ScenarioError: no run folder, a summary that is not a JSON object (or nests too deep for
+            its outcomes to be read), or an outcome too large for a float.
+    """
     if not os.path.lexists(path):
         raise _missing_folder(path)
     if not path.is_dir():
         raise ScenarioError(path, "DIR", f"{NOT_A_RUN}, found a file")
     try:
         summary = json.loads((path / SUMMARY).read_text())
+        measured = outcomes(summary) if isinstance(summary, dict) else None
+    except RecursionError:
+        raise ScenarioError(path, SUMMARY, f"{NOT_A_RUN}, found JSON nested too deep") from None
     except (OSError, ValueError) as err:  # ValueError: bad JSON, undecodable text
         raise ScenarioError(path, SUMMARY, NOT_A_RUN) from err
-    if not isinstance(summary, dict):
+    if measured is None:
         raise ScenarioError(path, SUMMARY, NOT_A_RUN)
+    for name, value in measured.items():
+        if isinstance(value, int) and not -FLOAT_MAX <= value <= FLOAT_MAX:
+            raise ScenarioError(path / SUMMARY, name, f"expected a number within a float's range, got {shown(value)}")
     if not (path / SCENARIO_FILE).is_file():
         raise ScenarioError(path, SCENARIO_FILE, NOT_A_RUN)
-    return load_scenario(path / SCENARIO_FILE), summary
+    return load_scenario(path / SCENARIO_FILE), str(summary.get("version", "unknown")), measured
 
 
 def run_days(scenario: Scenario) -> float:
@@ -196,27 +207,26 @@ def read_groups(paths: list[Path]) -> list[Group]:
         ScenarioError: a folder that does not exist or is not a run folder, or two runs of one
             scenario with the same seed.
     """
-    found: dict[str, list[tuple[Path, int, dict[str, Any]]]] = {}
+    found: dict[str, list[tuple[Path, int, str, dict[str, Any]]]] = {}
     scenarios: dict[str, Scenario] = {}
     for path in map(Path, paths):
-        scenario, summary = _read_run(path)
+        scenario, version, measured = _read_run(path)
         digest = scenario_digest(scenario)
         scenarios.setdefault(digest, scenario)
         runs = found.setdefault(digest, [])
         seed = scenario[SEEDED_BY_SWEEP]
-        twin = next((other for other, other_seed, _ in runs if other_seed == seed), None)
+        twin = next((other for other, other_seed, _, _ in runs if other_seed == seed), None)
         if twin is not None:
             raise ScenarioError(path, SEEDED_BY_SWEEP, f"the same scenario and seed as {twin}: each run counts once")
-        runs.append((path, seed, summary))
+        runs.append((path, seed, version, measured))
     digests = list(found)
     labels = unique_labels([FOLDER_SEED_SUFFIX.sub("", found[d][0][0].resolve().name) for d in digests], digests)
     groups = []
     for label, digest in zip(labels, digests, strict=True):
-        _, seeds, summaries = zip(*found[digest], strict=True)
-        versions = ",".join(sorted({str(summary.get("version", "unknown")) for summary in summaries}))
+        _, seeds, versions, measured_runs = zip(*found[digest], strict=True)
         scenario = scenarios[digest]
-        groups.append(Group(label, digest, run_days(scenario), scenario[WORLD_SEED], versions,
-                            _frame(list(seeds), [outcomes(summary) for summary in summaries])))
+        groups.append(Group(label, digest, run_days(scenario), scenario[WORLD_SEED], ",".join(sorted(set(versions))),
+                            _frame(list(seeds), list(measured_runs))))
     return groups
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -33,6 +32,7 @@ from sim.calibration.smc import (
 )
 from sim.run import simulate
 from sim.scenario import ScenarioError
+from sim.sweep.engine import connect, local_workers
 
 DEFAULT_FOLDER = Path("calibrations")
 
@@ -70,9 +70,7 @@ def calibrate(args: Any, out_console: Console, err_console: Console) -> int:
     """Run (or continue) the calibration of ``args.config`` and write its outputs; returns the exit code."""
     spec = load_calibration(Path(args.config))  # bad input stops here: nothing is written
     out = output_folder(spec, args.out)
-    workers = os.cpu_count() or 1 if args.workers is None else args.workers
-    if workers < 1:
-        raise ScenarioError("--workers", str(workers), "expected an integer ≥ 1")
+    workers = local_workers(args.workers)
     for target in spec.targets:
         if target.figure is not None and target.figure.status == "flagged":
             print(f"skywatch: warning: target {target.name} is flagged in the reference file: {target.figure.why}",
@@ -80,8 +78,6 @@ def calibrate(args: Any, out_console: Console, err_console: Console) -> int:
     started = datetime.now(UTC)
     client = None
     if args.scheduler:
-        from sim.sweep.engine import connect
-
         client = connect(args.scheduler)
         sampler, sampler_name = dask_sampler(client), f"dask at {args.scheduler}"
     else:

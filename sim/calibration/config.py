@@ -18,7 +18,8 @@ A calibration file is TOML with one ``[calibration]`` table::
 
     [calibration.parameters."drones.detect_prob"]
     prior = "uniform"             # uniform {low, high}; normal {mean, sd}; lognormal {median, sigma}
-    low = 0.2                     # normal and lognormal are cut to [low, high] (default: the schema's bounds)
+    low = 0.2                     # normal and lognormal are cut to [low, high] (default: the schema's bounds);
+                                  # sd within 1e-6 to 1e6 times high − low, sigma within 1e-6 to 100
     high = 0.9
 
     [calibration.targets.oig_flown_hours_share]   # a figure of sim/data/reference_figures.toml
@@ -70,6 +71,9 @@ CALIBRATION_KEYS = ("scenario", "population", "generations", "min_epsilon", "rep
                     "ppc_draws", "fixed", "parameters", "targets")
 TARGET_KEYS = ("statistic", "value", "uncertainty")
 SEEDED = "run.seed"  # set for each run from the calibration seed and the parameters
+# The spreads a prior may take: beyond them its density is a spike or flat to within rounding, and pyabc's weights NaN.
+SD_WIDTHS = (1e-6, 1e6)  # a normal prior's sd, in widths high − low
+SIGMAS = (1e-6, 100.0)  # a lognormal prior's sigma, of the natural log
 
 
 COUNTS = {"population": Count(100, 2, 100_000), "generations": Count(5, 1, 1000), "replications": Count(1, 1, 1000),
@@ -271,8 +275,13 @@ def _prior(name: str, table: Any, source: Path) -> Prior:
         centre_key, spread_key = ("mean", "sd") if kind == "normal" else ("median", "sigma")
         centre = _within(param, _number(table, centre_key, field, source), f"{field}.{centre_key}", source)
         spread = _number(table, spread_key, field, source)
-        if spread <= 0 or (kind == "lognormal" and centre <= 0):
-            raise ScenarioError(source, field, f"expected {spread_key} > 0" + (" and median > 0" if kind == "lognormal" else ""))
+        if kind == "lognormal" and centre <= 0:
+            raise ScenarioError(source, f"{field}.median", f"expected a value > 0, got {centre:g}")
+        least, most = (SD_WIDTHS[0] * (high - low), SD_WIDTHS[1] * (high - low)) if kind == "normal" else SIGMAS
+        if not least <= spread <= most:
+            widths = f" ({SD_WIDTHS[0]:g} to {SD_WIDTHS[1]:g} times high − low)" if kind == "normal" else ""
+            raise ScenarioError(source, f"{field}.{spread_key}",
+                                f"expected a value in [{least:g}, {most:g}]{widths}, got {spread:g}")
         if not low <= centre <= high:
             raise ScenarioError(source, f"{field}.{centre_key}", f"expected a value within [low, high] = [{low:g}, {high:g}]")
     return Prior(name, kind, low, high, centre, spread, param.kind is int)
@@ -292,6 +301,8 @@ def _target(name: str, table: Any, source: Path) -> Target:
         raise ScenarioError(source, field, "expected a reference figure's id (sim/data/reference_figures.toml)"
                             f"{did_you_mean(name, list(figures))}, or a target with its own value, statistic and uncertainty")
     statistic = table.get("statistic", figure.statistic if figure else None)
+    if statistic is not None and not isinstance(statistic, str):
+        raise ScenarioError(source, f"{field}.statistic", f"expected a statistic's name (a string), got {shown(statistic)}")
     if statistic not in STATISTICS_BY_NAME:
         hint = " (the figure is context only: give a statistic)" if figure and not figure.statistic else ""
         raise ScenarioError(source, f"{field}.statistic", f"unknown statistic {shown(statistic)}{hint}"

@@ -10,7 +10,9 @@ cube, each coordinate mapped to its parameter: a range linearly (integers on equ
 so every integer in ``[low, high]`` is equally likely), a list uniformly among its levels.
 Anything wrong raises :class:`~sim.scenario.ScenarioError` before a run starts (every error of
 the file at once where they do not depend on each other), and so does a sweep planning more runs
-than ``max_runs`` (default :data:`DEFAULT_MAX_RUNS`): the runs are counted before any point is drawn.
+than ``max_runs`` (default :data:`DEFAULT_MAX_RUNS`): the runs are counted before any point is drawn;
+so does a point whose values the base scenario cannot take together (:func:`plan_runs` builds each
+point's scenario, some 30 µs apiece).
 
 Seeds: common random numbers. Replicate r has the same ``run.seed`` at every point
 (:func:`run_seed` of the sweep seed and r only), so two points differ by their levers alone and
@@ -345,9 +347,23 @@ def run_seed(sweep_seed: int, replicate: int) -> int:
     return int(words[0]) & MAX_RUN_SEED
 
 
+def _check_point(spec: SweepSpec, point: int, values: dict[str, Any]) -> None:
+    """Refuse a point whose values the base scenario cannot take together (a bbox without a CRS, say): no run could start."""
+    try:
+        spec.base.with_overrides(values, str(spec.path))
+    except ScenarioError as err:
+        raise ScenarioError(spec.path, err.field_name, f"{err.expected} (at point {point}: {shown(values)})") from None
+
+
 def plan_runs(spec: SweepSpec) -> list[Run]:
-    """Every run of the sweep, ordered by (point, replicate)."""
+    """Every run of the sweep, ordered by (point, replicate).
+
+    Raises:
+        ScenarioError: a point's values do not make a valid scenario with the base's (checked here, before any run).
+    """
     points = design_points(spec)
+    for point, values in enumerate(points):
+        _check_point(spec, point, values)
     width_p, width_r = len(str(len(points) - 1)), len(str(spec.replications - 1))
     return [Run(f"p{p:0{width_p}d}-r{r:0{width_r}d}", p, r, run_seed(spec.seed, r), values)
             for p, values in enumerate(points) for r in range(spec.replications)]

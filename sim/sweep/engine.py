@@ -26,6 +26,7 @@ from sim.sweep.design import SEEDED_BY_SWEEP, Run
 from sim.sweep.results import failed_row, result_row
 
 SCHEDULER_TIMEOUT_S = 10
+MAX_WORKERS = 1024  # local worker processes at most: each is a process of its own, with the model and its kernels loaded
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,19 @@ def start_worker(workers: int, parent_pid: int) -> None:
     """Initialise a pool worker: it dies with the sweep that started it, and takes its share of the cores."""
     die_with_parent(parent_pid)
     share_cores(workers)
+
+
+def local_workers(asked: int | None) -> int:
+    """The local worker processes to start: ``asked``, or by default one per core (at most :data:`MAX_WORKERS`).
+
+    Raises:
+        ScenarioError: ``asked`` is not from 1 to :data:`MAX_WORKERS`.
+    """
+    if asked is None:
+        return min(os.cpu_count() or 1, MAX_WORKERS)
+    if not 1 <= asked <= MAX_WORKERS:
+        raise ScenarioError("--workers", str(asked), f"expected an integer from 1 to {MAX_WORKERS}")
+    return asked
 
 
 def run_local(tasks: Iterable[Task], workers: int) -> Iterator[dict[str, Any]]:

@@ -22,7 +22,7 @@ from sim.outfolder import check_out, folder_kind, recover, staged_folder, write_
 from sim.scenario import ScenarioError, read_toml
 from sim.sweep.design import Run, SweepSpec, plan_runs
 from sim.sweep.engine import Task
-from sim.sweep.results import JOURNAL, Journal, results_frame, sweep_provenance, write_results
+from sim.sweep.results import JOURNAL, Journal, results_frame, row_problem, sweep_provenance, write_results
 from sim.sweep.sensitivity import SOBOL_FILE, sobol_indices
 
 SWEEP_COPY = "sweep.toml"
@@ -43,13 +43,12 @@ def _recorded(spec: SweepSpec, out: Path, runs: list[Run]) -> list[dict[str, Any
         raise ScenarioError(out, "--resume", f"expected a sweep folder to finish, found {found}")
     if read_toml(copy) != read_toml(spec.path):
         raise ScenarioError(out, "--resume", f"the sweep file differs from the {SWEEP_COPY} this folder was started with")
-    seeds = {run.run_id: run.seed for run in runs}
+    planned = {run.run_id: run for run in runs}
     done: dict[str, dict[str, Any]] = {}
     for line, row in enumerate(Journal(out).read(), start=1):
-        if not isinstance(row, dict) or not {"run_id", "seed", "status"} <= row.keys():
-            raise ScenarioError(out / JOURNAL, f"line {line}", "expected a run's row written by skywatch sweep")
-        if seeds.get(row.get("run_id")) != row.get("seed"):
-            raise ScenarioError(out / JOURNAL, str(row.get("run_id")), "a run this sweep does not plan")
+        problem = row_problem(row, planned)
+        if problem is not None:
+            raise ScenarioError(out / JOURNAL, f"line {line}", problem)
         done.setdefault(row["run_id"], row)
     return list(done.values())
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.provenance import WORLD_SEED, provenance
-from sim.scenario import ScenarioError, one_line
+from sim.scenario import INT64_MAX, INT64_MIN, ScenarioError, one_line, shown
 from sim.sweep.design import Run, SweepSpec
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ STATUS = ("status", "error", *TIMINGS)
 # Summary keys that identify the run rather than measure it: the run seed is an identity column, the world seed
 # the base scenario's (in sweep.toml) or a swept parameter's column.
 NOT_OUTCOMES = frozenset({"seed", "world_seed"})
+ROW_EXPECTED = "expected a run's row written by skywatch sweep"
 METADATA_PREFIX = "skywatch."  # results.parquet's provenance fields are skywatch.version, skywatch.sweep_seed, ...
 
 
@@ -47,6 +48,33 @@ def outcomes(summary: dict[str, Any]) -> dict[str, float | int | None]:
         elif value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
             flat[key] = None if isinstance(value, float) and math.isnan(value) else value
     return flat
+
+
+def row_problem(row: Any, planned: dict[str, Run]) -> str | None:
+    """What is wrong with ``row``, read back from a journal of the sweep planning ``planned`` (by run id); None if nothing.
+
+    A row must hold a planned run's identity and swept values as planned, text for its status and
+    error, and for everything else a number a results column holds, or null.
+    """
+    if not isinstance(row, dict) or not isinstance(row.get("run_id"), str) or not {"seed", "status"} <= row.keys():
+        return ROW_EXPECTED
+    run = planned.get(row["run_id"])
+    fixed = [*IDENTITY, *run.values] if run is not None else []
+    expected = _row(run, {}, "", "", 0.0, 0.0) if run is not None else {}
+    if run is None or json.dumps([row.get(key) for key in fixed]) != json.dumps([expected[key] for key in fixed]):
+        return f"run {shown(row['run_id'])} is not one this sweep plans (its identity or swept values differ)"
+    for key, value in row.items():
+        text = key in ("status", "error")
+        if key not in fixed and not (isinstance(value, str) if text else _fits_a_column(value)):
+            return f"{ROW_EXPECTED}; its {key} holds {shown(value)}, expected {'text' if text else 'a number or null'}"
+    return None
+
+
+def _fits_a_column(value: Any) -> bool:
+    """Whether ``value`` fits a results column of numbers: null, a float, an integer of 64 bits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return INT64_MIN <= value <= INT64_MAX
+    return value is None or isinstance(value, float)
 
 
 def _row(run: Run, measured: dict[str, Any], status: str, error: str, wall_s: float, cpu_s: float) -> dict[str, Any]:
@@ -71,17 +99,24 @@ class Journal:
         self.path = folder / JOURNAL
         self._file = None
 
-    def read(self) -> list[dict[str, Any]]:
-        """Rows recorded so far; a truncated last line (a kill mid-write) is left out."""
+    def read(self) -> list[Any]:
+        """Values recorded so far, one a line (rows unless tampered with); a truncated last line (a kill mid-write) is left out.
+
+        Raises:
+            ScenarioError: a line nests too deep or holds an integer too long to read: no kill leaves that.
+        """
         if not self.path.exists():
             return []
         rows = []
         with self.path.open("rb") as file:
-            for line in file:
+            for number, line in enumerate(file, start=1):
                 try:
                     rows.append(json.loads(line))
                 except (json.JSONDecodeError, UnicodeDecodeError):
                     break
+                except (ValueError, RecursionError):
+                    raise ScenarioError(self.path, f"line {number}", f"{ROW_EXPECTED}, found JSON nested too deep "
+                                        "or an integer too long") from None
         return rows
 
     def rewrite(self, rows: Iterable[dict[str, Any]]) -> None:

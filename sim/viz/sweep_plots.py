@@ -2,7 +2,8 @@
 
 Drawn from ``results.parquet`` (and ``sobol.csv`` for a Sobol design) alone, so a finished or
 half-finished sweep can be plotted at any time. Swept parameters are the table's columns named
-in the schema; outcomes that do not vary over the successful runs are not drawn. Every figure's
+in the schema (a list-valued one, such as ``airspace.zones_km``, drawn by its levels' text);
+outcomes that do not vary over the successful runs are not drawn. Every figure's
 caption gives the table's provenance (version, base scenario digest, seeds); the Sobol figure
 hatches the indices too unstable to trust and says so in its title.
 """
@@ -56,6 +57,11 @@ def _panels(names: list[str], title: str) -> tuple[plt.Figure, list[plt.Axes]]:
         ax.set_visible(False)
     fig.suptitle(title)
     return fig, flat[:len(names)]
+
+
+def _as_text(value: object) -> object:
+    """A list-valued level (read back from Parquet as an array) as its text; any other value as it is."""
+    return str(value.tolist()) if isinstance(value, np.ndarray) else value
 
 
 def _binned(values: pd.Series) -> bool:
@@ -183,6 +189,7 @@ def plan_sweep_figures(folder: Path) -> SweepFigures:
     frame = read_results(folder)
     parameters = [c for c in frame.columns if c in SCHEMA]
     ok = frame[frame["status"] == "ok"]
+    ok = ok.assign(**{p: ok[p].map(_as_text) for p in parameters if SCHEMA[p].kind is tuple})  # arrays cannot be grouped
     outcomes = [c for c in outcome_columns(frame, parameters) if ok[c].nunique() > 1]
     if not outcomes:
         return SweepFigures(folder, "", ())

@@ -1,0 +1,179 @@
+"""Bad input a fuzzer found in sweep, plot, compare and calibrate: one line ``skywatch: error: ...``, exit 2, no traceback."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sim.cli import WORKERS_HELP, main
+from sim.sweep.engine import MAX_WORKERS
+from sim.sweep.results import JOURNAL
+
+BASE = '[run]\nsteps = 2\n[world]\nheight = 64\nwidth = 64\n[drones]\ncount = 2\n'
+
+
+def one_error(capsys: pytest.CaptureFixture[str], *needles: str) -> str:
+    """The single line on standard error, checked to be a ``skywatch: error:`` holding every needle."""
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("skywatch: error: "), err
+    assert all(needle in err[0] for needle in needles), err[0]
+    return err[0]
+
+
+def sweep_over(folder: Path, parameters: str) -> Path:
+    """A grid sweep file over a tiny base scenario beside it."""
+    (folder / "base.toml").write_text(BASE)
+    path = folder / "sw.toml"
+    path.write_text(f'[sweep]\nbase = "base.toml"\ndesign = "grid"\n[sweep.parameters]\n{parameters}\n')
+    return path
+
+
+def sweep(path: Path, out: Path, *extra: str) -> int:
+    return main(["sweep", str(path), "--workers", "1", "--quiet", "--out", str(out), *extra])
+
+
+@pytest.mark.parametrize("parameters", ['"airspace.zones_km" = [[[[0, 0], [10, 0], [10, 10]]], []]',
+                                        '"sites.sources_km" = [[[1, 60], [2, 60], [3, 60], [4, 60]], []]'])
+def test_list_valued_levels_are_plotted_by_their_text(tmp_path, capsys, parameters):
+    out = tmp_path / "out"
+    assert sweep(sweep_over(tmp_path, parameters), out) == 0
+    assert main(["plot", str(out), "--quiet"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def calibration(folder: Path, target: str = 'statistic = "seizure_rate"',
+                prior: str = 'prior = "uniform"\nlow = 0.1\nhigh = 0.9') -> Path:
+    """A calibration file over the tiny base scenario, one prior on drones.detect_prob and one target."""
+    (folder / "base.toml").write_text(BASE)
+    path = folder / "cal.toml"
+    path.write_text(f'[calibration]\nscenario = "base.toml"\npopulation = 2\ngenerations = 1\nsteps = 2\nppc_draws = 2\n'
+                    f'[calibration.parameters."drones.detect_prob"]\n{prior}\n'
+                    f'[calibration.targets.t]\n{target}\nvalue = 0.3\nuncertainty = 0.1\n')
+    return path
+
+
+@pytest.mark.parametrize("statistic", ['["seizure_rate"]', "{ a = 1 }"])
+def test_a_target_statistic_that_is_not_a_name_is_refused(tmp_path, capsys, statistic):
+    config = calibration(tmp_path, target=f"statistic = {statistic}")
+    assert main(["calibrate", str(config), "--workers", "1", "--out", str(tmp_path / "out")]) == 2
+    one_error(capsys, "calibration.targets.t.statistic", "expected a statistic's name")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("prior, field", [('prior = "lognormal"\nmedian = 0.5\nsigma = 1e300', ".sigma"),
+                                          ('prior = "lognormal"\nmedian = 0.5\nsigma = 1e-300', ".sigma"),
+                                          ('prior = "normal"\nmean = 0.5\nsd = 1e-300', ".sd"),
+                                          ('prior = "normal"\nmean = 0.5\nsd = 1e300', ".sd")])
+def test_a_prior_spread_out_of_range_is_refused_before_anything_is_written(tmp_path, capsys, prior, field):
+    config = calibration(tmp_path, prior=prior)
+    assert main(["calibrate", str(config), "--workers", "1", "--out", str(tmp_path / "out")]) == 2
+    one_error(capsys, f"calibration.parameters.drones.detect_prob{field}: expected a value in")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("workers", [str(MAX_WORKERS + 1), "99999999999", "0"])
+def test_workers_beyond_the_maximum_are_refused(tmp_path, capsys, workers):
+    path = sweep_over(tmp_path, '"drones.count" = [1, 2]')
+    assert main(["sweep", str(path), "--workers", workers, "--out", str(tmp_path / "out")]) == 2
+    one_error(capsys, f"--workers: {workers}: expected an integer from 1 to {MAX_WORKERS}")
+    assert main(["compare", "baseline", "drone_surge", "--replications", "2", "--workers", workers,
+                 "--out", str(tmp_path / "cmp")]) == 2
+    one_error(capsys, "--workers")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cmp").exists()
+    assert str(MAX_WORKERS) in WORKERS_HELP
+
+
+@pytest.fixture(scope="module")
+def run_folders(tmp_path_factory) -> list[Path]:
+    """Two replicates of one tiny scenario and one of another, as ``skywatch run`` writes them."""
+    folder = tmp_path_factory.mktemp("runs")
+    (folder / "a.toml").write_text(BASE)
+    (folder / "b.toml").write_text(BASE.replace("count = 2", "count = 3"))
+    runs = [folder / "a-seed1", folder / "a-seed2", folder / "b-seed1"]
+    for run in runs:
+        scenario, seed = run.name.split("-seed")
+        assert main(["run", str(folder / f"{scenario}.toml"), "--seed", seed, "--out", str(run), "--quiet"]) == 0
+    return runs
+
+
+@pytest.mark.parametrize("tamper, needle", [
+    (lambda s: {**s, "shipments_seized": 10**400}, "summary.json: shipments_seized: expected a number within a float's range"),
+    (lambda s: {**s, "shipments_seized": json.loads('{"a":' * 5000 + "1" + "}" * 5000)}, "nested too deep"),
+    (None, "nested too deep"),
+])
+def test_compare_refuses_a_tampered_summary(tmp_path, capsys, run_folders, tamper, needle):
+    bad = tmp_path / "x"
+    shutil.copytree(run_folders[1], bad)
+    summary = bad / "summary.json"
+    if tamper is None:
+        summary.write_text("[" * 100_000 + "]" * 100_000)
+    else:
+        summary.write_text(json.dumps(tamper(json.loads(summary.read_text()))))
+    capsys.readouterr()
+    assert main(["compare", *map(str, run_folders), str(bad), "--out", str(tmp_path / "cmp")]) == 2
+    assert str(bad) in one_error(capsys, needle)
+    assert not (tmp_path / "cmp").exists()
+
+
+@pytest.fixture(scope="module")
+def finished_sweep(tmp_path_factory) -> tuple[Path, Path]:
+    """A sweep file and its finished folder."""
+    folder = tmp_path_factory.mktemp("sweep")
+    path, out = sweep_over(folder, '"run.validate" = [true, false]'), folder / "out"
+    assert sweep(path, out, "--no-plots") == 0
+    return path, out
+
+
+@pytest.mark.parametrize("tamper, needle", [
+    (lambda row: {**row, "point": 10**400}, "is not one this sweep plans"),
+    (lambda row: {**row, "shipments_launched": 10**400}, "its shipments_launched holds"),
+    (lambda row: {**row, "shipments_launched": "many"}, "its shipments_launched holds"),
+    (lambda row: {**row, "status": [1]}, "its status holds"),
+    (lambda row: json.loads("[" * 5000 + "]" * 5000), "expected a run's row"),
+])
+def test_resume_refuses_a_tampered_journal_before_any_run(tmp_path, capsys, finished_sweep, tamper, needle):
+    path, finished = finished_sweep
+    out = tmp_path / "out"
+    shutil.copytree(finished, out)
+    first, _ = (out / JOURNAL).read_text().splitlines()
+    (out / JOURNAL).write_text(json.dumps(tamper(json.loads(first))) + "\n")  # the second run is missing: to run again
+    before = (out / JOURNAL).read_bytes()
+    capsys.readouterr()
+    assert sweep(path, out, "--resume", "--no-plots") == 2
+    assert str(out / JOURNAL) in one_error(capsys, "line 1", needle)
+    assert (out / JOURNAL).read_bytes() == before
+
+
+def test_resume_refuses_a_journal_nested_too_deep_to_read(tmp_path, capsys, finished_sweep):
+    path, finished = finished_sweep
+    out = tmp_path / "out"
+    shutil.copytree(finished, out)
+    (out / JOURNAL).write_text('{"run_id": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    assert sweep(path, out, "--resume", "--no-plots") == 2
+    one_error(capsys, "line 1", "nested too deep")
+
+
+@pytest.mark.parametrize("argv, option", [(["run", "baseline", "--seed", "abc"], "--seed"),
+                                          (["run", "baseline", "--steps", "1e3"], "--steps"),
+                                          (["sweep", "x", "--workers", "0x10"], "--workers"),
+                                          (["compare", "a", "--seed", ""], "--seed"),
+                                          ([], "command")])
+def test_argument_errors_are_one_line(capsys, argv, option):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    one_error(capsys, option)
+
+
+def test_help_still_prints_the_usage(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.startswith("usage: skywatch")
+
+
+def test_a_sweep_whose_points_cannot_make_a_scenario_is_refused_before_any_run(tmp_path, capsys):
+    path = sweep_over(tmp_path, '"world.bbox" = [[-117.3, 22.5, -105.5, 33.2], [-117.3, 22.5, -105.0, 33.2]]')
+    assert sweep(path, tmp_path / "out") == 2
+    one_error(capsys, f"{path}: world.bbox: expected world.crs", "at point 0")
+    assert not (tmp_path / "out").exists()
