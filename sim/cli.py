@@ -59,6 +59,16 @@ def progress_columns(*extra: TextColumn) -> tuple[Any, ...]:
             TimeElapsedColumn(), TimeRemainingColumn())
 
 
+def progress_bar(err_console: Console, quiet: bool, *columns: Any) -> Progress:
+    """A progress bar on ``err_console``, gone once done; off when ``quiet`` or where it cannot be redrawn.
+
+    Standard error to a file or a pipe cannot redraw a bar: there it would leave only an empty line
+    before what follows (an error's one line).
+    """
+    live = err_console.is_terminal or err_console.is_jupyter
+    return Progress(*(columns or progress_columns()), console=err_console, transient=True, disable=quiet or not live)
+
+
 @contextmanager
 def _counting_bar(err_console: Console, description: str, total: int, quiet: bool) -> Iterator[Callable[[int], None]]:
     """A progress bar on ``err_console`` while the block runs, gone after it (none when ``quiet``).
@@ -66,7 +76,7 @@ def _counting_bar(err_console: Console, description: str, total: int, quiet: boo
     Yields:
         The callback to give the work: it takes the count done so far (steps, figures) out of ``total``.
     """
-    with Progress(*progress_columns(), console=err_console, transient=True, disable=quiet) as progress:
+    with progress_bar(err_console, quiet) as progress:
         task = progress.add_task(description, total=total)
         yield lambda done: progress.update(task, completed=done)
 
@@ -226,7 +236,7 @@ def cmd_sweep(args: argparse.Namespace, out_console: Console, err_console: Conso
     started = time.perf_counter()
     columns = progress_columns(TextColumn("failed {task.fields[failed]}", markup=False))
     try:
-        with writing_to(out), Progress(*columns, console=err_console, transient=True, disable=args.quiet) as progress:
+        with writing_to(out), progress_bar(err_console, args.quiet, *columns) as progress:
             task = progress.add_task(
                 f"{spec.path.stem} ({spec.design})", total=len(job.runs), completed=len(job.done), failed=failed
             )
@@ -353,7 +363,7 @@ def _run_replications(scenarios: dict[str, Scenario], args: argparse.Namespace, 
     failed = 0
     columns = progress_columns(TextColumn("failed {task.fields[failed]}", markup=False))
     try:
-        with Progress(*columns, console=err_console, transient=True, disable=args.quiet) as progress:
+        with progress_bar(err_console, args.quiet, *columns) as progress:
             task = progress.add_task(f"compare {len(scenarios)} scenarios × {len(seeds)} replications",
                                      total=len(scenarios) * len(seeds), failed=failed)
 

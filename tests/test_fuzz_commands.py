@@ -2,6 +2,8 @@
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -177,3 +179,14 @@ def test_a_sweep_whose_points_cannot_make_a_scenario_is_refused_before_any_run(t
     assert sweep(path, tmp_path / "out") == 2
     one_error(capsys, f"{path}: world.bbox: expected world.crs", "at point 0")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_run_refused_with_its_bar_on_leaves_one_line_on_a_piped_standard_error(tmp_path: Path) -> None:
+    """Without --quiet the bar is on; on a pipe it cannot be redrawn, and it left an empty line before the error."""
+    scenario = tmp_path / "bad.toml"
+    scenario.write_text('[world]\nheight = 64\nwidth = 64\ncost_file = "missing.npy"\n')
+    done = subprocess.run([sys.executable, "-m", "sim", "run", str(scenario), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [line for line in done.stderr.splitlines() if line.startswith("skywatch: error: ")]
+    assert len(done.stderr.splitlines()) == 1 and "world.cost_file" in done.stderr

@@ -21,6 +21,7 @@ import pandas as pd
 
 from sim.calibration.config import CalibrationSpec
 from sim.calibration.outputs import WEIGHT
+from sim.viz.figures import literal
 from sim.viz.sweep_plots import COLOURS
 
 BINS = 20
@@ -38,7 +39,7 @@ def draw_marginals(spec: CalibrationSpec, frame: pd.DataFrame, central: dict[str
         ax.axvline(central[prior.name], color=COLOURS[1], linestyle="--", label=f"median {central[prior.name]:.4g}")
         ax.set(xlabel=prior.name, ylabel="posterior weight", xlim=(prior.low, prior.high))
         ax.legend(fontsize="small")
-    fig.suptitle(f"posterior marginals ({spec.path.name}; x axis: each prior's range)")
+    fig.suptitle(f"posterior marginals ({literal(spec.path.name)}; x axis: each prior's range)")
     return _save(fig, out / "marginals.png")
 
 
@@ -50,7 +51,7 @@ def draw_pairs(spec: CalibrationSpec, frame: pd.DataFrame, out: Path) -> Path:
     for ax, (x, y) in zip(axes[0], pairs, strict=True):
         ax.scatter(frame[x.name], frame[y.name], c=weights, cmap="Blues", s=12, edgecolors="none")
         ax.set(xlabel=x.name, ylabel=y.name, xlim=(x.low, x.high), ylim=(y.low, y.high))
-    fig.suptitle(f"posterior pairs ({spec.path.name}; shade: particle weight)")
+    fig.suptitle(f"posterior pairs ({literal(spec.path.name)}; shade: particle weight)")
     return _save(fig, out / "pairs.png")
 
 
