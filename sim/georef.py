@@ -166,6 +166,8 @@ def _grid_of_raster(crs: CRS, crs_text: str, field: str, path: Path) -> Grid:
     import rasterio
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
+    if not path.is_file():  # a pipe or a device would block the reading
+        raise GridError(field, f"expected a regular GeoTIFF file to take the grid from (world.bbox is unset): {_cut(path)}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a raster without a CRS is refused below

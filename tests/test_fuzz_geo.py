@@ -6,6 +6,9 @@ warning may be raised.
 """
 
 import json
+import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -96,3 +99,13 @@ def test_a_grid_raster_that_is_not_georeferenced_is_refused_without_a_warning(tm
 
 def test_an_unknown_crs_is_refused_without_gdal_printing_its_own_error(tmp_path, capfd):
     refused_in_one_line(tmp_path, capfd, GEO_TOML.replace(CRS, "EPSG:99999"), "world.crs", "EPSG:99999")
+
+
+def test_a_pipe_to_take_the_grid_from_is_refused_without_reading_it(tmp_path):
+    """A pipe nobody writes to blocks a reader forever: the grid's raster must be a regular file."""
+    os.mkfifo(tmp_path / "l.tif")
+    (tmp_path / "s.toml").write_text(f'[world]\ncrs = "{CRS}"\nlandcover_file = "l.tif"\n')
+    done = subprocess.run([sys.executable, "-m", "sim", "validate", str(tmp_path / "s.toml")], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, done.stderr
+    assert "world.landcover_file" in done.stderr and "regular GeoTIFF" in done.stderr
