@@ -190,3 +190,12 @@ def test_a_run_refused_with_its_bar_on_leaves_one_line_on_a_piped_standard_error
     assert done.returncode == 2
     assert done.stderr.splitlines() == [line for line in done.stderr.splitlines() if line.startswith("skywatch: error: ")]
     assert len(done.stderr.splitlines()) == 1 and "world.cost_file" in done.stderr
+
+
+def test_a_sweep_whose_base_is_a_sweep_file_says_so_in_one_line(tmp_path, capsys):
+    inner = sweep_over(tmp_path, '"drones.count" = [1]')
+    outer = tmp_path / "outer.toml"
+    outer.write_text(f'[sweep]\nbase = "{inner.name}"\ndesign = "grid"\n[sweep.parameters]\n"drones.count" = [1]\n')
+    assert sweep(outer, tmp_path / "out") == 2
+    one_error(capsys, "sweep.base", "expected a scenario, got the sweep file")
+    assert not (tmp_path / "out").exists()

@@ -226,6 +226,8 @@ def _base(value: Any, source: Path) -> Scenario:
             "sweep.base",
             f"no such scenario {shown(value)} (a path relative to the sweep file, or a shipped scenario's name)",
         )
+    if "sweep" in read_toml(path):  # read as a scenario, its [sweep] keys would be refused one by one
+        raise ScenarioError(source, "sweep.base", f"expected a scenario, got the sweep file {shown(value)}")
     return load_scenario(path)
 
 
