@@ -27,10 +27,11 @@ import re
 import secrets
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sim import __version__
 from sim.scenario import ScenarioError
@@ -47,6 +48,21 @@ NOT_A_FOLDER_NAME = ("", ".", "..")
 AT_FDCWD = -100  # renameat2: paths relative to the current folder
 RENAME_EXCHANGE = 2  # renameat2: swap the two paths atomically
 UNSUPPORTED = (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP)  # kernels or file systems without RENAME_EXCHANGE
+
+
+def replace_file(path: Path, write: Callable[[Path], Any]) -> None:
+    """Have ``write`` fill a temporary file beside ``path`` (``.NAME.`` and random letters), then rename it onto ``path``.
+
+    Readers see the old file or the new one whole, never a part; the temporary file is removed if ``write`` fails.
+    """
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(handle)
+    try:
+        write(Path(temp))
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def write_marker(folder: Path, kind: FolderKind) -> None:

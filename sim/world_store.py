@@ -23,12 +23,13 @@ import os
 import pickle
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from sim.outfolder import replace_file
 
 STORE_ENV = "SKYWATCH_WORLD_STORE"  # the store's folder, or "off"
 OFF = "off"
@@ -38,8 +39,7 @@ STORE_BYTES = 256 * 2**20  # the store's files together: the least recently used
 FORMAT = 1  # the layout of a stored file: (FORMAT, key text, planned world)
 PACKAGE = Path(__file__).resolve().parent
 ENTRY_NAME = re.compile(r"[0-9a-f]{64}\.pickle")  # the store's own files: the digest, then the suffix
-PARTIAL_PREFIX = ".partial-"  # a file being written (tempfile adds random letters, then the suffix)
-PARTIAL_NAME = re.compile(r"\.partial-[A-Za-z0-9_]+\.pickle")
+PARTIAL_NAME = re.compile(r"\.[0-9a-f]{64}\.pickle\.[A-Za-z0-9_]+")  # one being written (sim.outfolder.replace_file)
 PARTIAL_AGE_S = 3600.0  # a file being written for longer than this was left by a process that died
 
 
@@ -117,14 +117,7 @@ class WorldStore:
             return
         try:
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            handle, partial = tempfile.mkstemp(dir=self.folder, prefix=PARTIAL_PREFIX, suffix=".pickle")
-            try:
-                with os.fdopen(handle, "wb") as file:
-                    file.write(data)
-                os.replace(partial, self._entry(key))
-            finally:
-                if os.path.exists(partial):
-                    os.unlink(partial)
+            replace_file(self._entry(key), lambda partial: partial.write_bytes(data))
             self._prune()
         except OSError:  # a store that cannot be written stores nothing; the run goes on
             return

@@ -149,7 +149,7 @@ def test_the_store_keeps_the_worlds_used_last_and_removes_nothing_but_its_own_fi
     folder = tmp_path / "store"
     folder.mkdir()
     (folder / "notes.txt").write_text("kept")
-    stale, fresh = folder / ".partial-k1ll3d_.pickle", folder / ".partial-wr1t1ng.pickle"
+    stale, fresh = folder / f".{64 * 'a'}.pickle.k1ll3d_", folder / f".{64 * 'b'}.pickle.wr1t1ng"
     stale.write_bytes(b"half a world")
     fresh.write_bytes(b"half a world")
     os.utime(stale, (1.0, 1.0))  # left by a process killed long ago

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.outfolder import replace_file
 from sim.provenance import WORLD_SEED, provenance
 from sim.scenario import INT64_MAX, INT64_MIN, ScenarioError, one_line, shown
 from sim.sweep.design import Run, SweepSpec
@@ -121,7 +120,7 @@ class Journal:
 
     def rewrite(self, rows: Iterable[dict[str, Any]]) -> None:
         """Replace the journal with ``rows`` atomically (temporary file, then rename)."""
-        _replace(self.path, lambda temp: temp.write_text("".join(_line(row) for row in rows), encoding="utf-8"))
+        replace_file(self.path, lambda temp: temp.write_text("".join(_line(row) for row in rows), encoding="utf-8"))
 
     def append(self, row: dict[str, Any]) -> None:
         """Record one row and flush it to the operating system at once."""
@@ -154,18 +153,6 @@ def _line(row: dict[str, Any]) -> str:
     return json.dumps(row, allow_nan=False) + "\n"
 
 
-def _replace(path: Path, write: Callable[[Path], Any]) -> None:
-    """Have ``write`` fill a temporary file beside ``path``, then rename it onto ``path``."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(temp))
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def sweep_provenance(spec: SweepSpec) -> dict[str, str]:
     """The version, the base scenario's digest (``[sweep.fixed]`` applied), the sweep seed and the world seed.
 
@@ -185,7 +172,7 @@ def write_results(frame: pd.DataFrame, folder: Path, provenance_fields: dict[str
     table = pa.Table.from_pandas(frame, preserve_index=False)
     extra = {f"{METADATA_PREFIX}{name}".encode(): value.encode() for name, value in provenance_fields.items()}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
-    _replace(folder / RESULTS, lambda temp: pq.write_table(table, temp))
+    replace_file(folder / RESULTS, lambda temp: pq.write_table(table, temp))
     return folder / RESULTS
 
 
