@@ -156,7 +156,8 @@ def versus(entry: dict[str, Any]) -> list[str]:
     loads = ", ".join(f"{r['load_average']:.2f}" for r in entry["runs"])
     return section(
         "This tree against the one before it (`run_scale.py --versus`)", "versus", entry,
-        f"The grid's centre (every mechanism on, 10⁵ live on 1024², 100 drones), {entry['repeats']} repeats alternating "
+        f"The grid's centre (every mechanism on, 10⁵ live on 1024², 100 drones; {top_ups(entry.get('top_ups'))}), "
+        f"{entry['repeats']} repeats alternating "
         f"before and after on 1 and 2 threads, each in a fresh process; mean ms per steady step by phase (**absolute**; "
         f"`step` is the whole step, `kernel` part of `shipments`) and after / before (**ratio, one run**). Before: "
         f"{entry['before']}; after: {entry['after']}. Full step (**absolute**): "
@@ -182,7 +183,8 @@ def loaded(entry: dict[str, Any]) -> list[str]:
         f"{rates[f'idle_{t}_threads']:,.0f} shipment-steps/s on {t} thread(s)" for t in (1, 2)) + ".")
     return section(
         "One core loaded (`run_scale.py --loaded`)", "loaded", entry,
-        "The grid's centre (every mechanism on, 10⁵ live on 1024², 100 drones) on 1 and 2 threads, first idle, then "
+        f"The grid's centre (every mechanism on, 10⁵ live on 1024², 100 drones; {top_ups(entry.get('top_ups'))}) on 1 and "
+        "2 threads, first idle, then "
         "with a busy process of the benchmark's own on one core; repeats alternate"
         + (f"; in each, 1 and 2 threads take turns of {entry['block_steps']} steps {turns_on(entry)}"
            if "block_steps" in entry else "")
@@ -193,6 +195,13 @@ def loaded(entry: dict[str, Any]) -> list[str]:
         + (f". With one core loaded, the kernel on 2 threads is {entry['verdict_when_loaded']}" if "verdict_when_loaded" in entry
            else "") + f".{rate_text}",
         table(["threads", "kernel, idle", "kernel, loaded", "full step, idle", "full step, loaded"], rows))
+
+
+def top_ups(mode: str | None) -> str:
+    """How a run at scale kept its live count, from its recorded top-up mode (runs before modes existed: random progress)."""
+    if mode == "start":
+        return "the pool topped up after each step at the routes' first cell, as the cartels launch"
+    return "the pool topped up after each step at random progress along the routes (twice the model's own turnover)"
 
 
 def turns_on(entry: dict[str, Any]) -> str:
@@ -210,7 +219,8 @@ def grid(entry: dict[str, Any]) -> list[str]:
     slopes = ", ".join(f"{axis} {d['loglog_slope']:.2f}" for axis, d in entry["axes"].items())
     return section(
         "Scaling grid (`run_scale.py --grid`)", "grid", entry,
-        "Every mechanism on, along three axes from 10⁵ live on 1024² with 100 drones. **Absolute**, except "
+        f"Every mechanism on, along three axes from 10⁵ live on 1024² with 100 drones; "
+        f"{top_ups(entry['results'][0]['config'].get('top_ups'))}. **Absolute**, except "
         f"× previous (**ratio, one run**). Log-log slopes of the steady ms per step: {slopes}.",
         [*table(["axis", "value", "steady ms/step", "× previous", "shipment-steps/s", "re-plan +ms", "peak MiB"], rows),
          "", machine_line(entry), "", "ms per steady step by phase (`kernel` is part of `shipments`; **absolute**):", "",

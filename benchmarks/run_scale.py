@@ -19,8 +19,12 @@ Configurations, each run in a fresh process (so its peak memory is its own):
   cartels launch shipments as in a real run, so the live count is small.
 * ``core step at scale``: a 2048 x 2048 world (512 x 512 with ``--quick``) with 100 drones, and
   the shipment pool filled directly with 10^5 or 10^6 shipments on random routes at random
-  progress. After every step the pool is topped back up to that count with fresh shipments at
-  random progress; the top-up is not timed.
+  progress (the spread of a pool in steady state). After every step the pool is topped back up to
+  that count with fresh shipments on random routes at their first cell, as the cartels launch
+  (``--top-ups start``, the default); the top-up is not timed. ``--top-ups anywhere`` puts them at
+  random progress instead, as this benchmark did before: a shipment launched halfway ends twice as
+  soon, so about twice as many shipments end and are replaced per step as in a run of the model
+  (1,560 against 810 per step at the grid's centre), and they land anywhere in the pool's route order.
 
 Every configuration is warmed up for a few steps (so numba compilation is excluded) and then
 ``model.step()`` is timed for N steps, each phase of the step timed on its own by the model's own
@@ -133,6 +137,8 @@ CORE_PHASES = ("air", "shipments")
 WARMUP_STEPS = 5
 DEFAULT_DRONES = 24
 SCALE_DRONES = 100
+TOP_UPS = ("start", "anywhere")  # where the top-ups go (Config.top_ups): the routes' first cell, or random progress
+TOP_UP_WORDS = {"start": "the routes' first cell", "anywhere": "random progress"}
 POOL_HEADROOM = 4096  # slots beyond the target, for the cartels' own launches between top-ups
 CORE_TARGET = 2e7  # shipment-steps/s of the core step at 10^5 shipments (the issue's target)
 FULL_TARGET = 5e7  # shipment-steps/s of the full step at 10^5 shipments on 1024², every mechanism on, idle (issue 18)
@@ -171,9 +177,14 @@ VERSUS_REPEATS = 3
 VERSUS_PROBE = """
 import dataclasses, json, sys
 from benchmarks.run_scale import GRID_CENTRE, measure, scale_config
-threads, steps = int(sys.argv[1]), int(sys.argv[2])
-config = scale_config("versus", GRID_CENTRE["side"], GRID_CENTRE["live"], GRID_CENTRE["drones"], steps)
-timed = measure(dataclasses.replace(config, threads=threads)).timed
+threads, steps, top_ups = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+config = dataclasses.replace(scale_config("versus", GRID_CENTRE["side"], GRID_CENTRE["live"], GRID_CENTRE["drones"], steps),
+                             threads=threads)
+if any(f.name == "top_ups" for f in dataclasses.fields(config)):
+    config = dataclasses.replace(config, top_ups=top_ups)
+elif top_ups != "anywhere":
+    sys.exit("this tree's benchmark tops the pool up at random progress only: time it with --top-ups anywhere")
+timed = measure(config).timed
 print(json.dumps({"step": timed.ms_per_step(), **timed.phase_ms()}))
 """
 # The load average (1, 5, 15 min) when this benchmark started: every benchmark imports this module first thing.
@@ -191,6 +202,8 @@ class Config:
         steps: steps timed.
         warmup: steps run before the timed ones, not timed.
         threads: threads stepping the shipment lanes, or None for every usable core (the default).
+        top_ups: where the shipments that keep ``live`` in transit go: a route's first cell (``"start"``,
+            as the cartels launch) or random progress along it (``"anywhere"``); see :data:`TOP_UPS`.
     """
 
     label: str
@@ -199,6 +212,7 @@ class Config:
     steps: int
     warmup: int = WARMUP_STEPS
     threads: int | None = None
+    top_ups: str = "start"
 
 
 @dataclass
@@ -338,7 +352,7 @@ def step_once(model: SkywatchModel, result: Result, rng: np.random.Generator) ->
     read_timer(model, result.current)
     if result.config.live is not None:
         start = time.perf_counter()
-        top_up(model, result.config.live, rng)
+        top_up(model, result.config.live, rng, at_start=result.config.top_ups == "start")
         result.topup_s += time.perf_counter() - start
     return result.current
 
@@ -517,14 +531,16 @@ def busy_core() -> Iterator[int]:
         busy.join()
 
 
-def run_loaded(steps: int, repeats: int) -> dict[str, list[Alternating]]:
+def run_loaded(steps: int, repeats: int, top_ups: str = TOP_UPS[0]) -> dict[str, list[Alternating]]:
     """Time :func:`loaded_configuration` idle and loaded, alternating, ``repeats`` times, each in a fresh process.
+
+    ``top_ups``: where the shipments that keep the live count go (:attr:`Config.top_ups`).
 
     Returns:
         What each process measured (:func:`measure_alternating`), by ``"idle"`` or ``"loaded"``, one per repeat.
     """
     runs: dict[str, list[Alternating]] = {"idle": [], "loaded": []}
-    config = loaded_configuration(steps)
+    config = dataclasses.replace(loaded_configuration(steps), top_ups=top_ups)
     for _ in range(repeats):
         for state in runs:
             with busy_core() if state == "loaded" else contextlib.nullcontext() as busy:
@@ -606,7 +622,7 @@ def loaded_report(runs: dict[str, list[Alternating]]) -> dict[str, Any]:
             "ratios": ratios, "ratios_by_repeat": by_repeat,
             "intervals": {key: dataclasses.asdict(interval) for key, interval in intervals.items()},
             "two_threads_slower_when_loaded": bool(loaded.low > 1), "verdict_when_loaded": verdict,
-            "twins_identical": identical,
+            "twins_identical": identical, "top_ups": next(iter(runs["idle"][0].results.values())).config.top_ups,
             "full_step_shipment_steps_per_s": rates}
 
 
@@ -634,8 +650,11 @@ def tree_label(tree: Path) -> str:
     return f"{tree} ({commit})" if commit else str(tree)
 
 
-def run_versus(before: Path, steps: int, repeats: int) -> dict[str, Any]:
+def run_versus(before: Path, steps: int, repeats: int, top_ups: str = TOP_UPS[0]) -> dict[str, Any]:
     """Time the grid's centre in ``before`` and in this tree on each of :data:`LOADED_THREADS` threads, alternating.
+
+    Both trees top the pool up alike (``top_ups``, :attr:`Config.top_ups`); a tree whose benchmark has no
+    choice of top-ups puts them at random progress, so it can be timed only with ``"anywhere"``.
 
     Returns:
         Every run's ms per steady step by phase (``step`` the whole step), with its tree, threads and load average.
@@ -647,14 +666,14 @@ def run_versus(before: Path, steps: int, repeats: int) -> dict[str, Any]:
             for name, tree in trees.items():
                 load = os.getloadavg()[0]
                 print(f"running {name} ({tree}) on {threads} thread(s); load average {load:.2f} ...", flush=True)
-                child = subprocess.run([sys.executable, "-c", VERSUS_PROBE, str(threads), str(steps)], cwd=tree,
+                child = subprocess.run([sys.executable, "-c", VERSUS_PROBE, str(threads), str(steps), top_ups], cwd=tree,
                                        env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True, check=False)
                 if child.returncode != 0:
                     raise RuntimeError(f"{name} tree {tree}: {child.stderr.strip()}")
                 runs.append({"tree": name, "threads": threads, "load_average": load,
                              "ms": json.loads(child.stdout.strip().splitlines()[-1])})
     return {"before": tree_label(trees["before"]), "after": tree_label(trees["after"]), "repeats": repeats,
-            "steps": steps, "runs": runs}
+            "steps": steps, "top_ups": top_ups, "runs": runs}
 
 
 def versus_report(figures: dict[str, Any]) -> dict[str, Any]:
@@ -916,6 +935,9 @@ def main() -> None:
                         help="steps timed in every configuration (default: 672 for the default scenario, 100 at scale; "
                              f"200 and 50 with --quick; {GRID_STEPS} with --grid; {LOADED_STEPS} with --loaded; "
                              f"{MILLION['steps']} with --million)")
+    parser.add_argument("--top-ups", choices=TOP_UPS, default=TOP_UPS[0],
+                        help="where the shipments that keep the pool's live count go: the routes' first cell, as the cartels "
+                             "launch (default), or random progress along them, as before")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="write every figure to this JSON file")
     args = parser.parse_args()
     if args.steps is not None and args.steps < 1:
@@ -924,35 +946,39 @@ def main() -> None:
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"CPUs: {os.cpu_count()} (usable by this process: {affinity}); shipment lanes stepped on {MAX_THREADS} threads "
           f"(the other kernels are serial); numba {numba.__version__}, numpy {np.__version__}")
-    print("each configuration in a fresh process; warm-up steps not timed")
+    print(f"each configuration in a fresh process; warm-up steps not timed; top-ups at {TOP_UP_WORDS[args.top_ups]}")
+
+    def run_configs_with_top_ups(configs: list[Config]) -> list[Result]:
+        return run_configs([dataclasses.replace(config, top_ups=args.top_ups) for config in configs])
+
     if args.grid:
         points = grid_configurations(args.steps or GRID_STEPS)
-        results = dict(zip(points, run_configs(list(points.values())), strict=True))
+        results = dict(zip(points, run_configs_with_top_ups(list(points.values())), strict=True))
         derived = grid_report(results)
         if args.json:
             write_json(args.json, "grid", {"results": as_json(list(results.values())), **derived})
     if args.million:
         steps = args.steps or MILLION["steps"]
         config = scale_config("million", MILLION["side"], MILLION["live"], MILLION["drones"], steps, warmup=0)
-        (result,) = run_configs([config])
+        (result,) = run_configs_with_top_ups([config])
         figures = million_report(result)
         if args.json:
             write_json(args.json, "million", {"results": as_json([result]), **figures})
     if args.platforms:
-        results = run_configs(platform_configurations(args.steps or GRID_STEPS))
+        results = run_configs_with_top_ups(platform_configurations(args.steps or GRID_STEPS))
         figures = platform_report(results)
         if args.json:
             write_json(args.json, "platforms", {"results": as_json(results), **figures})
     if args.loaded:
-        figures = loaded_report(run_loaded(args.steps or LOADED_STEPS, args.repeats or LOADED_REPEATS))
+        figures = loaded_report(run_loaded(args.steps or LOADED_STEPS, args.repeats or LOADED_REPEATS, args.top_ups))
         if args.json:
             write_json(args.json, "loaded", figures)
     if args.versus:
-        figures = versus_report(run_versus(args.versus, args.steps or GRID_STEPS, args.repeats or VERSUS_REPEATS))
+        figures = versus_report(run_versus(args.versus, args.steps or GRID_STEPS, args.repeats or VERSUS_REPEATS, args.top_ups))
         if args.json:
             write_json(args.json, "versus", figures)
     if not (args.grid or args.million or args.platforms or args.loaded or args.versus):
-        results = run_configs(configurations(args.quick, args.steps, args.all_mechanisms))
+        results = run_configs_with_top_ups(configurations(args.quick, args.steps, args.all_mechanisms))
         print_report(results)
         if args.json:
             write_json(args.json, "all_mechanisms" if args.all_mechanisms else "scale", {"results": as_json(results)})

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from compare_reference import build_skywatch  # noqa: E402
 from regroup_period import measure_periods, report  # noqa: E402
-from run_scale import Config, loaded_report, measure_alternating, state_digest, top_up, versus_report  # noqa: E402
+from run_scale import Config, loaded_report, measure_alternating, prepare, state_digest, step_once, top_up, versus_report  # noqa: E402
 
 
 def test_run_scale_quick_measures_every_configuration_and_phase(tmp_path: Path) -> None:
@@ -130,6 +130,19 @@ def test_top_ups_go_at_random_progress_or_at_the_routes_start() -> None:
         assert launched == 500 == new.sum()
         assert (model.pool.progress[new] == 0).all() == at_start
     assert top_up(model, 10, np.random.default_rng(1)) == 0
+
+
+def test_each_step_tops_the_pool_up_where_its_configuration_says() -> None:
+    """Top-ups at the routes' first cell by default (as the cartels launch), at random progress with ``anywhere``."""
+    for top_ups, at_start in (("start", True), ("anywhere", False)):
+        config = Config("top-ups", {"world.height": 96, "world.width": 96, "drones.count": 4}, 3000, 1, top_ups=top_ups)
+        model, result, rng = prepare(config)
+        newest = int(model.pool.uid[model.pool.status == IN_TRANSIT].max())
+        step_once(model, result, rng)
+        new = (model.pool.status == IN_TRANSIT) & (model.pool.uid > newest)
+        assert model.pool.live == 3000 and new.sum() > 20
+        assert (model.pool.progress[new] == 0).all() == at_start
+    assert Config("default", {}, 1, 1).top_ups == "start"
 
 
 def test_the_regrouping_periods_take_turns_on_one_model_each_with_its_own_regroupings(monkeypatch, capsys) -> None:
