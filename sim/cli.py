@@ -231,6 +231,7 @@ def cmd_sweep(args: argparse.Namespace, out_console: Console, err_console: Conso
     spec = load_sweep(args.sweep)
     out = args.out or Path("sweeps") / Path(args.sweep).stem
     job = SweepJob.prepare(spec, out, resume=args.resume, force=args.force)
+    replacing = job.replacing
     engine, client = _engine(args.scheduler, args.workers)
     failed = sum(row["status"] != "ok" for row in job.done)
     started = time.perf_counter()
@@ -249,7 +250,12 @@ def cmd_sweep(args: argparse.Namespace, out_console: Console, err_console: Conso
             ran = len(job.todo)
             frame = job.execute(engine, keep_runs=args.keep_runs, on_row=on_row)
     except KeyboardInterrupt:
-        print(f"skywatch: interrupted; finished runs are kept in {printable(str(out))}, --resume runs the rest", file=sys.stderr)
+        if replacing:
+            print(f"skywatch: interrupted; the old sweep in {printable(str(out))} is kept as it was (a sweep forced over "
+                  "another replaces it only when complete)", file=sys.stderr)
+        else:
+            print(f"skywatch: interrupted; finished runs are kept in {printable(str(out))}, --resume runs the rest",
+                  file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         if client is not None:
@@ -493,7 +499,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", type=Path, help="sweep folder (default sweeps/SWEEP)")
     again = sweep.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="finish an interrupted sweep: run only the missing runs")
-    again.add_argument("--force", action="store_true", help="replace an existing Skywatch sweep folder and start over")
+    again.add_argument("--force", action="store_true", help="start over: replace an existing Skywatch sweep folder once the new sweep is complete")
     sweep.add_argument("--keep-runs", action="store_true", help="keep every run's folder under OUT/runs/")
     sweep.add_argument("--no-plots", action="store_true", help="do not draw the figures at the end")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -209,6 +209,36 @@ def test_existing_folder_needs_force_or_resume(one_worker_table, failing_grid, c
     pd.testing.assert_frame_equal(read_results(out), one_worker_table)
 
 
+def test_a_forced_sweep_stopped_early_leaves_the_old_sweep_as_it_was(tmp_path, monkeypatch, capsys):
+    from sim.sweep import engine, job
+
+    old_file = sweep_file(tmp_path, '"drones.count" = [0, 2]', head="replications = 2", name="old.toml")
+    out = tmp_path / "out"
+    assert sweep(old_file, "--workers", 1, "--out", out) == 0
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    new_file = sweep_file(tmp_path, '"drones.count" = [0, 4]', head="replications = 3", name="new.toml")
+
+    def stopped_after_two(tasks, workers):
+        for count, task in enumerate(tasks):
+            if count == 2:
+                raise KeyboardInterrupt
+            yield engine.run_task(task)
+
+    monkeypatch.setattr(engine, "run_local", stopped_after_two)
+    assert sweep(new_file, "--workers", 1, "--out", out, "--force") == 130
+    assert "the old sweep" in capsys.readouterr().err
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["new.toml", "old.toml", "out"], "no staging folder left"
+
+    monkeypatch.undo()
+    spec = load_sweep(new_file)
+    forced = job.SweepJob.prepare(spec, out, force=True)
+    assert forced.replacing
+    frame = forced.execute(lambda tasks: map(engine.run_task, tasks))
+    assert len(frame) == 6 and (out / "sweep.toml").read_text() == new_file.read_text()
+    assert len(Journal(out).read()) == 6 and not job.SweepJob.prepare(spec, tmp_path / "fresh").replacing
+
+
 # --- kill and resume -------------------------------------------------------------------------
 
 def test_a_sweep_killed_mid_way_resumes_to_the_uninterrupted_table(tmp_path):

@@ -3,7 +3,9 @@
 :meth:`SweepJob.prepare` checks everything and writes nothing (beyond putting right what a killed
 sweep left); :meth:`SweepJob.execute` then makes the folder (its marker, a copy of the sweep file as
 ``sweep.toml`` and an empty journal, swapped in whole), runs what is missing and writes
-``results.parquet``, ``sobol.csv`` for a Sobol design, and ``runs/`` with ``keep_runs``.
+``results.parquet``, ``sobol.csv`` for a Sobol design, and ``runs/`` with ``keep_runs``. A sweep
+forced over an old one runs in a folder beside it that replaces it whole once every run is done:
+stopped before, it leaves the old sweep as it was.
 """
 
 from __future__ import annotations
@@ -95,6 +97,11 @@ class SweepJob:
         return cls(spec, out, runs, [], False, force)
 
     @property
+    def replacing(self) -> bool:
+        """Whether this sweep is forced over an old one, which it replaces only once it is complete."""
+        return self.force and os.path.lexists(self.out)
+
+    @property
     def todo(self) -> list[Run]:
         """Runs not recorded yet, by (point, replicate)."""
         recorded = {row["run_id"] for row in self.done}
@@ -109,15 +116,31 @@ class SweepJob:
             journal.rewrite(self.done)
             return journal
         with staged_folder(self.out, "sweep", self.force) as staging:
-            shutil.copyfile(self.spec.path, staging / SWEEP_COPY)
-            Journal(staging).rewrite([])
+            self._start(staging)
         return Journal(self.out)
+
+    def _start(self, folder: Path) -> None:
+        """Put a copy of the sweep file and an empty journal in the new sweep ``folder``."""
+        shutil.copyfile(self.spec.path, folder / SWEEP_COPY)
+        Journal(folder).rewrite([])
 
     def execute(self, engine: Engine, keep_runs: bool = False,
                 on_row: Callable[[dict[str, Any]], None] | None = None) -> pd.DataFrame:
-        """Run what is missing on ``engine``, recording each row as it comes; return the final table."""
-        journal = self._open()
-        keep_dir = self.out / RUNS_DIR if keep_runs else None
+        """Run what is missing on ``engine``, recording each row as it comes; return the final table.
+
+        A sweep :attr:`replacing` an old one runs in a staging folder moved to :attr:`out` whole at the
+        end; stopped before (an error, Ctrl-C), its staging folder is removed and the old one stays.
+        """
+        if not self.replacing:
+            return self._run_in(self.out, self._open(), engine, keep_runs, on_row)
+        with staged_folder(self.out, "sweep", True) as staging:
+            self._start(staging)
+            return self._run_in(staging, Journal(staging), engine, keep_runs, on_row)
+
+    def _run_in(self, folder: Path, journal: Journal, engine: Engine, keep_runs: bool,
+                on_row: Callable[[dict[str, Any]], None] | None) -> pd.DataFrame:
+        """:meth:`execute` with the sweep folder (or its staging folder) ``folder`` and its open ``journal``."""
+        keep_dir = folder / RUNS_DIR if keep_runs else None
         tasks = [Task(run, self.spec.base, keep_dir) for run in self.todo]
         rows = list(self.done)
         provenance = sweep_provenance(self.spec)
@@ -129,13 +152,13 @@ class SweepJob:
                 if on_row is not None:
                     on_row(row)
                 if time.monotonic() - refreshed > REFRESH_S:
-                    write_results(results_frame(rows, self.spec.parameters), self.out, provenance)
+                    write_results(results_frame(rows, self.spec.parameters), folder, provenance)
                     refreshed = time.monotonic()
         finally:
             journal.close()
         frame = results_frame(rows, self.spec.parameters)
-        write_results(frame, self.out, provenance)
+        write_results(frame, folder, provenance)
         if self.spec.design == "sobol":
             self.indices = sobol_indices(self.spec, frame)
-            self.indices.to_csv(self.out / SOBOL_FILE, index=False)
+            self.indices.to_csv(folder / SOBOL_FILE, index=False)
         return frame
