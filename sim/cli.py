@@ -499,7 +499,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", type=Path, help="sweep folder (default sweeps/SWEEP)")
     again = sweep.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="finish an interrupted sweep: run only the missing runs")
-    again.add_argument("--force", action="store_true", help="start over: replace an existing Skywatch sweep folder once the new sweep is complete")
+    again.add_argument("--force", action="store_true",
+                       help="start over: replace an existing Skywatch sweep folder once the new sweep is complete")
     sweep.add_argument("--keep-runs", action="store_true", help="keep every run's folder under OUT/runs/")
     sweep.add_argument("--no-plots", action="store_true", help="do not draw the figures at the end")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")

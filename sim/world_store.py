@@ -22,6 +22,7 @@ import hashlib
 import os
 import pickle
 import re
+import stat
 import sys
 import time
 from pathlib import Path
@@ -44,13 +45,20 @@ PARTIAL_AGE_S = 3600.0  # a file being written for longer than this was left by 
 
 
 def store_folder() -> Path | None:
-    """The store's folder (:data:`STORE_ENV`), or None when the store is off."""
+    """The store's folder (:data:`STORE_ENV`), or None when the store is off or has no home to go to.
+
+    A user without a home folder (no ``HOME`` and no entry in the password file, as in a container
+    run under a bare user id), or a ``~user`` that does not exist, leaves the store off.
+    """
     named = os.environ.get(STORE_ENV, "")
     if named.strip().lower() == OFF:
         return None
-    if named:
-        return Path(named).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    try:
+        if named:
+            return Path(named).expanduser()
+        cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    except RuntimeError:  # the home folder cannot be found
+        return None
     return Path(cache) / "skywatch" / "worlds"
 
 
@@ -99,7 +107,11 @@ class WorldStore:
             return None
         entry = self._entry(key)
         try:
-            with open(entry, "rb") as file:
+            descriptor = os.open(entry, os.O_RDONLY | os.O_NONBLOCK)  # a pipe put there must not block the run
+            with open(descriptor, "rb") as file:
+                status = os.fstat(descriptor)
+                if not stat.S_ISREG(status.st_mode) or status.st_size > STORE_MAX_BYTES:
+                    return None
                 stored = pickle.load(file)
             os.utime(entry)  # used now: the last to be removed
         except Exception:  # missing, damaged, or written by other code: built again and stored over
@@ -131,12 +143,12 @@ class WorldStore:
             if not (own or partial):
                 continue
             try:
-                stat = path.stat()
+                status = path.stat()
             except OSError:  # removed meanwhile by another process
                 continue
             if own:
-                entries.append((stat.st_mtime, stat.st_size, path))
-            elif time.time() - stat.st_mtime > PARTIAL_AGE_S:  # left by a process killed while it wrote
+                entries.append((status.st_mtime, status.st_size, path))
+            elif time.time() - status.st_mtime > PARTIAL_AGE_S:  # left by a process killed while it wrote
                 with contextlib.suppress(OSError):
                     path.unlink()
         kept_bytes = 0

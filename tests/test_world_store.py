@@ -127,6 +127,20 @@ def test_a_damaged_or_foreign_file_in_the_store_is_built_over(tmp_path, builds) 
     assert len(builds) == 4  # the last build was stored whole over the damaged file
 
 
+def test_a_pipe_or_a_folder_under_an_entry_name_is_built_over_without_blocking(tmp_path, builds) -> None:
+    store = WorldStore(tmp_path / "store")
+    WorldCache(store).planned(small())
+    (entry,) = entries(tmp_path / "store")
+    entry.unlink()
+    os.mkfifo(entry)  # opened for reading without a writer, it would block the run for good
+    WorldCache(store).planned(small())
+    assert len(builds) == 2 and entry.is_file(), "built, then stored over the pipe"
+    entry.unlink()
+    entry.mkdir()
+    WorldCache(store).planned(small())
+    assert len(builds) == 3
+
+
 def test_a_store_that_cannot_be_written_stores_nothing_and_the_run_goes_on(tmp_path, builds) -> None:
     blocker = tmp_path / "a file"
     blocker.write_text("the user's")
@@ -134,6 +148,21 @@ def test_a_store_that_cannot_be_written_stores_nothing_and_the_run_goes_on(tmp_p
     WorldCache(store).planned(small())
     WorldCache(store).planned(small())
     assert len(builds) == 2 and blocker.read_text() == "the user's"
+
+
+def test_a_user_without_a_home_folder_runs_without_the_store(monkeypatch) -> None:
+    def no_home(cls):
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", classmethod(no_home))
+    assert world_store.store_folder() is None
+    monkeypatch.setenv(STORE_ENV, "~no-such-user-of-skywatch/worlds")
+    assert world_store.store_folder() is None
+    monkeypatch.setenv("XDG_CACHE_HOME", "/cache")
+    monkeypatch.delenv(STORE_ENV)
+    assert world_store.store_folder() == Path("/cache/skywatch/worlds")
 
 
 def test_off_stores_nothing(tmp_path, builds, monkeypatch) -> None:
