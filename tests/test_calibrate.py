@@ -16,7 +16,7 @@ from sim.calibration.outputs import WEIGHT, weighted_quantile
 from sim.calibration.smc import DATABASE
 from sim.cli import main
 from sim.kernels.threads import MAX_THREADS, use_threads
-from sim.scenario import load_scenario
+from sim.scenario import ScenarioError, load_scenario
 
 SMALL_WORLD = '"world.height" = 64\n"world.width" = 64\n'
 TRUTH = {"drones.availability": 0.4, "ground.interdict_prob": 0.5}
@@ -118,6 +118,28 @@ def test_a_killed_calibration_resumes_from_its_database(tmp_path: Path, capsys):
         "generation 2", "generation 3"]
     assert "epsilon inf" not in printed  # the threshold goes on from the stored generations, not from the prior again
     assert json.loads((out / "provenance.json").read_text())["generations_done"] == 4
+
+
+def test_a_database_without_a_stored_generation_starts_over_and_one_sqlite_cannot_read_is_refused(tmp_path: Path):
+    from pyabc.sampler import SingleCoreSampler
+
+    from sim.calibration.smc import DIGEST_FILE, open_run, stored_generations
+
+    spec = load_calibration(write_config(tmp_path, "[calibration.targets.oig_flown_hours_share]\n", population=4, steps=10))
+    out, database = tmp_path / "out", tmp_path / "out" / DATABASE
+    abc, resumed = open_run(spec, out, SingleCoreSampler())  # made, as a kill just after this would leave it
+    assert not resumed and database.is_file() and stored_generations(database) == 0
+    made = database.read_bytes()
+    for left in (made, b""):  # made with no generation stored; created but empty
+        database.write_bytes(left)
+        abc, resumed = open_run(spec, out, SingleCoreSampler())
+        assert not resumed and stored_generations(database) == 0
+    abc.run(max_nr_populations=1)
+    assert stored_generations(database) == 1 and open_run(spec, out, SingleCoreSampler())[1], "one generation: resumed"
+    database.write_bytes(b"not a database, whoever wrote it" * 200)
+    with pytest.raises(ScenarioError, match="--out: expected the calibration's SQLite database"):
+        open_run(spec, out, SingleCoreSampler())
+    assert database.read_bytes().startswith(b"not a database") and (out / DIGEST_FILE).is_file(), "nothing removed"
 
 
 def test_a_folder_of_another_calibration_is_refused(tmp_path: Path, capsys):

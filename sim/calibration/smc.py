@@ -2,13 +2,15 @@
 
 The database (``calibration.db`` in the output folder, SQLite) holds every finished generation. After a kill, the
 same command loads it (``ABCSMC.load``) and runs the generations still missing; a generation cut short is run
-again from its start. A folder holds one calibration file's run: the file's digest is kept beside the database and
+again from its start; a database killed before its first generation was stored holds nothing to resume and is
+started again. A folder holds one calibration file's run: the file's digest is kept beside the database and
 a different file is refused.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,6 +77,27 @@ def _check_digest(out: Path, spec: CalibrationSpec) -> None:
                             " give another --out, or remove the folder to start over")
 
 
+def stored_generations(database: Path) -> int:
+    """Generations finished and stored in the calibration's database (0 for an empty one, or one killed while made).
+
+    Raises:
+        ScenarioError: the file is not an SQLite database.
+    """
+    try:
+        connection = sqlite3.connect(database)  # not read-only: a write cut short by a kill is rolled back first
+        try:
+            tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not {"populations", "version"} <= tables or connection.execute("SELECT COUNT(*) FROM version").fetchone()[0] == 0:
+                return 0
+            query = "SELECT COUNT(*) FROM populations WHERE abc_smc_id = ? AND t >= 0"
+            return int(connection.execute(query, (RUN_ID,)).fetchone()[0])
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        raise ScenarioError(database, "--out", f"expected the calibration's SQLite database, found a file SQLite cannot read "
+                            f"({error}); remove the folder to start over") from None
+
+
 def open_run(spec: CalibrationSpec, out: Path, sampler: Sampler) -> tuple[ABCSMC, bool]:
     """The ABC-SMC run of ``spec`` in ``out``: loaded from its database when there is one; also whether it was resumed.
 
@@ -83,6 +106,11 @@ def open_run(spec: CalibrationSpec, out: Path, sampler: Sampler) -> tuple[ABCSMC
     """
     database = out / DATABASE
     resuming = database.is_file()
+    if resuming:
+        _check_digest(out, spec)
+        if stored_generations(database) == 0:  # killed before its first generation was stored: nothing to resume
+            database.unlink()
+            resuming = False
     # A new run's generation 0 is the prior as drawn (every particle accepted); a resumed run's next threshold is the
     # median distance of its last stored generation, as if it had not stopped.
     epsilon = MedianEpsilon() if resuming else MedianEpsilon(initial_epsilon=np.inf)
@@ -90,7 +118,6 @@ def open_run(spec: CalibrationSpec, out: Path, sampler: Sampler) -> tuple[ABCSMC
                  sampler=sampler, eps=epsilon)
     url = f"sqlite:///{database}"
     if resuming:
-        _check_digest(out, spec)
         abc.load(url, RUN_ID)
         return abc, True
     out.mkdir(parents=True, exist_ok=True)
