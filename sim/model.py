@@ -100,9 +100,9 @@ class SkywatchModel(mesa.Model):
             for c in range(p.cartels.count)
         ]
         self.intel = IntelCell(p, self.units, self.pool, self.tally, self.streams)
-        self.patrol = PatrolMemory(p, self.units, world.shape)
-        self.seizures = Seizures(self.pool, self.tally, self.cartels, self.patrol)
         self.platforms = platforms(scenario.values)
+        self.patrol = PatrolMemory(p, self.units, world.shape, self.platforms)
+        self.seizures = Seizures(self.pool, self.tally, self.cartels, self.patrol)
         self.patrol.plan_with(p, self.units, world, self.book, self.platforms)
         self.air = AirSurveillance(self, p, self.platforms, self.units, world, self.streams, self.tally, self.patrol, self.intel,
                                    self.counter, drone_cover, self.book)

@@ -49,6 +49,7 @@ from sim.world import World
 
 LEARNING_POLICIES = ("hotspot", "intel")
 PLANNED_POLICY = "stackelberg"
+WEIGHTED_POLICIES = (*LEARNING_POLICIES, PLANNED_POLICY)  # the policies that draw waypoints from weighted blocks
 # A weak prior on the SUQR weights (coverage, route share, minus ground risk), in the signs of Nguyen et
 # al. (AAAI 2013): coverage deters, known routes attract, ground risk deters. An assumption; the data
 # outweigh it after a period or two.
@@ -92,20 +93,22 @@ def flight_budget(platform_types: Sequence[Platform], period_h: float, cap_perio
 
 
 class PatrolMemory:
-    """Decayed detections and seizures per patrol block (the hotspot patrol's memory).
+    """Decayed detections and seizures per patrol block (the hotspot patrol's memory), and the waypoint weights.
 
     Args:
-        params: the scenario's typed parameters (``drones``, ``patrol``, ``counter``, ``caps``).
+        params: the scenario's typed parameters (``patrol``, ``counter``, ``caps``).
         units: the run's unit conversions.
         shape: (H, W) of the raster.
+        platform_types: the platform types (the default drones first); each flies its own patrol policy.
 
     Attributes:
+        policies: the patrol policies the platform types fly.
         plan: the Stackelberg plan when a platform patrols ``stackelberg`` (:meth:`plan_with`), else None.
     """
 
-    def __init__(self, params, units: Units, shape: tuple[int, int]) -> None:
+    def __init__(self, params, units: Units, shape: tuple[int, int], platform_types: Sequence[Platform]) -> None:
         h, w = shape
-        self.policy = params.drones.patrol
+        self.policies = frozenset(p.patrol for p in platform_types)
         self.patrol = params.patrol
         self.width = w
         self.block = max(1, round(units.cells(params.patrol.grid_km)))
@@ -121,8 +124,8 @@ class PatrolMemory:
 
     @property
     def learns(self) -> bool:
-        """Whether the policy remembers detections and seizures (hotspot)."""
-        return self.policy == "hotspot"
+        """Whether a policy flown remembers detections and seizures (hotspot)."""
+        return "hotspot" in self.policies
 
     def block_of(self, cells: np.ndarray) -> np.ndarray:
         """Flat index of the patrol block holding each flat cell."""
@@ -140,21 +143,24 @@ class PatrolMemory:
         if self.learns:
             self.heat *= self.decay_factor
 
-    def waypoint_cdf(self, now: int, cues: CueQueue, zones: np.ndarray) -> np.ndarray:
-        """Cumulative waypoint weights over the blocks at step ``now``.
+    def waypoint_cdfs(self, now: int, cues: CueQueue, zones: np.ndarray) -> dict[str, np.ndarray]:
+        """Cumulative waypoint weights over the blocks at step ``now`` of each weighted policy flown, by policy.
 
         Hotspot: heat; intel: live intercept and tip cues, both mixed with a uniform share
         ``patrol.explore``; stackelberg: the flight hours of the period's coverage (re-planned when a
         period starts). Blocks inside known counter-drone zones get no weight when
-        ``patrol.avoid_zones``. All zero weights mean a uniform draw (random search). An empty array
-        when no platform draws weighted waypoints.
+        ``patrol.avoid_zones``. All zero weights mean a uniform draw (random search). Random and
+        lawnmower patrols draw no weighted waypoints: they have no entry.
         """
+        return {policy: self._waypoint_cdf(now, cues, zones, policy) for policy in WEIGHTED_POLICIES if policy in self.policies}
+
+    def _waypoint_cdf(self, now: int, cues: CueQueue, zones: np.ndarray, policy: str) -> np.ndarray:
+        """Cumulative waypoint weights over the blocks of the weighted ``policy`` at step ``now`` (:meth:`waypoint_cdfs`)."""
         explore = self.patrol.explore
-        if self.plan is not None:
+        if policy == PLANNED_POLICY:
+            assert self.plan is not None
             weight, explore = self.plan.update(now).copy(), 0.0
-        elif self.policy not in LEARNING_POLICIES:
-            return np.zeros(0)
-        elif self.policy == "intel":
+        elif policy == "intel":
             pointed = cues.cell[cues.source != CUE_DRONE]
             weight = np.bincount(self.block_of(pointed), minlength=self.heat.size).astype(np.float64)
         else:

@@ -57,6 +57,38 @@ def test_without_declared_platforms_nothing_is_drawn_differently() -> None:
     assert mixed.fleet.x.size == 7 and mixed.air.squadrons[1].flown_h > 0
 
 
+def test_each_platform_type_flies_its_own_patrol_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default drones on hotspot and a declared type on intel each draw waypoints from their own policy's weights."""
+    import inspect
+
+    import sim.phases.air as air
+
+    model = SkywatchModel(scenario(drones__count=4, drones__patrol="hotspot", platforms__uav__count=4,
+                                   platforms__uav__patrol="intel", platforms__uav__availability=1.0, intel__intercept_prob=0.5))
+    weights: list[dict[str, np.ndarray]] = []
+    passed: list[np.ndarray] = []
+    cdfs, fly = model.patrol.waypoint_cdfs, air.flight.fly_drones
+    at = list(inspect.signature(fly.py_func).parameters).index("block_cdf")
+    monkeypatch.setattr(model.patrol, "waypoint_cdfs", lambda *args: weights.append(cdfs(*args)) or weights[-1])
+    monkeypatch.setattr(air.flight, "fly_drones", lambda *args: passed.append(args[at]) or fly(*args))
+    for _ in range(120):
+        model.step()
+    assert len(passed) == 2 * len(weights) == 240
+    for step, by_policy in enumerate(weights):
+        assert sorted(by_policy) == ["hotspot", "intel"]
+        assert passed[2 * step] is by_policy["hotspot"] and passed[2 * step + 1] is by_policy["intel"]
+    last = weights[-1]
+    assert last["hotspot"][-1] > 0 and last["intel"][-1] > 0 and not np.array_equal(last["hotspot"], last["intel"])
+
+
+def test_a_declared_type_on_a_weighted_patrol_does_not_fly_random_search() -> None:
+    runs = {policy: simulate(scenario(drones__count=0, platforms__uav__count=12, platforms__uav__availability=1.0,
+                                      platforms__uav__patrol=policy, intel__intercept_prob=0.3))
+            for policy in ("random", "hotspot", "intel")}
+    tracks = {policy: model.air.squadrons[1].fleet.x.copy() for policy, model in runs.items()}
+    assert not np.array_equal(tracks["hotspot"], tracks["random"]) and not np.array_equal(tracks["intel"], tracks["random"])
+
+
 def test_crewed_and_uncrewed_fly_at_their_own_speeds() -> None:
     model = SkywatchModel(scenario(drones__count=3, platforms__p3__kind="crewed", platforms__p3__count=3,
                                    platforms__p3__availability=1.0))

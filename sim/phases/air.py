@@ -34,6 +34,7 @@ from sim.units import HOURS_PER_DAY, Units
 from sim.world import World
 
 TRACKED_DRONES = 4  # drones whose tracks are kept for the overview figure
+NO_WAYPOINTS = np.zeros(0)  # the waypoint weights of a patrol that draws none (random search, lawnmower)
 ENDURANCE_SLACK_H = 1e-6  # rounding a drone's remaining endurance may leave below zero
 
 
@@ -151,7 +152,7 @@ class AirSurveillance:
         self.n_touched = 0
         if self.fleet.x.size == 0:
             return
-        waypoints = self.patrol.waypoint_cdf(now, self.intel.cues, self.zones.centres)
+        waypoints = self.patrol.waypoint_cdfs(now, self.intel.cues, self.zones.centres)
         flown = 0.0
         for sq in self.squadrons:
             f, pl = sq.fleet, sq.platform
@@ -161,7 +162,8 @@ class AirSurveillance:
             hours = flight.fly_drones(f.x, f.y, f.wx, f.wy, f.state, f.airborne_h, f.ground_h, f.base_x, f.base_y, f.sector,
                                       f.lane, f.leg, sq.policy, 2.0 * sq.radius, sq.speed, pl.endurance_h, pl.turnaround_h,
                                       u.step_hours, self.streams.step_key("flight", now, *sq.index), f.legs, f.leg_count,
-                                      waypoints, self.patrol.heat.shape[1], float(self.patrol.block), self.airspace.allowed,
+                                      waypoints.get(pl.patrol, NO_WAYPOINTS), self.patrol.heat.shape[1],
+                                      float(self.patrol.block), self.airspace.allowed,
                                       self.airspace.cells)
             sq.flown_h += hours
             flown += hours
