@@ -593,6 +593,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def _interrupt(_signal_number: int, _frame: object) -> None:
+    """Handle SIGTERM as Ctrl-C (:class:`KeyboardInterrupt`): what was being written is removed, what was kept stays."""
+    raise KeyboardInterrupt
+
+
 def launch() -> NoReturn:
     """The ``skywatch`` command: :func:`main` on the command line's arguments, then exit at once with its code.
 
@@ -600,6 +605,7 @@ def launch() -> NoReturn:
     matplotlib, SciPy), about 0.3 s of CPU that changes nothing: every file a command writes is
     closed before :func:`main` returns, and the standard streams are flushed here.
     """
+    signal.signal(signal.SIGTERM, _interrupt)  # a polite kill cleans up as Ctrl-C does: no staging folder left behind
     code = main()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError):  # a closed pipe: what was printed is lost either way

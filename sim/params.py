@@ -350,7 +350,8 @@ PARAMS: tuple[Param, ...] = (
     Param("caps.host_hours", 0.0, "h", "flight hours the host's own platforms may fly per period, together (0 = no cap)",
           0.0, 1e9),
     Param("drones.infra_detect_prob", 0.05, "-",
-          "probability per step that a covered infrastructure site is discovered", 0.0, 1.0),
+          "probability per step that an infrastructure site under full drone cover is discovered: a site is found with "
+          "the drone cover there (p0 at a track) times this", 0.0, 1.0),
     # --- raids on discovered infrastructure ----------------------------------------------------
     # A discovered site is raided at once and is out for raid_days; then the cartel rebuilds it in place and it can be
     # discovered and raided again. Each site feeds its nearest source (a source of the cartel owning the site). No

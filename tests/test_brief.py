@@ -243,3 +243,24 @@ def test_a_chromium_that_writes_no_file_is_one_error_line_not_a_traceback(tmp_pa
     page.write_text("<!DOCTYPE html>")
     with pytest.raises(ScenarioError, match="printed no PDF"):
         pdf.print_pdf(str(quiet), page, tmp_path / "brief.pdf")
+
+
+def test_a_brief_stopped_by_sigterm_removes_its_runs_and_writes_nothing(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    scratch, out = tmp_path / "tmp", tmp_path / "brief.html"
+    scratch.mkdir()
+    command = [sys.executable, "-m", "sim", "brief", "baseline", "drone_surge", "--replications", "10", "--steps", "200",
+               "--out", str(out), "--workers", "1", "--quiet"]
+    child = subprocess.Popen(command, env={**os.environ, "TMPDIR": str(scratch)}, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(scratch.glob("skywatch-brief-*/*")) and time.monotonic() < deadline:  # a run folder is written
+        time.sleep(0.05)
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 130 and "interrupted" in err
+    assert not list(scratch.glob("skywatch-brief-*")) and not out.exists()
