@@ -44,6 +44,14 @@ TOKEN_BYTES = 4  # random bytes in a hidden folder's name (8 hex digits)
 EXISTS_HINT = {"run": "pass --force to replace it", "sweep": "pass --resume to finish it or --force to start over",
                "comparison": "pass --force to replace it"}
 NOT_A_FOLDER_NAME = ("", ".", "..")
+# The names Skywatch writes in a folder of each kind (run folders: also ``skywatch plot``'s; sweep folders: runs/ with
+# --keep-runs, and the figures). --force replaces an old folder only when it holds nothing else: not the user's notes.
+WRITTEN: dict[str, re.Pattern[str]] = {
+    "run": re.compile(r"summary\.json|metrics\.csv|flow\.npy|scenario\.toml|overview\.png|animation\.(gif|mp4)"),
+    "sweep": re.compile(r"journal\.jsonl|results\.parquet|sweep\.toml|sobol\.csv|runs|"
+                        r"(outcomes_vs_.+|heatmap_.+|sobol_indices)\.png"),
+    "comparison": re.compile(r"(comparison|replicates)\.(csv|parquet)|comparison\.png"),
+}
 
 AT_FDCWD = -100  # renameat2: paths relative to the current folder
 RENAME_EXCHANGE = 2  # renameat2: swap the two paths atomically
@@ -216,6 +224,20 @@ def _refuse_unless_replaceable(out: Path, kind: FolderKind, force: bool) -> None
         )
     if not force:
         raise ScenarioError(out, "--out", f"{kind} folder exists; {EXISTS_HINT[kind]}")
+    others = sorted(name for name in os.listdir(out) if not _written_by_skywatch(name, kind))
+    if others:
+        listed = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise ScenarioError(out, "--force", f"expected only what Skywatch writes in a {kind} folder, found {listed}: "
+                            "move them out first (--force would delete them)")
+
+
+def _written_by_skywatch(name: str, kind: FolderKind) -> bool:
+    """Whether ``name`` in a ``kind`` folder is Skywatch's: its marker, an output, or the temporary file of one."""
+    written = WRITTEN[kind]
+    if name == MARKER or written.fullmatch(name):
+        return True
+    temporary = re.fullmatch(r"\.(?P<output>.+)\.[A-Za-z0-9_]+", name)  # replace_file's, left by a kill
+    return temporary is not None and written.fullmatch(temporary["output"]) is not None
 
 
 def check_out(out: Path, kind: FolderKind, force: bool) -> None:

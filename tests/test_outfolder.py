@@ -106,6 +106,35 @@ def test_run_force_replaces_nothing_but_a_run_folder(case, tmp_path, monkeypatch
     assert snapshot(tmp_path) == before, "nothing touched"
 
 
+USERS_FILES = {"run": ("notes.md", "analysis/work.ipynb"), "sweep": ("my_figure.png",), "comparison": ("report.docx",)}
+
+
+@pytest.mark.parametrize("kind", sorted(USERS_FILES))
+def test_force_refuses_a_skywatch_folder_holding_the_users_own_files(kind, tmp_path, sweep_path, capsys):
+    out = tmp_path / "D"
+    if kind == "run":
+        assert run(out) == 0
+    elif kind == "sweep":
+        assert sweep(sweep_path, out) == 0
+    else:
+        assert run(tmp_path / "a") == 0 and run(tmp_path / "b", "--seed", "2") == 0
+        assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    for name in USERS_FILES[kind]:
+        (out / name).parent.mkdir(exist_ok=True)
+        (out / name).write_text("the user's own")
+    before = snapshot(tmp_path)
+    if kind == "run":
+        assert run(out, "--force") == 2
+    elif kind == "sweep":
+        assert sweep(sweep_path, out, "--force") == 2
+    else:
+        assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(out), "--quiet", "--force"]) == 2
+    line = one_error_line(capsys)
+    assert "--force" in line and USERS_FILES[kind][0].split("/")[0] in line and "move them out first" in line
+    assert snapshot(tmp_path) == before, "nothing touched"
+
+
 def test_sweep_force_over_the_current_folder_keeps_the_users_data(tmp_path, sweep_path, monkeypatch, capsys):
     work = fake_folder(tmp_path / "work", None, {"data/thesis.txt": "years of work"})
     monkeypatch.chdir(work)
@@ -157,14 +186,14 @@ def test_force_replaces_a_previous_run_folder_whole(swap, tmp_path, monkeypatch)
         monkeypatch.setattr(outfolder, "exchange", lambda first, second: False)
     out = tmp_path / "D"
     assert run(out, "--seed", "1") == 0
-    (out / "stale.txt").write_text("from the old run")
+    (out / ".summary.json.k3x9_q").write_text("a temporary file a kill left")
     old_inode = out.stat().st_ino
     moved: list[str] = []
     rename = os.rename
     monkeypatch.setattr(os, "rename", lambda src, dst: (moved.append(str(src)), rename(src, dst))[1])
 
     assert run(out, "--seed", "2", "--force") == 0
-    assert seed_of(out) == 2 and not (out / "stale.txt").exists() and folder_kind(out) == "run"
+    assert seed_of(out) == 2 and not (out / ".summary.json.k3x9_q").exists() and folder_kind(out) == "run"
     assert out.stat().st_ino != old_inode
     assert leftovers(tmp_path) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["D"]
     moved_away = [src for src in moved if src == str(out)]
@@ -246,9 +275,9 @@ def test_a_full_disk_while_starting_a_sweep_over_an_old_one_keeps_the_old(tmp_pa
 def test_sweep_force_swaps_in_a_new_sweep_folder_and_marks_kept_runs(tmp_path, sweep_path):
     out = tmp_path / "S"
     assert sweep(sweep_path, out, "--keep-runs") == 0
-    (out / "stale.txt").write_text("from the old sweep")
+    (out / "outcomes_vs_drones.count.png").write_text("a figure of the old sweep")
     assert sweep(sweep_path, out, "--force", "--keep-runs") == 0
-    assert folder_kind(out) == "sweep" and not (out / "stale.txt").exists()
+    assert folder_kind(out) == "sweep" and not (out / "outcomes_vs_drones.count.png").exists()
     assert len((out / "journal.jsonl").read_text().splitlines()) == 2
     kept = sorted((out / "runs").iterdir())
     assert len(kept) == 2 and all(folder_kind(folder) == "run" for folder in kept)
