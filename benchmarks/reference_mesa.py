@@ -10,7 +10,8 @@ probabilities are Skywatch's. One step, in order:
 1. Cartels launch Poisson(rate) shipments on routes drawn by Skywatch's logit over route costs.
 2. The drone-coverage layer is cleared; drones fly random-direction legs from their bases
    (endurance with a reserve for the flight home, turnaround on the ground) and each stamps its
-   footprint ``p0 * (1 - falloff * (d / R)^2)`` within R onto the layer as an independent look.
+   footprint ``p0 * (1 - falloff * (d / R)^2)`` within R onto the layer as an independent look
+   (d the distance to the nearest of its legs that step).
 3. Shipments bank the step's hours and move cell by cell along their routes; a shipment is
    detected with ``max(cover over the cells it occupied) * (1 - concealment)``. A checkpoint
    detection is an interdiction attempt on the spot; a drone detection becomes a cue; arrival at
@@ -212,7 +213,7 @@ class Drone(CellAgent):
         return min(max(self.x + length * dx, x0), x1), min(max(self.y + length * dy, y0), y1)
 
     def stamp(self, legs: list[tuple[float, float, float, float]]) -> None:
-        """Add this step's footprint to the drone-coverage layer (each cell once, from the first leg that reaches it)."""
+        """Add this step's footprint to the drone-coverage layer (each cell once, at the distance of its nearest leg)."""
         m = self.model
         radius, h, w = m.drone_radius, m.height, m.width
         for k, (ax, ay, bx, by) in enumerate(legs):
@@ -221,6 +222,7 @@ class Drone(CellAgent):
                     d = distance_to_leg(col + 0.5, row + 0.5, ax, ay, bx, by)
                     if d > radius or any(distance_to_leg(col + 0.5, row + 0.5, *leg) <= radius for leg in legs[:k]):
                         continue
+                    d = min([d, *(distance_to_leg(col + 0.5, row + 0.5, *leg) for leg in legs[k + 1:])])
                     cell = m.grid[row, col]
                     cell.drone_cover = 1.0 - (1.0 - cell.drone_cover) * (
                         1.0 - m.detect_prob * (1.0 - m.falloff * (d / radius) ** 2)

@@ -678,7 +678,7 @@ def test_zone_centres_are_the_first_distinct_candidates():
     assert len(zone_centres(np.array([3, 3, 3]), 5, width=10)) == 1
 
 
-def test_stamp_coverage_touches_exactly_the_cells_within_the_radius_of_some_leg():
+def test_stamp_coverage_touches_exactly_the_cells_within_the_radius_of_some_leg_at_the_nearest_legs_distance():
     """Only each row's swath is visited; it must hold every cell whose centre lies within R of a leg, and no other."""
     from sim.kernels.coverage import dist_to_leg, stamp_coverage
 
@@ -697,9 +697,10 @@ def test_stamp_coverage_touches_exactly_the_cells_within_the_radius_of_some_leg(
         cover = np.zeros((side, side), np.float32)
         stamp_coverage(cover, np.zeros(side * side, np.int64), 0, legs, np.array([count]), np.ones(1, bool), radius, 0.7, 0.5,
                        np.zeros((side, side), np.float32), np.zeros((0, 0), bool))
-        within = np.array([[any(dist_to_leg(x, y, *legs[0, j]) <= radius for j in range(count)) for x in centres]
-                           for y in centres])
-        assert np.array_equal(cover > 0, within), (legs[0, :count], radius)
+        nearest = np.array([[min(dist_to_leg(x, y, *legs[0, j]) for j in range(count)) for x in centres] for y in centres])
+        assert np.array_equal(cover > 0, nearest <= radius), (legs[0, :count], radius)
+        law = np.where(nearest <= radius, 0.7 * (1.0 - 0.5 * (nearest / radius) ** 2), 0.0).astype(np.float32)
+        np.testing.assert_allclose(cover, law, rtol=1e-6, atol=0)  # one look, at its nearest leg, in any leg order
 
 
 @given(st.lists(st.integers(-3, 3), max_size=70))

@@ -1,9 +1,11 @@
 """Sensor coverage: the per-cell detection probability of one step, stamped sparsely.
 
 Each sensor sweeps a few straight legs in a step (a drone turning at a waypoint, or a ground
-post standing still: a leg of length zero). Its footprint over the step is the capsule of radius
-R around those legs; within it the detection probability falls from ``p0`` at the track to
-``p0 * (1 - falloff)`` at the edge. Sensors combine as independent looks:
+post standing still: a leg of length zero). Its footprint over the step is the union of the
+capsules of radius R around those legs; within it the detection probability falls from ``p0`` at
+the track to ``p0 * (1 - falloff)`` at the edge: ``p0 * (1 - falloff * (d / R)^2)``, d the distance
+to the nearest of its legs (one look per sensor and step, wherever its legs overlap). Sensors
+combine as independent looks:
 ``cover = 1 - prod(1 - p)``. Only touched cells are written and later cleared, so the cost grows
 with sensors × footprint, not with the raster.
 """
@@ -124,6 +126,8 @@ def stamp_coverage(
                             break
                     if seen_before:
                         continue
+                    for j in range(k + 1, leg_count[s]):  # the one look is at the nearest leg's distance
+                        d = min(d, dist_to_leg(px, py, legs[s, j, 0], legs[s, j, 1], legs[s, j, 2], legs[s, j, 3]))
                     p = p0 * (1.0 - falloff * (d / radius) ** 2)
                     old = cover[r, c]
                     if old == 0.0 and p > 0.0:
