@@ -11,7 +11,9 @@ disk, a damaged file) is passed over: the world is built as if nothing were stor
 The store is the folder named by the environment variable :data:`STORE_ENV`, by default
 ``skywatch/worlds`` under ``$XDG_CACHE_HOME`` (``~/.cache``); ``off`` turns it off. It keeps the
 :data:`STORE_ENTRIES` worlds used last, within :data:`STORE_BYTES` together, and leaves out
-worlds whose file would exceed :data:`STORE_MAX_BYTES`. Only files of its own naming are ever removed from it.
+worlds whose file would exceed :data:`STORE_MAX_BYTES`. Only files of its own naming
+(``skywatch-world-<sha256>.pickle``) are ever removed from it, and in the default folder the
+files of an earlier naming (``<sha256>.pickle``), whose code is gone.
 """
 
 from __future__ import annotations
@@ -39,8 +41,10 @@ STORE_MAX_BYTES = 64 * 2**20  # a planned world larger than this is not stored (
 STORE_BYTES = 256 * 2**20  # the store's files together: the least recently used beyond this are removed
 FORMAT = 1  # the layout of a stored file: (FORMAT, key text, planned world)
 PACKAGE = Path(__file__).resolve().parent
-ENTRY_NAME = re.compile(r"[0-9a-f]{64}\.pickle")  # the store's own files: the digest, then the suffix
-PARTIAL_NAME = re.compile(r"\.[0-9a-f]{64}\.pickle\.[A-Za-z0-9_]+")  # one being written (sim.outfolder.replace_file)
+ENTRY_PREFIX = "skywatch-world-"
+ENTRY_NAME = re.compile(rf"{ENTRY_PREFIX}[0-9a-f]{{64}}\.pickle")  # the store's own files: its prefix, the digest, the suffix
+PARTIAL_NAME = re.compile(rf"\.{ENTRY_PREFIX}[0-9a-f]{{64}}\.pickle\.[A-Za-z0-9_]+")  # being written (outfolder.replace_file)
+LEGACY_NAME = re.compile(r"\.?[0-9a-f]{64}\.pickle(\.[A-Za-z0-9_]+)?")  # an earlier naming, removed from the default folder
 PARTIAL_AGE_S = 3600.0  # a file being written for longer than this was left by a process that died
 
 
@@ -54,12 +58,18 @@ def store_folder() -> Path | None:
     if named.strip().lower() == OFF:
         return None
     try:
-        if named:
-            return Path(named).expanduser()
-        cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(named).expanduser() if named else default_folder()
     except RuntimeError:  # the home folder cannot be found
         return None
-    return Path(cache) / "skywatch" / "worlds"
+
+
+def default_folder() -> Path:
+    """``skywatch/worlds`` in the user's cache folder (``$XDG_CACHE_HOME``, else ``~/.cache``).
+
+    Raises:
+        RuntimeError: the home folder cannot be found.
+    """
+    return Path(os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "skywatch" / "worlds"
 
 
 @functools.cache
@@ -99,7 +109,7 @@ class WorldStore:
 
     def _entry(self, key: str) -> Path:
         assert self.folder is not None
-        return self.folder / f"{hashlib.sha256(key.encode()).hexdigest()}.pickle"
+        return self.folder / f"{ENTRY_PREFIX}{hashlib.sha256(key.encode()).hexdigest()}.pickle"
 
     def load(self, key: str) -> Any:
         """The world stored under ``key`` (a ``PlannedWorld``), or None: store off, nothing stored, or unreadable."""
@@ -138,8 +148,16 @@ class WorldStore:
         """Remove the store's files beyond the :data:`STORE_ENTRIES` used last or :data:`STORE_BYTES`, and stale partial ones."""
         assert self.folder is not None
         entries: list[tuple[float, int, Path]] = []
+        try:
+            default = self.folder == default_folder()
+        except RuntimeError:
+            default = False
         for path in self.folder.iterdir():
             own, partial = ENTRY_NAME.fullmatch(path.name), PARTIAL_NAME.fullmatch(path.name)
+            if default and LEGACY_NAME.fullmatch(path.name):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                continue
             if not (own or partial):
                 continue
             try:

@@ -178,7 +178,11 @@ def test_the_store_keeps_the_worlds_used_last_and_removes_nothing_but_its_own_fi
     folder = tmp_path / "store"
     folder.mkdir()
     (folder / "notes.txt").write_text("kept")
-    stale, fresh = folder / f".{64 * 'a'}.pickle.k1ll3d_", folder / f".{64 * 'b'}.pickle.wr1t1ng"
+    stale, fresh = folder / f".skywatch-world-{64 * 'a'}.pickle.k1ll3d_", folder / f".skywatch-world-{64 * 'b'}.pickle.wr1t1ng"
+    others = [folder / f"{digit * 64}.pickle" for digit in "0123456789"]  # another tool's cache, named by digest too
+    for other in others:
+        other.write_bytes(b"not ours")
+        os.utime(other, (1.0, 1.0))
     stale.write_bytes(b"half a world")
     fresh.write_bytes(b"half a world")
     os.utime(stale, (1.0, 1.0))  # left by a process killed long ago
@@ -193,6 +197,20 @@ def test_the_store_keeps_the_worlds_used_last_and_removes_nothing_but_its_own_fi
     kept = {path.name for path in entries(folder)}
     assert kept == {store._entry(stored_key(small(**{"world.seed": s}))).name for s in (1, 3)}
     assert (folder / "notes.txt").read_text() == "kept" and fresh.exists() and not stale.exists()
+    assert all(other.read_bytes() == b"not ours" for other in others)
+
+
+def test_the_default_folder_sheds_the_entries_of_the_earlier_naming(tmp_path, builds, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    folder = world_store.default_folder()
+    folder.mkdir(parents=True)
+    earlier = [folder / f"{64 * 'c'}.pickle", folder / f".{64 * 'd'}.pickle.wr1t1ng"]
+    for path in earlier:
+        path.write_bytes(b"a world of code that is gone")
+    (folder / "notes.txt").write_text("kept")
+    WorldCache(WorldStore.from_environment()).planned(small())
+    assert not any(path.exists() for path in earlier) and (folder / "notes.txt").exists() and len(entries(folder)) == 1
 
 
 def test_a_world_naming_a_pipe_is_refused_without_reading_it(tmp_path) -> None:
