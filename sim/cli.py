@@ -30,6 +30,7 @@ import sim.mesa_core  # noqa: F401  # Mesa's core alone, before numba: its impor
 from sim import __version__
 from sim.os_errors import describe, printable, writing_to
 from sim.outcomes import format_value
+from sim.outfolder import MARKER, folder_kind
 from sim.params import PARAMS, PLATFORM_FIELDS, PLATFORM_KINDS, PLATFORM_SECTION
 from sim.preflight import preflight
 from sim.run import check_output_folder, simulate, write_run_folder
@@ -276,13 +277,15 @@ def cmd_plot(args: argparse.Namespace, out_console: Console, err_console: Consol
     from sim.sweep.results import RESULTS
 
     folder = args.dir
+    kind = folder_kind(folder)
     with writing_to(folder):
-        if (folder / RESULTS).is_file():
+        if (folder / RESULTS).is_file() and kind == "sweep":
             paths = _write_sweep_figures(folder, err_console, args.quiet)
-        elif (folder / "summary.json").is_file():
+        elif (folder / "summary.json").is_file() and kind == "run":
             paths = _redraw_run_folder(folder, args.animate, err_console, args.quiet)
         else:
-            raise ScenarioError(folder, "DIR", f"expected a sweep folder ({RESULTS}) or a run folder (summary.json)")
+            raise ScenarioError(folder, "DIR", f"expected a Skywatch sweep folder ({RESULTS}) or run folder (summary.json) "
+                                f"with its {MARKER} marker: figures are drawn only into folders Skywatch made")
     for path in paths:
         out_console.print(str(path), soft_wrap=True)
     return 0
@@ -584,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
         error(describe(err))
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("skywatch: interrupted; nothing was written", file=sys.stderr)
+        print("skywatch: interrupted; no file was left half-written (files finished before are kept)", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as err:
         traceback.print_exc()

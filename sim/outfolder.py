@@ -53,20 +53,25 @@ WRITTEN: dict[str, re.Pattern[str]] = {
     "comparison": re.compile(r"(comparison|replicates)\.(csv|parquet)|comparison\.png"),
 }
 
+FILE_MODE = 0o666  # a new file's mode before the umask
+UMASK = os.umask(0)  # the process's umask, read once (setting it is the only way) and put back at once
+os.umask(UMASK)
 AT_FDCWD = -100  # renameat2: paths relative to the current folder
 RENAME_EXCHANGE = 2  # renameat2: swap the two paths atomically
 UNSUPPORTED = (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP)  # kernels or file systems without RENAME_EXCHANGE
 
 
-def replace_file(path: Path, write: Callable[[Path], Any]) -> None:
-    """Have ``write`` fill a temporary file beside ``path`` (``.NAME.`` and random letters), then rename it onto ``path``.
+def replace_file(path: Path, write: Callable[[Path], Any], suffix: str = "") -> None:
+    """Have ``write`` fill a temporary file beside ``path`` (``.NAME.``, random letters, ``suffix``), then rename it there.
 
-    Readers see the old file or the new one whole, never a part; the temporary file is removed if ``write`` fails.
+    Readers see the old file or the new one whole, never a part; the temporary file is removed if ``write`` fails
+    (an error, Ctrl-C). ``suffix`` is for writers that tell the format by the file name's.
     """
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(handle)
     try:
         write(Path(temp))
+        os.chmod(temp, FILE_MODE & ~UMASK)  # as a file opened for writing would be, not mkstemp's owner-only mode
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -236,8 +241,8 @@ def _written_by_skywatch(name: str, kind: FolderKind) -> bool:
     written = WRITTEN[kind]
     if name == MARKER or written.fullmatch(name):
         return True
-    temporary = re.fullmatch(r"\.(?P<output>.+)\.[A-Za-z0-9_]+", name)  # replace_file's, left by a kill
-    return temporary is not None and written.fullmatch(temporary["output"]) is not None
+    # a temporary file of replace_file left by a kill: "." and an output's name, then "." and random letters (and a suffix)
+    return name.startswith(".") and any(written.fullmatch(name[1:end]) for end in range(2, len(name)) if name[end] == ".")
 
 
 def check_out(out: Path, kind: FolderKind, force: bool) -> None:

@@ -417,6 +417,14 @@ def test_a_corrupt_journal_line_is_one_error_line(tmp_path, sweep_path, capsys):
 def test_plot_of_a_corrupt_results_table_is_one_error_line(tmp_path, capsys):
     folder = tmp_path / "f"
     folder.mkdir()
+    write_marker(folder, "sweep")
     (folder / "results.parquet").write_text("x")
     assert main(["plot", str(folder)]) == 2
     assert "results.parquet: file: expected a results table" in one_error_line(capsys)
+
+
+def test_a_file_replaced_whole_gets_the_mode_a_new_file_gets(tmp_path):
+    path = tmp_path / "figure.png"
+    outfolder.replace_file(path, lambda temp: temp.write_bytes(b"whole"), suffix=".png")
+    assert path.read_bytes() == b"whole" and path.stat().st_mode & 0o777 == 0o666 & ~outfolder.UMASK
+    assert [p.name for p in tmp_path.iterdir()] == ["figure.png"]

@@ -113,3 +113,35 @@ def test_plot_of_a_sweep_shows_its_figures_on_stderr_only(sweep_folder: Path, te
         assert printed.err == ""
     else:
         assert f"figures of {sweep_folder}" in printed.err and f"{len(SWEEP_FIGURES)}/{len(SWEEP_FIGURES)}" in printed.err
+
+
+def test_plot_interrupted_keeps_the_last_animation_whole_and_says_so(run_folder: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import sim.viz.animation as animation
+
+    assert main(["plot", str(run_folder), "--animate", "--quiet"]) == 0
+    before = {path.name: path.read_bytes() for path in run_folder.iterdir()}
+    frames = [0]
+
+    def stopped(fig, model) -> None:
+        frames[0] += 1
+        if frames[0] == 4:  # Ctrl-C while the new animation is being written
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(animation, "draw_live_map", stopped)
+    capsys.readouterr()
+    assert main(["plot", str(run_folder), "--animate", "--quiet"]) == 130
+    assert "no file was left half-written" in capsys.readouterr().err
+    assert {path.name: path.read_bytes() for path in run_folder.iterdir()} == before, "the old animation whole, no temporary"
+
+
+def test_plot_draws_only_into_folders_skywatch_made(run_folder: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    mine = tmp_path / "mine"  # a folder the user assembled from a run's files, with a figure of their own
+    mine.mkdir()
+    for name in ("summary.json", "scenario.toml"):
+        (mine / name).write_bytes((run_folder / name).read_bytes())
+    (mine / "overview.png").write_text("my own figure")
+    assert main(["plot", str(mine), "--quiet"]) == 2
+    assert "with its .skywatch marker" in capsys.readouterr().err
+    assert (mine / "overview.png").read_text() == "my own figure"

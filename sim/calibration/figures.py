@@ -21,6 +21,7 @@ import pandas as pd
 
 from sim.calibration.config import CalibrationSpec
 from sim.calibration.outputs import WEIGHT
+from sim.outfolder import replace_file
 from sim.viz.figures import literal
 from sim.viz.sweep_plots import COLOURS
 
@@ -75,8 +76,8 @@ def draw_checks(table: pd.DataFrame, out: Path) -> Path:
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
-    """Lay ``fig`` out, write it to ``path`` (PNG) and close it."""
+    """Lay ``fig`` out, write it to ``path`` (PNG, whole or not at all) and close it."""
     fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
+    replace_file(path, lambda temp: fig.savefig(temp, dpi=DPI, format="png"))
     plt.close(fig)
     return path

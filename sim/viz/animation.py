@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 from matplotlib.animation import FFMpegWriter, PillowWriter
 
 from sim.model import SkywatchModel
+from sim.outfolder import replace_file
 from sim.viz.live_map import draw_live_map
 
 FRAMES = 96  # frames of an animation when ``every`` is not given
@@ -35,8 +36,9 @@ def write_animation(model: SkywatchModel, out_path: Path, every: int | None = No
     writer = FFMpegWriter(fps=FPS) if mp4 else PillowWriter(fps=FPS)
     path = Path(out_path).with_suffix(".mp4" if mp4 else ".gif")
     fig = plt.figure(figsize=(10, 6.1))
-    try:
-        with writer.saving(fig, str(path), DPI):
+
+    def record(temp: Path) -> None:
+        with writer.saving(fig, str(temp), DPI):
             for step in range(steps + 1):
                 if step % every == 0 or step == steps:
                     draw_live_map(fig, model)
@@ -45,6 +47,9 @@ def write_animation(model: SkywatchModel, out_path: Path, every: int | None = No
                     model.step()
                     if on_step is not None:
                         on_step(model.steps)
+
+    try:
+        replace_file(path, record, suffix=path.suffix)  # an animation cut short leaves the old one whole
     finally:
         plt.close(fig)
     return path

@@ -21,6 +21,7 @@ from matplotlib.ticker import LogFormatter, MaxNLocator
 from sim.basemap import Basemap, read_basemap
 from sim.model import SkywatchModel
 from sim.outcomes import CORRIDOR_COLUMN
+from sim.outfolder import replace_file
 from sim.provenance import caption, provenance
 from sim.run import OVERVIEW_FILE
 from sim.world import ABROAD, ROUGH, WATER, World
@@ -330,8 +331,9 @@ def overview_with(model: SkywatchModel, basemap: Basemap | None) -> plt.Figure:
 
 
 def save_overview(fig: plt.Figure, path: Path) -> None:
-    """Save the overview figure ``fig`` as the PNG file ``path`` and close it."""
-    fig.savefig(path, format="png", dpi=OVERVIEW_DPI, pil_kwargs={"compress_level": OVERVIEW_PNG_COMPRESSION})
+    """Save the overview figure ``fig`` as the PNG file ``path`` (whole, or not at all) and close it."""
+    replace_file(path, lambda temp: fig.savefig(temp, format="png", dpi=OVERVIEW_DPI,
+                                                pil_kwargs={"compress_level": OVERVIEW_PNG_COMPRESSION}))
     plt.close(fig)
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from sim.intervals import CONFIDENCE, t_half_width
+from sim.outfolder import replace_file
 from sim.params import SCHEMA
 from sim.provenance import caption
 from sim.sweep.results import read_provenance, read_results
@@ -176,7 +177,7 @@ class SweepFigures:
         for name, draw in self.drawings:
             fig = draw()
             add_caption(fig, self.note)
-            fig.savefig(self.folder / name, dpi=DPI)
+            replace_file(self.folder / name, lambda temp, fig=fig: fig.savefig(temp, dpi=DPI, format="png"))
             plt.close(fig)
             paths.append(self.folder / name)
             if on_figure is not None:
