@@ -48,7 +48,7 @@ NOT_A_FOLDER_NAME = ("", ".", "..")
 # --keep-runs, and the figures). --force replaces an old folder only when it holds nothing else: not the user's notes.
 WRITTEN: dict[str, re.Pattern[str]] = {
     "run": re.compile(r"summary\.json|metrics\.csv|flow\.npy|scenario\.toml|overview\.png|animation\.(gif|mp4)"),
-    "sweep": re.compile(r"journal\.jsonl|results\.parquet|sweep\.toml|sobol\.csv|runs|"
+    "sweep": re.compile(r"journal\.jsonl|results\.parquet|sweep\.toml|base\.sha256|sobol\.csv|runs|"
                         r"(outcomes_vs_.+|heatmap_.+|sobol_indices)\.png"),
     "comparison": re.compile(r"(comparison|replicates)\.(csv|parquet)|comparison\.png"),
 }

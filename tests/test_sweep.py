@@ -239,6 +239,24 @@ def test_a_forced_sweep_stopped_early_leaves_the_old_sweep_as_it_was(tmp_path, m
     assert len(Journal(out).read()) == 6 and not job.SweepJob.prepare(spec, tmp_path / "fresh").replacing
 
 
+def test_resume_refuses_a_base_scenario_edited_since_the_sweep_started(tmp_path, capsys):
+    base = tmp_path / "base.toml"
+    base.write_text('[drones]\ncount = 2\n')
+    path = tmp_path / "sw.toml"
+    path.write_text(f'[sweep]\nbase = "base.toml"\ndesign = "grid"\n[sweep.fixed]\n{TINY}\n'
+                    '[sweep.parameters]\n"drones.detect_prob" = [0.3, 0.6]\n')
+    out = tmp_path / "out"
+    assert sweep(path, "--workers", 1, "--out", out) == 0
+    assert sweep(path, "--workers", 1, "--out", out, "--resume") == 0
+    capsys.readouterr()
+    base.write_text('[drones]\ncount = 2\n[ground]\nunits = 1\n')
+    journal = (out / JOURNAL).read_bytes()
+    assert sweep(path, "--workers", 1, "--out", out, "--resume") == 2
+    err = capsys.readouterr().err
+    assert "--resume" in err and "base scenario" in err and len(err.strip().splitlines()) == 1
+    assert (out / JOURNAL).read_bytes() == journal
+
+
 # --- kill and resume -------------------------------------------------------------------------
 
 def test_a_sweep_killed_mid_way_resumes_to_the_uninterrupted_table(tmp_path):

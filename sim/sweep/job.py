@@ -28,6 +28,7 @@ from sim.sweep.results import JOURNAL, Journal, results_frame, row_problem, swee
 from sim.sweep.sensitivity import SOBOL_FILE, sobol_indices
 
 SWEEP_COPY = "sweep.toml"
+BASE_DIGEST = "base.sha256"  # the base scenario's digest ([sweep.fixed] applied) when the sweep started: a resume must match
 RUNS_DIR = "runs"
 REFRESH_S = 2.0  # at most this often, results.parquet is rebuilt while the sweep runs
 
@@ -45,6 +46,10 @@ def _recorded(spec: SweepSpec, out: Path, runs: list[Run]) -> list[dict[str, Any
         raise ScenarioError(out, "--resume", f"expected a sweep folder to finish, found {found}")
     if read_toml(copy) != read_toml(spec.path):
         raise ScenarioError(out, "--resume", f"the sweep file differs from the {SWEEP_COPY} this folder was started with")
+    kept = out / BASE_DIGEST
+    if kept.is_file() and kept.read_text(encoding="utf-8", errors="replace").strip() != spec.base.sha256():
+        raise ScenarioError(out, "--resume", f"the base scenario {spec.base.source} ([sweep.fixed] applied) differs from the "
+                            "one this sweep was started with: its runs would not compare; --force starts over")
     planned = {run.run_id: run for run in runs}
     done: dict[str, dict[str, Any]] = {}
     for line, row in enumerate(Journal(out).read(), start=1):
@@ -114,14 +119,17 @@ class SweepJob:
                 write_marker(self.out, "sweep")  # a folder made before markers existed
             journal = Journal(self.out)
             journal.rewrite(self.done)
+            if not (self.out / BASE_DIGEST).is_file():  # a folder made before the digest was kept: checked from now on
+                (self.out / BASE_DIGEST).write_text(self.spec.base.sha256() + "\n", encoding="utf-8")
             return journal
         with staged_folder(self.out, "sweep", self.force) as staging:
             self._start(staging)
         return Journal(self.out)
 
     def _start(self, folder: Path) -> None:
-        """Put a copy of the sweep file and an empty journal in the new sweep ``folder``."""
+        """Put a copy of the sweep file, the base scenario's digest and an empty journal in the new sweep ``folder``."""
         shutil.copyfile(self.spec.path, folder / SWEEP_COPY)
+        (folder / BASE_DIGEST).write_text(self.spec.base.sha256() + "\n", encoding="utf-8")
         Journal(folder).rewrite([])
 
     def execute(self, engine: Engine, keep_runs: bool = False,
