@@ -28,7 +28,7 @@ from rich.table import Table
 from sim import __version__
 from sim.intervals import BOOTSTRAP_RESAMPLES, CONFIDENCE, Interval, mean_interval, paired_difference, ratio_interval
 from sim.outcomes import BY_NAME, LARGE, OUTCOMES, format_value
-from sim.outfolder import staged_folder
+from sim.outfolder import open_regular, staged_folder
 from sim.scenario import FLOAT_MAX, Scenario, ScenarioError, load_scenario, shipped_scenarios, shown
 from sim.sweep.design import SEEDED_BY_SWEEP, Run, run_seed
 from sim.sweep.engine import Task
@@ -169,7 +169,8 @@ def _read_run(path: Path) -> tuple[Scenario, str, dict[str, float | int | None]]
     if not path.is_dir():
         raise ScenarioError(path, "DIR", f"{NOT_A_RUN}, found a file")
     try:
-        summary = json.loads((path / SUMMARY).read_text())
+        with open_regular(path / SUMMARY, SUMMARY) as file:
+            summary = json.loads(file.read())
         measured = outcomes(summary) if isinstance(summary, dict) else None
     except RecursionError:
         raise ScenarioError(path, SUMMARY, f"{NOT_A_RUN}, found JSON nested too deep") from None

@@ -26,12 +26,13 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from sim import __version__
 from sim.scenario import ScenarioError
@@ -76,6 +77,20 @@ def replace_file(path: Path, write: Callable[[Path], Any], suffix: str = "") -> 
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def open_regular(path: Path, field: str) -> BinaryIO:
+    """``path`` opened for reading in binary, if it is a regular file: a pipe would block the command for good.
+
+    Raises:
+        ScenarioError: it is something else (a pipe, a device, a folder).
+        OSError: it cannot be opened (missing, not readable).
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise ScenarioError(path, field, "expected a regular file, found a pipe, a device or a folder")
+    return os.fdopen(descriptor, "rb")
 
 
 def write_marker(folder: Path, kind: FolderKind) -> None:

@@ -199,3 +199,24 @@ def test_a_sweep_whose_base_is_a_sweep_file_says_so_in_one_line(tmp_path, capsys
     assert sweep(outer, tmp_path / "out") == 2
     one_error(capsys, "sweep.base", "expected a scenario, got the sweep file")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_pipe_where_a_run_summary_or_a_journal_should_be_is_refused_without_blocking(tmp_path, capsys):
+    import os
+
+    runs = [tmp_path / name for name in ("a", "b")]
+    for seed, run in enumerate(runs):
+        (tmp_path / "base.toml").write_text(BASE)
+        assert main(["run", str(tmp_path / "base.toml"), "--seed", str(seed), "--out", str(run), "--quiet"]) == 0
+    (runs[1] / "summary.json").unlink()
+    os.mkfifo(runs[1] / "summary.json")  # read, a pipe nobody writes to blocks for good
+    capsys.readouterr()
+    assert main(["compare", *map(str, runs), "--out", str(tmp_path / "c"), "--quiet"]) == 2
+    one_error(capsys, "summary.json")
+    path, out = sweep_over(tmp_path, '"drones.count" = [0, 2]'), tmp_path / "sw"
+    assert sweep(path, out, "--no-plots") == 0
+    (out / JOURNAL).unlink()
+    os.mkfifo(out / JOURNAL)
+    capsys.readouterr()
+    assert sweep(path, out, "--resume") == 2
+    one_error(capsys, JOURNAL, "expected a regular file")

@@ -10,6 +10,7 @@ a different file is refused.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -105,6 +106,8 @@ def open_run(spec: CalibrationSpec, out: Path, sampler: Sampler) -> tuple[ABCSMC
         ScenarioError: the folder's database belongs to another calibration file.
     """
     database = out / DATABASE
+    if os.path.lexists(database) and not database.is_file():
+        raise ScenarioError(database, "--out", "expected the calibration's database file, found a pipe, a device or a folder")
     resuming = database.is_file()
     if resuming:
         _check_digest(out, spec)

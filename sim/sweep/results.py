@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.outfolder import replace_file
+from sim.outfolder import open_regular, replace_file
 from sim.provenance import WORLD_SEED, provenance
 from sim.scenario import INT64_MAX, INT64_MIN, ScenarioError, one_line, shown
 from sim.sweep.design import Run, SweepSpec
@@ -107,7 +107,7 @@ class Journal:
         if not self.path.exists():
             return []
         rows = []
-        with self.path.open("rb") as file:
+        with open_regular(self.path, "file") as file:
             for number, line in enumerate(file, start=1):
                 try:
                     rows.append(json.loads(line))
