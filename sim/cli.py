@@ -576,6 +576,11 @@ def error(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``skywatch``; returns the exit code."""
+    for argument in sys.argv[1:] if argv is None else argv:
+        if not argument.isascii() and _undecodable(argument):
+            error(f"argument {printable(argument.encode('utf-8', 'surrogateescape').decode('utf-8', 'backslashreplace'))}: "
+                  "expected UTF-8 text (names and paths are written into outputs that must be UTF-8)")
+            return EXIT_BAD_INPUT
     args = build_parser().parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else list(argv)  # the command as typed, for the records that quote it
     try:
@@ -594,6 +599,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skywatch: internal error: {type(err).__name__}: {printable(str(err))} "
               "(a bug in skywatch, not in the input; please report it with the traceback above)", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _undecodable(argument: str) -> bool:
+    """Whether a command-line argument holds bytes that are not UTF-8 (decoded by Python as lone surrogates)."""
+    try:
+        argument.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _interrupt(_signal_number: int, _frame: object) -> None:

@@ -220,3 +220,10 @@ def test_a_pipe_where_a_run_summary_or_a_journal_should_be_is_refused_without_bl
     capsys.readouterr()
     assert sweep(path, out, "--resume") == 2
     one_error(capsys, JOURNAL, "expected a regular file")
+
+
+def test_an_argument_that_is_not_utf8_is_refused_before_any_run(tmp_path, capsys):
+    latin1 = tmp_path / b"caf\xe9".decode("utf-8", "surrogateescape")  # as Python reads a Latin-1 name from the command line
+    assert main(["run", "baseline", "--steps", "2", "--quiet", "--out", str(latin1)]) == 2
+    one_error(capsys, "caf\\xe9", "expected UTF-8 text")
+    assert not any(tmp_path.iterdir())
