@@ -42,6 +42,8 @@ MARKER = ".skywatch"
 MARKER_MAX_BYTES = 4096  # a marker is a few dozen bytes; anything longer is not ours
 STAGING, ASIDE = "partial", "old"
 TOKEN_BYTES = 4  # random bytes in a hidden folder's name (8 hex digits)
+NAME_MAX = 255  # bytes in a file name on Linux, macOS and Windows file systems
+HIDDEN_EXTRA_BYTES = len(f"..{STAGING}-{2**32}-") + 2 * TOKEN_BYTES  # a hidden name's bytes beyond its folder's (pid <= 2^32)
 EXISTS_HINT = {"run": "pass --force to replace it", "sweep": "pass --resume to finish it or --force to start over",
                "comparison": "pass --force to replace it"}
 NOT_A_FOLDER_NAME = ("", ".", "..")
@@ -274,6 +276,10 @@ def check_out(out: Path, kind: FolderKind, force: bool) -> None:
         _refuse_current_folder(out, force)
     if out.name in NOT_A_FOLDER_NAME:
         raise ScenarioError(out, "--out", "expected a path ending in a folder name, not '.' or '..'")
+    longest = NAME_MAX - HIDDEN_EXTRA_BYTES
+    if len(os.fsencode(out.name)) > longest:
+        raise ScenarioError(out, "--out", f"expected a folder name of at most {longest} bytes (it is written beside under "
+                            f"a hidden name {HIDDEN_EXTRA_BYTES} bytes longer), got {len(os.fsencode(out.name))}")
     _check_parent(out)
     recover(out)
     if os.path.lexists(out):

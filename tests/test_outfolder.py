@@ -428,3 +428,11 @@ def test_a_file_replaced_whole_gets_the_mode_a_new_file_gets(tmp_path):
     outfolder.replace_file(path, lambda temp: temp.write_bytes(b"whole"), suffix=".png")
     assert path.read_bytes() == b"whole" and path.stat().st_mode & 0o777 == 0o666 & ~outfolder.UMASK
     assert [p.name for p in tmp_path.iterdir()] == ["figure.png"]
+
+
+def test_a_folder_name_too_long_for_its_hidden_staging_name_is_refused_before_the_run(tmp_path, capsys):
+    longest = outfolder.NAME_MAX - outfolder.HIDDEN_EXTRA_BYTES
+    assert run(tmp_path / ("q" * (longest + 1))) == 2
+    assert "--out: expected a folder name of at most" in one_error_line(capsys)
+    assert not any(tmp_path.iterdir())
+    assert run(tmp_path / ("q" * longest)) == 0 and leftovers(tmp_path) == []
