@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
 EXIT_INTERRUPTED = 130
+MAX_PORT = 65535
 EXIT_SIGNALLED = 128  # plus the signal number: a child ended by a signal
 FORWARDED_SIGNALS = ("SIGTERM", "SIGHUP")  # what `skywatch viz` passes on to its server (those this system has)
 REPLICATION_OPTIONS = ("--set", "--steps", "--workers", "--scheduler")  # `skywatch compare` options for the runs it makes
@@ -520,7 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
     viz = sub.add_parser("viz", help="serve the live page of a scenario in the browser (map, controls, headline, charts)")
     viz.add_argument("scenario", help="a scenario file, or the name of a shipped scenario")
     viz.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    viz.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    viz.add_argument("--port", type=_port, default=8765, help="port to listen on, 1 to 65535 (default 8765)")
     viz.set_defaults(handler=cmd_viz)
 
     compare = sub.add_parser(
@@ -599,6 +600,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skywatch: internal error: {type(err).__name__}: {printable(str(err))} "
               "(a bug in skywatch, not in the input; please report it with the traceback above)", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _port(text: str) -> int:
+    """A TCP port number from the command line (argparse refuses it in one line otherwise)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"expected a port number from 1 to {MAX_PORT}, got {text!r}")
+    return port
 
 
 def _undecodable(argument: str) -> bool:

@@ -227,3 +227,11 @@ def test_an_argument_that_is_not_utf8_is_refused_before_any_run(tmp_path, capsys
     assert main(["run", "baseline", "--steps", "2", "--quiet", "--out", str(latin1)]) == 2
     one_error(capsys, "caf\\xe9", "expected UTF-8 text")
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "0", "http"])
+def test_viz_refuses_a_port_out_of_range_before_starting_a_server(port, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["viz", "baseline", "--port", port])
+    assert stopped.value.code == 2
+    one_error(capsys, "--port", "from 1 to 65535")
