@@ -31,7 +31,7 @@ from sim import __version__
 from sim.os_errors import describe, printable, writing_to
 from sim.outcomes import format_value
 from sim.outfolder import MARKER, folder_kind
-from sim.params import PARAMS, PLATFORM_FIELDS, PLATFORM_KINDS, PLATFORM_SECTION
+from sim.params import PARAMS, PLATFORM_FIELDS, PLATFORM_KINDS, PLATFORM_SECTION, SCHEMA
 from sim.preflight import preflight
 from sim.run import check_output_folder, simulate, write_run_folder
 from sim.scenario import Scenario, ScenarioError, load_scenario, one_line, parse_assignment, shipped_scenarios
@@ -87,6 +87,10 @@ def _with_overrides(scenario: Scenario, args: argparse.Namespace) -> Scenario:
     """``scenario`` with the ``--set`` values and ``--steps`` of the command line applied."""
     for text in args.set:
         key, value = parse_assignment(text)
+        param = SCHEMA.get(key)
+        named_here = param is not None and param.is_path and isinstance(value, str) and value != ""
+        if named_here and not Path(value).expanduser().is_absolute():
+            value = str(Path.cwd() / value)  # a file named on the command line is where the command runs, not the scenario's
         scenario = scenario.with_overrides({key: value}, f"--set {key}")
     if args.steps is not None:
         scenario = scenario.with_overrides({"run.steps": args.steps}, "--steps")

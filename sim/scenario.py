@@ -461,6 +461,9 @@ def read_toml(path: Path) -> dict[str, Any]:
     return doc
 
 
+OTHER_FILES = {"sweep": "sweep", "calibration": "calibrate"}  # the top table of the other input files -> their command
+
+
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load and validate a scenario file (a path, or a shipped scenario's name).
 
@@ -473,6 +476,9 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         names = ", ".join(shipped_scenarios())
         raise ScenarioError(path, "file", f"no such scenario file (shipped scenarios: {names})")
     doc = read_toml(path)
+    for table, command in OTHER_FILES.items():  # read as a scenario, their keys would be refused one by one
+        if isinstance(doc.get(table), dict):
+            raise ScenarioError(path, f"[{table}]", f"expected a scenario, got a {table} file (run it with skywatch {command})")
     errors = ErrorList()
     description = doc.get(DESCRIPTION_KEY, "")
     if not isinstance(description, str):
@@ -495,6 +501,8 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise ScenarioError("--set", text, "expected KEY=VALUE, e.g. drones.count=40")
     key, raw = (part.strip() for part in text.split("=", 1))
+    if not key:
+        raise ScenarioError("--set", text, "expected KEY=VALUE with a parameter's name before '=', e.g. drones.count=40")
     try:
         doc = tomllib.loads(f"v = {raw}")
     except (ValueError, RecursionError):  # not TOML, an integer too long to read, or nested too deep

@@ -235,3 +235,24 @@ def test_viz_refuses_a_port_out_of_range_before_starting_a_server(port, capsys):
         main(["viz", "baseline", "--port", port])
     assert stopped.value.code == 2
     one_error(capsys, "--port", "from 1 to 65535")
+
+
+@pytest.mark.parametrize(("name", "table", "command"), [("sweep_fleet_size", "[sweep]", "skywatch sweep"),
+                                                         ("calibration/baseline.toml", "[calibration]", "skywatch calibrate")])
+def test_a_sweep_or_calibration_file_given_as_a_scenario_says_so_in_one_line(name, table, command, tmp_path, capsys):
+    scenario = name if "/" not in name else str(Path(__file__).resolve().parents[1] / name)
+    assert main(["run", scenario, "--out", str(tmp_path / "r"), "--quiet"]) == 2
+    one_error(capsys, table, "expected a scenario", command)
+
+
+def test_a_file_set_on_the_command_line_is_found_where_the_command_runs(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "base.toml").write_text(BASE)
+    np.save(tmp_path / "cost.npy", np.full((64, 64), 0.5))
+    args = ["run", "baseline", "--set", "world.height=64", "--set", "world.width=64", "--steps", "2", "--quiet"]
+    assert main([*args, "--set", "world.cost_file=cost.npy", "--out", "r"]) == 0
+    assert str(tmp_path / "cost.npy") in (tmp_path / "r" / "scenario.toml").read_text()
+    assert main([*args, "--set", "=5", "--out", "r2"]) == 2
+    one_error(capsys, "--set", "a parameter's name before '='")
