@@ -58,7 +58,7 @@ def store_folder() -> Path | None:
     if named.strip().lower() == OFF:
         return None
     try:
-        return Path(named).expanduser() if named else default_folder()
+        return Path(named).expanduser() if named.strip() else default_folder()  # blank: as if unset
     except RuntimeError:  # the home folder cannot be found
         return None
 

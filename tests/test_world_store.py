@@ -163,6 +163,8 @@ def test_a_user_without_a_home_folder_runs_without_the_store(monkeypatch) -> Non
     monkeypatch.setenv("XDG_CACHE_HOME", "/cache")
     monkeypatch.delenv(STORE_ENV)
     assert world_store.store_folder() == Path("/cache/skywatch/worlds")
+    monkeypatch.setenv(STORE_ENV, "   ")  # blank is unset, not a folder named by spaces
+    assert world_store.store_folder() == Path("/cache/skywatch/worlds")
 
 
 def test_off_stores_nothing(tmp_path, builds, monkeypatch) -> None:
