@@ -277,3 +277,29 @@ def test_while_other_work_holds_the_cores_sharing_is_not_tried(two_threads, monk
     load.held = False
     shared = ways_taken(lambda call: 1.0, alone_seconds=2.0, calls=600, monkeypatch=monkeypatch, choice=choice)
     assert shared[0] == 487 and shared[-1] == 599 and choice.faster() is True
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["alone", "shared"])
+def test_the_shipment_lanes_are_dispatched_once_by_the_caller_alone_and_never_after_the_last_lane(two_threads, monkeypatch,
+                                                                                                    shared):
+    """Alone, the caller's first call takes every lane: the second thread's turn must not pay the kernel's dispatch."""
+    import sim.kernels.movement as movement
+    from sim.model import SkywatchModel
+    from sim.scenario import Scenario
+
+    if shared and movement.FLOW_ROWS < 2:
+        pytest.skip("one core: the kernels keep scratch for one thread")
+    model = SkywatchModel(Scenario().with_overrides({"world.height": 96, "world.width": 96, "drones.count": 2}, "test"))
+    model.pool.reserve(movement.PARALLEL_SLOTS)
+    calls: list[int] = []
+    kernel = movement._advance_lanes
+
+    def counted(tickets, *args):
+        calls.append(int(tickets[0]))
+        return kernel(tickets, *args)
+
+    monkeypatch.setattr(movement, "_advance_lanes", counted)
+    monkeypatch.setattr(movement.LANE_THREADS, "_choose", lambda: shared)
+    model.step()
+    assert calls and all(taken < movement.LANES for taken in calls)
+    assert len(calls) == 1 or shared

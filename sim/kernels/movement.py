@@ -122,8 +122,12 @@ def advance_shipments(
             drone_key, checkpoint_key, tip_key)
     if n >= PARALLEL_SLOTS:
         tickets = np.zeros(1, dtype=np.int64)
-        LANE_THREADS.run(thread_count(), lambda _task, thread: _advance_lanes(tickets, thread, *args, flow_marks, event_slot,
-                                                                              event_kind, event_cell, lane_events), units=n)
+
+        def lanes(_task: int, thread: int) -> None:
+            if tickets[0] < lane_events.size:  # none left (the caller alone took them all): skip the kernel's dispatch
+                _advance_lanes(tickets, thread, *args, flow_marks, event_slot, event_kind, event_cell, lane_events)
+
+        LANE_THREADS.run(thread_count(), lanes, units=n)
     else:  # every slot in lane 0, whose events start at slot 0 either way
         lane_events[:] = 0
         lane_events[0] = _advance_lane(0, n, *args, flow_marks[0], event_slot, event_kind, event_cell)
