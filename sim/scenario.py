@@ -461,7 +461,9 @@ def read_toml(path: Path) -> dict[str, Any]:
     return doc
 
 
-OTHER_FILES = {"sweep": "sweep", "calibration": "calibrate"}  # the top table of the other input files -> their command
+# The other input files: their top table -> their command, and a key they need there that no scenario has (a scenario's
+# [calibration] table says what calibrated it: config, parameters, targets).
+OTHER_FILES = {"sweep": ("sweep", "base"), "calibration": ("calibrate", "scenario")}
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
@@ -476,8 +478,8 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         names = ", ".join(shipped_scenarios())
         raise ScenarioError(path, "file", f"no such scenario file (shipped scenarios: {names})")
     doc = read_toml(path)
-    for table, command in OTHER_FILES.items():  # read as a scenario, their keys would be refused one by one
-        if isinstance(doc.get(table), dict):
+    for table, (command, key) in OTHER_FILES.items():  # read as a scenario, their keys would be refused one by one
+        if isinstance(doc.get(table), dict) and key in doc[table]:
             raise ScenarioError(path, f"[{table}]", f"expected a scenario, got a {table} file (run it with skywatch {command})")
     errors = ErrorList()
     description = doc.get(DESCRIPTION_KEY, "")

@@ -303,3 +303,11 @@ def test_the_shipment_lanes_are_dispatched_once_by_the_caller_alone_and_never_af
     model.step()
     assert calls and all(taken < movement.LANES for taken in calls)
     assert len(calls) == 1 or shared
+
+
+def test_stopping_the_workers_leaves_no_thread_and_the_next_shared_run_makes_them_again(two_threads):
+    run_shared(4, lambda task, _thread: task)
+    assert any(t.name.startswith("skywatch") for t in threading.enumerate())
+    threads.stop_workers()
+    assert not any(t.name.startswith("skywatch") for t in threading.enumerate())
+    assert run_shared(4, lambda task, _thread: task * 2) == [0, 2, 4, 6]

@@ -30,6 +30,7 @@ from sim.calibration.smc import (
     open_run,
     run_generations,
 )
+from sim.kernels.threads import stop_workers
 from sim.run import simulate
 from sim.scenario import ScenarioError
 from sim.sweep.engine import connect, local_workers
@@ -83,6 +84,7 @@ def calibrate(args: Any, out_console: Console, err_console: Console) -> int:
     else:
         sampler, sampler_name = local_sampler(workers), f"multicore, {workers} processes"
         warm_up(spec)
+        stop_workers()  # the sampler forks its workers from this process: no thread of its own may be left running
     try:
         abc, resumed = open_run(spec, out, sampler)
         if resumed:

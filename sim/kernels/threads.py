@@ -49,6 +49,14 @@ def _pool() -> ThreadPoolExecutor | None:
     return _workers[2]
 
 
+def stop_workers() -> None:
+    """Stop the workers beside the caller (made again when next needed): a process about to fork should hold no threads."""
+    global _workers
+    if _workers is not None and _workers[0] == os.getpid():
+        _workers[2].shutdown(wait=True)
+    _workers = None
+
+
 def run_all[T](tasks: Sequence[Callable[[], T]]) -> list[T]:
     """Run ``tasks`` on the threads, the caller's included, and return their results in task order (:func:`run_shared`)."""
     return run_shared(len(tasks), lambda task, _thread: tasks[task]())
