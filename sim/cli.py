@@ -88,9 +88,8 @@ def _with_overrides(scenario: Scenario, args: argparse.Namespace) -> Scenario:
     for text in args.set:
         key, value = parse_assignment(text)
         param = SCHEMA.get(key)
-        named_here = param is not None and param.is_path and isinstance(value, str) and value != ""
-        if named_here and not Path(value).expanduser().is_absolute():
-            value = str(Path.cwd() / value)  # a file named on the command line is where the command runs, not the scenario's
+        if param is not None and param.is_path and isinstance(value, str) and value != "":
+            value = str(Path.cwd() / _expanded(value))  # a file named on the command line is where it runs, not the scenario's
         scenario = scenario.with_overrides({key: value}, f"--set {key}")
     if args.steps is not None:
         scenario = scenario.with_overrides({"run.steps": args.steps}, "--steps")
@@ -606,6 +605,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def _expanded(path: str) -> Path:
+    """``path`` with a leading ``~`` or ``~user`` expanded (as it is, where there is no such home)."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        return Path(path)
+
+
 def _port(text: str) -> int:
     """A TCP port number from the command line (argparse refuses it in one line otherwise)."""
     try:
@@ -627,7 +634,14 @@ def _undecodable(argument: str) -> bool:
 
 
 def _interrupt(_signal_number: int, _frame: object) -> None:
-    """Handle SIGTERM as Ctrl-C (:class:`KeyboardInterrupt`): what was being written is removed, what was kept stays."""
+    """Handle SIGTERM as Ctrl-C (:class:`KeyboardInterrupt`): what was being written is removed, what was kept stays.
+
+    The worker processes (which Ctrl-C at a terminal reaches too) are stopped first: a pool waits for its runs in flight.
+    """
+    import multiprocessing
+
+    for child in multiprocessing.active_children():
+        child.terminate()
     raise KeyboardInterrupt
 
 

@@ -57,8 +57,9 @@ WRITTEN: dict[str, re.Pattern[str]] = {
 }
 
 FILE_MODE = 0o666  # a new file's mode before the umask
-UMASK = os.umask(0)  # the process's umask, read once (setting it is the only way) and put back at once
-os.umask(UMASK)
+FINDER_FILE = ".DS_Store"  # what macOS's Finder leaves in every folder it shows: nobody's work
+# replace_file's temporary files: "." and the file's name, "." and tempfile.mkstemp's 8 random characters, its suffix.
+TEMPORARY_NAME = re.compile(r"\.(?P<output>.+)\.[a-z0-9_]{8}(?P<suffix>\.[a-z0-9]+)?")
 AT_FDCWD = -100  # renameat2: paths relative to the current folder
 RENAME_EXCHANGE = 2  # renameat2: swap the two paths atomically
 UNSUPPORTED = (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP)  # kernels or file systems without RENAME_EXCHANGE
@@ -74,7 +75,7 @@ def replace_file(path: Path, write: Callable[[Path], Any], suffix: str = "") -> 
     os.close(handle)
     try:
         write(Path(temp))
-        os.chmod(temp, FILE_MODE & ~UMASK)  # as a file opened for writing would be, not mkstemp's owner-only mode
+        os.chmod(temp, FILE_MODE & ~umask())  # as a file opened for writing would be, not mkstemp's owner-only mode
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -93,6 +94,21 @@ def open_regular(path: Path, field: str) -> BinaryIO:
         os.close(descriptor)
         raise ScenarioError(path, field, "expected a regular file, found a pipe, a device or a folder")
     return os.fdopen(descriptor, "rb")
+
+
+@functools.cache
+def umask() -> int:
+    """The process's umask: read from Linux's ``/proc/self/status``, else set and put back (not safe beside threads)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_marker(folder: Path, kind: FolderKind) -> None:
@@ -256,10 +272,11 @@ def _refuse_unless_replaceable(out: Path, kind: FolderKind, force: bool) -> None
 def _written_by_skywatch(name: str, kind: FolderKind) -> bool:
     """Whether ``name`` in a ``kind`` folder is Skywatch's: its marker, an output, or the temporary file of one."""
     written = WRITTEN[kind]
-    if name == MARKER or written.fullmatch(name):
+    if name in (MARKER, FINDER_FILE) or written.fullmatch(name):
         return True
-    # a temporary file of replace_file left by a kill: "." and an output's name, then "." and random letters (and a suffix)
-    return name.startswith(".") and any(written.fullmatch(name[1:end]) for end in range(2, len(name)) if name[end] == ".")
+    temporary = TEMPORARY_NAME.fullmatch(name)  # replace_file's, left by a kill
+    return temporary is not None and written.fullmatch(temporary["output"]) is not None and \
+        temporary["output"].endswith(temporary["suffix"] or "")
 
 
 def check_out(out: Path, kind: FolderKind, force: bool) -> None:

@@ -156,7 +156,8 @@ class WorldStore:
             own, partial = ENTRY_NAME.fullmatch(path.name), PARTIAL_NAME.fullmatch(path.name)
             if default and LEGACY_NAME.fullmatch(path.name):
                 with contextlib.suppress(OSError):
-                    path.unlink()
+                    if not path.name.startswith(".") or time.time() - path.stat().st_mtime > PARTIAL_AGE_S:  # not being written
+                        path.unlink()
                 continue
             if not (own or partial):
                 continue

@@ -256,3 +256,37 @@ def test_a_file_set_on_the_command_line_is_found_where_the_command_runs(tmp_path
     assert str(tmp_path / "cost.npy") in (tmp_path / "r" / "scenario.toml").read_text()
     assert main([*args, "--set", "=5", "--out", "r2"]) == 2
     one_error(capsys, "--set", "a parameter's name before '='")
+    assert main([*args, "--set", "world.cost_file=~no-such-user-of-skywatch/cost.npy", "--out", "r3"]) == 2
+    one_error(capsys, "world.cost_file", "~no-such-user-of-skywatch/cost.npy")
+
+
+def test_a_brief_name_too_long_for_its_staged_file_is_refused_before_any_run(tmp_path, capsys):
+    from sim.brief.report import STAGED_EXTRA_BYTES
+    from sim.outfolder import NAME_MAX
+
+    out = tmp_path / ("b" * (NAME_MAX - STAGED_EXTRA_BYTES - len(".html") + 1) + ".html")
+    assert main(["brief", "baseline", "drone_surge", "--replications", "2", "--out", str(out), "--quiet"]) == 2
+    one_error(capsys, "--out", "expected a file name of at most")
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_sweep_stopped_by_sigterm_stops_its_runs_in_flight_at_once(tmp_path):
+    import os
+    import signal
+    import time
+
+    path = sweep_over(tmp_path, '"drones.count" = [0, 2]')
+    path.write_text(path.read_text().replace('design = "grid"', 'design = "grid"\n[sweep.fixed]\n"run.steps" = 1000000'))
+    out = tmp_path / "out"
+    child = subprocess.Popen([sys.executable, "-m", "sim", "sweep", str(path), "--workers", "1", "--out", str(out), "--quiet",
+                              "--no-plots"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / JOURNAL).exists() and time.monotonic() < deadline:  # the sweep has started its first run
+        time.sleep(0.05)
+    time.sleep(2.0)
+    started = time.monotonic()
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 130 and "interrupted" in err
+    assert time.monotonic() - started < 30, "a run of a million steps was not waited for"
+    assert os.listdir(out)  # the sweep folder and its journal are kept for --resume

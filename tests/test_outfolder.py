@@ -106,7 +106,8 @@ def test_run_force_replaces_nothing_but_a_run_folder(case, tmp_path, monkeypatch
     assert snapshot(tmp_path) == before, "nothing touched"
 
 
-USERS_FILES = {"run": ("notes.md", "analysis/work.ipynb"), "sweep": ("my_figure.png",), "comparison": ("report.docx",)}
+USERS_FILES = {"run": ("notes.md", "analysis/work.ipynb"), "sweep": ("my_figure.png", ".results.parquet.old.copy"),
+               "comparison": (".comparison.csv.bak",)}
 
 
 @pytest.mark.parametrize("kind", sorted(USERS_FILES))
@@ -186,14 +187,15 @@ def test_force_replaces_a_previous_run_folder_whole(swap, tmp_path, monkeypatch)
         monkeypatch.setattr(outfolder, "exchange", lambda first, second: False)
     out = tmp_path / "D"
     assert run(out, "--seed", "1") == 0
-    (out / ".summary.json.k3x9_q").write_text("a temporary file a kill left")
+    (out / ".summary.json.k3x9_qab").write_text("a temporary file a kill left")
+    (out / ".DS_Store").write_text("what Finder leaves")
     old_inode = out.stat().st_ino
     moved: list[str] = []
     rename = os.rename
     monkeypatch.setattr(os, "rename", lambda src, dst: (moved.append(str(src)), rename(src, dst))[1])
 
     assert run(out, "--seed", "2", "--force") == 0
-    assert seed_of(out) == 2 and not (out / ".summary.json.k3x9_q").exists() and folder_kind(out) == "run"
+    assert seed_of(out) == 2 and not (out / ".summary.json.k3x9_qab").exists() and folder_kind(out) == "run"
     assert out.stat().st_ino != old_inode
     assert leftovers(tmp_path) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["D"]
     moved_away = [src for src in moved if src == str(out)]
@@ -426,7 +428,7 @@ def test_plot_of_a_corrupt_results_table_is_one_error_line(tmp_path, capsys):
 def test_a_file_replaced_whole_gets_the_mode_a_new_file_gets(tmp_path):
     path = tmp_path / "figure.png"
     outfolder.replace_file(path, lambda temp: temp.write_bytes(b"whole"), suffix=".png")
-    assert path.read_bytes() == b"whole" and path.stat().st_mode & 0o777 == 0o666 & ~outfolder.UMASK
+    assert path.read_bytes() == b"whole" and path.stat().st_mode & 0o777 == 0o666 & ~outfolder.umask()
     assert [p.name for p in tmp_path.iterdir()] == ["figure.png"]
 
 

@@ -207,12 +207,16 @@ def test_the_default_folder_sheds_the_entries_of_the_earlier_naming(tmp_path, bu
     monkeypatch.delenv(STORE_ENV, raising=False)
     folder = world_store.default_folder()
     folder.mkdir(parents=True)
-    earlier = [folder / f"{64 * 'c'}.pickle", folder / f".{64 * 'd'}.pickle.wr1t1ng"]
+    earlier = [folder / f"{64 * 'c'}.pickle", folder / f".{64 * 'd'}.pickle.k1ll3d_"]
     for path in earlier:
         path.write_bytes(b"a world of code that is gone")
+        os.utime(path, (1.0, 1.0))
+    writing = folder / f".{64 * 'e'}.pickle.wr1t1ng"  # an older version's process may be writing it now
+    writing.write_bytes(b"half a world")
     (folder / "notes.txt").write_text("kept")
     WorldCache(WorldStore.from_environment()).planned(small())
     assert not any(path.exists() for path in earlier) and (folder / "notes.txt").exists() and len(entries(folder)) == 1
+    assert writing.exists()
 
 
 def test_a_world_naming_a_pipe_is_refused_without_reading_it(tmp_path) -> None:

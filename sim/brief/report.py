@@ -39,6 +39,7 @@ from sim.compare import (
 )
 from sim.intervals import CONFIDENCE
 from sim.outcomes import BY_NAME
+from sim.outfolder import NAME_MAX
 from sim.preflight import preflight
 from sim.reference import load_reference
 from sim.scenario import Scenario, ScenarioError
@@ -48,6 +49,7 @@ BRIEFS_DIR = Path("briefs")
 HTML_SUFFIXES = (".html", ".htm")
 PDF_SUFFIX = ".pdf"
 STAGED_TOKEN_BYTES = 4  # random bytes in a staged file's name, beside the process id
+STAGED_EXTRA_BYTES = len(f"..partial-{2**32}-.html") + 2 * STAGED_TOKEN_BYTES  # a staged name's bytes beyond its file's
 UNCALIBRATED = "uncalibrated"
 CALIBRATION_FIELDS = ("calibration.config", "calibration.parameters", "calibration.targets")
 ADAPTATION_SWITCHES = ("adaptation.route_shifting", "adaptation.encryption", "adaptation.counter_drone")
@@ -122,6 +124,10 @@ def check_brief_out(out: Path, force: bool, pdf: bool) -> None:
     """
     if out.suffix.lower() not in HTML_SUFFIXES:
         raise ScenarioError(out, "--out", f"expected a file name ending in {HTML_SUFFIXES[0]}")
+    longest = NAME_MAX - STAGED_EXTRA_BYTES
+    if max(len(os.fsencode(path.name)) for path in ((out, pdf_path(out)) if pdf else (out,))) > longest:
+        raise ScenarioError(out, "--out", f"expected a file name of at most {longest} bytes (it is written beside under a "
+                            f"hidden name {STAGED_EXTRA_BYTES} bytes longer)")
     folder = out.parent
     if not folder.is_dir():
         raise ScenarioError(out, "--out", f"expected a file in an existing folder; {folder} is not one")

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.outfolder import check_out, folder_kind, recover, staged_folder, write_marker
+from sim.outfolder import check_out, folder_kind, open_regular, recover, staged_folder, write_marker
 from sim.scenario import ScenarioError, read_toml
 from sim.sweep.design import Run, SweepSpec, plan_runs
 from sim.sweep.engine import Task
@@ -28,6 +28,7 @@ from sim.sweep.results import JOURNAL, Journal, results_frame, row_problem, swee
 from sim.sweep.sensitivity import SOBOL_FILE, sobol_indices
 
 SWEEP_COPY = "sweep.toml"
+DIGEST_MAX_BYTES = 1024  # a kept digest is 65 bytes; more is not read
 BASE_DIGEST = "base.sha256"  # the base scenario's digest ([sweep.fixed] applied) when the sweep started: a resume must match
 RUNS_DIR = "runs"
 REFRESH_S = 2.0  # at most this often, results.parquet is rebuilt while the sweep runs
@@ -47,7 +48,7 @@ def _recorded(spec: SweepSpec, out: Path, runs: list[Run]) -> list[dict[str, Any
     if read_toml(copy) != read_toml(spec.path):
         raise ScenarioError(out, "--resume", f"the sweep file differs from the {SWEEP_COPY} this folder was started with")
     kept = out / BASE_DIGEST
-    if kept.is_file() and kept.read_text(encoding="utf-8", errors="replace").strip() != spec.base.sha256():
+    if os.path.lexists(kept) and _read_digest(kept) != spec.base.sha256():
         raise ScenarioError(out, "--resume", f"the base scenario {spec.base.source} ([sweep.fixed] applied) differs from the "
                             "one this sweep was started with: its runs would not compare; --force starts over")
     planned = {run.run_id: run for run in runs}
@@ -58,6 +59,12 @@ def _recorded(spec: SweepSpec, out: Path, runs: list[Run]) -> list[dict[str, Any
             raise ScenarioError(out / JOURNAL, f"line {line}", problem)
         done.setdefault(row["run_id"], row)
     return list(done.values())
+
+
+def _read_digest(path: Path) -> str:
+    """The digest kept in ``path`` (refused unless a regular file: a pipe would block)."""
+    with open_regular(path, "file") as file:
+        return file.read(DIGEST_MAX_BYTES).decode("utf-8", errors="replace").strip()
 
 
 @dataclass
@@ -119,7 +126,7 @@ class SweepJob:
                 write_marker(self.out, "sweep")  # a folder made before markers existed
             journal = Journal(self.out)
             journal.rewrite(self.done)
-            if not (self.out / BASE_DIGEST).is_file():  # a folder made before the digest was kept: checked from now on
+            if not os.path.lexists(self.out / BASE_DIGEST):  # a folder made before the digest was kept: checked from now on
                 (self.out / BASE_DIGEST).write_text(self.spec.base.sha256() + "\n", encoding="utf-8")
             return journal
         with staged_folder(self.out, "sweep", self.force) as staging:
