@@ -172,6 +172,7 @@ def _read_run(path: Path) -> tuple[Scenario, str, dict[str, float | int | None]]
         with open_regular(path / SUMMARY, SUMMARY) as file:
             summary = json.loads(file.read())
         measured = outcomes(summary) if isinstance(summary, dict) else None
+        non_finite = _first_non_finite(summary) if measured is not None else None
     except RecursionError:
         raise ScenarioError(path, SUMMARY, f"{NOT_A_RUN}, found JSON nested too deep") from None
     except (OSError, ValueError) as err:  # ValueError: bad JSON, undecodable text
@@ -181,9 +182,21 @@ def _read_run(path: Path) -> tuple[Scenario, str, dict[str, float | int | None]]
     for name, value in measured.items():
         if isinstance(value, int) and not -FLOAT_MAX <= value <= FLOAT_MAX:
             raise ScenarioError(path / SUMMARY, name, f"expected a number within a float's range, got {shown(value)}")
+    if non_finite is not None:  # skywatch run writes strict JSON: null, never NaN or infinity
+        raise ScenarioError(path / SUMMARY, non_finite[0], f"expected a finite number or null, got {shown(non_finite[1])}")
     if not (path / SCENARIO_FILE).is_file():
         raise ScenarioError(path, SCENARIO_FILE, NOT_A_RUN)
     return load_scenario(path / SCENARIO_FILE), str(summary.get("version", "unknown")), measured
+
+
+def _first_non_finite(summary: dict[str, Any], prefix: str = "") -> tuple[str, float] | None:
+    """The first outcome of ``summary`` (mappings as ``key.name``) that is NaN or infinite, with its value; None if none."""
+    for key, value in summary.items():
+        found = (_first_non_finite(value, f"{prefix}{key}.") if isinstance(value, dict)
+                 else (f"{prefix}{key}", value) if isinstance(value, float) and not math.isfinite(value) else None)
+        if found is not None:
+            return found
+    return None
 
 
 def run_days(scenario: Scenario) -> float:

@@ -1,6 +1,7 @@
 """Bad input a fuzzer found in sweep, plot, compare and calibrate: one line ``skywatch: error: ...``, exit 2, no traceback."""
 
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -101,6 +102,8 @@ def run_folders(tmp_path_factory) -> list[Path]:
 
 @pytest.mark.parametrize("tamper, needle", [
     (lambda s: {**s, "shipments_seized": 10**400}, "summary.json: shipments_seized: expected a number within a float's range"),
+    (lambda s: {**s, "seizure_rate": math.nan}, "summary.json: seizure_rate: expected a finite number or null"),
+    (lambda s: {**s, "seizure_rate": -math.inf}, "summary.json: seizure_rate: expected a finite number or null"),
     (lambda s: {**s, "shipments_seized": json.loads('{"a":' * 5000 + "1" + "}" * 5000)}, "nested too deep"),
     (None, "nested too deep"),
 ])
