@@ -192,10 +192,11 @@ def _read_run(path: Path) -> tuple[Scenario, str, dict[str, float | int | None]]
 def _first_non_finite(summary: dict[str, Any], prefix: str = "") -> tuple[str, float] | None:
     """The first outcome of ``summary`` (mappings as ``key.name``) that is NaN or infinite, with its value; None if none."""
     for key, value in summary.items():
-        found = (_first_non_finite(value, f"{prefix}{key}.") if isinstance(value, dict)
-                 else (f"{prefix}{key}", value) if isinstance(value, float) and not math.isfinite(value) else None)
-        if found is not None:
-            return found
+        if isinstance(value, dict):
+            if (found := _first_non_finite(value, f"{prefix}{key}.")) is not None:
+                return found
+        elif isinstance(value, float) and not math.isfinite(value):
+            return f"{prefix}{key}", value
     return None
 
 

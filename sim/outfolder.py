@@ -163,8 +163,21 @@ def exchange(first: Path, second: Path) -> bool:
     raise OSError(code, os.strerror(code), str(first), None, str(second))
 
 
-def _hidden_name(name: str, stage: str) -> str:
+def hidden_name(name: str, stage: str = STAGING) -> str:
+    """The hidden name ``.NAME.STAGE-PID-HEX`` under which ``name`` is written beside its place (or moved aside)."""
     return f".{name}.{stage}-{os.getpid()}-{secrets.token_hex(TOKEN_BYTES)}"
+
+
+def check_name_fits(out: Path, what: str, suffix: str = "") -> None:
+    """Refuse ``out`` when its hidden name (:func:`hidden_name`, then ``suffix``) would be too long for a file name.
+
+    Raises:
+        ScenarioError: the name of ``out`` (a ``what``: "folder", "file") is more than that allows.
+    """
+    extra = HIDDEN_EXTRA_BYTES + len(os.fsencode(suffix))
+    if len(os.fsencode(out.name)) > NAME_MAX - extra:
+        raise ScenarioError(out, "--out", f"expected a {what} name of at most {NAME_MAX - extra} bytes (it is written beside "
+                            f"under a hidden name {extra} bytes longer), got {len(os.fsencode(out.name))}")
 
 
 def _hidden_pattern(name: str) -> re.Pattern[str]:
@@ -293,10 +306,7 @@ def check_out(out: Path, kind: FolderKind, force: bool) -> None:
         _refuse_current_folder(out, force)
     if out.name in NOT_A_FOLDER_NAME:
         raise ScenarioError(out, "--out", "expected a path ending in a folder name, not '.' or '..'")
-    longest = NAME_MAX - HIDDEN_EXTRA_BYTES
-    if len(os.fsencode(out.name)) > longest:
-        raise ScenarioError(out, "--out", f"expected a folder name of at most {longest} bytes (it is written beside under "
-                            f"a hidden name {HIDDEN_EXTRA_BYTES} bytes longer), got {len(os.fsencode(out.name))}")
+    check_name_fits(out, "folder")
     _check_parent(out)
     recover(out)
     if os.path.lexists(out):
@@ -312,7 +322,7 @@ def _install(staging: Path, out: Path, kind: FolderKind, force: bool) -> None:
     if exchange(staging, out):
         shutil.rmtree(staging, ignore_errors=True)  # the old folder, now under the staging name
         return
-    aside = out.parent / _hidden_name(out.name, ASIDE)
+    aside = out.parent / hidden_name(out.name, ASIDE)
     os.rename(out, aside)
     try:
         os.rename(staging, out)
@@ -330,7 +340,7 @@ def staged_folder(out: Path, kind: FolderKind, force: bool) -> Iterator[Path]:
     """
     check_out(out, kind, force)
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / _hidden_name(out.name, STAGING)
+    staging = out.parent / hidden_name(out.name)
     staging.mkdir()
     try:
         write_marker(staging, kind)

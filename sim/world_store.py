@@ -24,7 +24,6 @@ import hashlib
 import os
 import pickle
 import re
-import stat
 import sys
 import time
 from pathlib import Path
@@ -32,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.outfolder import replace_file
+from sim.outfolder import open_regular, replace_file
 
 STORE_ENV = "SKYWATCH_WORLD_STORE"  # the store's folder, or "off"
 OFF = "off"
@@ -117,14 +116,12 @@ class WorldStore:
             return None
         entry = self._entry(key)
         try:
-            descriptor = os.open(entry, os.O_RDONLY | os.O_NONBLOCK)  # a pipe put there must not block the run
-            with open(descriptor, "rb") as file:
-                status = os.fstat(descriptor)
-                if not stat.S_ISREG(status.st_mode) or status.st_size > STORE_MAX_BYTES:
+            with open_regular(entry, "store") as file:  # a pipe put there must not block the run
+                if os.fstat(file.fileno()).st_size > STORE_MAX_BYTES:
                     return None
                 stored = pickle.load(file)
             os.utime(entry)  # used now: the last to be removed
-        except Exception:  # missing, damaged, or written by other code: built again and stored over
+        except Exception:  # missing, not a file, damaged, or written by other code: built again and stored over
             return None
         if not (isinstance(stored, tuple) and len(stored) == 3 and stored[:2] == (FORMAT, key)):
             return None
@@ -153,13 +150,8 @@ class WorldStore:
         except RuntimeError:
             default = False
         for path in self.folder.iterdir():
-            own, partial = ENTRY_NAME.fullmatch(path.name), PARTIAL_NAME.fullmatch(path.name)
-            if default and LEGACY_NAME.fullmatch(path.name):
-                with contextlib.suppress(OSError):
-                    if not path.name.startswith(".") or time.time() - path.stat().st_mtime > PARTIAL_AGE_S:  # not being written
-                        path.unlink()
-                continue
-            if not (own or partial):
+            own, legacy = ENTRY_NAME.fullmatch(path.name), default and LEGACY_NAME.fullmatch(path.name)
+            if not (own or legacy or PARTIAL_NAME.fullmatch(path.name)):
                 continue
             try:
                 status = path.stat()
@@ -167,8 +159,8 @@ class WorldStore:
                 continue
             if own:
                 entries.append((status.st_mtime, status.st_size, path))
-            elif time.time() - status.st_mtime > PARTIAL_AGE_S:  # left by a process killed while it wrote
-                with contextlib.suppress(OSError):
+            elif (legacy and not path.name.startswith(".")) or time.time() - status.st_mtime > PARTIAL_AGE_S:
+                with contextlib.suppress(OSError):  # an entry of gone code, or a partial file left by a killed process
                     path.unlink()
         kept_bytes = 0
         for count, (_, size, path) in enumerate(sorted(entries, reverse=True)):

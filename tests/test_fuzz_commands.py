@@ -264,8 +264,9 @@ def test_a_file_set_on_the_command_line_is_found_where_the_command_runs(tmp_path
 
 
 def test_a_brief_name_too_long_for_its_staged_file_is_refused_before_any_run(tmp_path, capsys):
-    from sim.brief.report import STAGED_EXTRA_BYTES
-    from sim.outfolder import NAME_MAX
+    from sim.outfolder import HIDDEN_EXTRA_BYTES, NAME_MAX
+
+    STAGED_EXTRA_BYTES = HIDDEN_EXTRA_BYTES + len(".html")  # a staged brief: its hidden name, then .html
 
     out = tmp_path / ("b" * (NAME_MAX - STAGED_EXTRA_BYTES - len(".html") + 1) + ".html")
     assert main(["brief", "baseline", "drone_surge", "--replications", "2", "--out", str(out), "--quiet"]) == 2

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from sim.compare import (
 )
 from sim.intervals import CONFIDENCE
 from sim.outcomes import BY_NAME
-from sim.outfolder import NAME_MAX
+from sim.outfolder import check_name_fits, hidden_name
 from sim.preflight import preflight
 from sim.reference import load_reference
 from sim.scenario import Scenario, ScenarioError
@@ -48,8 +47,6 @@ from sim.viz.figures import travel_relief
 BRIEFS_DIR = Path("briefs")
 HTML_SUFFIXES = (".html", ".htm")
 PDF_SUFFIX = ".pdf"
-STAGED_TOKEN_BYTES = 4  # random bytes in a staged file's name, beside the process id
-STAGED_EXTRA_BYTES = len(f"..partial-{2**32}-.html") + 2 * STAGED_TOKEN_BYTES  # a staged name's bytes beyond its file's
 UNCALIBRATED = "uncalibrated"
 CALIBRATION_FIELDS = ("calibration.config", "calibration.parameters", "calibration.targets")
 ADAPTATION_SWITCHES = ("adaptation.route_shifting", "adaptation.encryption", "adaptation.counter_drone")
@@ -124,10 +121,8 @@ def check_brief_out(out: Path, force: bool, pdf: bool) -> None:
     """
     if out.suffix.lower() not in HTML_SUFFIXES:
         raise ScenarioError(out, "--out", f"expected a file name ending in {HTML_SUFFIXES[0]}")
-    longest = NAME_MAX - STAGED_EXTRA_BYTES
-    if max(len(os.fsencode(path.name)) for path in ((out, pdf_path(out)) if pdf else (out,))) > longest:
-        raise ScenarioError(out, "--out", f"expected a file name of at most {longest} bytes (it is written beside under a "
-                            f"hidden name {STAGED_EXTRA_BYTES} bytes longer)")
+    for path in (out, pdf_path(out)) if pdf else (out,):
+        check_name_fits(path, "file", path.suffix)  # staged under its hidden name with its suffix (_staged)
     folder = out.parent
     if not folder.is_dir():
         raise ScenarioError(out, "--out", f"expected a file in an existing folder; {folder} is not one")
@@ -143,7 +138,7 @@ def check_brief_out(out: Path, force: bool, pdf: bool) -> None:
 @contextmanager
 def _staged(final: Path, suffix: str) -> Iterator[Path]:
     """A hidden path beside ``final`` to write to (``suffix`` tells Chromium the kind); removed unless renamed first."""
-    staged = final.parent / f".{final.name}.partial-{os.getpid()}-{secrets.token_hex(STAGED_TOKEN_BYTES)}{suffix}"
+    staged = final.parent / f"{hidden_name(final.name)}{suffix}"
     try:
         yield staged
     finally:

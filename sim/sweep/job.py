@@ -127,7 +127,7 @@ class SweepJob:
             journal = Journal(self.out)
             journal.rewrite(self.done)
             if not os.path.lexists(self.out / BASE_DIGEST):  # a folder made before the digest was kept: checked from now on
-                (self.out / BASE_DIGEST).write_text(self.spec.base.sha256() + "\n", encoding="utf-8")
+                self._keep_base_digest(self.out)
             return journal
         with staged_folder(self.out, "sweep", self.force) as staging:
             self._start(staging)
@@ -136,8 +136,12 @@ class SweepJob:
     def _start(self, folder: Path) -> None:
         """Put a copy of the sweep file, the base scenario's digest and an empty journal in the new sweep ``folder``."""
         shutil.copyfile(self.spec.path, folder / SWEEP_COPY)
-        (folder / BASE_DIGEST).write_text(self.spec.base.sha256() + "\n", encoding="utf-8")
+        self._keep_base_digest(folder)
         Journal(folder).rewrite([])
+
+    def _keep_base_digest(self, folder: Path) -> None:
+        """Write the base scenario's digest into the sweep ``folder``: a resume must find the same base."""
+        (folder / BASE_DIGEST).write_text(self.spec.base.sha256() + "\n", encoding="utf-8")
 
     def execute(self, engine: Engine, keep_runs: bool = False,
                 on_row: Callable[[dict[str, Any]], None] | None = None) -> pd.DataFrame:
