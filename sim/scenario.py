@@ -474,6 +474,8 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
             (:class:`ScenarioErrors`, one per value, when several are).
     """
     path = resolve_scenario_path(str(name_or_path))
+    if path.exists() and not path.is_file():  # a folder, a pipe, a device: reading it would fail or wait for ever
+        raise ScenarioError(path, "file", "expected a regular scenario file (.toml), got a folder or a special file")
     if not path.is_file():
         names = ", ".join(shipped_scenarios())
         raise ScenarioError(path, "file", f"no such scenario file (shipped scenarios: {names})")

@@ -191,6 +191,13 @@ def test_a_pipe_as_a_raster_is_refused_without_blocking(tmp_path, capsys):
     validate_error(tmp_path, capsys, f'{SMALL_WORLD}cost_file = "fifo.npy"\n', "world.cost_file", "regular .npy file")
 
 
+def test_a_pipe_or_a_folder_as_the_scenario_is_refused_as_such_without_blocking(tmp_path, capsys):
+    os.mkfifo(tmp_path / "fifo.toml")  # reading it would wait forever for a writer
+    (tmp_path / "folder.toml").mkdir()
+    for name in ("fifo.toml", "folder.toml"):
+        one_error(["validate", str(tmp_path / name)], capsys, name, "expected a regular scenario file")
+
+
 def test_a_file_name_with_control_characters_is_escaped(tmp_path, capsys):
     one_error(["validate", str(tmp_path / "bad\nname.toml")], capsys, "bad\\nname.toml", "no such scenario file")
 
