@@ -56,10 +56,11 @@ class Community:
         stamp = loss * np.exp(-(rows**2 + cols**2) / (2.0 * self.harm_sigma**2))
         subtract_stamps(self.trust, np.asarray(cells, dtype=np.int64), stamp)
 
-    def expose(self, cells: np.ndarray, hours: float) -> float:
-        """Cells (flat, each once) under drone sensors for ``hours`` lose trust: trust × exp(−privacy_trust_loss × hours).
+    def expose(self, cells: np.ndarray, hours: float | np.ndarray) -> float:
+        """Cells (flat, each once) under drone sensors for ``hours`` (one figure or one per cell) lose trust.
 
-        The decay composes over steps, so a cell watched for the same hours loses the same trust at any step length.
+        Each keeps trust × exp(−``privacy_trust_loss`` × hours), the rate in 1/h. The decay composes over steps, so a
+        cell watched for the same hours loses the same trust at any step length.
 
         Returns:
             The trust lost, population-weighted like :meth:`mean_trust` (-).
@@ -70,7 +71,7 @@ class Community:
         self._mean = None
         flat = self.trust.reshape(-1)
         before = flat[cells]
-        flat[cells] = before * np.float32(np.exp(-rate * hours))
+        flat[cells] = before * np.exp(-rate * np.asarray(hours, dtype=np.float64)).astype(np.float32)
         lost = before.astype(np.float64) - flat[cells]
         if self.people > 0.0:
             return float((lost * self.population.reshape(-1)[cells]).sum()) / self.people

@@ -114,7 +114,7 @@ class SkywatchModel(mesa.Model):
         self.border_control = BorderControl(self.crossings, self.streams, self.tally)
         shipments = ShipmentPhase(p, self.units, self.pool, self.book, self.streams, self.tally, self.cartels, self.seizures,
                                   self.intel, self.patrol, self.air, self.border_control, self.timer)
-        privacy = PrivacyBacklash(p, self.units, self.air, self.community, self.tally)
+        privacy = PrivacyBacklash(p, self.air, self.community, self.tally)
         self.phases = PhaseLoop((self.launches, self.air, privacy, shipments, self.infrastructure, self.response), self.timer)
         self.pool.keep_slots_with(self.intel.cues.move_slots)
         self.pool.keep_slots_with(self.ground.move_slots)

@@ -16,7 +16,7 @@ from sim.fusion import CORROBORATION
 from sim.kernels import flight, movement
 from sim.kernels.blocks import add_blocks, block_min
 from sim.kernels.counter_rng import uniform
-from sim.kernels.coverage import clear_coverage, stamp_coverage
+from sim.kernels.coverage import NOT_TIMED, clear_coverage, stamp_coverage
 from sim.kernels.dispatch import QUEUE_ORDER, merge_order, stable_order, triage_cues
 from sim.kernels.matching import end_cues
 from sim.kernels.movement import (
@@ -409,19 +409,63 @@ def test_coverage_footprint_and_combination():
     cover = np.zeros((h, w), np.float32)
     touched = np.zeros(h * w, np.int64)
     legs = np.array([[[20.5, 20.5, 20.5, 20.5]]])
-    population = np.ones((h, w), np.float32)
-    n, exposed = stamp_coverage(cover, touched, 0, legs, np.array([1]), np.array([True]), 5.0, 0.8, 0.5, population, EVERYWHERE)
+    n = stamp_coverage(cover, touched, 0, legs, np.array([1]), np.array([True]), 5.0, 0.8, 0.5, 0.0, NOT_TIMED, EVERYWHERE)
     rows, cols = np.mgrid[0:h, 0:w]
     d = np.hypot(rows + 0.5 - 20.5, cols + 0.5 - 20.5)
     inside = d <= 5.0
-    assert n == inside.sum() and exposed == inside.sum()
+    assert n == inside.sum() and set(touched[:n]) == set(np.flatnonzero(inside))
     np.testing.assert_allclose(cover[inside], 0.8 * (1 - 0.5 * (d[inside] / 5.0) ** 2), rtol=1e-6)
     assert np.all(cover[~inside] == 0)
-    n2, exposed2 = stamp_coverage(cover, touched, n, legs, np.array([1]), np.array([True]), 5.0, 0.8, 0.5, population, EVERYWHERE)
-    assert n2 == n and exposed2 == 0.0, "a second sensor over the same cells exposes nobody new"
+    n2 = stamp_coverage(cover, touched, n, legs, np.array([1]), np.array([True]), 5.0, 0.8, 0.5, 0.0, NOT_TIMED, EVERYWHERE)
+    assert n2 == n, "a second sensor over the same cells touches nothing new"
     assert cover[20, 20] == pytest.approx(1 - (1 - 0.8) ** 2, rel=1e-6)
     clear_coverage(cover.reshape(-1), touched, n2)
     assert not cover.any()
+
+
+def _hours_within_by_sampling(legs: np.ndarray, xs: np.ndarray, ys: np.ndarray, radius: float, speed: float,
+                              samples: int) -> np.ndarray:
+    """Hours a sensor flying ``legs`` (K, 4) at ``speed`` spends within ``radius`` of each point (xs, ys): each leg sampled."""
+    fine = np.linspace(0.0, 1.0, samples)[:, None, None]
+    total = np.zeros(xs.shape)
+    for x0, y0, x1, y1 in legs:
+        inside = np.hypot(x0 + fine * (x1 - x0) - xs, y0 + fine * (y1 - y0) - ys) <= radius
+        total += inside.mean(axis=0) * np.hypot(x1 - x0, y1 - y0) / speed
+    return total
+
+
+def test_each_cell_keeps_the_hours_it_lay_within_the_radius_of_a_sensor_in_flight():
+    """A sensor flying its legs at speed v is within R of a cell for the length of its legs in the cell's disc over v:
+    2·sqrt(R² − d²)/v for a straight pass at distance d. Its legs add up; two sensors over one cell do not (the longest
+    counts); a sensor standing still keeps no time; cells no sensor touched stay at zero."""
+    side, radius, speed, samples = 40, 4.0, 20.0, 2001
+    rng = np.random.default_rng(3)
+    ys, xs = np.mgrid[0:side, 0:side] + 0.5
+    for _ in range(20):
+        count = int(rng.integers(1, 4))
+        legs = np.zeros((2, 8, 4))
+        for s in range(2):
+            x, y = rng.uniform(5, side - 5, 2)
+            for j in range(count):
+                nx, ny = np.clip(np.array([x, y]) + rng.uniform(-15, 15, 2), 0, side)
+                legs[s, j] = (x, y, nx, ny)
+                x, y = nx, ny
+        cover, dwell = np.zeros((side, side), np.float32), np.zeros((side, side), np.float32)
+        n = stamp_coverage(cover, np.zeros(side * side, np.int64), 0, legs, np.array([count, count]), np.ones(2, bool), radius,
+                           0.7, 0.5, speed, dwell, EVERYWHERE)
+        counted = [_hours_within_by_sampling(legs[s, :count], xs, ys, radius, speed, samples) for s in range(2)]
+        leg_error = 2.0 * 30.0 / (samples - 1) / speed  # two samples' worth of a leg of at most 30 cells
+        np.testing.assert_allclose(dwell, np.maximum(*counted), atol=count * leg_error)
+        assert np.all(dwell[cover == 0] == 0) and n == np.count_nonzero(cover)
+    straight = np.zeros((side, side), np.float32)
+    stamp_coverage(np.zeros((side, side), np.float32), np.zeros(side * side, np.int64), 0, np.array([[[0.0, 30.5, 60.0, 30.5]]]),
+                   np.array([1]), np.ones(1, bool), radius, 0.7, 0.5, speed, straight, EVERYWHERE)
+    offsets = np.arange(-3, 4)
+    np.testing.assert_allclose(straight[30 + offsets, 30], 2 * np.sqrt(radius**2 - offsets**2.0) / speed, rtol=1e-6)
+    still = np.zeros((side, side), np.float32)
+    stamp_coverage(np.zeros((side, side), np.float32), np.zeros(side * side, np.int64), 0, np.array([[[30.5, 30.5, 30.5, 30.5]]]),
+                   np.array([1]), np.ones(1, bool), radius, 0.7, 0.5, speed, still, EVERYWHERE)
+    assert not still.any()
 
 
 def test_a_sensor_sweeping_a_leg_covers_a_capsule():
@@ -437,7 +481,8 @@ def test_a_sensor_sweeping_a_leg_covers_a_capsule():
         3.0,
         1.0,
         0.0,
-        np.zeros((20, 60), np.float32),
+        0.0,
+        NOT_TIMED,
         EVERYWHERE,
     )
     assert np.all(cover[8:12, 5:55] == 1.0)
@@ -517,8 +562,7 @@ def test_lawnmower_sweeps_its_whole_sector():
         flight.fly_drones(f["x"], f["y"], f["wx"], f["wy"], f["state"], f["airborne_h"], f["ground_h"], f["base_x"], f["base_y"],
                           f["sector"], f["lane"], f["leg"], f["policy"], 4.0, 40.0, f["endurance"], f["turnaround"], 0.25,
                           np.uint64(step), legs, count, np.zeros(0), 1, 1.0, EVERYWHERE, np.zeros(0, np.int64))
-        stamp_coverage(cover, touched, 0, legs, count, np.array([True]), 2.0, 1.0, 0.0, np.zeros((100, 100), np.float32),
-                       EVERYWHERE)
+        stamp_coverage(cover, touched, 0, legs, count, np.array([True]), 2.0, 1.0, 0.0, 0.0, NOT_TIMED, EVERYWHERE)
     assert (cover > 0).mean() > 0.99
 
 
@@ -696,7 +740,7 @@ def test_stamp_coverage_touches_exactly_the_cells_within_the_radius_of_some_leg_
         radius = float(rng.choice([0.3, 0.5, 1.0, 2.5, 6.0, 4 / 9]))
         cover = np.zeros((side, side), np.float32)
         stamp_coverage(cover, np.zeros(side * side, np.int64), 0, legs, np.array([count]), np.ones(1, bool), radius, 0.7, 0.5,
-                       np.zeros((side, side), np.float32), np.zeros((0, 0), bool))
+                       0.0, NOT_TIMED, np.zeros((0, 0), bool))
         nearest = np.array([[min(dist_to_leg(x, y, *legs[0, j]) for j in range(count)) for x in centres] for y in centres])
         assert np.array_equal(cover > 0, nearest <= radius), (legs[0, :count], radius)
         law = np.where(nearest <= radius, 0.7 * (1.0 - 0.5 * (nearest / radius) ** 2), 0.0).astype(np.float32)

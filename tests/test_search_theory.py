@@ -20,7 +20,7 @@ import pytest
 from sim.airspace import EVERYWHERE, PatrolAirspace
 from sim.fleet import Fleet
 from sim.kernels.counter_rng import step_key
-from sim.kernels.coverage import stamp_coverage
+from sim.kernels.coverage import NOT_TIMED, stamp_coverage
 from sim.kernels.flight import fly_drones
 from sim.model import SkywatchModel
 from sim.params import PLATFORM_KINDS
@@ -76,7 +76,6 @@ def _found_fractions(policy: str, seed: int, zone: str, speed: float = SPEED, ra
     swept = np.zeros((SIDE, SIDE), np.float32)  # never cleared: 1 wherever a sensor has ever looked
     touched = np.zeros(swept.size, np.int64)
     n_touched = 0
-    nobody = np.zeros_like(swept)
     sensing = np.ones(DRONES, np.bool_)
     rows, cols = rng.integers(0, SIDE, TARGETS), rng.integers(*ZONES[zone], TARGETS)  # a uniform point's cell is uniform
     steps, _ = _checkpoints(zone, speed, radius)
@@ -87,8 +86,8 @@ def _found_fractions(policy: str, seed: int, zone: str, speed: float = SPEED, ra
                            code, 2.0 * radius, speed, ENDURANCE_H, 0.0, STEP_H, np.uint64(step_key(stream, step)), f.legs,
                            f.leg_count, np.zeros(0), 1, 1.0, airspace.allowed, airspace.cells)
         assert flown == pytest.approx(DRONES * STEP_H), "every drone searches the whole step"
-        n_touched, _ = stamp_coverage(swept, touched, n_touched, f.legs, f.leg_count, sensing, radius, 1.0, 0.0, nobody,
-                                      airspace.allowed)
+        n_touched = stamp_coverage(swept, touched, n_touched, f.legs, f.leg_count, sensing, radius, 1.0, 0.0, 0.0, NOT_TIMED,
+                                   airspace.allowed)
         if step + 1 in steps:
             found.append((swept[rows, cols] > 0).mean())
     return np.array(found)

@@ -8,12 +8,18 @@ to the nearest of its legs (one look per sensor and step, wherever its legs over
 combine as independent looks:
 ``cover = 1 - prod(1 - p)``. Only touched cells are written and later cleared, so the cost grows
 with sensors × footprint, not with the raster.
+
+Where asked, the same pass measures how long each cell lay under a footprint: a sensor flying its
+legs at a steady speed is within R of a cell for the length of its legs inside the disc of radius R
+around the cell's centre, divided by its speed (a sensor standing still keeps no such time: its
+legs have length zero). Sensors over the same cell do not add up: a cell keeps the longest time.
 """
 
 import numpy as np
 from numba import njit
 
 ROUTE_RUN_SHIFT = 4  # :func:`cover_along_routes` looks up a cell's route bit only in runs of 2**4 flat cells holding a route
+NOT_TIMED = np.zeros((0, 0), dtype=np.float32)  # :func:`stamp_coverage`'s ``dwell`` where time under a footprint is not measured
 SPAN_SLACK = 1e-6  # cells added on either side of a row's swath, so rounding never drops a cell the exact test keeps
 
 
@@ -62,6 +68,23 @@ def capsule_span(py, x0, y0, x1, y1, radius):
     return lo, hi
 
 
+@njit(cache=True, inline="always")
+def hours_within(px, py, x0, y0, x1, y1, radius, speed):
+    """Hours a sensor flying the segment (x0, y0)–(x1, y1) at ``speed`` (cells/h) spends within ``radius`` of (px, py)."""
+    dx, dy = x1 - x0, y1 - y0
+    length2 = dx * dx + dy * dy
+    if length2 == 0.0 or speed <= 0.0:
+        return 0.0
+    fx, fy = x0 - px, y0 - py
+    half_b = fx * dx + fy * dy  # |P0 + t·d - c|² <= R²: length2·t² + 2·half_b·t + (|P0 - c|² - R²) <= 0
+    gap = half_b * half_b - length2 * (fx * fx + fy * fy - radius * radius)
+    if gap <= 0.0:
+        return 0.0
+    root = np.sqrt(gap)
+    inside = min(1.0, (-half_b + root) / length2) - max(0.0, (-half_b - root) / length2)
+    return max(0.0, inside) * np.sqrt(length2) / speed
+
+
 @njit(cache=True)
 def stamp_coverage(
     cover: np.ndarray,
@@ -73,9 +96,10 @@ def stamp_coverage(
     radius: float,
     p0: float,
     falloff: float,
-    population: np.ndarray,
+    speed: float,
+    dwell: np.ndarray,
     allowed: np.ndarray,
-) -> tuple[int, float]:
+) -> int:
     """Add the footprints of all active sensors to ``cover``.
 
     Args:
@@ -89,15 +113,18 @@ def stamp_coverage(
         radius: footprint radius in cells.
         p0: detection probability at the track.
         falloff: fractional fall of the probability at the footprint's edge.
-        population: (H, W) float32, people per cell.
+        speed: the sensors' speed along their legs, cells per hour.
+        dwell: (H, W) float32, hours each cell lay under a sensor's footprint this step (the longest over
+            sensors, each sensor's summed over its legs), raised where these sensors kept it there longer;
+            zero where untouched, like ``cover``; (0, 0) = not measured.
         allowed: (H, W) bool, the cells sensors may sense (authorised airspace); (0, 0) = every cell.
 
     Returns:
-        The new ``n_touched`` and the population newly brought under a sensor this step.
+        The new ``n_touched``.
     """
     h, w = cover.shape
-    exposed = 0.0
     restricted = allowed.size > 0
+    timed = dwell.size > 0
     for s in range(legs.shape[0]):
         if not active[s]:
             continue
@@ -126,16 +153,23 @@ def stamp_coverage(
                             break
                     if seen_before:
                         continue
+                    hours = hours_within(px, py, x0, y0, x1, y1, radius, speed) if timed else 0.0
                     for j in range(k + 1, leg_count[s]):  # the one look is at the nearest leg's distance
                         d = min(d, dist_to_leg(px, py, legs[s, j, 0], legs[s, j, 1], legs[s, j, 2], legs[s, j, 3]))
+                        if timed:
+                            hours += hours_within(px, py, legs[s, j, 0], legs[s, j, 1], legs[s, j, 2], legs[s, j, 3], radius,
+                                                  speed)
                     p = p0 * (1.0 - falloff * (d / radius) ** 2)
                     old = cover[r, c]
-                    if old == 0.0 and p > 0.0:
+                    if old == 0.0:
+                        if p <= 0.0:  # nothing sensed: the cell stays untouched
+                            continue
                         touched[n_touched] = r * w + c
                         n_touched += 1
-                        exposed += population[r, c]
                     cover[r, c] = 1.0 - (1.0 - old) * (1.0 - p)
-    return n_touched, exposed
+                    if timed:
+                        dwell[r, c] = max(dwell[r, c], hours)
+    return n_touched
 
 
 @njit(cache=True)

@@ -139,6 +139,7 @@ class AirSurveillance:
         self.cover = cover
         self.touched = np.zeros(h * w, dtype=np.int64)  # flat cells of non-zero cover, the first n_touched in use
         self.n_touched = 0
+        self.dwell_h = np.zeros((h, w), dtype=np.float32)  # hours each touched cell lay under a footprint this step
         self.conspicuousness = 1.0
         self.airborne_count = int(np.count_nonzero(self.fleet.airborne))
         self.track: list[np.ndarray] = []
@@ -149,6 +150,7 @@ class AirSurveillance:
         """Schedule sorties, fly, meet the zones, stamp the sensing platforms' footprints."""
         c, u, tally = self.p.counter, self.units, self.tally
         clear_coverage(self.cover.reshape(-1), self.touched, self.n_touched)
+        clear_coverage(self.dwell_h.reshape(-1), self.touched, self.n_touched)
         self.n_touched = 0
         if self.fleet.x.size == 0:
             return
@@ -182,10 +184,12 @@ class AirSurveillance:
         sensing = airborne & (self.fleet.jammed_until <= now)
         for sq in self.squadrons:
             f, pl = sq.fleet, sq.platform
-            self.n_touched, exposed = stamp_coverage(self.cover, self.touched, self.n_touched, f.legs, f.leg_count,
-                                                     sensing[sq.drones], sq.radius, pl.detect_prob, pl.range_falloff,
-                                                     self.world.population, self.airspace.allowed)
-            tally.privacy_exposure += exposed * u.step_hours
+            self.n_touched = stamp_coverage(self.cover, self.touched, self.n_touched, f.legs, f.leg_count, sensing[sq.drones],
+                                            sq.radius, pl.detect_prob, pl.range_falloff, sq.speed, self.dwell_h,
+                                            self.airspace.allowed)
+        cells = self.touched[:self.n_touched]  # person-hours under the footprints
+        people = self.world.population.reshape(-1)[cells].astype(np.float64)
+        tally.privacy_exposure += float(people @ self.dwell_h.reshape(-1)[cells])
         up = np.array([np.count_nonzero(airborne[sq.drones]) for sq in self.squadrons], dtype=float)
         self.airborne_count = int(up.sum())
         if self.airborne_count > 0:
