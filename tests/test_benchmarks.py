@@ -13,6 +13,7 @@ from sim.kernels.threads import MAX_THREADS, thread_count
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from compare_reference import build_skywatch  # noqa: E402
+from interval_coverage import paired_coverage, ratio_coverage  # noqa: E402
 from regroup_period import measure_periods, report  # noqa: E402
 from run_scale import Config, loaded_report, measure_alternating, prepare, state_digest, step_once, top_up, versus_report  # noqa: E402
 
@@ -226,3 +227,16 @@ def test_kernel_profile_names_each_line_in_the_file_it_was_written_in() -> None:
     walk = first + next(i for i, line in enumerate(lines) if "while at < last and route_reach" in line)
     assert source_of(walk, places) == (f"movement.py:{walk}", lines[walk - first].strip())
     assert source_of(10**6, places)[0] == f"?:{10**6}"
+
+
+def test_interval_coverage_counts_how_often_the_intervals_hold_the_truth(monkeypatch) -> None:
+    """Near 95 % with many pairs; an interval that misses the truth is never counted as holding it."""
+    import interval_coverage
+
+    from sim.intervals import Interval
+
+    rng = np.random.default_rng(0)
+    assert 0.85 <= ratio_coverage(50, 200, rng) <= 1.0
+    assert 0.9 <= paired_coverage(20, 200, rng) <= 1.0
+    monkeypatch.setattr(interval_coverage, "ratio_interval", lambda top, bottom, _rng: Interval(1.0, 0.0, 1.0, top.size))
+    assert ratio_coverage(20, 20, rng) == 0.0
