@@ -79,8 +79,8 @@ def child(folder: Path) -> None:
         movement._advance_lane(
             0, pool.capacity, status, pool.uid, pool.route, progress, carry_h, pool.concealment, cued, routes.start,
             routes.length, routes.cells, along.hours, reach, stride, model.units.step_hours, along.drone, along.checkpoint,
-            cover_before, along.tip, model.params.ground.interdict_prob, np.uint64(1), np.uint64(2), np.uint64(3), marks,
-            *events)
+            cover_before, along.tip_per_h, along.tip_before, model.params.ground.interdict_prob, np.uint64(1), np.uint64(2),
+            np.uint64(3), marks, *events)
         return time.perf_counter() - started
 
     advance()

@@ -31,16 +31,20 @@ class Community:
         self._mean: float | None = None  # cached mean trust; trust changes only at harm(), expose() and grow()
         self._weighted: np.ndarray | None = None  # (H, W) float64 trust × population, reused by every mean
 
-    def tip_probability(self, cells: np.ndarray) -> np.ndarray:
-        """(n,) float32 probability per step that a shipment in each flat cell is reported.
+    def tip_hazard(self, cells: np.ndarray) -> np.ndarray:
+        """(n,) float64 rate (1/h) at which a shipment in each flat cell is reported.
 
-        ``1 − exp(−rate × step_hours × trust × (1 + effect × awareness) × density / (density + reference))``.
+        ``rate × trust × (1 + effect × awareness) × density / (density + reference)``.
         """
-        c, u = self.p, self.units
-        density = self.population.reshape(-1)[cells] / (u.cell_km**2)
+        c = self.p
+        density = self.population.reshape(-1)[cells] / (self.units.cell_km**2)
         reach = density / (density + c.people_ref_per_km2)
         rate = c.tip_rate_per_h * (1.0 + c.awareness_effect * c.awareness)
-        return (1.0 - np.exp(-rate * u.step_hours * self.trust.reshape(-1)[cells] * reach)).astype(np.float32)
+        return rate * self.trust.reshape(-1)[cells] * reach
+
+    def tip_probability(self, cells: np.ndarray) -> np.ndarray:
+        """(n,) float32 probability that a shipment staying a whole step in each flat cell is reported: 1 − exp(−hazard × h)."""
+        return (1.0 - np.exp(-self.tip_hazard(cells) * self.units.step_hours)).astype(np.float32)
 
     def harm(self, cells: np.ndarray, loss: float) -> None:
         """Events at ``cells`` (flat) each lower trust by ``loss`` at their centre, spread as a Gaussian.

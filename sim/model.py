@@ -92,7 +92,7 @@ class SkywatchModel(mesa.Model):
         drone_cover = np.zeros(world.shape, dtype=np.float32)
         self.book = RouteBook(
             table, RouteLayers(world.cell_hours, self.ground.checkpoint_cover, drone_cover, self.community.tip_probability,
-                               self.crossings.extra_hours)
+                               self.community.tip_hazard, self.crossings.extra_hours)
         )
         self.cartels = [
             Cartel(self, c, np.flatnonzero(world.source_owner == c), p, self.units, world, self.crossings, self.book,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from sim.kernels.coverage import ROUTE_RUN_SHIFT, cover_along_routes
-from sim.kernels.movement import FLOW_ROWS, flow_from_marks
+from sim.kernels.movement import FLOW_ROWS, flow_from_marks, tip_hazard_before
 from sim.routes import RouteTable
 
 
@@ -24,7 +24,8 @@ class AlongRoutes:
     hours: np.ndarray  # float32, hours to cross the cell
     checkpoint: np.ndarray  # float32, checkpoint detection probability per step (static)
     drone: np.ndarray  # float32, drone detection probability this step (refreshed every step)
-    tip: np.ndarray  # float32, tip probability per step (refreshed every planning period)
+    tip_per_h: np.ndarray  # float64, rate (1/h) at which a shipment there is reported (refreshed every planning period)
+    tip_before: np.ndarray  # float64, tips expected along the route before entering each position (tip_hazard_before)
     flow_marks: np.ndarray  # (FLOW_ROWS, positions) int64, the kernel's flow marks so far, one row per kernel thread
 
     def extend(self, other: AlongRoutes) -> AlongRoutes:
@@ -81,7 +82,8 @@ class RouteLayers:
         hours: (H, W) hours to cross each cell.
         checkpoint: (H, W) checkpoint detection probability per step (static).
         drone: (H, W) drone detection probability this step (updated in place by the air phase).
-        tip: the community's tip probability per step at flat cells.
+        tip: the community's tip probability per step at flat cells (a shipment there for the whole step).
+        tip_per_h: the rate (1/h) at which a shipment is reported at flat cells.
         end_hours: (E,) hours that ending a route at each of its ends (``RouteTable.sink``) adds to entering its
             last cell (:attr:`sim.ports.Crossings.extra_hours`).
     """
@@ -90,6 +92,7 @@ class RouteLayers:
     checkpoint: np.ndarray
     drone: np.ndarray
     tip: Callable[[np.ndarray], np.ndarray]
+    tip_per_h: Callable[[np.ndarray], np.ndarray]
     end_hours: np.ndarray
 
 
@@ -118,8 +121,10 @@ class RouteBook:
         lay = self.layers
         hours = table.along(lay.hours)
         hours[table.start + table.length - 1] += lay.end_hours[table.sink].astype(hours.dtype)
-        return AlongRoutes(hours=hours, checkpoint=table.along(lay.checkpoint), drone=table.along(lay.drone),
-                           tip=lay.tip(table.cells), flow_marks=np.zeros((FLOW_ROWS, table.cells.size), dtype=np.int64))
+        tip_per_h = lay.tip_per_h(table.cells)
+        return AlongRoutes(hours=hours, checkpoint=table.along(lay.checkpoint), drone=table.along(lay.drone), tip_per_h=tip_per_h,
+                           tip_before=tip_hazard_before(tip_per_h, hours, table.start, table.length),
+                           flow_marks=np.zeros((FLOW_ROWS, table.cells.size), dtype=np.int64))
 
     def add(self, table: RouteTable, sources: np.ndarray) -> np.ndarray:
         """Append routes planned from ``sources`` (indices into ``World.sources``); return their ids.
@@ -178,8 +183,9 @@ class RouteBook:
                                                    self._drone_written, self._n_drone_written)
 
     def refresh_tip(self) -> None:
-        """Read the community's tip probability along every route (after trust changed)."""
-        self.along.tip = self.layers.tip(self.routes.cells)
+        """Read the community's tip rate along every route (after trust changed)."""
+        self.along.tip_per_h = self.layers.tip_per_h(self.routes.cells)
+        self.along.tip_before = tip_hazard_before(self.along.tip_per_h, self.along.hours, self.routes.start, self.routes.length)
 
     @property
     def flow(self) -> np.ndarray:

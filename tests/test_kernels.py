@@ -32,6 +32,7 @@ from sim.kernels.movement import (
     count_cover_before,
     flow_from_marks,
     joined_events,
+    tip_hazard_before,
     walk_tables,
 )
 from sim.kernels.paths import cost_to_target, search_blocks, trace_path
@@ -165,7 +166,7 @@ def _walk_tables(routes, cell_hours, step_hours, walk=True):
 def _advance(pool, routes, cell_hours, step_hours, drone_cover, checkpoint_cover, interdict=1.0, step=0, tip=None, lanes=LANES,
              walk=True):
     n = pool["status"].size
-    tip = np.zeros(cell_hours.size, np.float32) if tip is None else tip
+    tip = np.zeros(cell_hours.size) if tip is None else np.asarray(tip, np.float64)  # rate per hour
     marks = np.zeros((FLOW_ROWS, cell_hours.size), np.int64)
     cover_before = np.zeros(cell_hours.size + 1, np.int64)
     count_cover_before(drone_cover, checkpoint_cover, cover_before)
@@ -174,7 +175,7 @@ def _advance(pool, routes, cell_hours, step_hours, drone_cover, checkpoint_cover
     advance_shipments(
         pool["status"], pool["uid"], pool["route"], pool["progress"], pool["carry_h"], pool["concealment"], pool["cued"],
         *routes, cell_hours, *_walk_tables(routes, cell_hours, step_hours, walk), step_hours, drone_cover, checkpoint_cover,
-        cover_before, tip, interdict,
+        cover_before, tip, tip_hazard_before(tip, cell_hours, *routes[:2]), interdict,
         np.uint64(1000 + step), np.uint64(2000 + step), np.uint64(3000 + step), marks, *events, lane_events)
     joined = joined_events(events, lane_events)
     return joined[0].size, joined, flow_from_marks(marks, *routes[:2])
@@ -243,21 +244,29 @@ def test_lanes_change_nothing_but_the_split(lanes, monkeypatch):
 
 
 def _step_cell_by_cell(pool, starts, lengths, hours, step_hours, drone, checkpoint, tip, interdict, keys):
-    """One step of the movement kernel's rules written out cell by cell: (events, flow per position)."""
+    """One step of the movement kernel's rules written out cell by cell: (events, flow per position).
+
+    ``tip`` is the rate (1/h) at each position: the tips expected are summed over the hours spent in each cell.
+    """
     flow = np.zeros(hours.size, np.int64)
     events = []
     for i in np.flatnonzero(pool["status"] == IN_TRANSIT):
         base = starts[pool["route"][i]]
         last = base + lengths[pool["route"][i]] - 1
         at = base + pool["progress"][i]
-        bank = float(pool["carry_h"][i]) + step_hours
+        spent = float(pool["carry_h"][i])  # hours already spent in the current cell
+        bank = spent + step_hours
+        expected = 0.0
         flow[at] += 1
         seen_drone, seen_checkpoint = drone[at], checkpoint[at]
         while at < last and bank >= hours[at + 1]:
+            expected += float(tip[at]) * (float(hours[at + 1]) - spent)
+            spent = 0.0
             bank -= float(hours[at + 1])
             at += 1
             flow[at] += 1
             seen_drone, seen_checkpoint = max(seen_drone, drone[at]), max(seen_checkpoint, checkpoint[at])
+        expected += float(tip[at]) * (bank - spent)
         pool["progress"][i], pool["carry_h"][i] = at - base, bank
         hide = 1.0 - float(pool["concealment"][i])
         uid = pool["uid"][i]
@@ -272,7 +281,7 @@ def _step_cell_by_cell(pool, starts, lengths, hours, step_hours, drone, checkpoi
             if seen_drone > 0 and uniform(keys[0], uid) < seen_drone * hide:
                 pool["cued"][i] = True
                 events.append((i, EVENT_DRONE_DETECTION, at))
-            elif tip[at] > 0 and uniform(keys[2], uid) < tip[at] * hide:
+            elif expected > 0 and uniform(keys[2], uid) < (1.0 - np.exp(-expected)) * hide:
                 pool["cued"][i] = True
                 events.append((i, EVENT_TIP, at))
     return events, flow
@@ -668,13 +677,30 @@ def test_tips_come_only_where_no_drone_saw_the_shipment():
     routes = _one_route(np.arange(50))
     pool = _pool(n, 50)
     pool["concealment"][:] = 0.5
-    tip = np.full(50, 0.2, np.float32)
+    tip = np.full(50, -np.log(0.8))  # per hour: one hour in a cell, a chance of 0.2
     none = np.zeros(50, np.float32)
     count, (_, kind, _), _ = _advance(pool, routes, np.ones(50, np.float32), 1.0, none, none, tip=tip)
     assert set(kind) == {EVENT_TIP} and count / n == pytest.approx(0.2 * 0.5, abs=0.015)
     pool = _pool(n, 50)
     count, (_, kind, _), _ = _advance(pool, routes, np.ones(50, np.float32), 1.0, np.ones(50, np.float32), none, tip=tip)
     assert set(kind) == {EVENT_DRONE_DETECTION} and count == n, "a shipment a drone saw is not tipped off as well"
+
+
+@pytest.mark.parametrize("step_hours", [0.25, 1.0, 2.0])
+def test_a_town_between_the_places_a_step_ends_tips_off_as_often_at_any_step_length(step_hours):
+    """Reports follow the hours spent in each cell passed: a town a quarter-hour wide at rate 2/h tips off
+    1 - exp(-0.5) of the shipments that cross it, whether a step ends there or four cells further on."""
+    n, length = 20_000, 40
+    routes = _one_route(np.arange(length))
+    tip = np.zeros(length)
+    tip[10] = 2.0
+    none = np.zeros(length, np.float32)
+    pool = _pool(n, 0)
+    tipped = 0
+    for step in range(int(6 / step_hours)):  # 6 h: past the town (2.75 h in) and not yet at the route's end (10 h)
+        _, (_, kind, _), _ = _advance(pool, routes, np.full(length, 0.25, np.float32), step_hours, none, none, step=step, tip=tip)
+        tipped += np.count_nonzero(kind == EVENT_TIP)
+    assert tipped / n == pytest.approx(1.0 - np.exp(-0.5), abs=0.012)
 
 
 @pytest.mark.parametrize("shape", [(12, 12), (13, 10), (1, 7)])

@@ -60,7 +60,8 @@ def advance_shipments(
     route_drone: np.ndarray,
     route_checkpoint: np.ndarray,
     cover_before: np.ndarray,
-    route_tip: np.ndarray,
+    tip_per_h: np.ndarray,
+    tip_before: np.ndarray,
     interdict_prob: float,
     drone_key: np.uint64,
     checkpoint_key: np.uint64,
@@ -78,9 +79,10 @@ def advance_shipments(
     checkpoint coverage there; it is detected with probability ``max(cover) * (1 - concealment)``
     (one draw per source per step). A checkpoint detection is an interdiction attempt on the
     spot; a drone detection is an event the ground units answer later. A shipment not seen by a
-    drone may be reported by the people living where it ends the step (a tip, probability
-    ``route_tip`` there, concealment applied). A shipment already cued is not detected or
-    reported again until its cue is resolved.
+    drone may be reported by the people living along the way (a tip): with probability
+    ``1 - exp(-H)``, concealment applied, where H sums ``tip_per_h`` over the hours it spent in each
+    cell during the step (read from ``tip_before``, so the same per hour at any step length). A
+    shipment already cued is not detected or reported again until its cue is resolved.
 
     Every per-cell input is route-aligned (gathered at ``route_cells``), so a shipment reads
     contiguous memory along its route instead of scattering over the raster. Three things are done
@@ -106,7 +108,8 @@ def advance_shipments(
         route_drone, route_checkpoint: (sum L,) float32, detection probability per step there (>= 0).
         cover_before: (sum L + 1,) int64, number of positions before each one with drone or checkpoint
             cover (:func:`count_cover_before`).
-        route_tip: (sum L,) float32, probability per step that a shipment there is tipped off.
+        tip_per_h: (sum L,) float64, rate (1/h) at which a shipment there is reported.
+        tip_before: (sum L,) float64, :func:`tip_hazard_before` of ``tip_per_h`` and ``route_hours``.
         interdict_prob: probability a checkpoint detection ends in a seizure.
         drone_key, checkpoint_key, tip_key: uint64 keys of this step's draws for each source.
         flow_marks: (:data:`FLOW_ROWS`, sum L) int64, in the row of the thread that ran a lane, +1 at the
@@ -118,8 +121,8 @@ def advance_shipments(
     """
     n = status.shape[0]
     args = (status, uid, route, progress, carry_h, concealment, cued, route_start, route_len, route_cells, route_hours,
-            route_reach, route_stride, step_hours, route_drone, route_checkpoint, cover_before, route_tip, interdict_prob,
-            drone_key, checkpoint_key, tip_key)
+            route_reach, route_stride, step_hours, route_drone, route_checkpoint, cover_before, tip_per_h, tip_before,
+            interdict_prob, drone_key, checkpoint_key, tip_key)
     if n >= PARALLEL_SLOTS:
         tickets = np.zeros(1, dtype=np.int64)
 
@@ -181,8 +184,8 @@ def lane_start(lane: int, lanes: int, n: int) -> int:
 @njit(cache=True, nogil=True)
 def _advance_lanes(tickets, thread, status, uid, route, progress, carry_h, concealment, cued, route_start, route_len,
                    route_cells, route_hours, route_reach, route_stride, step_hours, route_drone, route_checkpoint, cover_before,
-                   route_tip, interdict_prob, drone_key, checkpoint_key, tip_key, flow_marks, event_slot, event_kind, event_cell,
-                   lane_events):
+                   tip_per_h, tip_before, interdict_prob, drone_key, checkpoint_key, tip_key, flow_marks, event_slot, event_kind,
+                   event_cell, lane_events):
     """:func:`_advance_lane` over every lane not yet taken from ``tickets``, on this ``thread`` (its row of flow marks)."""
     n, lanes = status.shape[0], lane_events.size
     while True:
@@ -193,14 +196,15 @@ def _advance_lanes(tickets, thread, status, uid, route, progress, carry_h, conce
         lane_events[lane] = _advance_lane(
             first, lane_start(lane + 1, lanes, n), status, uid, route, progress, carry_h, concealment, cued, route_start,
             route_len, route_cells, route_hours, route_reach, route_stride, step_hours, route_drone, route_checkpoint,
-            cover_before, route_tip, interdict_prob, drone_key, checkpoint_key, tip_key, flow_marks[thread], event_slot,
-            event_kind, event_cell)
+            cover_before, tip_per_h, tip_before, interdict_prob, drone_key, checkpoint_key, tip_key, flow_marks[thread],
+            event_slot, event_kind, event_cell)
 
 
 @njit(cache=True, nogil=True)
 def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealment, cued, route_start, route_len,
                   route_cells, route_hours, route_reach, route_stride, step_hours, route_drone, route_checkpoint, cover_before,
-                  route_tip, interdict_prob, drone_key, checkpoint_key, tip_key, flow_marks, event_slot, event_kind, event_cell):
+                  tip_per_h, tip_before, interdict_prob, drone_key, checkpoint_key, tip_key, flow_marks, event_slot, event_kind,
+                  event_cell):
     """:func:`advance_shipments` over slots ``first`` to ``stop`` - 1; returns the number of events written from ``first``."""
     n_events = first
     for i in range(first, stop):
@@ -211,7 +215,8 @@ def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealmen
         last = base + route_len[r] - 1
         start = base + progress[i]
         at = start
-        bank = carry_h[i] + step_hours
+        carried = carry_h[i]
+        bank = carried + step_hours
         if route_stride[start] >= 0 and on_reach_grid(carry_h[i]):  # every sum exact: the cell-by-cell walk's stop and bank
             limit = route_reach[start] + bank
             at += route_stride[start]
@@ -255,10 +260,15 @@ def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealmen
             cued[i] = True
             event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_DRONE_DETECTION, cell
             n_events += 1
-        elif route_tip[at] > 0.0 and uniform(tip_key, uid[i]) < route_tip[at] * hide:
-            cued[i] = True
-            event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_TIP, cell
-            n_events += 1
+            continue
+        # the tips expected over the step: the hours spent in each cell passed times its rate
+        expected = tip_before[at] + tip_per_h[at] * bank - tip_before[start] - tip_per_h[start] * carried
+        if expected > 0.0:
+            draw = uniform(tip_key, uid[i])
+            if draw < expected * hide and draw < (1.0 - np.exp(-expected)) * hide:  # 1 - exp(-x) <= x: exp only when near
+                cued[i] = True
+                event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_TIP, cell
+                n_events += 1
     return n_events - first
 
 
@@ -268,6 +278,22 @@ def count_cover_before(route_drone: np.ndarray, route_checkpoint: np.ndarray, ou
     out[0] = 0
     for q in range(route_drone.size):
         out[q + 1] = out[q] + (route_drone[q] > 0.0 or route_checkpoint[q] > 0.0)
+
+
+def tip_hazard_before(tip_per_h: np.ndarray, route_hours: np.ndarray, route_start: np.ndarray,
+                      route_len: np.ndarray) -> np.ndarray:
+    """(sum L,) float64 tips expected along each route before entering each position.
+
+    The sum over the positions before it of the rate there (1/h) times the hours spent there
+    (``route_hours`` of the next position). :func:`advance_shipments` reads a step's tips as the
+    difference between where it ends and where it starts, each plus the rate there times the hours
+    spent there so far.
+    """
+    spent = np.zeros(tip_per_h.size)
+    spent[1:] = tip_per_h[:-1] * route_hours[1:]
+    spent[route_start] = 0.0  # nothing before a route's first position
+    running = np.cumsum(spent)
+    return running - np.repeat(running[route_start], route_len)
 
 
 def flow_from_marks(flow_marks: np.ndarray, route_start: np.ndarray, route_len: np.ndarray) -> np.ndarray:
