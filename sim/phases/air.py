@@ -187,9 +187,9 @@ class AirSurveillance:
             self.n_touched = stamp_coverage(self.cover, self.touched, self.n_touched, f.legs, f.leg_count, sensing[sq.drones],
                                             sq.radius, pl.detect_prob, pl.range_falloff, sq.speed, self.dwell_h,
                                             self.airspace.allowed)
-        cells = self.touched[:self.n_touched]  # person-hours under the footprints
-        people = self.world.population.reshape(-1)[cells].astype(np.float64)
-        tally.privacy_exposure += float(people @ self.dwell_h.reshape(-1)[cells])
+        cells = self.touched[:self.n_touched]  # person-hours under the footprints, in float64 (numpy has no fast mixed dot)
+        people, hours = self.world.population.reshape(-1)[cells], self.dwell_h.reshape(-1)[cells]
+        tally.privacy_exposure += float(people.astype(np.float64) @ hours.astype(np.float64))
         up = np.array([np.count_nonzero(airborne[sq.drones]) for sq in self.squadrons], dtype=float)
         self.airborne_count = int(up.sum())
         if self.airborne_count > 0:
