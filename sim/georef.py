@@ -148,13 +148,21 @@ def projected_crs(text: str) -> CRS:
 
 def _grid_of_bbox(crs: str, bbox: tuple[float, ...], cell_km: float) -> Grid:
     """The grid covering ``bbox`` (west, south, east, north degrees) projected into ``crs``, in cells of ``cell_km``."""
+    import rasterio
+    from rasterio._err import CPLE_BaseError
+    from rasterio.errors import RasterioError
     from rasterio.warp import transform_bounds
 
     west, south, east, north = bbox
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
         raise GridError(BBOX_FIELD, f"expected [west, south, east, north] in degrees, west < east in [-180, 180] and "
                                     f"south < north in [-90, 90], got {list(bbox)}")
-    x0, y0, x1, y1 = transform_bounds(LONLAT, crs, west, south, east, north, densify_pts=BBOX_DENSIFY)
+    try:
+        with rasterio.Env():  # GDAL's own "ERROR ..." lines stay unprinted
+            x0, y0, x1, y1 = transform_bounds(LONLAT, crs, west, south, east, north, densify_pts=BBOX_DENSIFY)
+    except (ValueError, RasterioError, CPLE_BaseError):  # a CRS of another body, or one PROJ cannot relate to lon/lat
+        raise GridError(CRS_FIELD, f"expected a CRS of the Earth that longitude and latitude project into, got {_quoted(crs)}"
+                        ) from None
     if not all(map(math.isfinite, (x0, y0, x1, y1))):
         raise GridError(BBOX_FIELD, f"expected a box that {crs} can project, got {list(bbox)}")
     cell_m = cell_km * M_PER_KM

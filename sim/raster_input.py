@@ -175,12 +175,13 @@ def _band(src: DatasetReader, layer: Layer, window: Window | None) -> np.ndarray
 
 def _check_covers(src: DatasetReader, grid: Grid, refused) -> None:
     """Refuse ``src`` unless its bounds, in the grid's CRS, hold the centre of every cell of the grid."""
+    from rasterio._err import CPLE_BaseError
     from rasterio.errors import RasterioError
     from rasterio.warp import transform_bounds
 
     try:
         west, south, east, north = transform_bounds(src.crs, grid.crs, *src.bounds)
-    except (ValueError, RasterioError):  # a CRS that PROJ cannot relate to the grid's
+    except (ValueError, RasterioError, CPLE_BaseError):  # a CRS that PROJ cannot relate to the grid's (another body's)
         west = south = east = north = np.nan
     gw, gs, ge, gn = grid.bounds
     margin = COVERED_SHARE * grid.cell_km * 1000.0

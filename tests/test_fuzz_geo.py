@@ -101,6 +101,16 @@ def test_an_unknown_crs_is_refused_without_gdal_printing_its_own_error(tmp_path,
     refused_in_one_line(tmp_path, capfd, GEO_TOML.replace(CRS, "EPSG:99999"), "world.crs", "EPSG:99999")
 
 
+def test_a_crs_of_another_body_is_refused_for_the_world_and_for_a_raster(tmp_path, capfd):
+    """A Mars CRS is projected and in metres, but PROJ cannot take longitude and latitude of the Earth into it."""
+    mars = "IAU_2015:49910"
+    refused_in_one_line(tmp_path, capfd, GEO_TOML.replace(CRS, mars), "world.crs", "of the Earth", mars)
+    with rasterio.open(tmp_path / "p.tif", "w", driver="GTiff", height=10, width=10, count=1, dtype="float32", crs=mars,
+                       transform=rasterio.transform.from_origin(0.0, 1e5, 1e4, 1e4)) as dst:
+        dst.write(np.ones((1, 10, 10), np.float32))
+    refused_in_one_line(tmp_path, capfd, GEO_TOML + 'population_file = "p.tif"\n', "world.population_file", "covering")
+
+
 def test_a_pipe_to_take_the_grid_from_is_refused_without_reading_it(tmp_path):
     """A pipe nobody writes to blocks a reader forever: the grid's raster must be a regular file."""
     os.mkfifo(tmp_path / "l.tif")

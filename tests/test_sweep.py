@@ -197,6 +197,13 @@ def test_an_unreachable_scheduler_is_bad_input(failing_grid, capsys, monkeypatch
     assert not out.exists()
 
 
+@pytest.mark.parametrize("scheme", ["tls", "ucx"])
+def test_a_scheduler_address_of_another_protocol_is_bad_input(failing_grid, capsys, scheme):
+    out = failing_grid.parent / "nowhere"
+    assert sweep(failing_grid, "--scheduler", f"{scheme}://127.0.0.1:9", "--out", out) == 2
+    assert "tcp://HOST:PORT" in capsys.readouterr().err and not out.exists()
+
+
 def test_existing_folder_needs_force_or_resume(one_worker_table, failing_grid, capsys):
     out = failing_grid.parent / "one"
     assert sweep(failing_grid, "--out", out) == 2

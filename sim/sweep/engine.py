@@ -101,6 +101,8 @@ def connect(address: str) -> Any:
     """
     from dask.distributed import Client
 
+    if "://" in address and not address.startswith("tcp://"):  # tls:// needs certificates, ucx:// a library: not set up here
+        raise ScenarioError("--scheduler", address, "expected a Dask scheduler's tcp://HOST:PORT address")
     try:
         return Client(address, timeout=SCHEDULER_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as err:
