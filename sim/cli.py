@@ -523,7 +523,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     viz = sub.add_parser("viz", help="serve the live page of a scenario in the browser (map, controls, headline, charts)")
     viz.add_argument("scenario", help="a scenario file, or the name of a shipped scenario")
-    viz.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    viz.add_argument("--host", type=_host, default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1: this machine only)")
     viz.add_argument("--port", type=_port, default=8765, help="port to listen on, 1 to 65535 (default 8765)")
     viz.set_defaults(handler=cmd_viz)
 
@@ -622,6 +623,23 @@ def _port(text: str) -> int:
     if not 1 <= port <= MAX_PORT:
         raise argparse.ArgumentTypeError(f"expected a port number from 1 to {MAX_PORT}, got {text!r}")
     return port
+
+
+def _host(text: str) -> str:
+    """A host name or address to listen on that this machine can resolve (argparse refuses it in one line otherwise).
+
+    An empty one is refused too: it would listen on every interface, not the one the user meant.
+    """
+    import socket
+
+    try:
+        if text.strip():
+            socket.getaddrinfo(text, None)
+            return text
+    except (OSError, UnicodeError):
+        pass
+    raise argparse.ArgumentTypeError(f"expected a host name or address this machine can resolve, such as 127.0.0.1, "
+                                     f"got {text!r}")
 
 
 def _undecodable(argument: str) -> bool:

@@ -129,14 +129,19 @@ def check_ports(scenario: Scenario, world: World, reached: np.ndarray) -> None:
         reached: (K,) bool, whether some source reaches each sink over passable cells.
 
     Raises:
-        ScenarioError: ``ports.inspect_each`` or ``ports.names`` of another length than the sinks,
-            or a port no source reaches.
+        ScenarioError: ``ports.inspect_each`` or ``ports.names`` of another length than the sinks, a name
+            given twice (or the open border's), or a port no source reaches.
     """
     ports, k = scenario.params.ports, world.sinks.size
     for name, given in (("ports.inspect_each", ports.inspect_each), ("ports.names", ports.names)):
         if given and len(given) != k:
             raise ScenarioError(scenario.source, name, f"expected {k} values, one per port of entry (world.sinks = {k}), "
                                                        f"or [] for none; got {len(given)}")
+    taken = (*ports.names, OPEN_BORDER)
+    repeated = next((name for i, name in enumerate(taken) if name in taken[:i]), None)
+    if repeated is not None:  # two crossings under one name would add their counts together in the outputs
+        raise ScenarioError(scenario.source, "ports.names", f"expected names that differ from each other and from "
+                                                            f"{OPEN_BORDER!r}; got {repeated!r} twice")
     unreached = np.flatnonzero(~reached)
     if unreached.size:
         index = int(unreached[0])

@@ -294,3 +294,12 @@ def test_a_sweep_stopped_by_sigterm_stops_its_runs_in_flight_at_once(tmp_path):
     assert child.returncode == 130 and "interrupted" in err
     assert time.monotonic() - started < 30, "a run of a million steps was not waited for"
     assert os.listdir(out)  # the sweep folder and its journal are kept for --resume
+
+
+@pytest.mark.parametrize("host", ["", "999.1.1.1", "not a host"])
+def test_viz_refuses_an_empty_or_unresolvable_host_before_starting_a_server(host, capsys):
+    """An empty host would listen on every interface; one that does not resolve failed later, in the server's words."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["viz", "baseline", "--host", host])
+    assert stopped.value.code == 2
+    one_error(capsys, "--host", "expected a host name or address")

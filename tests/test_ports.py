@@ -192,6 +192,14 @@ def test_inspect_each_must_be_probabilities(tmp_path, refused, value, fragment):
     refused(scenario, "ports.inspect_each", fragment)
 
 
+@pytest.mark.parametrize("names", ['["a", "a"]', '["open border", "b"]'])
+def test_port_names_given_twice_or_as_the_open_border_are_refused(tmp_path, refused, names):
+    """Two crossings under one name would add their counts together in the outputs."""
+    scenario = tmp_path / "bad.toml"
+    scenario.write_text(f"[world]\nheight = 64\nwidth = 64\nsinks = 2\n[ports]\nnames = {names}\n")
+    refused(scenario, "ports.names", "differ from each other")
+
+
 def test_a_resolved_scenario_with_ports_repeats_the_run(tmp_path):
     first = tmp_path / "a"
     args = ["--set", "world.height=64", "--set", "world.width=64", "--steps", "60", "--set", "world.sinks=2",
