@@ -179,6 +179,9 @@ def _read_run(path: Path) -> tuple[Scenario, str, dict[str, float | int | None]]
         raise ScenarioError(path, SUMMARY, NOT_A_RUN) from err
     if measured is None:
         raise ScenarioError(path, SUMMARY, NOT_A_RUN)
+    for name in COUNTS:  # every run writes them: without them a run would silently drop out of the comparison
+        if not isinstance(measured.get(name), int) or isinstance(measured[name], bool):
+            raise ScenarioError(path / SUMMARY, name, f"expected a count (a whole number), got {shown(summary.get(name))}")
     for name, value in measured.items():
         if isinstance(value, int) and not -FLOAT_MAX <= value <= FLOAT_MAX:
             raise ScenarioError(path / SUMMARY, name, f"expected a number within a float's range, got {shown(value)}")
@@ -187,6 +190,9 @@ def _read_run(path: Path) -> tuple[Scenario, str, dict[str, float | int | None]]
     if not (path / SCENARIO_FILE).is_file():
         raise ScenarioError(path, SCENARIO_FILE, NOT_A_RUN)
     return load_scenario(path / SCENARIO_FILE), str(summary.get("version", "unknown")), measured
+
+
+COUNTS = ("shipments_launched", "shipments_delivered", "shipments_seized")  # in every run's summary.json, as integers
 
 
 def _first_non_finite(summary: dict[str, Any], prefix: str = "") -> tuple[str, float] | None:
