@@ -179,9 +179,11 @@ def _read_run(path: Path) -> tuple[Scenario, str, dict[str, float | int | None]]
         raise ScenarioError(path, SUMMARY, NOT_A_RUN) from err
     if measured is None:
         raise ScenarioError(path, SUMMARY, NOT_A_RUN)
-    for name in COUNTS:  # every run writes them: without them a run would silently drop out of the comparison
-        if not isinstance(measured.get(name), int) or isinstance(measured[name], bool):
-            raise ScenarioError(path / SUMMARY, name, f"expected a count (a whole number), got {shown(summary.get(name))}")
+    if not measured:  # a run with no outcome at all would silently drop out of the comparison
+        raise ScenarioError(path / SUMMARY, "outcomes", f"expected a run's outcomes (numbers), got {shown(summary)}")
+    mistyped = _first_not_a_number(summary)
+    if mistyped is not None:  # one so written would be left out of the comparison without a word
+        raise ScenarioError(path / SUMMARY, mistyped[0], f"expected a number or null, got {shown(mistyped[1])}")
     for name, value in measured.items():
         if isinstance(value, int) and not -FLOAT_MAX <= value <= FLOAT_MAX:
             raise ScenarioError(path / SUMMARY, name, f"expected a number within a float's range, got {shown(value)}")
@@ -192,7 +194,20 @@ def _read_run(path: Path) -> tuple[Scenario, str, dict[str, float | int | None]]
     return load_scenario(path / SCENARIO_FILE), str(summary.get("version", "unknown")), measured
 
 
-COUNTS = ("shipments_launched", "shipments_delivered", "shipments_seized")  # in every run's summary.json, as integers
+TEXT_FIELDS = frozenset({"version", "scenario_sha256"})  # the only text a run's summary.json holds
+
+
+def _first_not_a_number(summary: dict[str, Any], prefix: str = "") -> tuple[str, Any] | None:
+    """The first field (dotted name, value) of ``summary`` neither a number, null, a mapping nor a text field."""
+    for key, value in summary.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            found = _first_not_a_number(value, f"{name}.")
+            if found is not None:
+                return found
+        elif not (value is None or (isinstance(value, int | float) and not isinstance(value, bool)) or name in TEXT_FIELDS):
+            return name, value
+    return None
 
 
 def _first_non_finite(summary: dict[str, Any], prefix: str = "") -> tuple[str, float] | None:
