@@ -101,7 +101,7 @@ def connect(address: str) -> Any:
     """
     from dask.distributed import Client
 
-    if "://" in address and not address.startswith("tcp://"):  # tls:// needs certificates, ucx:// a library: not set up here
+    if "://" in address and not address.startswith(("tcp://", "inproc://")):  # tls:// needs certificates, ucx:// a library
         raise ScenarioError("--scheduler", address, "expected a Dask scheduler's tcp://HOST:PORT address")
     try:
         return Client(address, timeout=SCHEDULER_TIMEOUT_S)
