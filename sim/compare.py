@@ -172,7 +172,7 @@ def _read_run(path: Path) -> tuple[Scenario, str, dict[str, float | int | None]]
         with open_regular(path / SUMMARY, SUMMARY) as file:
             summary = json.loads(file.read())
         measured = outcomes(summary) if isinstance(summary, dict) else None
-        non_finite = _first_non_finite(summary) if measured is not None else None
+        non_finite = _first_field(summary, _non_finite) if measured is not None else None
     except RecursionError:
         raise ScenarioError(path, SUMMARY, f"{NOT_A_RUN}, found JSON nested too deep") from None
     except (OSError, ValueError) as err:  # ValueError: bad JSON, undecodable text
@@ -181,7 +181,7 @@ def _read_run(path: Path) -> tuple[Scenario, str, dict[str, float | int | None]]
         raise ScenarioError(path, SUMMARY, NOT_A_RUN)
     if not measured:  # a run with no outcome at all would silently drop out of the comparison
         raise ScenarioError(path / SUMMARY, "outcomes", f"expected a run's outcomes (numbers), got {shown(summary)}")
-    mistyped = _first_not_a_number(summary)
+    mistyped = _first_field(summary, _not_a_number)
     if mistyped is not None:  # one so written would be left out of the comparison without a word
         raise ScenarioError(path / SUMMARY, mistyped[0], f"expected a number or null, got {shown(mistyped[1])}")
     for name, value in measured.items():
@@ -197,28 +197,26 @@ def _read_run(path: Path) -> tuple[Scenario, str, dict[str, float | int | None]]
 TEXT_FIELDS = frozenset({"version", "scenario_sha256"})  # the only text a run's summary.json holds
 
 
-def _first_not_a_number(summary: dict[str, Any], prefix: str = "") -> tuple[str, Any] | None:
-    """The first field (dotted name, value) of ``summary`` neither a number, null, a mapping nor a text field."""
+def _first_field(summary: dict[str, Any], wrong: Callable[[str, Any], bool], prefix: str = "") -> tuple[str, Any] | None:
+    """The first field of ``summary`` (mappings as ``key.name``) that is ``wrong`` by name and value, and its value."""
     for key, value in summary.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            found = _first_not_a_number(value, f"{name}.")
-            if found is not None:
+            if (found := _first_field(value, wrong, f"{name}.")) is not None:
                 return found
-        elif not (value is None or (isinstance(value, int | float) and not isinstance(value, bool)) or name in TEXT_FIELDS):
+        elif wrong(name, value):
             return name, value
     return None
 
 
-def _first_non_finite(summary: dict[str, Any], prefix: str = "") -> tuple[str, float] | None:
-    """The first outcome of ``summary`` (mappings as ``key.name``) that is NaN or infinite, with its value; None if none."""
-    for key, value in summary.items():
-        if isinstance(value, dict):
-            if (found := _first_non_finite(value, f"{prefix}{key}.")) is not None:
-                return found
-        elif isinstance(value, float) and not math.isfinite(value):
-            return f"{prefix}{key}", value
-    return None
+def _non_finite(_name: str, value: Any) -> bool:
+    """NaN or infinity (skywatch run writes null, never these)."""
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def _not_a_number(name: str, value: Any) -> bool:
+    """Neither a number, null nor one of the summary's text fields."""
+    return not (value is None or (isinstance(value, int | float) and not isinstance(value, bool)) or name in TEXT_FIELDS)
 
 
 def run_days(scenario: Scenario) -> float:
