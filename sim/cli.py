@@ -84,13 +84,20 @@ def _counting_bar(err_console: Console, description: str, total: int, quiet: boo
 
 
 def _with_overrides(scenario: Scenario, args: argparse.Namespace) -> Scenario:
-    """``scenario`` with the ``--set`` values and ``--steps`` of the command line applied."""
+    """``scenario`` with the ``--set`` values and ``--steps`` of the command line applied.
+
+    The ``--set`` values are applied together, then checked together: a pair that only holds as a pair (a CRS and
+    its bbox) can be given, and a value set twice takes the last.
+    """
+    overrides: dict[str, Any] = {}
     for text in args.set:
         key, value = parse_assignment(text)
         param = SCHEMA.get(key)
         if param is not None and param.is_path and isinstance(value, str) and value != "":
             value = str(Path.cwd() / _expanded(value))  # a file named on the command line is where it runs, not the scenario's
-        scenario = scenario.with_overrides({key: value}, f"--set {key}")
+        overrides[key] = value
+    if overrides:
+        scenario = scenario.with_overrides(overrides, "--set")
     if args.steps is not None:
         scenario = scenario.with_overrides({"run.steps": args.steps}, "--steps")
     return scenario

@@ -189,6 +189,7 @@ class Scenario:
             with errors.gather():
                 values[name] = check_value(name, value, source)
         errors.raise_any()
+        recast_platforms(self.values, values, set(overrides))
         return complete_grid(Scenario(complete_platforms(values), self.source, self.description))
 
     def base_dir(self) -> Path:
@@ -362,6 +363,22 @@ def complete_platforms(values: dict[str, Any]) -> dict[str, Any]:
         for field_name in PLATFORM_SCHEMA:
             values.setdefault(f"{PLATFORM_SECTION}.{platform}.{field_name}", platform_default(kind, field_name))
     return values
+
+
+def recast_platforms(before: dict[str, Any], after: dict[str, Any], given: set[str]) -> None:
+    """Give a platform whose kind changed its new kind's defaults, in ``after``, where it held the old kind's.
+
+    A field named in ``given`` keeps the value given; so does a field set to anything but its old kind's default.
+    """
+    prefix = f"{PLATFORM_SECTION}."
+    for name, kind in after.items():
+        if not (name.startswith(prefix) and name.endswith(".kind")) or before.get(name, kind) == kind:
+            continue
+        platform = name[: -len("kind")]
+        for field_name in PLATFORM_SCHEMA:
+            key = platform + field_name
+            if key not in given and key in before and before[key] == platform_default(before[name], field_name):
+                after[key] = platform_default(kind, field_name)
 
 
 def complete_grid(scenario: Scenario) -> Scenario:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.params import PLATFORM_KINDS
 from sim.scenario import shipped_scenarios
 
 SHORT = ["--steps", "40", "--set", "world.height=80", "--set", "world.width=80"]
@@ -153,12 +154,32 @@ def test_npy_inputs_are_used(tmp_path):
 
 def test_bad_overrides(tmp_path):
     result = skywatch("run", "baseline", "--set", "drones.count=-1", cwd=tmp_path)
-    assert result.returncode == 2 and "--set drones.count" in result.stderr
+    assert result.returncode == 2 and "--set: drones.count" in result.stderr
     result = skywatch("run", "baseline", "--set", "nonsense", cwd=tmp_path)
     assert result.returncode == 2 and "KEY=VALUE" in result.stderr
     result = skywatch("run", "no_such_scenario", cwd=tmp_path)
     assert result.returncode == 2 and "baseline" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_set_values_are_checked_together_so_a_crs_and_its_bbox_can_be_given(tmp_path):
+    geo = ["--set", "world.crs=EPSG:32612", "--set", "world.bbox=[-111.5, 30, -110.5, 31]", "--steps", "2"]
+    result = skywatch("run", "baseline", *geo, "--out", tmp_path / "geo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    resolved = tomllib.loads((tmp_path / "geo" / "scenario.toml").read_text())["world"]
+    assert resolved["crs"] == "EPSG:32612" and resolved["bbox"] == [-111.5, 30, -110.5, 31]
+
+
+def test_a_platform_made_uncrewed_by_set_takes_the_uncrewed_defaults(tmp_path):
+    path = write(tmp_path / "s.toml", '[platforms.p3]\nkind = "crewed"\ncount = 1\nendurance_h = 9.0\n')
+    result = skywatch("run", path, "--steps", "2", "--set", "platforms.p3.kind=uncrewed", "--set", "platforms.g.count=2",
+                      "--set", "platforms.g.kind=uncrewed", "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    resolved = tomllib.loads((tmp_path / "out" / "scenario.toml").read_text())["platforms"]
+    assert resolved["p3"]["kind"] == "uncrewed" and resolved["p3"]["endurance_h"] == 9.0  # what the file gave stays
+    for name in ("p3", "g"):
+        assert resolved[name]["speed_kmh"] == PLATFORM_KINDS["uncrewed"]["speed_kmh"] != PLATFORM_KINDS["crewed"]["speed_kmh"]
+        assert resolved[name]["cost_per_hour"] == PLATFORM_KINDS["uncrewed"]["cost_per_hour"]
 
 
 def test_params_scenarios_and_validate_list_what_they_should(tmp_path):

@@ -160,7 +160,7 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path, capsys):
 def test_nan_and_infinity_are_refused_in_files_and_overrides(tmp_path, capsys, name, value, fragment):
     section, key = name.split(".")
     validate_error(tmp_path, capsys, f"[{section}]\n{key} = {value}\n", name, fragment, f"got {value}")
-    one_error(["run", "baseline", "--set", f"{name}={value}", "--out", str(tmp_path / "out")], capsys, f"--set {name}", fragment)
+    one_error(["run", "baseline", "--set", f"{name}={value}", "--out", str(tmp_path / "out")], capsys, f"--set: {name}", fragment)
     assert not (tmp_path / "out").exists()
 
 
