@@ -35,6 +35,7 @@ from sim.params import PARAMS, PLATFORM_FIELDS, PLATFORM_KINDS, PLATFORM_SECTION
 from sim.preflight import preflight
 from sim.run import check_output_folder, simulate, write_run_folder
 from sim.scenario import Scenario, ScenarioError, load_scenario, one_line, parse_assignment, shipped_scenarios
+from sim.world_cache import preflight_all
 
 if TYPE_CHECKING:
     from sim.compare import Group
@@ -412,6 +413,7 @@ def cmd_compare(args: argparse.Namespace, out_console: Console, err_console: Con
         check_out(out, "comparison", args.force)
     else:
         scenarios = name_scenarios([(item, _with_overrides(load_scenario(item), args)) for item in args.items])
+        preflight_all(scenarios.values())  # a scenario that validate refuses runs nothing
         out = args.out or default_folder(list(scenarios))
         check_out(out, "comparison", args.force)  # before any run: a refused folder costs nothing
         groups = _run_replications(scenarios, args, err_console)
@@ -453,6 +455,7 @@ def cmd_brief(args: argparse.Namespace, out_console: Console, err_console: Conso
     started = time.perf_counter()
     arguments = [(item, _with_overrides(load_scenario(item), args)) for item in args.scenarios]
     scenarios = name_scenarios(arguments)
+    preflight_all(scenarios.values())  # a scenario that validate refuses runs nothing
     out = args.out
     if out is None:
         out = default_brief_path(list(scenarios))

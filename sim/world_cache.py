@@ -16,7 +16,7 @@ world there neither builds nor plans it.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,23 @@ class WorldCache:
             check_world_use(scenario, planned.world)
         self.key, self.kept = key, planned
         return copy.deepcopy(self.kept)
+
+
+def preflight_all(scenarios: Iterable[Scenario]) -> None:
+    """Check scenarios as their models would at construction (:func:`sim.preflight.preflight`), without planning routes.
+
+    Scenarios in a row that share a world (by :func:`world_key`) build it once.
+
+    Raises:
+        ScenarioError: the first scenario a model would refuse, and why.
+    """
+    key, world = None, None
+    for scenario in scenarios:
+        if world is None or world_key(scenario) != key:
+            world, key = None, world_key(scenario)
+            world = build_world(scenario)
+            check_world(scenario, world)
+        check_world_use(scenario, world)
 
 
 def _plan(scenario: Scenario) -> PlannedWorld:

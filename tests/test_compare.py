@@ -202,6 +202,18 @@ def test_bad_options_are_one_line_and_exit_2(tmp_path, capsys, argv, expected):
     assert len(err) == 1 and expected in err[0]
 
 
+@pytest.mark.parametrize("command", ["compare", "brief"])
+def test_a_scenario_validate_refuses_is_refused_before_any_run(tmp_path, capsys, command):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[drones]\nfocus_corridor = 7\n")  # within the schema's bounds; the baseline world has 3 corridors
+    assert main(["validate", str(bad)]) == 2
+    refused = capsys.readouterr().err
+    assert main([command, "baseline", str(bad), "--replications", "2", "--steps", "5", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == refused.strip().splitlines() and len(err) == 1 and "drones.focus_corridor" in err[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
+
+
 def test_the_same_scenario_twice_or_the_same_run_twice_is_refused(tmp_path, capsys):
     folder = fake_run(tmp_path / "a", 0, {"shipments_seized": 1})
     assert main(["compare", str(folder), str(folder)]) == 2
