@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.calibration.config import SD_WIDTHS, SIGMAS, Prior
 from sim.cli import WORKERS_HELP, main
 from sim.sweep.engine import MAX_WORKERS
 from sim.sweep.results import JOURNAL
@@ -67,12 +68,26 @@ def test_a_target_statistic_that_is_not_a_name_is_refused(tmp_path, capsys, stat
 @pytest.mark.parametrize("prior, field", [('prior = "lognormal"\nmedian = 0.5\nsigma = 1e300', ".sigma"),
                                           ('prior = "lognormal"\nmedian = 0.5\nsigma = 1e-300', ".sigma"),
                                           ('prior = "normal"\nmean = 0.5\nsd = 1e-300', ".sd"),
-                                          ('prior = "normal"\nmean = 0.5\nsd = 1e300', ".sd")])
+                                          ('prior = "normal"\nmean = 0.5\nsd = 1e300', ".sd"),
+                                          # a narrow window under a wide lognormal: no mass in it to renormalise by
+                                          ('prior = "lognormal"\nmedian = 0.5\nsigma = 100\nlow = 0.5\nhigh = 0.5000000000000001',
+                                           ".sigma")])
 def test_a_prior_spread_out_of_range_is_refused_before_anything_is_written(tmp_path, capsys, prior, field):
     config = calibration(tmp_path, prior=prior)
     assert main(["calibrate", str(config), "--workers", "1", "--out", str(tmp_path / "out")]) == 2
     one_error(capsys, f"calibration.parameters.drones.detect_prob{field}: expected a value in")
     assert not (tmp_path / "out").exists()
+
+
+def test_every_admitted_prior_has_mass_in_its_interval() -> None:
+    """At the extremes a prior file may give, the cut prior keeps mass to renormalise by (pyabc divides by it)."""
+    for low, high in [(0.5, 0.5000000000000001), (0.5, 0.6), (1e-9, 1.0)]:
+        most = min(SIGMAS[1], SD_WIDTHS[1] * math.log(high / low))
+        spreads = [("lognormal", SIGMAS[0]), ("lognormal", most)] if SIGMAS[0] <= most else []  # else none is admitted
+        for kind, spread in [*spreads, ("normal", SD_WIDTHS[1] * (high - low))]:
+            for centre in (low, high):
+                rv = Prior("p", kind, low, high, centre, spread, False).rv()
+                assert rv.mass_high - rv.mass_low > 1e-7 and math.isfinite(rv.pdf(centre))
 
 
 @pytest.mark.parametrize("workers", [str(MAX_WORKERS + 1), "99999999999", "0"])

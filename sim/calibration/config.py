@@ -19,7 +19,7 @@ A calibration file is TOML with one ``[calibration]`` table::
     [calibration.parameters."drones.detect_prob"]
     prior = "uniform"             # uniform {low, high}; normal {mean, sd}; lognormal {median, sigma}
     low = 0.2                     # normal and lognormal are cut to [low, high] (default: the schema's bounds);
-                                  # sd within 1e-6 to 1e6 times high − low, sigma within 1e-6 to 100
+                                  # sd within 1e-6 to 1e6 times high − low, sigma within 1e-6 to 100 (and 1e6 × ln(high / low))
     high = 0.9
 
     [calibration.targets.oig_flown_hours_share]   # a figure of sim/data/reference_figures.toml
@@ -72,7 +72,7 @@ CALIBRATION_KEYS = ("scenario", "population", "generations", "min_epsilon", "rep
 TARGET_KEYS = ("statistic", "value", "uncertainty")
 SEEDED = "run.seed"  # set for each run from the calibration seed and the parameters
 # The spreads a prior may take: beyond them its density is a spike or flat to within rounding, and pyabc's weights NaN.
-SD_WIDTHS = (1e-6, 1e6)  # a normal prior's sd, in widths high − low
+SD_WIDTHS = (1e-6, 1e6)  # a normal prior's sd, in widths high − low (a lognormal's sigma, at most 1e6 widths ln(high / low))
 SIGMAS = (1e-6, 100.0)  # a lognormal prior's sigma, of the natural log
 
 
@@ -277,9 +277,14 @@ def _prior(name: str, table: Any, source: Path) -> Prior:
         spread = _number(table, spread_key, field, source)
         if kind == "lognormal" and centre <= 0:
             raise ScenarioError(source, f"{field}.median", f"expected a value > 0, got {centre:g}")
-        least, most = (SD_WIDTHS[0] * (high - low), SD_WIDTHS[1] * (high - low)) if kind == "normal" else SIGMAS
+        if kind == "normal":
+            least, most = SD_WIDTHS[0] * (high - low), SD_WIDTHS[1] * (high - low)
+            widths = f" ({SD_WIDTHS[0]:g} to {SD_WIDTHS[1]:g} times high − low)"
+        else:  # in log widths too: a sigma far wider than ln(high / low) leaves the interval no mass to renormalise by
+            log_width = math.log(high / low) if low > 0 else math.inf
+            least, most = SIGMAS[0], min(SIGMAS[1], SD_WIDTHS[1] * log_width)
+            widths = f" (at most {SD_WIDTHS[1]:g} times ln(high / low))" if most < SIGMAS[1] else ""
         if not least <= spread <= most:
-            widths = f" ({SD_WIDTHS[0]:g} to {SD_WIDTHS[1]:g} times high − low)" if kind == "normal" else ""
             raise ScenarioError(source, f"{field}.{spread_key}",
                                 f"expected a value in [{least:g}, {most:g}]{widths}, got {spread:g}")
         if not low <= centre <= high:
