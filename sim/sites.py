@@ -83,6 +83,9 @@ def _csv_rows(reader: csv.DictReader, refused) -> list[Site]:
     if missing:
         raise refused(f"expected a CSV with header columns {','.join(COLUMNS)} (or {','.join(LONLAT_COLUMNS)}), "
                       f"got one without {', '.join(missing)}")
+    twice = [column for column in columns if header.count(column) > 1]
+    if twice:  # a row would keep its last value and drop the others without a word
+        raise refused(f"expected each header column once, got {', '.join(twice)} more than once")
     sites = []
     for row in reader:
         line = reader.line_num

@@ -121,6 +121,7 @@ FILE = '[sites]\nfile = "sites.csv"\n'
     ("[sites]\nbases_km = [[20, 10]]\n", None, ("drones.bases", "expected 1, the number of bases given", "got 2")),
     (FILE, "kind,x_km\nsinks,3\n", ("sites.file", "header columns kind,x_km,y_km", "without y_km")),
     (FILE, "", ("sites.file", "header columns kind,x_km,y_km", "without kind, x_km, y_km")),
+    (FILE, "kind,x_km,y_km,x_km\nsinks,3,0,50\n", ("sites.file", "each header column once", "x_km more than once")),
     (FILE, "kind,x_km,y_km\nsinks,3,zero\n", ("sites.file", "line 2", "numbers", "'zero'")),
     (FILE, "kind,x_km,y_km\nsinks,3,nan\n", ("sites.file", "line 2", "numbers", "'nan'")),
     (FILE, "kind,x_km,y_km\nsinks,3\n", ("sites.file", "line 2", "numbers", "None")),
