@@ -57,9 +57,9 @@ from sim.ports import BorderControl
 from sim.raids import Raids
 from sim.routebook import RouteBook, RouteLayers
 from sim.routes import RouteTable
-from sim.scenario import Scenario
+from sim.scenario import Scenario, ScenarioError
 from sim.seizures import Seizures
-from sim.shipments import ShipmentPool
+from sim.shipments import PoolFull, ShipmentPool
 from sim.streams import run_streams
 from sim.units import Units
 from sim.world_cache import WORLDS
@@ -124,8 +124,18 @@ class SkywatchModel(mesa.Model):
         self.datacollector.collect(self)
 
     def step(self) -> None:
-        """Advance one step through the phases (the module docstring lists them)."""
-        self.phases.step(self.steps)
+        """Advance one step through the phases (the module docstring lists them).
+
+        Raises:
+            ScenarioError: the cartels' launches would put more than :data:`sim.shipments.MAX_LIVE` shipments in transit.
+        """
+        try:
+            self.phases.step(self.steps)
+        except PoolFull as full:
+            raise ScenarioError(self.scenario.source, "cartels.shipments_per_day",
+                                f"expected launches that keep at most {full.limit:,} shipments in transit at once, got "
+                                f"{full.wanted:,} at step {self.steps} (fewer cartels.shipments_per_day or cartels.count)"
+                                ) from None
         if self.params.run.validate:
             self.check_invariants()
         self.datacollector.collect(self)

@@ -28,6 +28,22 @@ FIELDS_BY_WORD: dict[type, tuple[str, ...]] = {
     if (names := tuple(name for name, dtype in FIELDS.items() if np.dtype(dtype).itemsize == np.dtype(word).itemsize))}
 
 
+MAX_LIVE = 2**24  # shipments in transit at once: some 1.7 GB of pool and kernel arrays, 16 times the largest benchmark
+
+
+class PoolFull(Exception):
+    """More shipments would be in transit at once than :data:`MAX_LIVE`.
+
+    Attributes:
+        wanted: the shipments that would be in transit.
+        limit: the most there may be.
+    """
+
+    def __init__(self, wanted: int, limit: int) -> None:
+        self.wanted, self.limit = wanted, limit
+        super().__init__(f"{wanted:,} shipments in transit, more than {limit:,}")
+
+
 class ShipmentPool:
     """Live shipments in parallel arrays; free slots kept on a stack.
 
@@ -82,8 +98,14 @@ class ShipmentPool:
 
     def launch(self, owner: np.ndarray | int, route: np.ndarray, value: np.ndarray | float,
                concealment: np.ndarray | float) -> np.ndarray:
-        """Put new shipments on ``route`` in free slots; returns their slots (other fields: one per route, or one for all)."""
+        """Put new shipments on ``route`` in free slots; returns their slots (other fields: one per route, or one for all).
+
+        Raises:
+            PoolFull: more than :data:`MAX_LIVE` shipments would be in transit (the pool is left as it was).
+        """
         n = route.size
+        if self.live + n > MAX_LIVE:
+            raise PoolFull(self.live + n, MAX_LIVE)
         if n > self._n_free:
             self._grow(max(2 * self.capacity, self.live + n))
         slots = self._free[self._n_free - n:self._n_free][::-1].copy()

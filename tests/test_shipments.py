@@ -3,10 +3,12 @@
 import numpy as np
 import pytest
 
+import sim.shipments
+from sim.cli import main
 from sim.cues import CUE_DRONE, CUE_TIP, CueQueue
 from sim.kernels.layout import launch_order, route_order
 from sim.kernels.movement import FREE, IN_TRANSIT
-from sim.shipments import ShipmentPool
+from sim.shipments import PoolFull, ShipmentPool
 
 
 def launch(pool: ShipmentPool, n: int) -> np.ndarray:
@@ -24,6 +26,26 @@ def test_pool_grows_with_live_shipments_then_releases_them_all():
     assert pool.live == 0
     again = launch(pool, pool.capacity)
     assert np.unique(again).size == pool.capacity, "every slot is handed out once"
+
+
+def test_launches_past_the_most_in_transit_are_refused_and_leave_the_pool_as_it_was(monkeypatch):
+    monkeypatch.setattr(sim.shipments, "MAX_LIVE", 10)
+    pool = ShipmentPool(4)
+    launch(pool, 8)
+    with pytest.raises(PoolFull) as full:
+        launch(pool, 3)
+    assert (full.value.wanted, full.value.limit) == (11, 10) and pool.live == 8 and pool.next_uid == 8
+    assert launch(pool, 2).size == 2 and pool.live == 10
+
+
+def test_a_run_whose_launches_outgrow_the_pool_is_one_line_exit_2_and_writes_nothing(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(sim.shipments, "MAX_LIVE", 50)  # the baseline has some 40 in transit: 50 is passed in a day or two
+    scenario = tmp_path / "s.toml"
+    scenario.write_text("[cartels]\nshipments_per_day = 200\n")
+    assert main(["run", str(scenario), "--steps", "96", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "s.toml: cartels.shipments_per_day: expected launches that keep at most 50 shipments" in err[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
 
 
 def test_slots_are_unique_and_uids_increase():
