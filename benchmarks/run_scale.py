@@ -559,7 +559,7 @@ def loaded_report(runs: dict[str, list[Alternating]]) -> dict[str, Any]:
     """Print the kernel's and the full step's ms per step on 1 and 2 threads, idle and loaded, and their ratios.
 
     2 threads against 1 is the ratio of the mean ms of the blocks on each, which ran in turns under the
-    same load, with a 95% bootstrap interval over the pairs of blocks (:func:`sim.intervals.ratio_interval`);
+    same load, with a 95% interval over the pairs of blocks (Fieller's, :func:`sim.intervals.ratio_interval`);
     loaded against idle, of the means over the repeats (different processes, minutes apart).
     """
     one, two = LOADED_THREADS
@@ -581,9 +581,8 @@ def loaded_report(runs: dict[str, list[Alternating]]) -> dict[str, Any]:
                 cells += f"{mean[state, threads, part]:>8.2f} [{values}]".rjust(width)
             cells += f"{mean['loaded', threads, part] / mean['idle', threads, part]:>13.2f}"
         print(f"{threads:>8}{cells}")
-    rng = np.random.default_rng(0)
     intervals = {f"{part}_{two}_vs_{one}_threads_{state}": ratio_interval(
-        [v for r in runs[state] for v in r.block_ms[two, part]], [v for r in runs[state] for v in r.block_ms[one, part]], rng)
+        [v for r in runs[state] for v in r.block_ms[two, part]], [v for r in runs[state] for v in r.block_ms[one, part]])
         for part in ("kernel", "step") for state in ("idle", "loaded")}
     ratios = {key: interval.estimate for key, interval in intervals.items()} | {
         f"{part}_loaded_vs_idle_{threads}_threads": mean["loaded", threads, part] / mean["idle", threads, part]

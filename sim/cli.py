@@ -547,7 +547,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--replications", type=int, metavar="N",
                          help="run each scenario N times; replicate r has the same run seed in every scenario")
     compare.add_argument("--seed", type=int, default=0,
-                         help="comparison seed: the run seeds derive from it, and the bootstrap's (default 0)")
+                         help="comparison seed: the run seeds derive from it (default 0)")
     compare.add_argument("--steps", type=int, help="with --replications: steps to run (overrides run.steps)")
     compare.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                          help="with --replications: override a parameter of every scenario")

@@ -6,7 +6,7 @@ its run seed identifies one), or run here: replicate r of every scenario gets th
 outcome and scenario the table holds the mean over the runs and its 95 % interval; the difference
 from the first scenario (the reference) with a paired interval over the seeds both ran; and per
 scenario the incremental cost-effectiveness ratio against the reference (extra cost per extra
-seizure and per extra unit of value seized) with a bootstrap interval, or a statement that the
+seizure and per extra unit of value seized) with Fieller's interval, or a statement that the
 scenario adds none. Totals are divided by the run's length in days when the lengths differ.
 """
 
@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from rich.table import Table
 
 from sim import __version__
-from sim.intervals import BOOTSTRAP_RESAMPLES, CONFIDENCE, Interval, mean_interval, paired_difference, ratio_interval
+from sim.intervals import CONFIDENCE, Interval, mean_interval, paired_difference, ratio_interval
 from sim.outcomes import BY_NAME, LARGE, OUTCOMES, format_value
 from sim.outfolder import open_regular, staged_folder
 from sim.scenario import FLOAT_MAX, Scenario, ScenarioError, load_scenario, shipped_scenarios, shown
@@ -51,7 +50,6 @@ COMPARED: tuple[str, ...] = tuple(
 )
 # Amounts accumulated over a run, compared per day when run lengths differ; the cost is one too.
 TOTALS = frozenset({o.name for o in OUTCOMES if o.aggregation == "total"} | {COST})
-BOOTSTRAP_STREAM = 2  # spawn key of the bootstrap's generator: apart from the run seeds (sweep streams 0 and 1)
 FORMATS = ("csv", "parquet")
 TABLE_STEM, REPLICATES_STEM, FIGURE = "comparison", "replicates", "comparison.png"
 COMPARISONS_DIR = Path("comparisons")
@@ -120,7 +118,7 @@ class Comparison:
         notes: what a reader must know to read the table (per-day totals, the cost used, failed runs...).
         cost: the outcome taken as the cost.
         per_day: whether totals are per day.
-        seed: the comparison seed (run seeds when it ran them; the bootstrap's in any case).
+        seed: the comparison seed (the run seeds derive from it when it ran them).
         replicated: whether the runs were made by the comparison (else read from folders).
     """
 
@@ -388,10 +386,6 @@ def describe(interval: Interval, signed: bool = False) -> str:
     return f"{_number(interval.estimate, signed)} [{_number(interval.low, signed)}, {_number(interval.high, signed)}]"
 
 
-def _bootstrap_rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(BOOTSTRAP_STREAM,)))
-
-
 def _provenance(group: Group, seed: int) -> dict[str, Any]:
     return {"version": group.versions, "scenario_sha256": group.digest, "world_seed": group.world_seed,
             "comparison_seed": seed, "seeds": " ".join(map(str, group.runs.index))}
@@ -407,8 +401,8 @@ def _row(outcome: str, unit: str, per_day: bool, group: Group, estimate: Interva
             **_provenance(group, seed)}
 
 
-def _ratio_rows(group: Group, reference: Group, cost: str, cost_note: str, per_day: bool, seed: int,
-                resamples: int) -> tuple[list[dict[str, Any]], str]:
+def _ratio_rows(group: Group, reference: Group, cost: str, cost_note: str, per_day: bool,
+                seed: int) -> tuple[list[dict[str, Any]], str]:
     """The cost-effectiveness rows of ``group`` against ``reference`` (``cost_note`` in their notes), and its console line."""
     rows, parts = [], []
     extra_cost = _values(group, cost, per_day) - _values(reference, cost, per_day)  # aligned on common seeds
@@ -424,7 +418,7 @@ def _ratio_rows(group: Group, reference: Group, cost: str, cost_note: str, per_d
             note = f"adds no {spec.none}: Δ {spec.gain} = {describe(extra, signed=True)}"
             parts.append(note)
         else:
-            ratio = ratio_interval(extra_cost.to_numpy(), gain.to_numpy(), _bootstrap_rng(seed), resamples)
+            ratio = ratio_interval(extra_cost.to_numpy(), gain.to_numpy())
             note = f"Δ {spec.gain} = {describe(extra, signed=True)} reaches 0: no upper bound" if math.isinf(ratio.high) else ""
             parts.append(f"{describe(ratio)} per extra {spec.per}")
         note = "; ".join(part for part in (note, cost_note) if part)
@@ -432,14 +426,13 @@ def _ratio_rows(group: Group, reference: Group, cost: str, cost_note: str, per_d
     return rows, f"{group.label} vs {reference.label}: " + "; ".join(parts)
 
 
-def compare(groups: list[Group], seed: int, replicated: bool, resamples: int = BOOTSTRAP_RESAMPLES) -> Comparison:
+def compare(groups: list[Group], seed: int, replicated: bool) -> Comparison:
     """Compare ``groups`` with the first: means, intervals, paired differences and cost-effectiveness ratios.
 
     Args:
         groups: the scenarios' runs, the reference first.
-        seed: the comparison seed (the bootstrap's generator derives from it).
+        seed: the comparison seed (the run seeds derive from it when it ran them), recorded with every row.
         replicated: whether the comparison ran the runs itself.
-        resamples: bootstrap resamples of each ratio.
 
     Raises:
         ScenarioError: no run has any outcome to compare.
@@ -473,7 +466,7 @@ def compare(groups: list[Group], seed: int, replicated: bool, resamples: int = B
                              mean_interval(values.to_numpy()), difference, cost_note if column == cost else "", seed))
     ratios = []
     for group in groups[1:]:
-        ratio_rows, line = _ratio_rows(group, reference, cost, cost_note, per_day, seed, resamples)
+        ratio_rows, line = _ratio_rows(group, reference, cost, cost_note, per_day, seed)
         rows.extend(ratio_rows)
         ratios.append(line)
     return Comparison(groups, pd.DataFrame(rows), ratios, notes, cost, per_day, seed, replicated)
@@ -530,7 +523,7 @@ def provenance_lines(comparison: Comparison) -> list[str]:
         seeding = (f"{runs} replications; replicate r has the same run seed in every scenario (common random numbers), "
                    f"derived from comparison seed {comparison.seed}")
     else:
-        seeding = f"run folders paired by seed; bootstrap seed {comparison.seed}"
+        seeding = "run folders paired by seed"
     scenarios = " · ".join(
         f"{group.label}: sha256 {group.digest[:12]}, world seed {group.world_seed}"
         + ("" if comparison.replicated else f", {_seeds_text(group)}")

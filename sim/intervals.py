@@ -4,8 +4,8 @@ Replications are independent runs of one scenario, so :func:`mean_interval` is S
 interval of their mean. Two scenarios run with the same seeds (common random numbers) pair their
 runs seed by seed; :func:`paired_difference` is the t interval of the per-seed differences, which
 leaves out the variation the two runs of a pair share. :func:`ratio_interval` is the ratio of two
-mean paired differences (an incremental cost-effectiveness ratio) with a percentile bootstrap
-interval over the pairs. Missing values (NaN) are left out: a pair counts only when both its runs
+mean paired differences (an incremental cost-effectiveness ratio) with Fieller's interval over the
+pairs. Missing values (NaN) are left out: a pair counts only when both its runs
 have the value.
 """
 
@@ -19,7 +19,6 @@ import numpy as np
 from scipy import stats
 
 CONFIDENCE = 0.95
-BOOTSTRAP_RESAMPLES = 2000
 TAIL = (1 - CONFIDENCE) / 2  # probability outside the interval on each side
 
 
@@ -69,19 +68,20 @@ def paired_difference(values: np.ndarray, reference: np.ndarray) -> Interval:
     return mean_interval(np.asarray(values, dtype=float) - np.asarray(reference, dtype=float))
 
 
-def ratio_interval(numerator: np.ndarray, denominator: np.ndarray, rng: np.random.Generator,
-                   resamples: int = BOOTSTRAP_RESAMPLES) -> Interval:
-    """mean(numerator) / mean(denominator) over pairs, with a percentile bootstrap interval.
+def ratio_interval(numerator: np.ndarray, denominator: np.ndarray) -> Interval:
+    """mean(numerator) / mean(denominator) over pairs, with Fieller's interval.
 
-    Each resample draws the pairs with replacement. A resample whose mean denominator is not
-    positive (no gain) has no finite ratio and counts as ``inf``: when more than the upper tail
-    of them do, the interval has no upper bound. Pairs with a NaN in either array are left out.
+    The interval holds every ratio R that a t test (n − 1 degrees of freedom) on the pairs'
+    ``numerator − R × denominator`` does not tell apart from 0: (ā − R b̄)² ≤ t² (v_a − 2 R c + R² v_b), with
+    ā, b̄ the means and v_a, v_b, c their variances and covariance. It is exact for pairs drawn from a
+    bivariate normal distribution and allows for the two arrays' correlation. When the denominator's mean
+    is itself within t standard errors of 0, the set is unbounded: the upper bound is ``inf`` and the lower
+    bound is the set's bound below the estimate (``-inf`` when the set is the whole line). Pairs with a NaN
+    in either array are left out.
 
     Args:
         numerator: per-pair differences on top (e.g. extra cost).
         denominator: per-pair differences below (e.g. extra seizures), aligned with ``numerator``.
-        rng: the generator of the resamples.
-        resamples: how many bootstrap resamples.
     """
     top, bottom = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
     kept = np.isfinite(top) & np.isfinite(bottom)
@@ -89,13 +89,21 @@ def ratio_interval(numerator: np.ndarray, denominator: np.ndarray, rng: np.rando
     n = int(top.size)
     if n == 0 or bottom.mean() <= 0:
         return Interval(math.nan, math.nan, math.nan, n)
-    estimate = float(top.mean() / bottom.mean())
+    mean_top, mean_bottom = float(top.mean()), float(bottom.mean())
+    estimate = mean_top / mean_bottom
     if n == 1:
         return Interval(estimate, math.nan, math.nan, 1)
-    picks = rng.integers(0, n, size=(resamples, n))
-    tops, bottoms = top[picks].mean(axis=1), bottom[picks].mean(axis=1)
-    gained = bottoms > 0
-    ratios = np.full(resamples, np.inf)
-    ratios[gained] = tops[gained] / bottoms[gained]
-    low, high = np.quantile(ratios, [TAIL, 1 - TAIL], method="inverted_cdf")  # order statistics: no inf − inf
-    return Interval(estimate, float(low), float(high), n)
+    t2 = float(stats.t.ppf(1 - TAIL, n - 1)) ** 2
+    of_means = np.cov(top, bottom, ddof=1) / n
+    var_top, cov, var_bottom = float(of_means[0, 0]), float(of_means[0, 1]), float(of_means[1, 1])
+    # The interval's ends are the roots of a R² − 2 b R + q = 0.
+    a = mean_bottom**2 - t2 * var_bottom
+    b = mean_top * mean_bottom - t2 * cov
+    q = mean_top**2 - t2 * var_top
+    root = math.sqrt(max(b * b - a * q, 0.0))
+    if a > 0:
+        return Interval(estimate, min((b - root) / a, estimate), max((b + root) / a, estimate), n)
+    if a < 0 and root > 0:  # two rays, (−inf, r1] and [r2, inf): the one that holds the estimate, r2 ≤ estimate
+        upper_root = (b - root) / a
+        return Interval(estimate, upper_root if upper_root <= estimate else -math.inf, math.inf, n)
+    return Interval(estimate, q / (2 * b) if a == 0 and b > 0 else -math.inf, math.inf, n)

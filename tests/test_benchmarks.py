@@ -238,5 +238,5 @@ def test_interval_coverage_counts_how_often_the_intervals_hold_the_truth(monkeyp
     rng = np.random.default_rng(0)
     assert 0.85 <= ratio_coverage(50, 200, rng) <= 1.0
     assert 0.9 <= paired_coverage(20, 200, rng) <= 1.0
-    monkeypatch.setattr(interval_coverage, "ratio_interval", lambda top, bottom, _rng: Interval(1.0, 0.0, 1.0, top.size))
+    monkeypatch.setattr(interval_coverage, "ratio_interval", lambda top, bottom: Interval(1.0, 0.0, 1.0, top.size))
     assert ratio_coverage(20, 20, rng) == 0.0

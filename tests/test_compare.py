@@ -115,8 +115,12 @@ def test_cost_effectiveness_ratio_of_a_hand_built_case(tmp_path, capsys):
     table = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
     per_seizure = rows(table, "icer_per_extra_seizure")["policy"]
     assert per_seizure.mean == pytest.approx(40.0)  # 200 / 5
-    # A ratio of mean differences lies between the smallest and the largest pair's ratio (190/6 and 210/4).
-    assert 190 / 6 <= per_seizure.ci_low < 40.0 < per_seizure.ci_high <= 210 / 4
+    # Fieller's bounds: the ratios R at which a paired t test of extra cost − R × extra seizures just fails to reject 0.
+    extra_cost, extra_seized = np.array([200.0, 210, 190, 200]), np.array([5.0, 4, 6, 5])
+    for bound, sign in ((per_seizure.ci_low, 1), (per_seizure.ci_high, -1)):
+        t = stats.ttest_1samp(extra_cost - bound * extra_seized, 0.0).statistic
+        assert t == pytest.approx(sign * stats.t.ppf(0.975, 3), rel=1e-6)
+    assert per_seizure.ci_low < 40.0 < per_seizure.ci_high
     per_value = rows(table, "icer_per_extra_value_seized")["policy"]
     assert per_value.mean == pytest.approx(200 / 525)
     assert per_value.ci_low < 200 / 525 < per_value.ci_high

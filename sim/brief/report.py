@@ -76,7 +76,7 @@ MODEL_CAVEATS = (
     "ground unit-hours, checkpoint-days, intelligence and programme costs. Operators report lower flight costs "
     "(air_cost_reported in the run folders).",
     "The cost per extra seizure is the mean extra cost over the mean extra seizures of the replicate pairs, with a "
-    "bootstrap interval over the pairs; it is the price of one more seizure, not the average cost of a seizure. "
+    "95 % interval (Fieller's) over the pairs; it is the price of one more seizure, not the average cost of a seizure. "
     "An upper bound of ∞ means the extra seizures' interval reaches zero.",
     "Seized shipments stop short of the border: less flow beyond a place can mean seizures there as well as routes "
     "moved elsewhere.",
@@ -345,7 +345,7 @@ def _provenance(request: BriefRequest, comparison: Comparison) -> page.Html:
              page.element("code", page.text(group.digest)), page.text(group.world_seed),
              page.element("code", page.text(" ".join(map(str, group.runs.index))))] for group in comparison.groups]
     content = page.paragraph(f"Skywatch {__version__}. Comparison seed {comparison.seed}: replicate r's run seed derives "
-                             "from it as a sweep's does; the bootstrap's generator too.")
+                             "from it as a sweep's does.")
     content += page.table(["scenario", "file", "scenario sha256 (without its run seed)", "world seed", "run seeds"], rows)
     content += page.paragraph("Made by:") + page.element("pre", page.element("code", page.text(request.command)))
     content += page.paragraph("The same command makes the same page, but for the date line at the top.")
