@@ -56,10 +56,11 @@ def mean_interval(values: np.ndarray) -> Interval:
     n = int(finite.size)
     if n == 0:
         return Interval(math.nan, math.nan, math.nan, 0)
-    mean = float(finite.mean())
+    scale = float(np.abs(finite).max()) or 1.0  # in units of the largest magnitude, so no square overflows
+    mean = float((finite / scale).mean()) * scale
     if n == 1:
         return Interval(mean, math.nan, math.nan, 1)
-    half = float(t_half_width(finite.std(ddof=1), n))
+    half = float(t_half_width((finite / scale).std(ddof=1), n)) * scale
     return Interval(mean, mean - half, mean + half, n)
 
 
@@ -87,23 +88,29 @@ def ratio_interval(numerator: np.ndarray, denominator: np.ndarray) -> Interval:
     kept = np.isfinite(top) & np.isfinite(bottom)
     top, bottom = top[kept], bottom[kept]
     n = int(top.size)
+    # Worked in units of each array's largest magnitude, so no square overflows; the ratio's unit is their quotient.
+    scale_top, scale_bottom = (float(np.abs(values).max(initial=0.0)) or 1.0 for values in (top, bottom))
+    top, bottom = top / scale_top, bottom / scale_bottom
     if n == 0 or bottom.mean() <= 0:
         return Interval(math.nan, math.nan, math.nan, n)
+    unit = scale_top / scale_bottom
     mean_top, mean_bottom = float(top.mean()), float(bottom.mean())
     estimate = mean_top / mean_bottom
     if n == 1:
-        return Interval(estimate, math.nan, math.nan, 1)
+        return Interval(estimate * unit, math.nan, math.nan, 1)
     t2 = float(stats.t.ppf(1 - TAIL, n - 1)) ** 2
     of_means = np.cov(top, bottom, ddof=1) / n
     var_top, cov, var_bottom = float(of_means[0, 0]), float(of_means[0, 1]), float(of_means[1, 1])
     # The interval's ends are the roots of a R² − 2 b R + q = 0.
-    a = mean_bottom**2 - t2 * var_bottom
+    a = mean_bottom * mean_bottom - t2 * var_bottom
     b = mean_top * mean_bottom - t2 * cov
-    q = mean_top**2 - t2 * var_top
+    q = mean_top * mean_top - t2 * var_top
     root = math.sqrt(max(b * b - a * q, 0.0))
     if a > 0:
-        return Interval(estimate, min((b - root) / a, estimate), max((b + root) / a, estimate), n)
-    if a < 0 and root > 0:  # two rays, (−inf, r1] and [r2, inf): the one that holds the estimate, r2 ≤ estimate
+        low, high = min((b - root) / a, estimate), max((b + root) / a, estimate)
+    elif a < 0 and root > 0:  # two rays, (−inf, r1] and [r2, inf): the one that holds the estimate, r2 ≤ estimate
         upper_root = (b - root) / a
-        return Interval(estimate, upper_root if upper_root <= estimate else -math.inf, math.inf, n)
-    return Interval(estimate, q / (2 * b) if a == 0 and b > 0 else -math.inf, math.inf, n)
+        low, high = upper_root if upper_root <= estimate else -math.inf, math.inf
+    else:
+        low, high = q / (2 * b) if a == 0 and b > 0 else -math.inf, math.inf
+    return Interval(estimate * unit, low * unit, high * unit, n)

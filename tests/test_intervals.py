@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.intervals import CONFIDENCE, ratio_interval
+from sim.intervals import CONFIDENCE, mean_interval, ratio_interval
 
 
 def t_statistic(top: np.ndarray, bottom: np.ndarray, ratio: float) -> float:
@@ -63,3 +63,15 @@ def test_coverage_is_the_nominal_95_percent_with_ten_pairs():
         held += interval.low <= truth <= interval.high
     error = math.sqrt(CONFIDENCE * (1 - CONFIDENCE) / trials)
     assert abs(held / trials - CONFIDENCE) < 3.5 * error, held / trials
+
+
+def test_huge_values_give_the_intervals_of_their_scaled_copies_without_overflow():
+    """Both intervals are scale-equivariant; values near 1e300 (a hand-edited summary) must not overflow a square."""
+    rng = np.random.default_rng(5)
+    bottom = rng.normal(17.0, 7.0, 8)
+    top = 9.0 + bottom + rng.normal(0.0, 2.0, 8)
+    small, huge = ratio_interval(top, bottom), ratio_interval(top * 1e299, bottom * 1e-5)
+    for got, want in zip((huge.estimate, huge.low, huge.high), (small.estimate, small.low, small.high), strict=True):
+        assert got == pytest.approx(want * 1e304, rel=1e-9)
+    mean, mean_huge = mean_interval(top), mean_interval(top * 1e300)
+    assert mean_huge.low == pytest.approx(mean.low * 1e300, rel=1e-12) and math.isfinite(mean_huge.high)
