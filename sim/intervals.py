@@ -49,6 +49,11 @@ def t_half_width(std: Any, n: Any) -> Any:
     return stats.t.ppf(1 - TAIL, np.maximum(np.asarray(n) - 1, 1)) * std / np.sqrt(n)
 
 
+def _magnitude(values: np.ndarray) -> float:
+    """The largest magnitude in ``values`` (1 when there is none): the unit intervals are worked in, so no square overflows."""
+    return float(np.abs(values).max(initial=0.0)) or 1.0
+
+
 def mean_interval(values: np.ndarray) -> Interval:
     """The mean of the finite ``values`` and its Student t interval (NaN bounds with fewer than two values)."""
     finite = np.asarray(values, dtype=float)
@@ -56,7 +61,7 @@ def mean_interval(values: np.ndarray) -> Interval:
     n = int(finite.size)
     if n == 0:
         return Interval(math.nan, math.nan, math.nan, 0)
-    scale = float(np.abs(finite).max()) or 1.0  # in units of the largest magnitude, so no square overflows
+    scale = _magnitude(finite)
     mean = float((finite / scale).mean()) * scale
     if n == 1:
         return Interval(mean, math.nan, math.nan, 1)
@@ -88,8 +93,7 @@ def ratio_interval(numerator: np.ndarray, denominator: np.ndarray) -> Interval:
     kept = np.isfinite(top) & np.isfinite(bottom)
     top, bottom = top[kept], bottom[kept]
     n = int(top.size)
-    # Worked in units of each array's largest magnitude, so no square overflows; the ratio's unit is their quotient.
-    scale_top, scale_bottom = (float(np.abs(values).max(initial=0.0)) or 1.0 for values in (top, bottom))
+    scale_top, scale_bottom = _magnitude(top), _magnitude(bottom)  # the ratio's unit is their quotient
     top, bottom = top / scale_top, bottom / scale_bottom
     if n == 0 or bottom.mean() <= 0:
         return Interval(math.nan, math.nan, math.nan, n)

@@ -25,7 +25,7 @@ import numpy as np
 
 from sim.params import PATH_UNIT, SCHEMA
 from sim.ports import Crossings, crossings_of
-from sim.preflight import check_world, check_world_use
+from sim.preflight import check_world, check_world_use, preflight
 from sim.routes import RouteTable
 from sim.scenario import Scenario
 from sim.world import World, build_world
@@ -134,11 +134,11 @@ def preflight_all(scenarios: Iterable[Scenario]) -> None:
     """
     key, world = None, None
     for scenario in scenarios:
-        if world is None or world_key(scenario) != key:
-            world, key = None, world_key(scenario)
-            world = build_world(scenario)
-            check_world(scenario, world)
-        check_world_use(scenario, world)
+        scenario_key = world_key(scenario)
+        if world is None or scenario_key != key:
+            world, key = preflight(scenario), scenario_key
+        else:
+            check_world_use(scenario, world)
 
 
 def _plan(scenario: Scenario) -> PlannedWorld:
