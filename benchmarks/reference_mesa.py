@@ -37,7 +37,7 @@ from mesa.discrete_space.cell import Cell
 from scipy import stats
 
 from sim.kernels.coverage import dist_to_leg
-from sim.kernels.flight import MAX_LEGS, PATROL, READY, RESERVE_STEPS, RETURNING, TURNAROUND
+from sim.kernels.flight import MAX_LEGS, PATROL, READY, RESERVE_H, RETURNING, TURNAROUND
 from sim.model import SkywatchModel
 from sim.phases.ground import LINE_SAMPLES
 from sim.scenario import Scenario
@@ -150,32 +150,37 @@ class Drone(CellAgent):
     def step(self) -> None:
         """Fly one step (take off, patrol, return, turn around) and sense if in the air."""
         m = self.model
+        free_h = m.step_hours
         if self.state == TURNAROUND:
             self.ground_h -= m.step_hours
             if self.ground_h > EPS:
                 return
+            free_h = min(m.step_hours, -self.ground_h)  # the turnaround ended within this step
             self.state = READY
         if self.state == READY:
             self.state = PATROL
             self.airborne_h = m.endurance_h
             self.waypoint = self.next_waypoint()
-        legs = self.fly()
+        legs = self.fly(free_h)
         self.cell = m.cell_at(self.x, self.y)
         if self.state in (PATROL, RETURNING):
             self.stamp(legs)
 
-    def fly(self) -> list[tuple[float, float, float, float]]:
-        """Fly this step's straight legs towards the waypoints; return them."""
+    def fly(self, free_h: float) -> list[tuple[float, float, float, float]]:
+        """Fly ``free_h`` hours of this step in straight legs towards the waypoints; return them."""
         m = self.model
         legs: list[tuple[float, float, float, float]] = []
-        budget = m.step_hours if self.state == RETURNING else min(m.step_hours, self.airborne_h)
+        budget = free_h if self.state == RETURNING else min(free_h, self.airborne_h)
         while budget > EPS and len(legs) < MAX_LEGS:
             home_h = math.hypot(self.base[0] - self.x, self.base[1] - self.y) / m.drone_speed
-            if self.state == PATROL and self.airborne_h <= home_h + RESERVE_STEPS * m.step_hours:
+            if self.state == PATROL and self.airborne_h <= home_h + RESERVE_H + EPS:
                 self.state = RETURNING
                 self.waypoint = self.base
             dist = math.hypot(self.waypoint[0] - self.x, self.waypoint[1] - self.y)
             hours = min(budget, dist / m.drone_speed)
+            turn = self.state == PATROL and self.turn_before(hours)
+            if turn:
+                hours = self.hours_to_turn()
             share = 1.0 if dist <= 0.0 else min(1.0, hours * m.drone_speed / dist)
             start = (self.x, self.y)
             self.x += (self.waypoint[0] - self.x) * share
@@ -183,14 +188,47 @@ class Drone(CellAgent):
             legs.append((*start, self.x, self.y))
             budget -= hours
             self.airborne_h -= hours
+            if turn:
+                self.state = RETURNING
+                self.waypoint = self.base
+                continue
             if hours * m.drone_speed < dist - EPS:
                 continue
             if self.state == RETURNING:
                 self.state = TURNAROUND
-                self.ground_h = m.turnaround_h
+                self.ground_h = m.turnaround_h - budget
                 break
             self.waypoint = self.next_waypoint()
         return legs
+
+    def hours_to_turn(self) -> float:
+        """Hours on along this leg until the flight left only covers the way home and the reserve.
+
+        Found by bisection on the slack (spare hours less the way home), which only falls as it flies.
+        """
+        m = self.model
+        dist = math.hypot(self.waypoint[0] - self.x, self.waypoint[1] - self.y)
+        ux, uy = (self.waypoint[0] - self.x) / dist, (self.waypoint[1] - self.y) / dist
+
+        def slack(s: float) -> float:
+            px, py = self.x + ux * s * m.drone_speed, self.y + uy * s * m.drone_speed
+            return self.airborne_h - RESERVE_H - s - math.hypot(self.base[0] - px, self.base[1] - py) / m.drone_speed
+
+        low, high = 0.0, dist / m.drone_speed
+        for _ in range(60):
+            middle = (low + high) / 2
+            low, high = (middle, high) if slack(middle) > 0.0 else (low, middle)
+        return low
+
+    def turn_before(self, hours: float) -> bool:
+        """Whether the flight left would stop covering the way home and the reserve within ``hours`` on this leg."""
+        m = self.model
+        dist = math.hypot(self.waypoint[0] - self.x, self.waypoint[1] - self.y)
+        if dist <= 0.0:
+            return False
+        share = hours * m.drone_speed / dist
+        px, py = self.x + (self.waypoint[0] - self.x) * share, self.y + (self.waypoint[1] - self.y) * share
+        return self.airborne_h - RESERVE_H - hours < math.hypot(self.base[0] - px, self.base[1] - py) / m.drone_speed
 
     def next_waypoint(self) -> tuple[float, float]:
         """Random search: a leg in a random direction (Lambert's law off a wall), exponential length up to a wall."""

@@ -63,8 +63,10 @@ class Cartel(mesa.Agent):
         self.route_ids = np.flatnonzero(np.isin(book.routes.source, sources))
         self.route_probs = np.zeros(0)
         self._odds, self._cdf = self.route_probs, np.zeros(0)  # the last route odds launched on, and their CDF
-        self.risk = RiskMemory(world.shape, units.steps(params.cartels.risk_memory_h), units.cells(params.cartels.risk_radius_km),
-                               recent_places=params.counter.max_zones, maps=params.adaptation.route_shifting)
+        memory_steps, radius = units.steps(params.cartels.risk_memory_h), units.cells(params.cartels.risk_radius_km)
+        self.risk = RiskMemory(world.shape, memory_steps, radius, maps=params.adaptation.route_shifting)
+        # where drones last spotted its shipments (its counter-drone zones go there first): only the newest places are kept
+        self.spotted = RiskMemory(world.shape, memory_steps, radius, recent_places=params.counter.max_zones, maps=False)
         self.encryption = 0.0
         self.counter_drone = float(params.counter.initial_level)
         self.zones = np.zeros((0, 2))
@@ -120,6 +122,7 @@ class Cartel(mesa.Agent):
         """
         self.sightings += cells.size * noticed
         self.risk.add(cells, self.p.cartels.sighting_weight * noticed, now)
+        self.spotted.add(cells, noticed, now)
 
     def _recruit(self, days: float) -> None:
         """Couriers leave at the turnover rate; recruits replace them, fewer where programs run."""
@@ -162,7 +165,7 @@ class Cartel(mesa.Agent):
             if route_cells.size
             else route_cells
         )
-        candidates = np.concatenate([self.risk.recent_cells(), world.infra_cells[world.infra_owner == self.index], spaced])
+        candidates = np.concatenate([self.spotted.recent_cells(), world.infra_cells[world.infra_owner == self.index], spaced])
         return zone_centres(candidates, count, world.shape[1])
 
     def _choose_routes(self) -> None:

@@ -13,10 +13,20 @@ from sim.kernels.counter_rng import uniforms
 
 @dataclass
 class ZoneEffects:
-    """What the zones did to the fleet in one step."""
+    """What the zones did to a fleet in one step.
+
+    Attributes:
+        lost: drones lost.
+        jammed_hours: hours the airborne drones were blind in the step.
+        blind_look: (D,) bool, the airborne drones blind at the step's one look (its middle).
+    """
 
     lost: int
     jammed_hours: float
+    blind_look: np.ndarray
+
+
+JAM_COUNTER_SHIFT = 32  # the k-th jam of drone d within one step draws counter 2d + 1 + (k << JAM_COUNTER_SHIFT)
 
 
 def zone_centres(candidates: np.ndarray, count: int, width: int) -> np.ndarray:
@@ -40,15 +50,22 @@ def inside_any(x: np.ndarray, y: np.ndarray, centres: np.ndarray, radius: float)
     return (d2 <= radius * radius).any(axis=1)
 
 
-def apply_zones(fleet: Fleet, centres: np.ndarray, radius: float, jam_rate: float, jam_steps: int, loss_hazard: float,
+def apply_zones(fleet: Fleet, centres: np.ndarray, radius: float, jam_rate: float, jam_hours: float, loss_hazard: float,
                 step_hours: float, now: int, key: np.uint64) -> ZoneEffects:
-    """Expose the airborne drones inside the zones to one step of jamming and loss hazards.
+    """Expose the airborne drones inside the zones to one step of jamming and loss hazards, in continuous time.
 
-    A drone inside is lost with probability ``1 − exp(−loss_hazard × step_hours)``; a survivor not
-    already jammed is jammed with probability ``1 − exp(−jam_rate × step_hours)`` and stays blind
-    for ``jam_steps`` steps. Drone d's draws are counters 2d (loss) and 2d + 1 (jamming) of this
-    step's ``key``, so they depend neither on who is inside nor on how many drones there are.
+    A drone inside is lost with probability ``1 − exp(−loss_hazard × step_hours)``. A survivor is
+    jammed at ``jam_rate`` per hour it is not blind: each jam comes at the next event of that
+    Poisson process and blinds it for ``jam_hours`` from then, so a step may hold several and a
+    jam may run into later steps (:attr:`Fleet.jammed_from_h`, :attr:`Fleet.jammed_until_h`: the
+    last jam, hours since the run's start). The blind share of the hours spent inside is
+    ``rJ / (1 + rJ)`` at any step length. The drone's sensor looks once a step, at its middle.
+    Drone d's draws are counters 2d (loss) and 2d + 1 (its first jam of the step; then
+    :data:`JAM_COUNTER_SHIFT`) of this step's ``key``, so they depend neither on who is inside nor
+    on how many drones there are.
     """
+    start_h = now * step_hours
+    end_h, look_h = start_h + step_hours, start_h + 0.5 * step_hours
     airborne = fleet.airborne
     up = np.flatnonzero(airborne)
     exposed = up[inside_any(fleet.x[up], fleet.y[up], centres, radius)]
@@ -58,10 +75,30 @@ def apply_zones(fleet: Fleet, centres: np.ndarray, radius: float, jam_rate: floa
         fleet.state[exposed[~survives]] = flight.LOST
         airborne[exposed[~survives]] = False
         lost = exposed.size - int(np.count_nonzero(survives))
-        jam = (fleet.jammed_until[exposed] <= now) & (uniforms(key, 2 * exposed + 1) < 1.0 - np.exp(-jam_rate * step_hours))
-        fleet.jammed_until[exposed[survives & jam]] = now + jam_steps
-    blind_airborne = np.count_nonzero(airborne & (fleet.jammed_until > now))
-    return ZoneEffects(lost, float(blind_airborne) * step_hours)
+        exposed = exposed[survives]
+    earlier = np.minimum(end_h, fleet.jammed_until_h) - np.maximum(start_h, fleet.jammed_from_h)  # jams from earlier steps
+    blind_h = float(np.maximum(earlier[airborne], 0.0).sum())
+    blind_look = airborne & blind_at(fleet, look_h)
+    if jam_rate <= 0.0 or jam_hours <= 0.0:
+        return ZoneEffects(lost, blind_h, blind_look)
+    pending, free_from, k = exposed, np.maximum(start_h, fleet.jammed_until_h[exposed]), 0
+    while pending.size:
+        counters = 2 * pending + 1 + (k << JAM_COUNTER_SHIFT)
+        onset = free_from - np.log1p(-uniforms(key, counters)) / jam_rate  # the next event of the jam process
+        hit = onset < end_h
+        pending, onset = pending[hit], onset[hit]
+        until = onset + jam_hours
+        fleet.jammed_from_h[pending], fleet.jammed_until_h[pending] = onset, until
+        blind_h += float((np.minimum(end_h, until) - onset).sum())
+        blind_look[pending] |= (onset <= look_h) & (look_h < until)
+        again = until < end_h
+        pending, free_from, k = pending[again], until[again], k + 1
+    return ZoneEffects(lost, blind_h, blind_look)
+
+
+def blind_at(fleet: Fleet, hour: float) -> np.ndarray:
+    """(D,) bool, the drones whose sensor is jammed at ``hour`` (hours since the run's start)."""
+    return (fleet.jammed_from_h <= hour) & (hour < fleet.jammed_until_h)
 
 
 @dataclass

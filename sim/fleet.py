@@ -28,7 +28,8 @@ class Fleet:
     leg: np.ndarray
     legs: np.ndarray
     leg_count: np.ndarray
-    jammed_until: np.ndarray  # (D,) int64, step until which the drone's sensor is jammed
+    jammed_from_h: np.ndarray  # (D,) float64, hour (since the run's start) the drone's sensor was last jammed
+    jammed_until_h: np.ndarray  # (D,) float64, hour that jam ends
     cancelled_h: np.ndarray  # (D,) float64, hours still to pass of a sortie cancelled for lack of availability
     refused_h: np.ndarray  # (D,) float64, hours still to pass of a sortie a flight-hour cap refused
 
@@ -58,7 +59,7 @@ class Fleet:
             base_x=home[:, 0].astype(float).copy(), base_y=home[:, 1].astype(float).copy(),
             sector=sector, lane=np.zeros(count, dtype=np.int64), leg=np.zeros(count, dtype=np.int64),
             legs=np.zeros((count, flight.MAX_LEGS, 4)), leg_count=np.zeros(count, dtype=np.int64),
-            jammed_until=np.full(count, -1, dtype=np.int64), cancelled_h=np.zeros(count), refused_h=np.zeros(count),
+            jammed_from_h=np.zeros(count), jammed_until_h=np.zeros(count), cancelled_h=np.zeros(count), refused_h=np.zeros(count),
         )
 
     @classmethod

@@ -206,7 +206,7 @@ OUTCOMES: tuple[Outcome, ...] = (
             "summary"),
     Outcome("authorised_share", "-", "share of the territory's cells where the partner's aircraft may patrol and sense",
             "label", lambda m: authorised_share(m.world.airspace), "summary"),
-    Outcome("seizures_per_authorised_km2", "1/km²", "shipments seized per km² of authorised airspace", "ratio",
+    Outcome("seizures_per_authorised_km2", "1/km²", "shipments seized per km² of authorised airspace", "total",
             _seizures_per_authorised_km2, "summary"),
     Outcome("route_dispersion", "km²",
             "where shipments went: exp(entropy of flow.npy over cells) × cell area; seized shipments stop short",

@@ -226,3 +226,14 @@ def test_first_places_are_those_of_the_whole_memory(seed):
     for count in (1, 6, 100):
         _, first = np.unique(cells, return_index=True)
         np.testing.assert_array_equal(first_places(cells, count), np.sort(first)[:count])
+
+
+def test_counter_drone_zones_go_where_shipments_were_last_spotted_not_where_they_were_seized():
+    scenario = Scenario().with_overrides({"world.height": 64, "world.width": 64, "counter.initial_level": 1.0,
+                                          "counter.max_zones": 1, "adaptation.counter_drone": False}, "test")
+    cartel = SkywatchModel(scenario).cartels[0]
+    spotted, seized = 10 * 64 + 20, 40 * 64 + 30
+    cartel.learn_sightings(np.array([spotted]), 0)
+    cartel.learn_losses(np.array([seized]), 1)  # a checkpoint seizure, after the sighting
+    cartel.adapt(1.0)
+    np.testing.assert_array_equal(cartel.zones, [[20.5, 10.5]])

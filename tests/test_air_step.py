@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from sim.community import Community
-from sim.counter_drone import apply_zones, inside_any
+from sim.counter_drone import JAM_COUNTER_SHIFT, apply_zones, inside_any
 from sim.fleet import Fleet
 from sim.kernels import flight
-from sim.kernels.counter_rng import uniforms
+from sim.kernels.counter_rng import uniform, uniforms
 from sim.kernels.coverage import cover_along_routes
 from sim.model import SkywatchModel
 from sim.routebook import CellPositions
@@ -51,15 +51,31 @@ def test_cover_along_routes_equals_a_gather_whatever_changes(seed):
         np.testing.assert_array_equal(along, cover[cells])
 
 
-def _apply_zones_drawing_for_all(fleet, centres, radius, jam_rate, jam_steps, loss_hazard, step_hours, now, key):
-    """The zones' effects with every drone drawing (the plain formula)."""
+def _apply_zones_drawing_for_all(fleet, centres, radius, jam_rate, jam_hours, loss_hazard, step_hours, now, key):
+    """The zones' effects with every drone drawing, one drone and one jam at a time (the plain formula)."""
     draws = uniforms(key, np.arange(2 * fleet.x.size, dtype=np.int64)).reshape(-1, 2).T
     exposed = fleet.airborne & inside_any(fleet.x, fleet.y, centres, radius)
     lost = exposed & (draws[0] < 1.0 - np.exp(-loss_hazard * step_hours))
     fleet.state[lost] = flight.LOST
-    jammed = exposed & ~lost & ~(fleet.jammed_until > now) & (draws[1] < 1.0 - np.exp(-jam_rate * step_hours))
-    fleet.jammed_until[jammed] = now + jam_steps
-    return int(lost.sum()), float((fleet.airborne & (fleet.jammed_until > now)).sum()) * step_hours
+    start, end = now * step_hours, (now + 1) * step_hours
+    look = (start + end) / 2
+    jams = {d: [(fleet.jammed_from_h[d], fleet.jammed_until_h[d])] for d in range(fleet.x.size)}
+    for d in np.flatnonzero(exposed & ~lost):
+        free_from, k = max(start, fleet.jammed_until_h[d]), 0
+        while True:
+            draw = uniform(key, 2 * d + 1 + (k << JAM_COUNTER_SHIFT))
+            onset = free_from - np.log(1.0 - draw) / jam_rate  # the next event of a Poisson process at jam_rate
+            if onset >= end:
+                break
+            jams[d].append((onset, onset + jam_hours))
+            free_from, k = onset + jam_hours, k + 1
+        fleet.jammed_from_h[d], fleet.jammed_until_h[d] = jams[d][-1]
+    blind, looks = 0.0, np.zeros(fleet.x.size, bool)
+    for d in np.flatnonzero(fleet.airborne):
+        for a, b in jams[d]:
+            blind += max(0.0, min(end, b) - max(start, a))
+            looks[d] |= a <= look < b
+    return int(lost.sum()), blind, looks
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -72,15 +88,39 @@ def test_zones_drawing_only_for_the_drones_inside_equal_every_drone_drawing(seed
         fleet = Fleet.create(np.array([[30.0, 30.0]]), count, "random", (0.0, 60.0), 60, np.zeros(count))
         fleets.append(fleet)
     state = rng.choice([flight.PATROL, flight.RETURNING, flight.TURNAROUND, flight.LOST], count).astype(np.int8)
-    x, y, until = rng.uniform(0, 60, count), rng.uniform(0, 60, count), rng.integers(-1, 14, count)
+    x, y, since = rng.uniform(0, 60, count), rng.uniform(0, 60, count), rng.uniform(0.0, 3.0, count)
     for fleet in fleets:
-        fleet.state[:], fleet.x[:], fleet.y[:], fleet.jammed_until[:] = state, x, y, until
+        fleet.state[:], fleet.x[:], fleet.y[:] = state, x, y
+        fleet.jammed_from_h[:], fleet.jammed_until_h[:] = since, since + 0.5
     centres = np.array([[20.0, 20.0], [45.0, 40.0]])
-    effects = apply_zones(fleets[0], centres, 12.0, 1.5, 4, 1.0, 0.25, now, key)
-    assert (effects.lost, effects.jammed_hours) == _apply_zones_drawing_for_all(fleets[1], centres, 12.0, 1.5, 4, 1.0, 0.25,
-                                                                                now, key)
-    np.testing.assert_array_equal(fleets[0].state, fleets[1].state)
-    np.testing.assert_array_equal(fleets[0].jammed_until, fleets[1].jammed_until)
+    for step_hours, jam_hours in ((0.25, 0.5), (2.0, 0.1)):  # a jam or more a step, and none or some from earlier
+        effects = apply_zones(fleets[0], centres, 12.0, 1.5, jam_hours, 0.2, step_hours, now, key)
+        lost, blind, looks = _apply_zones_drawing_for_all(fleets[1], centres, 12.0, 1.5, jam_hours, 0.2, step_hours, now, key)
+        assert effects.lost == lost and effects.jammed_hours == pytest.approx(blind, rel=1e-12)
+        assert 0 < effects.jammed_hours < np.count_nonzero(fleets[0].airborne) * step_hours
+        np.testing.assert_array_equal(effects.blind_look, looks)
+        np.testing.assert_array_equal(fleets[0].state, fleets[1].state)
+        np.testing.assert_allclose(fleets[0].jammed_from_h, fleets[1].jammed_from_h, rtol=1e-12)
+        np.testing.assert_allclose(fleets[0].jammed_until_h, fleets[1].jammed_until_h, rtol=1e-12)
+        now += 1
+
+
+@pytest.mark.parametrize("step_hours", [0.25, 1.0, 2.0, 4.0])
+def test_the_blind_share_inside_a_zone_is_the_continuous_time_law_at_any_step_length(step_hours):
+    """Jammed at r per hour not blind, blind J hours each time: blind r·J / (1 + r·J) of the hours inside (1/3 here,
+    r = 0.5/h and J = 1 h), in the jammed hours counted and in the mid-step looks, whatever the step length."""
+    count, hours = 400, 200.0
+    fleet = Fleet.create(np.array([[10.0, 10.0]]), count, "random", (0.0, 20.0), 20, np.zeros(count))
+    fleet.state[:] = flight.PATROL
+    streams = run_streams(4)
+    blind_h, blind_looks, steps = 0.0, 0, int(hours / step_hours)
+    for now in range(steps):
+        effects = apply_zones(fleet, np.array([[10.0, 10.0]]), 100.0, 0.5, 1.0, 0.0, step_hours, now,
+                              streams.step_key("zone_hazard", now))
+        blind_h += effects.jammed_hours
+        blind_looks += np.count_nonzero(effects.blind_look)
+    assert blind_h / (count * hours) == pytest.approx(1 / 3, abs=0.01)
+    assert blind_looks / (count * steps) == pytest.approx(1 / 3, abs=0.015)
 
 
 def test_mean_trust_is_the_plain_weighted_mean_after_every_change():

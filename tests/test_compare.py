@@ -183,6 +183,21 @@ def test_runs_of_different_lengths_are_compared_per_day(tmp_path, capsys):
     assert rows(table, "icer_per_extra_seizure")["policy"].note.startswith("adds no seizures")  # 15 in 14 days < 10 in 7
 
 
+def test_counts_per_km2_of_airspace_are_compared_per_day_like_the_counts(tmp_path):
+    """Seizures per authorised km² add up over a run like the seizures: twice as long a run at the same rate is the same
+    per day."""
+    folders = [fake_run(tmp_path / f"{label}-seed{seed}", seed, {"total_cost": 100.0 * days + seed,
+                                                               "shipments_seized": 10 * days + seed,
+                                                               "seizures_per_authorised_km2": (10 * days + seed) / 50.0},
+                        drones, steps)
+               for label, drones, steps, days in (("week", 0, WEEK, 7), ("fortnight", 24, FORTNIGHT, 14)) for seed in SEEDS]
+    assert main(["compare", *map(str, folders), "--out", str(tmp_path / "cmp")]) == 0
+    table = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
+    per_km2 = rows(table, "seizures_per_authorised_km2")
+    assert per_km2["week"].per_day and per_km2["week"].unit == "1/km²/day"
+    assert per_km2["week"].mean == pytest.approx(per_km2["fortnight"].mean, rel=0.02)
+
+
 def test_a_missing_run_folder_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["compare", str(tmp_path / "runs" / "baseline"), str(tmp_path / "runs" / "drone_surge")]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -23,6 +23,7 @@ from sim.kernels.movement import (
     EVENT_CHECKPOINT_SEIZURE,
     EVENT_DELIVERED,
     EVENT_DRONE_DETECTION,
+    EVENT_REPORT,
     EVENT_TIP,
     FLOW_ROWS,
     FREE,
@@ -266,7 +267,8 @@ def _step_cell_by_cell(pool, starts, lengths, hours, step_hours, drone, checkpoi
             at += 1
             flow[at] += 1
             seen_drone, seen_checkpoint = max(seen_drone, drone[at]), max(seen_checkpoint, checkpoint[at])
-        expected += float(tip[at]) * (bank - spent)
+        if at < last:  # a shipment that arrives is delivered on entering its route's last cell
+            expected += float(tip[at]) * (bank - spent)
         pool["progress"][i], pool["carry_h"][i] = at - base, bank
         hide = 1.0 - float(pool["concealment"][i])
         uid = pool["uid"][i]
@@ -274,16 +276,19 @@ def _step_cell_by_cell(pool, starts, lengths, hours, step_hours, drone, checkpoi
                 and uniform(keys[1], -1 - uid) < interdict):
             pool["status"][i] = FREE
             events.append((i, EVENT_CHECKPOINT_SEIZURE, at))
-        elif at == last:
-            pool["status"][i] = FREE
-            events.append((i, EVENT_DELIVERED, at))
-        elif not pool["cued"][i]:
+            continue
+        report = 0
+        if not pool["cued"][i]:
             if seen_drone > 0 and uniform(keys[0], uid) < seen_drone * hide:
-                pool["cued"][i] = True
-                events.append((i, EVENT_DRONE_DETECTION, at))
+                report = EVENT_DRONE_DETECTION
             elif expected > 0 and uniform(keys[2], uid) < (1.0 - np.exp(-expected)) * hide:
-                pool["cued"][i] = True
-                events.append((i, EVENT_TIP, at))
+                report = EVENT_TIP
+        if at == last:
+            pool["status"][i] = FREE
+            events.append((i, EVENT_DELIVERED | report, at))
+        elif report:
+            pool["cued"][i] = True
+            events.append((i, report, at))
     return events, flow
 
 
@@ -560,6 +565,17 @@ def test_drones_fly_sorties_and_come_home(policy):
         assert first * 0.25 <= 6.0 + 0.25, "the first sortie ends within its endurance"
 
 
+@pytest.mark.parametrize("step_hours", [0.1, 0.25, 1.0, 1.5])
+def test_a_sortie_flies_its_endurance_less_the_reserve_at_any_step_length(step_hours):
+    """A drone flies endurance - RESERVE_H hours a sortie and stays turnaround_h on the ground, whatever the step (up to
+    the turnaround: one take-off a step): over a week, 5.5 h of every 7 (6 h endurance, 0.5 h reserve, 1.5 h
+    turnaround), to within a sortie."""
+    f = _fleet(8, flight.POLICY_RANDOM, endurance=6.0, turnaround=1.5)
+    _, hours = _fly(f, round(168 / step_hours), speed=20.0, step_hours=step_hours)
+    assert hours / 8 == pytest.approx(168 * 5.5 / 7.0, abs=5.5)
+    assert np.all((f["state"] == flight.TURNAROUND) <= (f["airborne_h"] >= flight.RESERVE_H - 1e-9))
+
+
 def test_lawnmower_sweeps_its_whole_sector():
     f = _fleet(1, flight.POLICY_LAWNMOWER, endurance=1000.0)
     n = 1
@@ -701,6 +717,34 @@ def test_a_town_between_the_places_a_step_ends_tips_off_as_often_at_any_step_len
         _, (_, kind, _), _ = _advance(pool, routes, np.full(length, 0.25, np.float32), step_hours, none, none, step=step, tip=tip)
         tipped += np.count_nonzero(kind == EVENT_TIP)
     assert tipped / n == pytest.approx(1.0 - np.exp(-0.5), abs=0.012)
+
+
+@pytest.mark.parametrize("step_hours", [0.25, 2.0, 16.0])
+def test_the_step_a_shipment_arrives_in_senses_the_cells_it_passed(step_hours):
+    """A shipment reaching its port is seen by a drone or tipped off on the way in, as in any other step: a town at
+    rate 2/h a quarter-hour wide tips off 1 - exp(-0.5) of the shipments, whether the step that passes it ends on
+    the road or at the port (16 h: the whole 9.75 h route in one step); a drone over the last cell sees them all."""
+    n, length = 20_000, 40
+    routes = _one_route(np.arange(length))
+    tip = np.zeros(length)
+    tip[30] = 2.0
+    tip[length - 1] = 50.0  # the port itself: a shipment is delivered as it enters, so no hours are spent there
+    none = np.zeros(length, np.float32)
+    pool = _pool(n, 0)
+    kinds = []
+    for step in range(int(np.ceil(10 / step_hours))):
+        _, (_, kind, _), _ = _advance(pool, routes, np.full(length, 0.25, np.float32), step_hours, none, none, step=step, tip=tip)
+        kinds.append(kind)
+    kind = np.concatenate(kinds)
+    assert np.all(pool["status"] == FREE) and np.count_nonzero(kind & EVENT_DELIVERED) == n
+    tipped = np.count_nonzero((kind & EVENT_REPORT) == EVENT_TIP)
+    assert tipped / n == pytest.approx(1.0 - np.exp(-0.5), abs=0.012)
+    drone = np.zeros(length, np.float32)
+    drone[length - 1] = 1.0
+    pool = _pool(n, 0)
+    kinds = [_advance(pool, routes, np.full(length, 0.25, np.float32), step_hours, drone, none, step=step)[1][1]
+             for step in range(int(np.ceil(10 / step_hours)))]
+    assert set(np.concatenate(kinds)) == {EVENT_DELIVERED | EVENT_DRONE_DETECTION}
 
 
 @pytest.mark.parametrize("shape", [(12, 12), (13, 10), (1, 7)])

@@ -48,7 +48,7 @@ def test_trust_falls_where_and_as_long_as_the_sensors_look():
         hours[watched] += step_hours
     trust = model.community.trust.reshape(-1)
     start = model.params.community.trust
-    assert hours.max() > 0.5 and np.any(hours == 0.0)
+    assert hours.max() > 0.25 and np.any(hours == 0.0)
     assert trust[hours == 0.0] == pytest.approx(start), "no sensor, no loss"
     assert trust == pytest.approx(start * np.exp(-rate * hours), rel=1e-4), "loss grows with the hours under the sensors"
     summary = summarize(model)
@@ -58,17 +58,16 @@ def test_trust_falls_where_and_as_long_as_the_sensors_look():
 
 
 def test_privacy_exposure_and_trust_lost_keep_their_hourly_rate_at_any_step_length():
-    """Person-hours under the sensors and the trust they cost follow the hours flown, not the step: a week at a
-    quarter-hour step and at a one-hour step agree within a few per cent (cells enter and leave the footprints at
+    """Person-hours under the sensors and the trust they cost follow the hours flown, not the step: three weeks at a
+    quarter-hour step and at a one-hour step agree within 10 % (cells enter and leave the footprints at
     other moments), where charging each touched cell a whole step made them grow with it (7 times at a quarter-hour)."""
     figures = {}
     for step_hours in (0.25, 1.0):
-        scenario = load_scenario("privacy_backlash").with_overrides(
-            {"run.seed": 0, "run.step_hours": step_hours, "run.steps": int(168 / step_hours)}, "test")
-        summary = summarize(simulate(scenario))
-        figures[step_hours] = np.array([summary[name] / summary["drone_flight_hours"]
+        summaries = [summarize(simulate(load_scenario("privacy_backlash").with_overrides(
+            {"run.seed": seed, "run.step_hours": step_hours, "run.steps": int(168 / step_hours)}, "test"))) for seed in range(3)]
+        figures[step_hours] = np.array([sum(s[name] for s in summaries) / sum(s["drone_flight_hours"] for s in summaries)
                                         for name in ("privacy_exposure", "trust_lost_to_surveillance")])
-    np.testing.assert_allclose(figures[1.0], figures[0.25], rtol=0.1)
+    np.testing.assert_allclose(figures[1.0], figures[0.25], rtol=0.1)  # one seed's figures differ by up to 10 % (where towns lie)
 
 
 def test_privacy_off_leaves_trust_and_outcomes_bit_identical(monkeypatch):

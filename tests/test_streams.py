@@ -142,8 +142,8 @@ def test_a_drones_zone_hazards_do_not_depend_on_the_fleet_size():
     for count in (5, 11):
         fleet = Fleet.create(np.array([[10.0, 10.0]]), count, "random", (0.0, 20.0), 20, np.zeros(count))
         fleet.state[:] = 1  # PATROL: airborne, inside the zone below
-        apply_zones(fleet, np.array([[10.0, 10.0]]), 100.0, 2.0, 4, 2.0, 0.25, 17, key)
-        effects.append((fleet.state.copy(), fleet.jammed_until.copy()))
+        apply_zones(fleet, np.array([[10.0, 10.0]]), 100.0, 2.0, 1.0, 2.0, 0.25, 17, key)
+        effects.append((fleet.state.copy(), fleet.jammed_until_h.copy()))
     (state_few, jam_few), (state_many, jam_many) = effects
     np.testing.assert_array_equal(state_few, state_many[:5])
     np.testing.assert_array_equal(jam_few, jam_many[:5])

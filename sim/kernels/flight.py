@@ -21,7 +21,7 @@ _THIRD_DRAW = np.uint64(0x9E3779B97F4A7C15)  # key offset for a waypoint's third
 _RETRY_DRAW = np.uint64(0xD1B54A32D192ED03)  # key offset, times the try, of a waypoint redrawn after its leg was cut short
 
 MAX_LEGS = 8  # straight legs a drone can fly in one step; the rest of the step it idles
-RESERVE_STEPS = 2.0  # a patrol turns home with this many steps of flight in hand
+RESERVE_H = 0.5  # hours of flight a patrol still has in hand when it lands back at its base
 EPS = 1e-9  # hours or cells below which a remainder counts as nothing
 WAYPOINT_TRIES = 8  # authorised airspace: draws of a waypoint before a leg cut short is kept
 MIN_CUT_LEG = 0.5  # cells: a leg cut at the airspace's edge shorter than this is redrawn
@@ -215,6 +215,23 @@ def _next_waypoint(d, px, py, policy, sector, lane, leg, lane_spacing, key, coun
     return cx, cy
 
 
+@njit(cache=True, inline="always")
+def hours_to_turn(x: float, y: float, wx: float, wy: float, base_x: float, base_y: float, speed: float,
+                  spare_h: float) -> float:
+    """Hours a drone at (x, y) can fly on towards (wx, wy) before ``spare_h`` hours only just cover the way home.
+
+    The s with (spare_h - s) · speed = |P + s · speed · u - B|, P its position, u its heading and B
+    its base (both sides squared, the s² terms cancel). Needs the way home now to take less than
+    ``spare_h``; the result is then positive. Positions in cells, speed in cells per hour.
+    """
+    dist = np.hypot(wx - x, wy - y)
+    if dist <= 0.0:
+        return np.inf
+    reach = speed * spare_h
+    dx, dy = x - base_x, y - base_y
+    return (reach * reach - dx * dx - dy * dy) / (2.0 * speed * (reach + (dx * (wx - x) + dy * (wy - y)) / dist))
+
+
 @njit(cache=True)
 def fly_drones(
     x: np.ndarray,
@@ -247,8 +264,11 @@ def fly_drones(
     """Fly every drone for one step and record the legs it flew.
 
     A ready drone takes off; a patrolling drone flies to its waypoint and picks the next one by
-    its policy; when its remaining endurance only just covers the flight home it returns; at the
-    base it stays ``turnaround_h`` before it is ready again.
+    its policy; it turns home at the point of its leg where its remaining endurance only just
+    covers the flight home and :data:`RESERVE_H`; at the base it stays ``turnaround_h`` before it is
+    ready again. Landing, turnaround and take-off fall within steps (the rest of the step a drone
+    lands in counts towards its turnaround; one ready mid-step flies the rest of it), so a sortie's
+    hours do not depend on the step length. A step holds at most one landing and one take-off.
 
     Args:
         x, y: (D,) float64 position in cell units.
@@ -284,10 +304,12 @@ def fly_drones(
         counter = d * (MAX_LEGS + 1)  # this drone's draws this step: counter .. counter + MAX_LEGS
         if state[d] == LOST:
             continue
+        free_h = step_hours  # hours of this step the drone may fly
         if state[d] == TURNAROUND:
             ground_h[d] -= step_hours
             if ground_h[d] > EPS:
                 continue
+            free_h = min(step_hours, -ground_h[d])  # ready when the turnaround ended, within this step
             state[d] = READY
         if state[d] == READY:
             state[d] = PATROL
@@ -297,14 +319,19 @@ def fly_drones(
                                           block_cols, block, allowed, allowed_cells)
             counter += 1
         # a returning drone always finishes its step (its reserve was kept for the flight home)
-        budget = step_hours if state[d] == RETURNING else min(step_hours, airborne_h[d])
+        budget = free_h if state[d] == RETURNING else min(free_h, airborne_h[d])
         while budget > EPS and leg_count[d] < MAX_LEGS:
             home = np.hypot(base_x[d] - x[d], base_y[d] - y[d]) / speed
-            if state[d] == PATROL and airborne_h[d] <= home + RESERVE_STEPS * step_hours:
+            if state[d] == PATROL and airborne_h[d] <= home + RESERVE_H + EPS:
                 state[d] = RETURNING
                 wx[d], wy[d] = base_x[d], base_y[d]
             dist = np.hypot(wx[d] - x[d], wy[d] - y[d])
             t = min(budget, dist / speed)
+            turn = False
+            if state[d] == PATROL:
+                turn_h = hours_to_turn(x[d], y[d], wx[d], wy[d], base_x[d], base_y[d], speed, airborne_h[d] - RESERVE_H)
+                if turn_h < t:
+                    t, turn = turn_h, True
             frac = 1.0 if dist <= 0.0 else (t * speed) / dist
             nx = x[d] + (wx[d] - x[d]) * min(1.0, frac)
             ny = y[d] + (wy[d] - y[d]) * min(1.0, frac)
@@ -315,11 +342,15 @@ def fly_drones(
             budget -= t
             airborne_h[d] -= t
             flown += t
+            if turn:  # the point of no return: home from here
+                state[d] = RETURNING
+                wx[d], wy[d] = base_x[d], base_y[d]
+                continue
             if t * speed < dist - EPS:
                 continue  # still on the way; budget is spent
             if state[d] == RETURNING:
                 state[d] = TURNAROUND
-                ground_h[d] = turnaround_h
+                ground_h[d] = turnaround_h - budget  # the rest of the step on the ground counts
                 break
             if policy == POLICY_LAWNMOWER:
                 _advance_lawnmower(d, sector, lane, leg, lane_spacing)

@@ -35,11 +35,13 @@ IN_TRANSIT = 1
 REACH_GRID_H = 2.0**-30  # hours
 REACH_LIMIT_H = 2.0**22  # hours
 
-# Event kinds written by :func:`advance_shipments`.
-EVENT_DELIVERED = 1
-EVENT_DRONE_DETECTION = 2
-EVENT_CHECKPOINT_SEIZURE = 3
-EVENT_TIP = 4
+# Event kinds written by :func:`advance_shipments`. EVENT_DELIVERED is a flag: a shipment that reaches its route's end
+# carries the report made of it in that step, if any (EVENT_DELIVERED | EVENT_DRONE_DETECTION or | EVENT_TIP).
+EVENT_DRONE_DETECTION = 1
+EVENT_CHECKPOINT_SEIZURE = 2
+EVENT_TIP = 3
+EVENT_DELIVERED = 4
+EVENT_REPORT = 3  # the bits of a kind that say which report, if any
 
 
 def advance_shipments(
@@ -82,7 +84,9 @@ def advance_shipments(
     drone may be reported by the people living along the way (a tip): with probability
     ``1 - exp(-H)``, concealment applied, where H sums ``tip_per_h`` over the hours it spent in each
     cell during the step (read from ``tip_before``, so the same per hour at any step length). A
-    shipment already cued is not detected or reported again until its cue is resolved.
+    shipment already cued is not detected or reported again until its cue is resolved. A shipment
+    that reaches its route's end is sensed over the cells it passed on the way (up to arriving) and
+    delivered: its event is EVENT_DELIVERED with the report's kind, if any, in its low bits.
 
     Every per-cell input is route-aligned (gathered at ``route_cells``), so a shipment reads
     contiguous memory along its route instead of scattering over the raster. Three things are done
@@ -249,26 +253,28 @@ def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealmen
             event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_CHECKPOINT_SEIZURE, cell
             n_events += 1
             continue
-        if at == last:
+        arrived = at == last
+        report = 0
+        if not cued[i]:
+            if seen_drone > 0.0 and uniform(drone_key, uid[i]) < seen_drone * hide:
+                report = EVENT_DRONE_DETECTION
+            else:  # the tips expected over the step: the hours spent in each cell passed, up to arriving, times its rate
+                expected = tip_before[at] - tip_before[start] - tip_per_h[start] * carried
+                if not arrived:
+                    expected += tip_per_h[at] * bank
+                if expected > 0.0:
+                    draw = uniform(tip_key, uid[i])
+                    if draw < expected * hide and draw < (1.0 - np.exp(-expected)) * hide:  # 1 - exp(-x) <= x: exp when near
+                        report = EVENT_TIP
+        if arrived:
             status[i] = FREE
-            event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_DELIVERED, cell
-            n_events += 1
-            continue
-        if cued[i]:
-            continue
-        if seen_drone > 0.0 and uniform(drone_key, uid[i]) < seen_drone * hide:
+            report |= EVENT_DELIVERED
+        elif report:
             cued[i] = True
-            event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_DRONE_DETECTION, cell
-            n_events += 1
+        else:
             continue
-        # the tips expected over the step: the hours spent in each cell passed times its rate
-        expected = tip_before[at] + tip_per_h[at] * bank - tip_before[start] - tip_per_h[start] * carried
-        if expected > 0.0:
-            draw = uniform(tip_key, uid[i])
-            if draw < expected * hide and draw < (1.0 - np.exp(-expected)) * hide:  # 1 - exp(-x) <= x: exp only when near
-                cued[i] = True
-                event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_TIP, cell
-                n_events += 1
+        event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, report, cell
+        n_events += 1
     return n_events - first
 
 

@@ -135,7 +135,6 @@ class AirSurveillance:
                           for p, index, a, b in zip(platform_types, members, starts[:-1], starts[1:], strict=True)]
         self.conspicuousness_of = np.array([p.conspicuousness for p in platform_types])  # (types,)
         self.counter_radius = units.cells(params.counter.radius_km)
-        self.jam_steps = units.steps(params.counter.jam_hours)
         self.cover = cover
         self.touched = np.zeros(h * w, dtype=np.int64)  # flat cells of non-zero cover, the first n_touched in use
         self.n_touched = 0
@@ -173,15 +172,16 @@ class AirSurveillance:
             tally.flight_hours_refused += refused
             tally.flight_hours_scheduled += hours + unavailable + refused
         tally.drone_flight_hours += flown
-        if len(self.zones.centres):
-            for sq in self.squadrons:
-                key = self.streams.step_key("zone_hazard", now, *sq.index)
-                effects = apply_zones(sq.fleet, self.zones.centres, self.counter_radius, c.jam_rate_per_h, self.jam_steps,
-                                      c.loss_hazard_per_h, u.step_hours, now, key)
-                tally.drones_lost += effects.lost
-                tally.jammed_drone_hours += effects.jammed_hours
+        blind = np.zeros(self.fleet.x.size, dtype=bool)
+        for sq in self.squadrons:  # the zones, and jams that outlast them
+            key = self.streams.step_key("zone_hazard", now, *sq.index)
+            effects = apply_zones(sq.fleet, self.zones.centres, self.counter_radius, c.jam_rate_per_h, c.jam_hours,
+                                  c.loss_hazard_per_h, u.step_hours, now, key)
+            tally.drones_lost += effects.lost
+            tally.jammed_drone_hours += effects.jammed_hours
+            blind[sq.drones] = effects.blind_look
         airborne = self.fleet.airborne
-        sensing = airborne & (self.fleet.jammed_until <= now)
+        sensing = airborne & ~blind
         for sq in self.squadrons:
             f, pl = sq.fleet, sq.platform
             self.n_touched = stamp_coverage(self.cover, self.touched, self.n_touched, f.legs, f.leg_count, sensing[sq.drones],
@@ -211,7 +211,7 @@ class AirSurveillance:
         f, pl, dt = sq.fleet, sq.platform, self.units.step_hours
         grounded = (f.cancelled_h > 0.0) | (f.refused_h > 0.0)
         due = np.flatnonzero((f.state == flight.TURNAROUND) & (f.ground_h - dt <= flight.EPS) & ~grounded)
-        slot_h = max(pl.endurance_h - flight.RESERVE_STEPS * dt, 0.0)
+        slot_h = max(pl.endurance_h - flight.RESERVE_H, 0.0)
         if due.size and pl.availability < 1.0:
             cancel = uniforms(self.streams.step_key("availability", now, *sq.index), due) >= pl.availability
             f.cancelled_h[due[cancel]] = slot_h

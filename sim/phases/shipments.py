@@ -22,6 +22,7 @@ from sim.kernels.movement import (
     EVENT_CHECKPOINT_SEIZURE,
     EVENT_DELIVERED,
     EVENT_DRONE_DETECTION,
+    EVENT_REPORT,
     EVENT_TIP,
     IN_TRANSIT,
     LANES,
@@ -141,18 +142,19 @@ class ShipmentPhase:
         if slot.size:  # a step with nothing reported (a third of a small run's) only lets the patrols' memory fade
             self._settle(slot, kind, cell, now)
         self.patrol.decay()
-        self.patrol.add(cell[kind == EVENT_DRONE_DETECTION])
+        self.patrol.add(cell[(kind & EVENT_REPORT) == EVENT_DRONE_DETECTION])
 
     def _settle(self, slot: np.ndarray, kind: np.ndarray, cell: np.ndarray, now: int) -> None:
         """Deliver, seize and cue after the events (slot, kind, flat cell) the kernel reported at step ``now``."""
         p, r = self.pool, self.book.routes
-        arrived = kind == EVENT_DELIVERED
+        arrived = (kind & EVENT_DELIVERED) != 0
+        report = kind & EVENT_REPORT  # an arrival carries the report made of it on its way in, if any
         arrived_slot = slot[arrived]
         caught = self.border.cross(p.uid[arrived_slot], r.sink[p.route[arrived_slot]], now)
         delivered, seized_crossing = arrived_slot[~caught], arrived_slot[caught]
         at_checkpoint = kind == EVENT_CHECKPOINT_SEIZURE
         seized = slot[at_checkpoint]
-        detected = kind == EVENT_DRONE_DETECTION
+        detected = report == EVENT_DRONE_DETECTION
         detected_slot, detected_cell = slot[detected], cell[detected]
         delivered_value, delivered_owner = p.value[delivered], p.owner[delivered]
         for cartel in self.cartels:
@@ -169,11 +171,13 @@ class ShipmentPhase:
         detected_owner = p.owner[detected_slot]
         for cartel in self.cartels:
             cartel.learn_sightings(detected_cell[detected_owner == cartel.index], now, self.air.conspicuousness)
-        tipped = kind == EVENT_TIP
+        tipped = report == EVENT_TIP
         self.tally.tips += int(tipped.sum())
         delay_h = self.p.ground.response_delay_h
-        self.intel.cue(detected_slot, detected_cell, delay_h, CUE_DRONE, shared=True, now=now)
-        self.intel.cue(slot[tipped], cell[tipped], delay_h, CUE_TIP, shared=False, now=now)
+        cued = detected & ~arrived  # a shipment delivered as it was seen leaves nothing for the units to answer
+        self.intel.cue(slot[cued], cell[cued], delay_h, CUE_DRONE, shared=True, now=now)
+        cued = tipped & ~arrived
+        self.intel.cue(slot[cued], cell[cued], delay_h, CUE_TIP, shared=False, now=now)
 
     def _walk_tables(self) -> tuple[np.ndarray, np.ndarray]:
         """The kernel's walk tables (:func:`sim.kernels.movement.walk_tables`), refilled when the routes changed."""
