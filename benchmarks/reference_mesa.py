@@ -37,7 +37,7 @@ from mesa.discrete_space.cell import Cell
 from scipy import stats
 
 from sim.kernels.coverage import dist_to_leg
-from sim.kernels.flight import MAX_LEGS, PATROL, READY, RESERVE_H, RETURNING, TURNAROUND
+from sim.kernels.flight import MAX_LEGS, PATROL, READY, RETURNING, TURNAROUND, reserve_hours
 from sim.model import SkywatchModel
 from sim.phases.ground import LINE_SAMPLES
 from sim.scenario import Scenario
@@ -173,7 +173,7 @@ class Drone(CellAgent):
         budget = free_h if self.state == RETURNING else min(free_h, self.airborne_h)
         while budget > EPS and len(legs) < MAX_LEGS:
             home_h = math.hypot(self.base[0] - self.x, self.base[1] - self.y) / m.drone_speed
-            if self.state == PATROL and self.airborne_h <= home_h + RESERVE_H + EPS:
+            if self.state == PATROL and self.airborne_h <= home_h + reserve_hours(m.endurance_h) + EPS:
                 self.state = RETURNING
                 self.waypoint = self.base
             dist = math.hypot(self.waypoint[0] - self.x, self.waypoint[1] - self.y)
@@ -212,7 +212,8 @@ class Drone(CellAgent):
 
         def slack(s: float) -> float:
             px, py = self.x + ux * s * m.drone_speed, self.y + uy * s * m.drone_speed
-            return self.airborne_h - RESERVE_H - s - math.hypot(self.base[0] - px, self.base[1] - py) / m.drone_speed
+            home_h = math.hypot(self.base[0] - px, self.base[1] - py) / m.drone_speed
+            return self.airborne_h - reserve_hours(m.endurance_h) - s - home_h
 
         low, high = 0.0, dist / m.drone_speed
         for _ in range(60):
@@ -228,7 +229,8 @@ class Drone(CellAgent):
             return False
         share = hours * m.drone_speed / dist
         px, py = self.x + (self.waypoint[0] - self.x) * share, self.y + (self.waypoint[1] - self.y) * share
-        return self.airborne_h - RESERVE_H - hours < math.hypot(self.base[0] - px, self.base[1] - py) / m.drone_speed
+        home_h = math.hypot(self.base[0] - px, self.base[1] - py) / m.drone_speed
+        return self.airborne_h - reserve_hours(m.endurance_h) - hours < home_h
 
     def next_waypoint(self) -> tuple[float, float]:
         """Random search: a leg in a random direction (Lambert's law off a wall), exponential length up to a wall."""

@@ -7,6 +7,7 @@ import numpy as np
 MIN_WEIGHT = 1e-3  # a remembered event that has decayed below this weight is forgotten
 PRUNE_MIN_EVENTS = 4096  # the memory is pruned once it holds this many events, or twice what the last pruning kept
 FIRST_LOOK = 8  # events read per distinct cell wanted when looking for the most recent places
+RISK_REACH_SIGMAS = 3.0  # an event's risk is spread this many sigmas (or over the whole raster, if that is less)
 
 
 class RiskMemory:
@@ -111,7 +112,8 @@ class RiskMemory:
         coarse_cells = (self.cells // w) // block * cols + (self.cells % w) // block
         density = np.bincount(coarse_cells, weights=weight, minlength=rows * cols).reshape(rows, cols)
         sigma = self.radius_cells / block
-        spread = ndimage.gaussian_filter(density, sigma, mode="constant", truncate=3.0) * (2.0 * np.pi * sigma**2)
+        reach = min(int(RISK_REACH_SIGMAS * sigma + 0.5), max(rows, cols) - 1)  # as scipy rounds it; none beyond the raster
+        spread = ndimage.gaussian_filter(density, sigma, mode="constant", radius=reach) * (2.0 * np.pi * sigma**2)
         return (1.0 - np.exp(-spread)).astype(np.float32)
 
 

@@ -34,7 +34,7 @@ from sim.outfolder import MARKER, folder_kind
 from sim.params import PARAMS, PLATFORM_FIELDS, PLATFORM_KINDS, PLATFORM_SECTION, SCHEMA
 from sim.preflight import preflight
 from sim.run import check_output_folder, simulate, write_run_folder
-from sim.scenario import Scenario, ScenarioError, load_scenario, one_line, parse_assignment, shipped_scenarios
+from sim.scenario import Scenario, ScenarioError, ScenarioErrors, load_scenario, one_line, parse_assignment, shipped_scenarios
 from sim.world_cache import preflight_all
 
 if TYPE_CHECKING:
@@ -102,6 +102,22 @@ def _with_overrides(scenario: Scenario, args: argparse.Namespace) -> Scenario:
     if args.steps is not None:
         scenario = scenario.with_overrides({"run.steps": args.steps}, "--steps")
     return scenario
+
+
+def _blamed_on_set(err: ScenarioError, args: argparse.Namespace) -> ScenarioError:
+    """``err`` with each error about a field the command line's ``--set`` gave named as from ``--set``, not the file.
+
+    The checks of a built world (a corridor it has, the air bases a platform may use) find a value
+    wrong only once it is applied, and name the scenario that holds it.
+    """
+    given = set()
+    for text in getattr(args, "set", None) or ():
+        try:
+            given.add(parse_assignment(text)[0])
+        except ScenarioError:
+            continue
+    errors = [ScenarioError("--set", e.field_name, e.expected) if e.field_name in given else e for e in err.errors]
+    return errors[0] if len(errors) == 1 else ScenarioErrors(errors)
 
 
 def _scenario_with_cli_overrides(args: argparse.Namespace) -> Scenario:
@@ -237,11 +253,12 @@ def _redraw_run_folder(folder: Path, animate: bool, err_console: Console, quiet:
 
 def cmd_sweep(args: argparse.Namespace, out_console: Console, err_console: Console) -> int:
     """Run a sweep into its folder (or finish one with --resume); print how many runs failed."""
-    from sim.sweep.design import load_sweep
+    from sim.sweep.design import load_sweep, preflight_base
     from sim.sweep.job import SweepJob
     from sim.sweep.sensitivity import stability_warning
 
     spec = load_sweep(args.sweep)
+    preflight_base(spec)
     out = args.out or Path("sweeps") / Path(args.sweep).stem
     job = SweepJob.prepare(spec, out, resume=args.resume, force=args.force)
     replacing = job.replacing
@@ -314,6 +331,7 @@ def cmd_viz(args: argparse.Namespace, out_console: Console, err_console: Console
     from sim.lifeline import lifeline_command
 
     scenario = load_scenario(args.scenario)  # bad input stops here, before the web stack is imported
+    preflight_all([scenario])  # as would the model the page builds
     from sim.viz import app
     env = {**os.environ, app.SCENARIO_ENV: scenario.source, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
            "SOLARA_ASSETS_PROXY": "True"}
@@ -601,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args, console(), console(stderr=True))
     except ScenarioError as err:  # ScenarioErrors (several errors in one file) gives one line per error
-        error(str(err))
+        error(str(_blamed_on_set(err, args)))
         return EXIT_BAD_INPUT
     except OSError as err:
         error(describe(err))

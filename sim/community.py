@@ -55,7 +55,7 @@ class Community:
         if loss <= 0.0 or np.size(cells) == 0:
             return
         self._mean = None
-        reach = int(np.ceil(HARM_REACH_SIGMAS * self.harm_sigma))
+        reach = min(int(np.ceil(HARM_REACH_SIGMAS * self.harm_sigma)), max(self.trust.shape) - 1)  # nothing lies further
         rows, cols = np.ogrid[-reach:reach + 1, -reach:reach + 1]
         stamp = loss * np.exp(-(rows**2 + cols**2) / (2.0 * self.harm_sigma**2))
         subtract_stamps(self.trust, np.asarray(cells, dtype=np.int64), stamp)

@@ -435,7 +435,7 @@ def compare(groups: list[Group], seed: int, replicated: bool) -> Comparison:
         replicated: whether the comparison ran the runs itself.
 
     Raises:
-        ScenarioError: no run has any outcome to compare.
+        ScenarioError: every run of a scenario failed, or no run has any outcome to compare.
     """
     reference = groups[0]
     per_day = len({group.days for group in groups}) > 1
@@ -445,6 +445,9 @@ def compare(groups: list[Group], seed: int, replicated: bool) -> Comparison:
         lengths = ", ".join(f"{group.label} {group.days:g}" for group in groups)
         notes.append(f"totals are per day: the runs' lengths differ (days: {lengths})")
     for group in groups:
+        if group.failed and group.runs.empty:
+            raise ScenarioError(group.label, "runs", f"expected some run to finish; all {len(group.failed)} failed, "
+                                f"first: {group.failed[0]}")
         if group.failed:
             notes.append(f"{group.label}: {len(group.failed)} run(s) failed and are left out; first: {group.failed[0]}")
         if len(group.runs) < 2:

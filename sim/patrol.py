@@ -49,6 +49,9 @@ from sim.world import World
 
 LEARNING_POLICIES = ("hotspot", "intel")
 PLANNED_POLICY = "stackelberg"
+# The most patrol blocks a Stackelberg plan solves over: one solve (Nguyen et al.'s weights) took 0.8, 3.0, 7.6 and
+# 22 s at 256, 1024, 2048 and 4096 blocks on a 2-vCPU Intel Xeon, and grows faster than the blocks.
+MAX_PLANNED_BLOCKS = 4096
 WEIGHTED_POLICIES = (*LEARNING_POLICIES, PLANNED_POLICY)  # the policies that draw waypoints from weighted blocks
 # A weak prior on the SUQR weights (coverage, route share, minus ground risk), in the signs of Nguyen et
 # al. (AAAI 2013): coverage deters, known routes attract, ground risk deters. An assumption; the data
@@ -92,6 +95,11 @@ def flight_budget(platform_types: Sequence[Platform], period_h: float, cap_perio
     return total, footprint, detect
 
 
+def block_side(units: Units, grid_km: float) -> int:
+    """The side of a patrol block in cells: ``grid_km``, rounded, at least one cell."""
+    return max(1, round(units.cells(grid_km)))
+
+
 class PatrolMemory:
     """Decayed detections and seizures per patrol block (the hotspot patrol's memory), and the waypoint weights.
 
@@ -111,7 +119,7 @@ class PatrolMemory:
         self.policies = frozenset(p.patrol for p in platform_types)
         self.patrol = params.patrol
         self.width = w
-        self.block = max(1, round(units.cells(params.patrol.grid_km)))
+        self.block = block_side(units, params.patrol.grid_km)
         self.heat = np.zeros((-(-h // self.block), -(-w // self.block)))
         self.decay_factor = np.exp(-units.step_hours / params.patrol.memory_h)
         self.zone_radius = units.cells(params.counter.radius_km)

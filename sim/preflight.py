@@ -13,9 +13,11 @@ import numpy as np
 
 from sim.basemap import read_basemap
 from sim.params import PLATFORM_SECTION
+from sim.patrol import MAX_PLANNED_BLOCKS, PLANNED_POLICY, block_side
 from sim.platforms import platforms
 from sim.ports import check_ports
 from sim.scenario import Scenario, ScenarioError
+from sim.units import Units
 from sim.world import World, build_world, world_field
 
 PATH_MOVES = np.ones((3, 3), dtype=bool)  # sim/kernels/paths.py moves to all eight neighbours, diagonals included
@@ -62,15 +64,23 @@ def check_world_use(scenario: Scenario, world: World) -> None:
     """What a scenario asks of a world beyond its key: the corridor the drones watch, the air bases its platforms fly from.
 
     Raises:
-        ScenarioError: ``drones.focus_corridor`` names no corridor, or a declared platform flies from
-            more air bases than the world has.
+        ScenarioError: ``drones.focus_corridor`` names no corridor, a stackelberg patrol would solve over more
+            than :data:`sim.patrol.MAX_PLANNED_BLOCKS` blocks, or a declared platform flies from more air bases than
+            the world has.
     """
     corridors, focus = len(world.corridor_names), scenario.params.drones.focus_corridor
     if focus > corridors:
         raise ScenarioError(scenario.source, "drones.focus_corridor",
                             f"expected 0 or a corridor number up to {corridors}, got {focus}")
     bases = len(world.bases)
-    for platform in platforms(scenario.values):
+    flown = platforms(scenario.values)
+    if any(platform.patrol == PLANNED_POLICY for platform in flown):
+        side = block_side(Units.of(scenario), scenario.params.patrol.grid_km)
+        blocks = -(-world.shape[0] // side) * -(-world.shape[1] // side)
+        if blocks > MAX_PLANNED_BLOCKS:
+            raise ScenarioError(scenario.source, "patrol.grid_km", f"expected at most {MAX_PLANNED_BLOCKS:,} patrol blocks for "
+                                f"a stackelberg patrol to solve over, got {blocks:,}: make the blocks larger")
+    for platform in flown:
         if platform.bases > bases:
             raise ScenarioError(scenario.source, f"{PLATFORM_SECTION}.{platform.name}.bases",
                                 f"expected at most drones.bases = {bases} (the world's air bases), got {platform.bases}")

@@ -320,9 +320,7 @@ def check_value(name: str, value: Any, source: str | Path) -> Any:
         ScenarioError: unknown name, wrong type, not finite, out of bounds, not an allowed
             choice or not a well-formed path.
     """
-    param = SCHEMA.get(name) if not name.startswith(f"{PLATFORM_SECTION}.") else platform_param(name, source)
-    if param is None:
-        raise ScenarioError(source, name, f"unknown parameter{did_you_mean(name)}")
+    param = param_of(name, source)
     if not _is_valid(param, value):
         raise ScenarioError(source, name, f"expected {_expected(param)}, got {shown(value)}")
     if param.is_points:
@@ -337,6 +335,39 @@ def check_value(name: str, value: Any, source: str | Path) -> Any:
 def _points(value: Any) -> Points:
     """A checked list of [x, y] points as tuples of floats (immutable, hashable); polygons are tuples of these."""
     return tuple((float(x), float(y)) for x, y in value)
+
+
+def param_of(name: str, source: str | Path) -> Param:
+    """The schema entry of ``name``: a parameter, or a platform's field (``platforms.NAME.FIELD``).
+
+    Raises:
+        ScenarioError: an unknown name (with the nearest known one), a malformed platform name or an unknown field.
+    """
+    if name.startswith(f"{PLATFORM_SECTION}."):
+        return platform_param(name, source)
+    if name not in SCHEMA:
+        raise ScenarioError(source, name, f"unknown parameter{did_you_mean(name)}")
+    return SCHEMA[name]
+
+
+def known_param(name: str) -> Param | None:
+    """The schema entry of ``name`` as :func:`param_of` gives it, or None for any other name (an outcome's, say)."""
+    try:
+        return param_of(name, "")
+    except ScenarioError:
+        return None
+
+
+def anchored(name: str, value: Any, folder: Path) -> Any:
+    """``value`` of parameter ``name``, a relative file path made absolute against ``folder``.
+
+    A file named in a sweep or calibration file is found beside that file, as one named in a
+    scenario is beside the scenario (:meth:`Scenario.resolve_path`), not beside the scenario it changes.
+    """
+    param = known_param(name)
+    if param is None or not param.is_path or not isinstance(value, str) or not value or Path(value).is_absolute():
+        return value
+    return str((folder / value).resolve())
 
 
 def platform_param(name: str, source: str | Path) -> Param:
@@ -429,11 +460,15 @@ def _flatten(doc: dict[str, Any], source: str, errors: ErrorList) -> dict[str, A
 
 
 def resolve_scenario_path(name_or_path: str) -> Path:
-    """The file a scenario argument names: a path, or the name of a shipped scenario."""
+    """The file a scenario argument names: a path, or the name of a shipped scenario.
+
+    A name that is also a folder here (a run folder ``--out baseline`` made, say) is the shipped scenario.
+    """
     path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
+    shipped = SCENARIO_DIR / f"{name_or_path}.toml"
+    if path.suffix == ".toml" or (path.exists() and not (path.is_dir() and shipped.is_file())):
         return path
-    return SCENARIO_DIR / f"{name_or_path}.toml"
+    return shipped
 
 
 def shipped_scenarios() -> dict[str, Path]:
@@ -464,7 +499,7 @@ def read_toml(path: Path) -> dict[str, Any]:
     if len(data) > MAX_TOML_BYTES:
         raise ScenarioError(path, "file", f"expected a TOML file of at most {MAX_TOML_BYTES:,} bytes (1 MiB), got a larger one")
     try:
-        doc = tomllib.loads(data.decode("utf-8"))
+        doc = tomllib.loads(data.decode("utf-8-sig"))  # a byte-order mark (as some Windows editors write) is dropped
     except UnicodeDecodeError:
         raise ScenarioError(path, "toml", "expected a UTF-8 text file") from None
     except tomllib.TOMLDecodeError as err:

@@ -351,11 +351,12 @@ def build_world(scenario: Scenario) -> World:
     sources, sinks = given.get("sources"), given.get("sinks")
     field = world_field(scenario)
     if sinks is None:
-        north = np.zeros((h, w), dtype=bool)
-        north[0, :] = True
-        sinks = _pick_sinks(streams.generator("sinks"), passable & north, road_ends, p.world.sinks, w)
+        border = np.zeros(h * w, dtype=bool)
+        border[border_cells(cover, passable)] = True
+        sinks = _pick_sinks(streams.generator("sinks"), border.reshape(h, w), road_ends, p.world.sinks)
         if sinks.size == 0:
-            raise ScenarioError(scenario.source, field, "expected a passable cell on the northern edge for a sink")
+            raise ScenarioError(scenario.source, field, "expected a passable cell on the border for a sink (beside "
+                                "land-cover code 6, or on the northern edge of a world without it)")
     if sources is None:
         south = np.zeros((h, w), dtype=bool)
         south[int(h * (1 - SOURCE_BAND)):, :] = True
@@ -388,17 +389,17 @@ def _stations(streams: RandomStreams, scenario: Scenario, cover: np.ndarray, pas
     return tuple(cell_centres(given[kind], w) if kind in given else draw() for kind, draw in drawn.items())
 
 
-def _pick_sinks(rng: np.random.Generator, allowed: np.ndarray, road_ends: np.ndarray, count: int, w: int) -> np.ndarray:
-    """Sinks on the northern edge: at road ends spread west to east, then anywhere passable."""
+def _pick_sinks(rng: np.random.Generator, allowed: np.ndarray, road_ends: np.ndarray, count: int) -> np.ndarray:
+    """Sinks on the ``allowed`` cells (the border): at road ends on it spread west to east, then anywhere on it."""
     spread = (
         road_ends[np.linspace(0, road_ends.size - 1, min(count, road_ends.size)).round().astype(int)]
         if road_ends.size
         else road_ends
     )
-    chosen = [c for c in dict.fromkeys(spread.tolist()) if allowed[0, c]]
+    chosen = [c for c in dict.fromkeys(spread.tolist()) if allowed.flat[c]]  # road ends are flat cells of the first row
     if len(chosen) < count:
         rest = allowed.copy()
-        rest[0, chosen] = False
+        rest.flat[chosen] = False
         chosen += _pick_cells(rng, rest, count - len(chosen)).tolist()
     return np.sort(np.array(chosen, dtype=np.int64))
 

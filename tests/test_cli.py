@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.cli import main
 from sim.params import PLATFORM_KINDS
 from sim.scenario import shipped_scenarios
 
@@ -150,6 +151,14 @@ def test_npy_inputs_are_used(tmp_path):
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["privacy_exposure"] > 0
     resolved = (tmp_path / "out" / "scenario.toml").read_text()
     assert str(tmp_path / "cost.npy") in resolved
+
+
+def test_a_set_value_the_built_world_refuses_is_named_as_from_the_command_line(tmp_path, capsys):
+    small = ["--set", "world.height=64", "--set", "world.width=64", "--steps", "2", "--out", str(tmp_path / "out")]
+    assert main(["run", "baseline", "--set", "drones.focus_corridor=7", *small]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skywatch: error: --set: drones.focus_corridor: expected 0 or a corridor number up to 3, got 7")
+    assert not (tmp_path / "out").exists()
 
 
 def test_bad_overrides(tmp_path):

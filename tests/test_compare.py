@@ -14,7 +14,7 @@ from sim.cli import main
 from sim.compare import compare, replicate_seeds, run_groups, scenario_digest
 from sim.intervals import CONFIDENCE, mean_interval
 from sim.outfolder import folder_kind, write_marker
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.sweep.engine import run_task
 from sim.sweep.results import failed_row
 
@@ -169,6 +169,18 @@ def test_a_failed_run_is_left_out_and_said():
     notes = compare(groups, seed=0, replicated=True).notes
     assert any(note.startswith("baseline: 1 run(s) failed and are left out; first: baseline-r0") and "boom" in note
                for note in notes)
+
+
+def test_a_scenario_whose_every_run_failed_is_refused_not_compared():
+    def surge_fails(tasks):
+        for task in tasks:
+            failed = task.base["drones.count"] > 0
+            yield failed_row(task.run, "RuntimeError: boom", 0.0, 0.0) if failed else run_task(task)
+
+    scenarios = {name: load_scenario(name).with_overrides(CHEAP, "test") for name in ("baseline", "drone_surge")}
+    groups = run_groups(scenarios, replicate_seeds(0, 2), surge_fails)
+    with pytest.raises(ScenarioError, match=r"drone_surge: runs: expected some run to finish; all 2 failed, first: .*boom"):
+        compare(groups, seed=0, replicated=True)
 
 
 def test_runs_of_different_lengths_are_compared_per_day(tmp_path, capsys):

@@ -321,3 +321,104 @@ def test_viz_refuses_an_empty_or_unresolvable_host_before_starting_a_server(host
         main(["viz", "baseline", "--host", host])
     assert stopped.value.code == 2
     one_error(capsys, "--host", "expected a host name or address")
+
+
+@pytest.mark.parametrize("drop", ["status", "point"])
+def test_plot_refuses_a_results_table_without_a_column_every_sweep_writes(tmp_path, capsys, drop):
+    import pandas as pd
+
+    from sim.outfolder import write_marker
+
+    columns = {"run_id": ["p0-r0"], "point": [0], "replicate": [0], "seed": [1], "status": ["ok"], "drones.count": [2],
+               "shipments_seized": [3]}
+    del columns[drop]
+    pd.DataFrame(columns).to_parquet(tmp_path / "results.parquet")
+    write_marker(tmp_path, "sweep")
+    assert main(["plot", str(tmp_path)]) == 2
+    one_error(capsys, "results.parquet", drop, "expected a column")
+
+
+def test_a_platforms_fields_can_be_swept_and_calibrated(tmp_path):
+    """The crewed-or-uncrewed lever is a declared platform's fields: a sweep over them runs, a calibration prior takes them."""
+    from sim.calibration.config import load_calibration
+    from sim.sweep.design import design_points, load_sweep
+
+    (tmp_path / "base.toml").write_text(BASE + '[platforms.p3]\nkind = "crewed"\ncount = 1\n')
+    path = tmp_path / "sw.toml"
+    path.write_text('[sweep]\nbase = "base.toml"\ndesign = "grid"\n[sweep.parameters]\n'
+                    '"platforms.p3.count" = [0, 6]\n"platforms.p3.speed_kmh" = [300, 450]\n')
+    points = design_points(load_sweep(path))
+    assert {(p["platforms.p3.count"], p["platforms.p3.speed_kmh"]) for p in points} == {(0, 300), (0, 450), (6, 300), (6, 450)}
+    assert sweep(path, tmp_path / "out") == 0
+    import pandas as pd
+
+    frame = pd.read_parquet(tmp_path / "out" / "results.parquet")
+    assert (frame["status"] == "ok").all() and set(frame["platforms.p3.count"]) == {0, 6}
+    config = tmp_path / "cal.toml"
+    config.write_text('[calibration]\nscenario = "base.toml"\n[calibration.parameters."platforms.p3.detect_prob"]\n'
+                      'prior = "uniform"\nlow = 0.1\nhigh = 0.9\n[calibration.targets.oig_flown_hours_share]\n')
+    assert [prior.name for prior in load_calibration(config).priors] == ["platforms.p3.detect_prob"]
+
+
+def test_files_named_in_sweep_and_calibration_files_are_found_beside_them(tmp_path):
+    """A relative path in [sweep.fixed], a swept level or calibration.fixed is beside the file that names it, not beside
+    the base scenario (here in another folder)."""
+    import numpy as np
+
+    from sim.calibration.config import load_calibration
+    from sim.sweep.design import load_sweep
+
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "base.toml").write_text(BASE)
+    (tmp_path / "studies").mkdir()
+    for name in ("people.npy", "other.npy"):
+        np.save(tmp_path / "studies" / name, np.full((64, 64), 10.0))
+    path = tmp_path / "studies" / "sw.toml"
+    path.write_text('[sweep]\nbase = "../scenarios/base.toml"\ndesign = "grid"\n[sweep.fixed]\n"world.cost_file" = ""\n'
+                    '"world.population_file" = "people.npy"\n[sweep.parameters]\n"sites.file" = [""]\n'
+                    '"airspace.mask_file" = [""]\n"world.roads_file" = ["", "other.npy"]\n')
+    spec = load_sweep(path)
+    assert spec.base.resolve_path("world.population_file") == tmp_path / "studies" / "people.npy"
+    assert spec.parameters["world.roads_file"] == ["", str(tmp_path / "studies" / "other.npy")]
+    config = tmp_path / "studies" / "cal.toml"
+    config.write_text('[calibration]\nscenario = "../scenarios/base.toml"\n[calibration.fixed]\n'
+                      '"world.population_file" = "people.npy"\n[calibration.parameters."drones.detect_prob"]\n'
+                      'prior = "uniform"\nlow = 0.1\nhigh = 0.9\n[calibration.targets.oig_flown_hours_share]\n')
+    assert load_calibration(config).scenario.resolve_path("world.population_file") == tmp_path / "studies" / "people.npy"
+
+
+def test_a_prior_that_can_draw_a_value_the_scenario_refuses_is_refused_before_anything_runs(tmp_path, capsys):
+    """drones.focus_corridor up to 8 on a world of 3 corridors: one line naming the prior and the value, exit 2, no folder
+    (it used to kill the sampler's worker: exit 1, a traceback and a half-made folder)."""
+    (tmp_path / "base.toml").write_text(BASE)
+    config = tmp_path / "cal.toml"
+    config.write_text('[calibration]\nscenario = "base.toml"\npopulation = 4\ngenerations = 1\n'
+                      '[calibration.parameters."drones.focus_corridor"]\nprior = "uniform"\nlow = 0\nhigh = 8\n'
+                      '[calibration.targets.oig_flown_hours_share]\n')
+    assert main(["calibrate", str(config), "--workers", "1", "--out", str(tmp_path / "out")]) == 2
+    one_error(capsys, "calibration.parameters.drones.focus_corridor", "refuses 8", "up to 3")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_run_the_scenario_refuses_gives_no_statistic(tmp_path):
+    from sim.calibration.evaluate import run_statistics
+    from sim.scenario import Scenario
+
+    scenario = Scenario().with_overrides({"world.height": 64, "world.width": 64, "run.steps": 2}, "test")
+    assert run_statistics(scenario, {"drones.focus_corridor": 3}, ("total_cost",), 2, 0)["total_cost"] > 0
+    assert math.isnan(run_statistics(scenario, {"drones.focus_corridor": 8}, ("total_cost",), 2, 0)["total_cost"])
+
+
+def test_sweep_and_viz_refuse_a_base_scenario_no_run_could_start_from(tmp_path, capsys):
+    """drones.focus_corridor = 7 on a world of 3 corridors: validate refuses it, and so do sweep (unless the sweep varies
+    that field: its points decide) and the live page, before anything runs or is served."""
+    path = sweep_over(tmp_path, '"drones.count" = [1, 2]')
+    (tmp_path / "base.toml").write_text(BASE + "focus_corridor = 7\n")  # in [drones]
+    assert sweep(path, tmp_path / "out") == 2
+    one_error(capsys, "base.toml", "drones.focus_corridor", "up to 3, got 7")
+    assert not (tmp_path / "out").exists()
+    assert main(["viz", str(tmp_path / "base.toml"), "--port", "1"]) == 2
+    one_error(capsys, "drones.focus_corridor", "up to 3, got 7")
+    path.write_text(path.read_text().replace('"drones.count" = [1, 2]', '"drones.focus_corridor" = [1, 7]'))
+    assert sweep(path, tmp_path / "out") == 0  # point 1 fails as a run
+    capsys.readouterr()

@@ -149,6 +149,13 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path, capsys):
     validate_error(tmp_path, capsys, b"[drones]\ncount = \xff\n", "toml", "UTF-8")
 
 
+def test_a_byte_order_mark_is_read_past_and_counts_as_nothing(tmp_path, capsys):
+    """Windows editors may begin a UTF-8 file with a byte-order mark: the file reads as without it."""
+    path = write(tmp_path / "s.toml", b"\xef\xbb\xbf[drones]\ncount = 7\n")
+    assert load_scenario(path)["drones.count"] == 7
+    validate_error(tmp_path, capsys, b"[drones]\n\xef\xbb\xbfcount = 7\n", "toml", "not valid TOML")  # only at the start
+
+
 @pytest.mark.parametrize("name, value, fragment", [
     ("run.step_hours", "nan", "[0.01, 24]"),
     ("cartels.shipments_per_day", "nan", "[0, 1e+07]"),
@@ -178,6 +185,15 @@ def test_overrides_that_are_not_one_toml_value_are_refused_as_strings(tmp_path, 
 ])
 def test_malformed_paths_are_refused(tmp_path, capsys, path, fragment):
     validate_error(tmp_path, capsys, f'{SMALL_WORLD}cost_file = "{path}"\n', "world.cost_file", fragment)
+
+
+def test_a_folder_named_like_a_shipped_scenario_does_not_hide_it(tmp_path, monkeypatch, capsys):
+    """``skywatch run baseline --out baseline`` makes a folder ``baseline`` here; ``baseline`` still names the scenario."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "baseline").mkdir()
+    assert load_scenario("baseline").source.endswith("scenarios/baseline.toml")
+    (tmp_path / "mine").mkdir()  # a folder no scenario is named after is refused as a folder
+    one_error(["validate", "mine"], capsys, "mine", "got a folder")
 
 
 def test_a_folder_or_a_missing_file_is_refused(tmp_path, capsys):

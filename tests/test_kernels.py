@@ -565,15 +565,19 @@ def test_drones_fly_sorties_and_come_home(policy):
         assert first * 0.25 <= 6.0 + 0.25, "the first sortie ends within its endurance"
 
 
-@pytest.mark.parametrize("step_hours", [0.1, 0.25, 1.0, 1.5])
-def test_a_sortie_flies_its_endurance_less_the_reserve_at_any_step_length(step_hours):
-    """A drone flies endurance - RESERVE_H hours a sortie and stays turnaround_h on the ground, whatever the step (up to
-    the turnaround: one take-off a step): over a week, 5.5 h of every 7 (6 h endurance, 0.5 h reserve, 1.5 h
-    turnaround), to within a sortie."""
-    f = _fleet(8, flight.POLICY_RANDOM, endurance=6.0, turnaround=1.5)
+@pytest.mark.parametrize(("step_hours", "endurance", "turnaround"),
+                         [(0.1, 6.0, 1.5), (0.25, 6.0, 1.5), (1.0, 6.0, 1.5), (1.5, 6.0, 1.5), (0.05, 0.4, 0.2)])
+def test_a_sortie_flies_its_endurance_less_the_reserve_at_any_step_length(step_hours, endurance, turnaround):
+    """A drone flies its endurance less its reserve each sortie and stays turnaround_h on the ground, whatever the step
+    (up to the turnaround: one take-off a step): over a week, 5.5 h of every 7 (6 h endurance, 0.5 h reserve, 1.5 h
+    turnaround), to within a sortie; a short-lived drone keeps a quarter of its endurance (0.3 h of every 0.5)."""
+    f = _fleet(8, flight.POLICY_RANDOM, endurance=endurance, turnaround=turnaround)
+    reserve = min(0.5, endurance / 4)
+    assert flight.reserve_hours(endurance) == reserve
     _, hours = _fly(f, round(168 / step_hours), speed=20.0, step_hours=step_hours)
-    assert hours / 8 == pytest.approx(168 * 5.5 / 7.0, abs=5.5)
-    assert np.all((f["state"] == flight.TURNAROUND) <= (f["airborne_h"] >= flight.RESERVE_H - 1e-9))
+    sortie = endurance - reserve
+    assert hours / 8 == pytest.approx(168 * sortie / (sortie + turnaround), abs=sortie)
+    assert np.all((f["state"] == flight.TURNAROUND) <= (f["airborne_h"] >= reserve - 1e-9))
 
 
 def test_lawnmower_sweeps_its_whole_sector():

@@ -154,3 +154,29 @@ def test_privacy_backlash_scenario_loads_and_asks_the_question():
     scenario = load_scenario("privacy_backlash")
     assert scenario["community.privacy_trust_loss"] > 0.0
     assert scenario["drones.count"] == load_scenario("drone_surge")["drones.count"]
+
+
+def test_a_harm_spread_wider_than_the_world_costs_no_more_than_the_world():
+    """harm_radius_km 500 on 0.05 km cells is a sigma of 10,000 cells: the spread stops at the raster's size (a 64² world
+    here, where a stamp of 3 sigmas each way would take 29 GB), and every cell loses what the Gaussian gives it."""
+    params = Scenario().with_overrides({"community.harm_radius_km": 500.0}, "test").params.community
+    community = Community(params, np.ones((64, 64), np.float32), Units(0.05, 0.25))
+    before = community.trust.copy()
+    community.harm(np.array([0]), 0.1)
+    rows, cols = np.indices((64, 64))
+    expected = np.maximum(before - 0.1 * np.exp(-(rows**2 + cols**2) / (2.0 * 10_000.0**2)), 0.0)
+    np.testing.assert_allclose(community.trust, expected, rtol=1e-6)
+
+
+def test_a_risk_spread_wider_than_the_world_is_cut_at_the_world():
+    from scipy import ndimage
+
+    from sim.adaptation import RiskMemory
+
+    risk = RiskMemory((32, 32), memory_steps=100.0, radius_cells=1e6)
+    risk.add(np.array([5 * 32 + 7]), 1.0, 0)
+    density = np.zeros((32, 32))
+    density[5, 7] = 1.0
+    spread = ndimage.gaussian_filter(density, 1e6, mode="constant", radius=31) * (2.0 * np.pi * 1e12)
+    np.testing.assert_allclose(risk.risk_map(0), (1.0 - np.exp(-spread)).astype(np.float32), rtol=1e-6)
+    assert risk.risk_map(0).min() > 0.99  # the whole world is within a sigma

@@ -223,3 +223,15 @@ def test_on_a_mapped_border_the_open_crossings_lie_beside_abroad(tmp_path):
     crossings = crossings_of(scenario.params, world)
     np.testing.assert_array_equal(crossings.cells[:2], [10 * 64 + 10, 10 * 64 + 50])
     assert np.all(crossings.cells[2:] // 64 == 10) and crossings.cells.size == 5
+
+
+def test_on_a_mapped_border_random_ports_lie_beside_abroad(tmp_path):
+    """Without given sinks, the ports are drawn on the border: beside land-cover code 6, not on the northern edge (which
+    here is abroad, and impassable)."""
+    cover = np.full((64, 64), OPEN, dtype=np.int8)
+    cover[:, 40:] = ABROAD  # the border runs north to south at column 39
+    np.save(tmp_path / "cover.npy", cover)
+    (tmp_path / "world.toml").write_text('[world]\nheight = 64\nwidth = 64\nlandcover_file = "cover.npy"\nsinks = 3\n')
+    world = build_world(load_scenario(tmp_path / "world.toml"))
+    assert world.sinks.size == 3 and np.all(world.sinks % 64 == 39)
+    assert main(["run", str(tmp_path / "world.toml"), "--steps", "2", "--quiet", "--out", str(tmp_path / "run")]) == 0

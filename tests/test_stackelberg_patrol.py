@@ -86,3 +86,14 @@ def test_cli_runs_stackelberg_and_refuses_an_unknown_learning(tmp_path, capsys):
                  "--set", "patrol.learning=bogus"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith("skywatch: error: ") and "patrol.learning" in err[0]
+
+
+def test_a_stackelberg_plan_over_too_many_blocks_is_refused_before_it_runs(tmp_path, capsys):
+    """1 km blocks on the 256 km default world are 65,536 targets (a solve of hours); validate says so in one line."""
+    path = tmp_path / "fine.toml"
+    path.write_text('[drones]\npatrol = "stackelberg"\n[patrol]\ngrid_km = 1.0\n')
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "patrol.grid_km: expected at most 4,096 patrol blocks" in err[0] and "65,536" in err[0]
+    path.write_text('[drones]\npatrol = "hotspot"\n[patrol]\ngrid_km = 1.0\n')  # other policies only weight the blocks
+    assert main(["validate", str(path)]) == 0

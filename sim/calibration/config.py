@@ -55,15 +55,19 @@ from sim.scenario import (
     ErrorList,
     Scenario,
     ScenarioError,
+    anchored,
     check_value,
     did_you_mean,
+    known_param,
     load_scenario,
+    param_of,
     path_is_well_formed,
     read_toml,
     resolve_scenario_path,
     shown,
 )
-from sim.sweep.design import Count  # an integer key's default and bounds, as in sweep files
+from sim.sweep.design import Count
+from sim.world_cache import preflight_all  # an integer key's default and bounds, as in sweep files
 
 PRIORS = ("uniform", "normal", "lognormal")
 DISTANCES = ("scaled_euclidean",)
@@ -251,9 +255,10 @@ def _within(param: Param, value: float, field: str, source: Path) -> float:
 def _prior(name: str, table: Any, source: Path) -> Prior:
     """The checked prior of parameter ``name``."""
     field = f"calibration.parameters.{name}"
-    if name not in SCHEMA:
-        raise ScenarioError(source, field, f"unknown parameter{did_you_mean(name, tuple(SCHEMA))}")
-    param = SCHEMA[name]
+    try:
+        param = param_of(name, source)
+    except ScenarioError as err:
+        raise ScenarioError(source, field, err.expected) from None
     if param.kind not in (int, float) or name == SEEDED:
         raise ScenarioError(source, field, "expected a numeric parameter (not a switch, name, list or run.seed)")
     if not isinstance(table, dict):
@@ -347,10 +352,10 @@ def _scenario(value: Any, fixed: Any, steps: int | None, source: Path) -> Scenar
     if not isinstance(fixed, dict):
         raise ScenarioError(source, "calibration.fixed", "expected a table of parameter values by dotted name")
     for name in fixed:
-        if name not in SCHEMA or name == SEEDED:
+        if known_param(name) is None or name == SEEDED:
             raise ScenarioError(source, f"calibration.fixed.{name}",
                                 f"unknown or seeded parameter{did_you_mean(name, tuple(SCHEMA))}")
-    values = {name: check_value(name, v, source) for name, v in fixed.items()}
+    values = {name: anchored(name, check_value(name, v, source), source.parent) for name, v in fixed.items()}
     if steps is not None:
         values["run.steps"] = steps
     return load_scenario(path).with_overrides(values, str(source))
@@ -397,9 +402,32 @@ def parse_calibration(doc: dict[str, Any], source: Path, digest: str = "") -> Ca
         if isinstance(parameters, dict) and name in parameters:
             errors.add(ScenarioError(source, f"calibration.fixed.{name}", "is calibrated; it cannot also be fixed"))
     errors.raise_any()
+    _check_prior_ranges(scenario, tuple(priors), source)
     return CalibrationSpec(source, digest, scenario, tuple(priors), tuple(chosen), counts["population"],
                            counts["generations"], min_epsilon, counts["replications"], counts["seed"], distance,
                            counts["ppc_draws"])
+
+
+def _check_prior_ranges(scenario: Scenario, priors: tuple[Prior, ...], source: Path) -> None:
+    """Refuse a prior that can draw a value the scenario refuses, before any run (a run would fail in a worker).
+
+    Each prior is checked at its low and its high, the others at their middle, as a run's model
+    would check it at construction (:func:`sim.world_cache.preflight_all`: the cross-field and world
+    checks, e.g. a corridor the world has, a bbox its CRS takes).
+
+    Raises:
+        ScenarioError: naming the prior, the value and what the scenario expected instead.
+    """
+    middle = {prior.name: prior.value((prior.low + prior.high) / 2) for prior in priors}
+    for prior in priors:
+        for end in (prior.low, prior.high):
+            value = prior.value(end)
+            try:
+                preflight_all([scenario.with_overrides({**middle, prior.name: value}, str(source))])
+            except ScenarioError as err:
+                raise ScenarioError(source, f"calibration.parameters.{prior.name}",
+                                    f"the scenario refuses {value:g}, which this prior can draw ({err.field_name}: "
+                                    f"{err.expected})") from None
 
 
 def load_calibration(path: Path) -> CalibrationSpec:

@@ -23,7 +23,7 @@ from sim.calibration.statistics import statistic_value
 from sim.lifeline import die_with_parent
 from sim.outcomes import summarize
 from sim.run import simulate
-from sim.scenario import Scenario
+from sim.scenario import Scenario, ScenarioError
 
 MAX_RUN_SEED = 2**63 - 1
 MISSING_MISS = 100.0  # the scaled miss (in uncertainties) of a statistic a run cannot give, e.g. a share of no seizures
@@ -39,12 +39,19 @@ def evaluation_seed(base_seed: int, values: Mapping[str, int | float], replicate
 
 def run_statistics(scenario: Scenario, values: Mapping[str, int | float], statistics: tuple[str, ...],
                    replications: int, base_seed: int) -> dict[str, float]:
-    """The mean of each statistic over ``replications`` runs of ``scenario`` with ``values`` set (NaN: no run gave it)."""
+    """The mean of each statistic over ``replications`` runs of ``scenario`` with ``values`` set (NaN: no run gave it).
+
+    A run the scenario refuses at these values (a combination the calibration file's check of each prior's ends
+    did not meet) gives no statistic, rather than a dead worker.
+    """
     sums = dict.fromkeys(statistics, 0.0)
     counts = dict.fromkeys(statistics, 0)
     for replicate in range(replications):
         seed = evaluation_seed(base_seed, values, replicate)
-        summary = summarize(simulate(scenario.with_overrides({**values, SEEDED: seed}, "calibration")))
+        try:
+            summary = summarize(simulate(scenario.with_overrides({**values, SEEDED: seed}, "calibration")))
+        except ScenarioError:
+            continue
         for name in statistics:
             value = statistic_value(name, summary)
             if not math.isnan(value):

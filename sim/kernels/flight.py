@@ -21,7 +21,8 @@ _THIRD_DRAW = np.uint64(0x9E3779B97F4A7C15)  # key offset for a waypoint's third
 _RETRY_DRAW = np.uint64(0xD1B54A32D192ED03)  # key offset, times the try, of a waypoint redrawn after its leg was cut short
 
 MAX_LEGS = 8  # straight legs a drone can fly in one step; the rest of the step it idles
-RESERVE_H = 0.5  # hours of flight a patrol still has in hand when it lands back at its base
+RESERVE_H = 0.5  # hours of flight a patrol still has in hand when it lands back at its base ...
+RESERVE_SHARE = 0.25  # ... or this share of its endurance, if less (see reserve_hours)
 EPS = 1e-9  # hours or cells below which a remainder counts as nothing
 WAYPOINT_TRIES = 8  # authorised airspace: draws of a waypoint before a leg cut short is kept
 MIN_CUT_LEG = 0.5  # cells: a leg cut at the airspace's edge shorter than this is redrawn
@@ -215,6 +216,12 @@ def _next_waypoint(d, px, py, policy, sector, lane, leg, lane_spacing, key, coun
     return cx, cy
 
 
+@njit(cache=True)
+def reserve_hours(endurance_h: float) -> float:
+    """Hours of flight a sortie of ``endurance_h`` hours keeps in hand to land: RESERVE_H, or RESERVE_SHARE of it if less."""
+    return min(RESERVE_H, RESERVE_SHARE * endurance_h)
+
+
 @njit(cache=True, inline="always")
 def hours_to_turn(x: float, y: float, wx: float, wy: float, base_x: float, base_y: float, speed: float,
                   spare_h: float) -> float:
@@ -265,7 +272,7 @@ def fly_drones(
 
     A ready drone takes off; a patrolling drone flies to its waypoint and picks the next one by
     its policy; it turns home at the point of its leg where its remaining endurance only just
-    covers the flight home and :data:`RESERVE_H`; at the base it stays ``turnaround_h`` before it is
+    covers the flight home and its reserve (:func:`reserve_hours`); at the base it stays ``turnaround_h`` before it is
     ready again. Landing, turnaround and take-off fall within steps (the rest of the step a drone
     lands in counts towards its turnaround; one ready mid-step flies the rest of it), so a sortie's
     hours do not depend on the step length. A step holds at most one landing and one take-off.
@@ -299,6 +306,7 @@ def fly_drones(
         Drone flight hours flown this step.
     """
     flown = 0.0
+    reserve_h = reserve_hours(endurance_h)
     for d in range(x.shape[0]):
         leg_count[d] = 0
         counter = d * (MAX_LEGS + 1)  # this drone's draws this step: counter .. counter + MAX_LEGS
@@ -322,14 +330,14 @@ def fly_drones(
         budget = free_h if state[d] == RETURNING else min(free_h, airborne_h[d])
         while budget > EPS and leg_count[d] < MAX_LEGS:
             home = np.hypot(base_x[d] - x[d], base_y[d] - y[d]) / speed
-            if state[d] == PATROL and airborne_h[d] <= home + RESERVE_H + EPS:
+            if state[d] == PATROL and airborne_h[d] <= home + reserve_h + EPS:
                 state[d] = RETURNING
                 wx[d], wy[d] = base_x[d], base_y[d]
             dist = np.hypot(wx[d] - x[d], wy[d] - y[d])
             t = min(budget, dist / speed)
             turn = False
             if state[d] == PATROL:
-                turn_h = hours_to_turn(x[d], y[d], wx[d], wy[d], base_x[d], base_y[d], speed, airborne_h[d] - RESERVE_H)
+                turn_h = hours_to_turn(x[d], y[d], wx[d], wy[d], base_x[d], base_y[d], speed, airborne_h[d] - reserve_h)
                 if turn_h < t:
                     t, turn = turn_h, True
             frac = 1.0 if dist <= 0.0 else (t * speed) / dist

@@ -211,7 +211,7 @@ class AirSurveillance:
         f, pl, dt = sq.fleet, sq.platform, self.units.step_hours
         grounded = (f.cancelled_h > 0.0) | (f.refused_h > 0.0)
         due = np.flatnonzero((f.state == flight.TURNAROUND) & (f.ground_h - dt <= flight.EPS) & ~grounded)
-        slot_h = max(pl.endurance_h - flight.RESERVE_H, 0.0)
+        slot_h = pl.endurance_h - flight.reserve_hours(pl.endurance_h)
         if due.size and pl.availability < 1.0:
             cancel = uniforms(self.streams.step_key("availability", now, *sq.index), due) >= pl.availability
             f.cancelled_h[due[cancel]] = slot_h

@@ -31,21 +31,23 @@ from typing import Any
 
 import numpy as np
 
-from sim.params import SCHEMA
 from sim.scenario import (
     DESCRIPTION_KEY,
     INT64_MAX,
     ErrorList,
     Scenario,
     ScenarioError,
+    anchored,
     check_value,
     did_you_mean,
     load_scenario,
+    param_of,
     path_is_well_formed,
     read_toml,
     resolve_scenario_path,
     shown,
 )
+from sim.world_cache import preflight_all
 
 DESIGNS = ("grid", "lhs", "sobol", "random")
 SAMPLED_DESIGNS = ("lhs", "sobol", "random")
@@ -140,17 +142,17 @@ def _integer(table: dict[str, Any], key: str, source: Path) -> int:
 def _levels(name: str, value: list[Any], source: Path) -> list[Any]:
     if not value:
         raise ScenarioError(source, name, "expected a non-empty list of values")
-    levels = [check_value(name, v, source) for v in value]
+    levels = [anchored(name, check_value(name, v, source), source.parent) for v in value]
     if len(set(levels)) != len(levels):
         raise ScenarioError(source, name, f"expected distinct values, got {shown(value)}")
     return levels
 
 
 def _range(name: str, value: dict[str, Any], source: Path) -> Range:
-    kind = SCHEMA[name].kind
-    if kind not in (int, float):
+    param = param_of(name, source)
+    if param.kind not in (int, float):
         raise ScenarioError(
-            source, name, f"a range needs a numeric parameter; give a list of levels, e.g. {list(SCHEMA[name].choices or [])}"
+            source, name, f"a range needs a numeric parameter; give a list of levels, e.g. {list(param.choices or [])}"
         )
     if set(value) != {"low", "high"}:
         raise ScenarioError(source, name, f"expected a range {{ low = …, high = … }}, got keys {shown(sorted(value))}")
@@ -162,8 +164,7 @@ def _range(name: str, value: dict[str, Any], source: Path) -> Range:
 
 def _swept(name: str, value: Any, source: Path) -> list[Any] | Range:
     """The levels or range of swept parameter ``name``."""
-    if name not in SCHEMA:
-        raise ScenarioError(source, name, f"unknown parameter{did_you_mean(name, tuple(SCHEMA))}")
+    param_of(name, source)  # a known parameter or platform field
     if name == SEEDED_BY_SWEEP:
         raise ScenarioError(source, name, "set for each replicate from sweep.seed; use sweep.replications for more seeds")
     if isinstance(value, list):
@@ -197,7 +198,7 @@ def _fixed(table: Any, swept: set[str], source: Path, errors: ErrorList) -> dict
             errors.add(ScenarioError(source, f"sweep.fixed.{name}", "is swept or seeded by the sweep; it cannot also be fixed"))
             continue
         with errors.gather():
-            fixed[name] = check_value(name, value, source)
+            fixed[name] = anchored(name, check_value(name, value, source), source.parent)
     return fixed
 
 
@@ -339,7 +340,7 @@ def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
     if spec.design == "grid":
         return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*spec.parameters.values())]
     unit = unit_samples(spec)
-    columns = [_from_unit(spec.parameters[n], SCHEMA[n].kind, unit[:, j]) for j, n in enumerate(names)]
+    columns = [_from_unit(spec.parameters[n], param_of(n, spec.path).kind, unit[:, j]) for j, n in enumerate(names)]
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
@@ -355,6 +356,22 @@ def _check_point(spec: SweepSpec, point: int, values: dict[str, Any]) -> None:
         spec.base.with_overrides(values, str(spec.path))
     except ScenarioError as err:
         raise ScenarioError(spec.path, err.field_name, f"{err.expected} (at point {point}: {shown(values)})") from None
+
+
+def preflight_base(spec: SweepSpec) -> None:
+    """Refuse a base scenario (its ``[sweep.fixed]`` values applied) that no run could start from.
+
+    The checks a model makes at construction (:func:`sim.world_cache.preflight_all`). A field the
+    sweep varies is left to the points: a point its model refuses is a failed run, as in EMA Workbench.
+
+    Raises:
+        ScenarioError: what the base scenario's model would refuse, in a field the sweep does not vary.
+    """
+    try:
+        preflight_all([spec.base])
+    except ScenarioError as err:
+        if not any(error.field_name in spec.parameters for error in err.errors):
+            raise
 
 
 def plan_runs(spec: SweepSpec) -> list[Run]:

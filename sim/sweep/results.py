@@ -180,15 +180,21 @@ def read_results(folder: Path) -> pd.DataFrame:
     """The results table of a sweep folder.
 
     Raises:
-        ScenarioError: the file is not a readable Parquet table (ValueError covers pyarrow's ArrowInvalid).
+        ScenarioError: the file is not a readable Parquet table (ValueError covers pyarrow's ArrowInvalid), or lacks
+            one of the columns every sweep writes.
     """
     import pandas as pd
 
     try:
-        return pd.read_parquet(folder / RESULTS)
+        frame = pd.read_parquet(folder / RESULTS)
     except ValueError as err:
         expected = f"expected a results table written by skywatch sweep ({one_line(str(err), 120)})"
         raise ScenarioError(folder / RESULTS, "file", expected) from None
+    missing = [column for column in (*IDENTITY, "status") if column not in frame.columns]
+    if missing:
+        raise ScenarioError(folder / RESULTS, missing[0], "expected a column of every results table skywatch sweep writes "
+                            f"({', '.join((*IDENTITY, 'status'))}); it has none")
+    return frame
 
 
 def read_provenance(folder: Path) -> dict[str, str]:

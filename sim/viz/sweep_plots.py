@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import cast
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -23,8 +24,9 @@ from matplotlib.patches import Patch
 
 from sim.intervals import CONFIDENCE, t_half_width
 from sim.outfolder import replace_file
-from sim.params import SCHEMA
+from sim.params import Param
 from sim.provenance import caption
+from sim.scenario import known_param
 from sim.sweep.results import read_provenance, read_results
 from sim.sweep.sensitivity import COLUMNS, SOBOL_FILE, outcome_columns, with_stability
 from sim.viz.figures import OKABE_ITO, add_caption
@@ -38,13 +40,18 @@ PANEL_SIZE = (4.2, 3.2)
 DPI = 110
 
 
+def _param(name: str) -> Param:
+    """The schema entry of swept parameter ``name`` (a parameter column of a results table: one :func:`known_param` knows)."""
+    return cast(Param, known_param(name))
+
+
 def _label(name: str) -> str:
-    unit = SCHEMA[name].unit
+    unit = _param(name).unit
     return name if unit in ("-", "") else f"{name} ({unit})"
 
 
 def _numeric(name: str) -> bool:
-    return SCHEMA[name].kind in (int, float)
+    return _param(name).kind in (int, float)
 
 
 def _panels(names: list[str], title: str) -> tuple[plt.Figure, list[plt.Axes]]:
@@ -188,9 +195,9 @@ class SweepFigures:
 def plan_sweep_figures(folder: Path) -> SweepFigures:
     """The figures of the sweep folder ``folder``, read from its tables; none when no outcome varies."""
     frame = read_results(folder)
-    parameters = [c for c in frame.columns if c in SCHEMA]
+    parameters = [c for c in frame.columns if known_param(c) is not None]
     ok = frame[frame["status"] == "ok"]
-    ok = ok.assign(**{p: ok[p].map(_as_text) for p in parameters if SCHEMA[p].kind is tuple})  # arrays cannot be grouped
+    ok = ok.assign(**{p: ok[p].map(_as_text) for p in parameters if _param(p).kind is tuple})  # arrays cannot be grouped
     outcomes = [c for c in outcome_columns(frame, parameters) if ok[c].nunique() > 1]
     if not outcomes:
         return SweepFigures(folder, "", ())
