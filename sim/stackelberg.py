@@ -43,6 +43,9 @@ MIN_SEGMENTS, MAX_SEGMENTS = 16, 128  # bounds of the automatic segment count
 MAX_ITERATIONS = 50  # Dinkelbach iterations before giving up on the last 1e-9
 RATIO_TOLERANCE = 1e-9  # stop when max N̂ − r D̂ is below this share of the payoffs' scale
 MIP_GAP = 1e-7  # HiGHS's relative optimality gap for each subproblem
+# Programs a subproblem may take adding binaries to targets used off their hulls (:func:`_best_exact`). One run of the
+# stackelberg scenario with the cartels adapting met a subproblem that took hundreds, one target at a time, for 15 min.
+HULL_ROUNDS = 8
 HULL_TOLERANCE = 1e-9  # share of a target's largest value by which its hull may exceed its interpolation
 
 
@@ -242,15 +245,23 @@ def _on_hull(slopes: np.ndarray, hulls: np.ndarray, y: np.ndarray) -> np.ndarray
 
 
 def _best_exact(places: _Places, slopes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The interpolation's optimum: hulls first, PASAQ's binaries only for the targets whose hull was used off its vertices."""
+    """The interpolation's optimum: hulls first, PASAQ's binaries only for the targets whose hull was used off its vertices.
+
+    After :data:`HULL_ROUNDS` programs the last coverage is kept as it is: it is feasible, and the
+    caller values it on the interpolation itself, so it falls short of the optimum by at most the
+    gap between hull and interpolation of the targets still off (in a basic solution, the one
+    target the budget covers only in part). Many alike targets would otherwise leave their hulls
+    one per program, hundreds of programs each larger than the last.
+    """
     exact = np.zeros(slopes.shape[0], dtype=bool)
     hulls = _upper_hulls(_knots(slopes))
-    while True:
+    for _ in range(HULL_ROUNDS):
         y, x = _best_coverage(places, slopes, hulls, exact)
         off = ~_on_hull(slopes, hulls, y) & ~exact
         if not off.any():
-            return y, x
+            break
         exact |= off
+    return y, x
 
 
 def solve(game: Game, costs: np.ndarray, budget: float, routes: sparse.csr_array | np.ndarray | None = None,

@@ -110,3 +110,22 @@ def test_a_feasible_start_gives_the_same_coverage_value():
     warm = solve(game, costs, 4.0, start=cold.coverage)
     assert warm.value == pytest.approx(cold.value, rel=1e-6) and warm.iterations <= cold.iterations
     assert solve(game, costs, 4.0, start=np.ones(12)).value == pytest.approx(cold.value, rel=1e-6)  # infeasible: ignored
+
+
+def test_a_game_of_many_alike_targets_is_solved_in_a_bounded_number_of_programs(monkeypatch):
+    """The game a stackelberg run with adapting cartels met (tests/data, 256 blocks): each program put one more target
+    off its hull, hundreds of programs for one solve (15 minutes); now at most HULL_ROUNDS per Dinkelbach iteration."""
+    from pathlib import Path
+
+    import sim.stackelberg as stackelberg
+
+    data = np.load(Path(__file__).parent / "data" / "stackelberg_alike_targets.npz")
+    game = Game(data["attacker_reward"], data["attacker_penalty"], data["defender_reward"], data["defender_penalty"],
+                tuple(data["omega"]))
+    programs = []
+    real = stackelberg._best_coverage
+    monkeypatch.setattr(stackelberg, "_best_coverage", lambda *args: programs.append(1) or real(*args))
+    allocation = solve(game, data["costs"], float(data["budget"]), coverable=data["coverable"])
+    assert len(programs) <= stackelberg.HULL_ROUNDS * allocation.iterations
+    assert data["costs"] @ allocation.coverage <= float(data["budget"]) * (1 + 1e-9)
+    assert allocation.value >= game.defender_value(np.zeros(data["costs"].size))  # no worse than covering nothing
