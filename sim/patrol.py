@@ -49,8 +49,8 @@ from sim.world import World
 
 LEARNING_POLICIES = ("hotspot", "intel")
 PLANNED_POLICY = "stackelberg"
-# The most patrol blocks a Stackelberg plan solves over: one solve (Nguyen et al.'s weights) took 0.8, 3.0, 7.6 and
-# 22 s at 256, 1024, 2048 and 4096 blocks on a 2-vCPU Intel Xeon, and grows faster than the blocks.
+# The most patrol blocks a Stackelberg plan solves over: one solve of a random game (Nguyen et al.'s weights) took 3.6,
+# 9.2 and 26 times as long at 1024, 2048 and 4096 blocks as at 256 (one run, a 2-vCPU Intel Xeon): faster than the blocks.
 MAX_PLANNED_BLOCKS = 4096
 WEIGHTED_POLICIES = (*LEARNING_POLICIES, PLANNED_POLICY)  # the policies that draw waypoints from weighted blocks
 # A weak prior on the SUQR weights (coverage, route share, minus ground risk), in the signs of Nguyen et
