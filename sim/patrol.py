@@ -100,6 +100,11 @@ def block_side(units: Units, grid_km: float) -> int:
     return max(1, round(units.cells(grid_km)))
 
 
+def block_grid(shape: tuple[int, int], side: int) -> tuple[int, int]:
+    """(rows, columns) of the patrol blocks of ``side`` cells over a raster of ``shape`` (the last ones cut short)."""
+    return -(-shape[0] // side), -(-shape[1] // side)
+
+
 class PatrolMemory:
     """Decayed detections and seizures per patrol block (the hotspot patrol's memory), and the waypoint weights.
 
@@ -115,12 +120,11 @@ class PatrolMemory:
     """
 
     def __init__(self, params, units: Units, shape: tuple[int, int], platform_types: Sequence[Platform]) -> None:
-        h, w = shape
         self.policies = frozenset(p.patrol for p in platform_types)
         self.patrol = params.patrol
-        self.width = w
+        self.width = shape[1]
         self.block = block_side(units, params.patrol.grid_km)
-        self.heat = np.zeros((-(-h // self.block), -(-w // self.block)))
+        self.heat = np.zeros(block_grid(shape, self.block))
         self.decay_factor = np.exp(-units.step_hours / params.patrol.memory_h)
         self.zone_radius = units.cells(params.counter.radius_km)
         self.plan: StackelbergPlan | None = None

@@ -13,7 +13,7 @@ import numpy as np
 
 from sim.basemap import read_basemap
 from sim.params import PLATFORM_SECTION
-from sim.patrol import MAX_PLANNED_BLOCKS, PLANNED_POLICY, block_side
+from sim.patrol import MAX_PLANNED_BLOCKS, PLANNED_POLICY, block_grid, block_side
 from sim.platforms import platforms
 from sim.ports import check_ports
 from sim.scenario import Scenario, ScenarioError
@@ -75,8 +75,8 @@ def check_world_use(scenario: Scenario, world: World) -> None:
     bases = len(world.bases)
     flown = platforms(scenario.values)
     if any(platform.patrol == PLANNED_POLICY for platform in flown):
-        side = block_side(Units.of(scenario), scenario.params.patrol.grid_km)
-        blocks = -(-world.shape[0] // side) * -(-world.shape[1] // side)
+        rows, cols = block_grid(world.shape, block_side(Units.of(scenario), scenario.params.patrol.grid_km))
+        blocks = rows * cols
         if blocks > MAX_PLANNED_BLOCKS:
             raise ScenarioError(scenario.source, "patrol.grid_km", f"expected at most {MAX_PLANNED_BLOCKS:,} patrol blocks for "
                                 f"a stackelberg patrol to solve over, got {blocks:,}: make the blocks larger")

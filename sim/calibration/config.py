@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,8 +66,8 @@ from sim.scenario import (
     resolve_scenario_path,
     shown,
 )
-from sim.sweep.design import Count
-from sim.world_cache import preflight_all  # an integer key's default and bounds, as in sweep files
+from sim.sweep.design import Count  # an integer key's default and bounds, as in sweep files
+from sim.world_cache import preflight_all
 
 PRIORS = ("uniform", "normal", "lognormal")
 DISTANCES = ("scaled_euclidean",)
@@ -419,15 +419,20 @@ def _check_prior_ranges(scenario: Scenario, priors: tuple[Prior, ...], source: P
         ScenarioError: naming the prior, the value and what the scenario expected instead.
     """
     middle = {prior.name: prior.value((prior.low + prior.high) / 2) for prior in priors}
-    for prior in priors:
-        for end in (prior.low, prior.high):
-            value = prior.value(end)
-            try:
-                preflight_all([scenario.with_overrides({**middle, prior.name: value}, str(source))])
-            except ScenarioError as err:
-                raise ScenarioError(source, f"calibration.parameters.{prior.name}",
-                                    f"the scenario refuses {value:g}, which this prior can draw ({err.field_name}: "
-                                    f"{err.expected})") from None
+    ends = [(prior.name, prior.value(end)) for prior in priors for end in (prior.low, prior.high)]
+    checked = []  # the ends made into scenarios so far: the last is the one refused
+
+    def scenarios() -> Iterator[Scenario]:
+        for name, value in ends:
+            checked.append((name, value))
+            yield scenario.with_overrides({**middle, name: value}, str(source))
+
+    try:
+        preflight_all(scenarios())  # one world built for the ends that share one
+    except ScenarioError as err:
+        name, value = checked[-1]
+        raise ScenarioError(source, f"calibration.parameters.{name}", f"the scenario refuses {value:g}, which this prior "
+                            f"can draw ({err.field_name}: {err.expected})") from None
 
 
 def load_calibration(path: Path) -> CalibrationSpec:

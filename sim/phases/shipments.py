@@ -174,10 +174,9 @@ class ShipmentPhase:
         tipped = report == EVENT_TIP
         self.tally.tips += int(tipped.sum())
         delay_h = self.p.ground.response_delay_h
-        cued = detected & ~arrived  # a shipment delivered as it was seen leaves nothing for the units to answer
-        self.intel.cue(slot[cued], cell[cued], delay_h, CUE_DRONE, shared=True, now=now)
-        cued = tipped & ~arrived
-        self.intel.cue(slot[cued], cell[cued], delay_h, CUE_TIP, shared=False, now=now)
+        en_route = ~arrived  # a shipment delivered as it was seen leaves nothing for the units to answer
+        for reported, source, shared in ((detected & en_route, CUE_DRONE, True), (tipped & en_route, CUE_TIP, False)):
+            self.intel.cue(slot[reported], cell[reported], delay_h, source, shared=shared, now=now)
 
     def _walk_tables(self) -> tuple[np.ndarray, np.ndarray]:
         """The kernel's walk tables (:func:`sim.kernels.movement.walk_tables`), refilled when the routes changed."""
