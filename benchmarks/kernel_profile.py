@@ -68,7 +68,7 @@ def child(folder: Path) -> None:
     pool, routes, along = model.pool, model.book.routes, model.book.along
     reach, stride = phase._walk_tables()
     cover_before = np.zeros(along.drone.size + 1, dtype=np.int64)
-    movement.count_cover_before(along.drone, along.checkpoint, cover_before)
+    movement.count_cover_before(along.drone, along.checkpoint_passage, cover_before)
     events = [np.zeros(pool.capacity, dtype=np.int64) for _ in range(3)]
     marks = np.zeros(along.drone.size, dtype=np.int64)
     state = (pool.status, pool.progress, pool.carry_h, pool.cued)
@@ -78,9 +78,9 @@ def child(folder: Path) -> None:
         started = time.perf_counter()
         movement._advance_lane(
             0, pool.capacity, status, pool.uid, pool.route, progress, carry_h, pool.concealment, cued, routes.start,
-            routes.length, routes.cells, along.hours, reach, stride, model.units.step_hours, along.drone, along.checkpoint,
-            cover_before, along.tip_per_h, along.tip_before, model.params.ground.interdict_prob, np.uint64(1), np.uint64(2),
-            np.uint64(3), marks, *events)
+            routes.length, routes.cells, along.hours, reach, stride, model.units.step_hours, along.drone,
+            along.checkpoint_passage, cover_before, along.tip_per_h, along.tip_before, model.params.ground.interdict_prob,
+            np.uint64(1), np.uint64(2), np.uint64(3), marks, *events)
         return time.perf_counter() - started
 
     advance()

@@ -13,9 +13,10 @@ probabilities are Skywatch's. One step, in order:
    footprint ``p0 * (1 - falloff * (d / R)^2)`` within R onto the layer as an independent look
    (d the distance to the nearest of its legs that step).
 3. Shipments bank the step's hours and move cell by cell along their routes; a shipment is
-   detected with ``max(cover over the cells it occupied) * (1 - concealment)``. A checkpoint
-   detection is an interdiction attempt on the spot; a drone detection becomes a cue; arrival at
-   the route's end is a delivery.
+   detected by the drones with ``max(cover over the cells it occupied) * (1 - concealment)``. A
+   checkpoint looks once as a shipment enters its radius (or sets off inside it), with its cover
+   times ``1 - concealment``, and a detection is an interdiction attempt on the spot; a drone
+   detection becomes a cue; arrival at the route's end is a delivery.
 4. Ready cues, first come first served, get the nearest idle unit within range; its travel time
    is distance × terrain factor / speed, and it is back at its post after the return trip.
 5. Units reaching their target seize it with the interdiction probability.
@@ -102,22 +103,24 @@ class Shipment(CellAgent):
         self.cell = self.route[progress]
 
     def step(self) -> None:
-        """Move along the route, then meet checkpoints, the sink or the drones."""
+        """Move along the route, then meet checkpoints (one look at each passage), the sink or the drones."""
         m = self.model
         cell = self.cell
-        seen_drone, seen_checkpoint = cell.drone_cover, cell.checkpoint_cover
+        hide = 1.0 - self.concealment
+        passages = [cell.checkpoint_cover] if self.progress == 0 and self.carry_h == 0.0 else []  # it sets off in a radius
+        seen_drone = cell.drone_cover
         bank = self.carry_h + m.step_hours
         last = len(self.route) - 1
         while self.progress < last and bank >= self.route[self.progress + 1].hours:
+            if cell.checkpoint_cover == 0.0:
+                passages.append(self.route[self.progress + 1].checkpoint_cover)
             cell = self.route[self.progress + 1]
             bank -= cell.hours
             self.progress += 1
             self.cell = cell
             seen_drone = max(seen_drone, cell.drone_cover)
-            seen_checkpoint = max(seen_checkpoint, cell.checkpoint_cover)
         self.carry_h = bank
-        hide = 1.0 - self.concealment
-        if m.random.random() < seen_checkpoint * hide and m.random.random() < m.interdict_prob:
+        if any(m.random.random() < look * hide and m.random.random() < m.interdict_prob for look in passages if look > 0.0):
             m.seize(self)
         elif self.progress == last:
             m.delivered += 1

@@ -371,7 +371,7 @@ PARAMS: tuple[Param, ...] = (
     Param("ground.checkpoints", 10, "posts", "road checkpoints that watch passing traffic all the time", 0, 10_000),
     Param("ground.checkpoint_radius_km", 1.5, "km", "radius a checkpoint watches", 0.05, 50.0),
     Param("ground.checkpoint_detect_prob", 0.25, "-",
-          "probability per step that a checkpoint detects a shipment passing", 0.0, 1.0),
+          "probability that a checkpoint detects a shipment passing through its radius (once per passage)", 0.0, 1.0),
     # A mobile unit of four officers with its vehicle, paid around the clock whether it answers a cue or waits.
     Param("ground.cost_per_hour", 400.0, "currency/h", "cost of one unit-hour in the field", 0.0, 1e9),
     # A road post staffed around the clock: about a dozen officers in shifts, a vehicle, shelter and lights.

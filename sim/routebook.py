@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from sim.kernels.coverage import ROUTE_RUN_SHIFT, cover_along_routes
-from sim.kernels.movement import FLOW_ROWS, flow_from_marks, tip_hazard_before
+from sim.kernels.movement import FLOW_ROWS, checkpoint_passages, flow_from_marks, tip_hazard_before
 from sim.routes import RouteTable
 
 
@@ -22,7 +22,7 @@ class AlongRoutes:
     """The shipment kernel's per-cell inputs, gathered at every route position (aligned with ``RouteTable.cells``)."""
 
     hours: np.ndarray  # float32, hours to cross the cell
-    checkpoint: np.ndarray  # float32, checkpoint detection probability per step (static)
+    checkpoint_passage: np.ndarray  # float32, a checkpoint's look at a passage, at its first position (static)
     drone: np.ndarray  # float32, drone detection probability this step (refreshed every step)
     tip_per_h: np.ndarray  # float64, rate (1/h) at which a shipment there is reported (refreshed every planning period)
     tip_before: np.ndarray  # float64, tips expected along the route before entering each position (tip_hazard_before)
@@ -80,7 +80,7 @@ class RouteLayers:
 
     Attributes:
         hours: (H, W) hours to cross each cell.
-        checkpoint: (H, W) checkpoint detection probability per step (static).
+        checkpoint: (H, W) checkpoint detection probability of a passage through its radius (static).
         drone: (H, W) drone detection probability this step (updated in place by the air phase).
         tip: the community's tip probability per step at flat cells (a shipment there for the whole step).
         tip_per_h: the rate (1/h) at which a shipment is reported at flat cells.
@@ -122,7 +122,8 @@ class RouteBook:
         hours = table.along(lay.hours)
         hours[table.start + table.length - 1] += lay.end_hours[table.sink].astype(hours.dtype)
         tip_per_h = lay.tip_per_h(table.cells)
-        return AlongRoutes(hours=hours, checkpoint=table.along(lay.checkpoint), drone=table.along(lay.drone), tip_per_h=tip_per_h,
+        checkpoint = checkpoint_passages(table.along(lay.checkpoint), table.start, table.length)
+        return AlongRoutes(hours=hours, checkpoint_passage=checkpoint, drone=table.along(lay.drone), tip_per_h=tip_per_h,
                            tip_before=tip_hazard_before(tip_per_h, hours, table.start, table.length),
                            flow_marks=np.zeros((FLOW_ROWS, table.cells.size), dtype=np.int64))
 

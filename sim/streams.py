@@ -44,7 +44,7 @@ declared platform type, indexed by the tag of its name; the default ``drones`` p
 streams themselves, so a scenario without declared platforms draws what it always drew.
 - ``discovery`` (key per step; counter = site): infrastructure discovery under the drones' coverage.
 - ``drone_detection`` (key per step; counter = shipment uid): drone sensors detect a shipment.
-- ``checkpoint_search`` (key per step; counters uid and −1 − uid): a checkpoint spots a shipment, and seizes it.
+- ``checkpoint_search`` (key per step; counter = shipment uid): the checkpoints it passed seize a shipment.
 - ``tip`` (key per step; counter = shipment uid): people along the way report a shipment.
 - ``port_inspection`` (key per step; counter = shipment uid): a port of entry inspects an arriving shipment and finds it.
 - ``open_border_detection`` (key per step; counter = shipment uid): a crossing of the open border is detected.

@@ -30,6 +30,7 @@ from sim.kernels.movement import (
     IN_TRANSIT,
     LANES,
     advance_shipments,
+    checkpoint_passages,
     count_cover_before,
     flow_from_marks,
     joined_events,
@@ -170,6 +171,7 @@ def _advance(pool, routes, cell_hours, step_hours, drone_cover, checkpoint_cover
     tip = np.zeros(cell_hours.size) if tip is None else np.asarray(tip, np.float64)  # rate per hour
     marks = np.zeros((FLOW_ROWS, cell_hours.size), np.int64)
     cover_before = np.zeros(cell_hours.size + 1, np.int64)
+    checkpoint_cover = checkpoint_passages(checkpoint_cover, *routes[:2])
     count_cover_before(drone_cover, checkpoint_cover, cover_before)
     events = [np.zeros(n, np.int64) for _ in range(3)]
     lane_events = np.zeros(lanes, np.int64)
@@ -259,21 +261,24 @@ def _step_cell_by_cell(pool, starts, lengths, hours, step_hours, drone, checkpoi
         bank = spent + step_hours
         expected = 0.0
         flow[at] += 1
-        seen_drone, seen_checkpoint = drone[at], checkpoint[at]
+        hide = 1.0 - float(pool["concealment"][i])
+        seized = hide * interdict  # by a checkpoint that looks at it
+        launched = at == base and spent == 0.0  # a checkpoint looks once as a shipment enters its radius (or sets off in it)
+        seen_drone, let_through = drone[at], 1.0 - float(checkpoint[at]) * seized if launched else 1.0
         while at < last and bank >= hours[at + 1]:
             expected += float(tip[at]) * (float(hours[at + 1]) - spent)
             spent = 0.0
             bank -= float(hours[at + 1])
             at += 1
             flow[at] += 1
-            seen_drone, seen_checkpoint = max(seen_drone, drone[at]), max(seen_checkpoint, checkpoint[at])
+            seen_drone = max(seen_drone, drone[at])
+            if checkpoint[at - 1] == 0.0:
+                let_through *= 1.0 - float(checkpoint[at]) * seized
         if at < last:  # a shipment that arrives is delivered on entering its route's last cell
             expected += float(tip[at]) * (bank - spent)
         pool["progress"][i], pool["carry_h"][i] = at - base, bank
-        hide = 1.0 - float(pool["concealment"][i])
         uid = pool["uid"][i]
-        if (seen_checkpoint > 0 and uniform(keys[1], uid) < seen_checkpoint * hide
-                and uniform(keys[1], -1 - uid) < interdict):
+        if let_through < 1.0 and uniform(keys[1], uid) < 1.0 - let_through:
             pool["status"][i] = FREE
             events.append((i, EVENT_CHECKPOINT_SEIZURE, at))
             continue
@@ -311,6 +316,8 @@ def test_marks_and_sparse_cover_give_what_stepping_cell_by_cell_gives(seed, cove
     pool["route"][:] = rng.integers(0, 3, n)
     pool["progress"][:] = rng.integers(0, lengths[pool["route"]] - 1)
     pool["carry_h"][:] = rng.uniform(0, 0.5, n).astype(np.float32)
+    launched = rng.random(n) < 0.2  # set off this step: a checkpoint at the route's first cell looks too
+    pool["progress"][launched], pool["carry_h"][launched] = 0, 0.0
     pool["concealment"][:] = rng.uniform(0, 0.5, n).astype(np.float32)
     pool["cued"][:] = rng.random(n) < 0.2
     pool["status"][rng.random(n) < 0.1] = FREE
@@ -416,6 +423,27 @@ def test_checkpoint_seizure_needs_detection_and_interdiction():
     )
     assert count / n == pytest.approx(0.5 * 0.6, abs=0.015)
     assert np.all(pool["status"][slot] == FREE)
+
+
+@pytest.mark.parametrize("step_hours", [0.1, 0.25, 1.0, 4.0, 16.0])
+def test_a_checkpoint_looks_once_at_each_passage_at_any_step_length(step_hours):
+    """Three checkpoints along a 9.75 h route, one watching where shipments set off: each passage is one look (0.5,
+    then interdiction 0.6), however many steps a shipment spends in a checkpoint's radius (15 at 0.1 h steps) or
+    however many checkpoints it passes in one step (all three at 16 h): 1 - 0.7³ of the shipments are seized."""
+    n, length = 20_000, 40
+    routes = _one_route(np.arange(length))
+    checkpoint = np.zeros(length, np.float32)
+    for first, last in ((0, 2), (10, 15), (25, 27)):
+        checkpoint[first:last + 1] = 0.5
+    none = np.zeros(length, np.float32)
+    pool = _pool(n, 0)
+    seized = 0
+    for step in range(int(np.ceil(10 / step_hours))):
+        _, (_, kind, _), _ = _advance(pool, routes, np.full(length, 0.25, np.float32), step_hours, none, checkpoint,
+                                      interdict=0.6, step=step)
+        seized += np.count_nonzero(kind == EVENT_CHECKPOINT_SEIZURE)
+    assert np.all(pool["status"] == FREE)
+    assert seized / n == pytest.approx(1.0 - 0.7**3, abs=0.012)
 
 
 def test_coverage_footprint_and_combination():

@@ -77,10 +77,12 @@ def advance_shipments(
     """Move every live shipment one step and sense it along the cells it passes.
 
     A shipment banks ``step_hours`` and enters the next cell of its route while the bank pays
-    that cell's crossing time. In each cell it occupies during the step it meets the drone and
-    checkpoint coverage there; it is detected with probability ``max(cover) * (1 - concealment)``
-    (one draw per source per step). A checkpoint detection is an interdiction attempt on the
-    spot; a drone detection is an event the ground units answer later. A shipment not seen by a
+    that cell's crossing time. In each cell it occupies during the step it meets the drone
+    coverage there; a drone detects it with probability ``max(cover) * (1 - concealment)`` (one
+    draw per step), an event the ground units answer later. A checkpoint looks once at each
+    passage through its radius (the passages begun in the step, or at setting off), detects with
+    its cover times ``1 - concealment`` and interdicts on the spot with ``interdict_prob``: one draw
+    per step, against one minus the chance that every passage let it through. A shipment not seen by a
     drone may be reported by the people living along the way (a tip): with probability
     ``1 - exp(-H)``, concealment applied, where H sums ``tip_per_h`` over the hours it spent in each
     cell during the step (read from ``tip_before``, so the same per hour at any step length). A
@@ -109,7 +111,9 @@ def advance_shipments(
         route_hours: (sum L,) float32, hours to cross the cell at each route position.
         route_reach, route_stride: (sum L,) float64 and int32 from :func:`walk_tables` for these routes and ``step_hours``.
         step_hours: hours per step.
-        route_drone, route_checkpoint: (sum L,) float32, detection probability per step there (>= 0).
+        route_drone: (sum L,) float32, drone detection probability per step there (>= 0).
+        route_checkpoint: (sum L,) float32, detection probability of a passage by a checkpoint, at the
+            passage's first position and 0 elsewhere (:func:`checkpoint_passages`): one look per passage.
         cover_before: (sum L + 1,) int64, number of positions before each one with drone or checkpoint
             cover (:func:`count_cover_before`).
         tip_per_h: (sum L,) float64, rate (1/h) at which a shipment there is reported.
@@ -237,18 +241,19 @@ def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealmen
         flow_marks[start] += 1
         if at < last:
             flow_marks[at + 1] -= 1
+        hide = 1.0 - concealment[i]
+        seized = hide * interdict_prob  # by a checkpoint that looks at it
         seen_drone = route_drone[start]
-        seen_checkpoint = route_checkpoint[start]
-        if cover_before[at + 1] > cover_before[start]:  # some position passed has cover: the strongest of each source
+        launched = start == base and carried == 0.0  # this step: its first position is a passage too
+        let_through = 1.0 - route_checkpoint[start] * seized if launched else 1.0  # by every checkpoint it passed
+        if cover_before[at + 1] > cover_before[start]:  # some position passed has cover: the strongest drone's, each passage
             for q in range(start + 1, at + 1):
                 seen_drone = max(seen_drone, route_drone[q])
-                seen_checkpoint = max(seen_checkpoint, route_checkpoint[q])
+                let_through *= 1.0 - route_checkpoint[q] * seized
         progress[i] = at - base
         carry_h[i] = bank
         cell = route_cells[at]
-        hide = 1.0 - concealment[i]
-        seen = seen_checkpoint > 0.0 and uniform(checkpoint_key, uid[i]) < seen_checkpoint * hide
-        if seen and uniform(checkpoint_key, -1 - uid[i]) < interdict_prob:
+        if let_through < 1.0 and uniform(checkpoint_key, uid[i]) < 1.0 - let_through:
             status[i] = FREE
             event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_CHECKPOINT_SEIZURE, cell
             n_events += 1
@@ -284,6 +289,18 @@ def count_cover_before(route_drone: np.ndarray, route_checkpoint: np.ndarray, ou
     out[0] = 0
     for q in range(route_drone.size):
         out[q + 1] = out[q] + (route_drone[q] > 0.0 or route_checkpoint[q] > 0.0)
+
+
+def checkpoint_passages(checkpoint: np.ndarray, route_start: np.ndarray, route_len: np.ndarray) -> np.ndarray:
+    """(sum L,) float32: a checkpoint's look at a shipment passing it, once per passage at any step length.
+
+    ``checkpoint`` ((sum L,), detection probability within a checkpoint's radius at each route position) kept
+    at the first position of each run of watched positions along a route, 0 elsewhere.
+    """
+    before = np.zeros_like(checkpoint)
+    before[1:] = checkpoint[:-1]
+    before[route_start[route_len > 0]] = 0.0  # a route's first position starts a passage
+    return np.where(before > 0.0, np.float32(0.0), checkpoint).astype(np.float32)
 
 
 def tip_hazard_before(tip_per_h: np.ndarray, route_hours: np.ndarray, route_start: np.ndarray,

@@ -48,7 +48,7 @@ class GroundForces:
     Attributes:
         units: the mobile units, in the order they are served.
         checkpoints: (C, 2) x, y of the checkpoints, cell units (the world's).
-        checkpoint_cover: (H, W) float32 checkpoint detection probability per step (static).
+        checkpoint_cover: (H, W) float32 detection probability of a passage through a checkpoint's radius (static).
     """
 
     def __init__(self, model: mesa.Model, params: Params, units: Units, world: World) -> None:

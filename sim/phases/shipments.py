@@ -105,7 +105,7 @@ class ShipmentPhase:
         if self.timer.enabled:
             self.timer.add(MOVED_COUNT, p.live)
         started = time.perf_counter() if self.timer.enabled else 0.0
-        count_cover_before(a.drone, a.checkpoint, self._cover_before)
+        count_cover_before(a.drone, a.checkpoint_passage, self._cover_before)
         advance_shipments(
             p.status,
             p.uid,
@@ -121,7 +121,7 @@ class ShipmentPhase:
             *self._walk_tables(),
             self.units.step_hours,
             a.drone,
-            a.checkpoint,
+            a.checkpoint_passage,
             self._cover_before,
             a.tip_per_h,
             a.tip_before,
