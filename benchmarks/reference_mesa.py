@@ -151,7 +151,7 @@ class Drone(CellAgent):
         self.cell = model.cell_at(self.x, self.y)
 
     def step(self) -> None:
-        """Fly one step (take off, patrol, return, turn around) and sense if in the air."""
+        """Fly one step (take off, patrol, return, turn around) and sense along the legs flown, landing ones too."""
         m = self.model
         free_h = m.step_hours
         if self.state == TURNAROUND:
@@ -166,7 +166,7 @@ class Drone(CellAgent):
             self.waypoint = self.next_waypoint()
         legs = self.fly(free_h)
         self.cell = m.cell_at(self.x, self.y)
-        if self.state in (PATROL, RETURNING):
+        if legs:
             self.stamp(legs)
 
     def fly(self, free_h: float) -> list[tuple[float, float, float, float]]:

@@ -1,8 +1,9 @@
 """Caps on flight hours: what the host government allows each platform type and each operator per period.
 
-A cap counts the flight hours of the sorties that take off in a period: a sortie is charged its
-endurance (the hours it may fly) when it takes off, so the hours flown by a period's sorties never
-exceed its caps. A sortie that would overrun a cap is refused and stays on the ground. A cap of 0
+A cap counts the flight hours of the sorties that take off in a period: a sortie is charged the
+hours it may fly (its endurance less the reserve it lands with, :attr:`Platform.sortie_h`) when it
+takes off, so the hours flown by a period's sorties never exceed its caps, and a cap of n sorties'
+hours lets n sorties fly. A sortie that would overrun a cap is refused and stays on the ground. A cap of 0
 means no cap.
 """
 
@@ -42,9 +43,9 @@ class HourCaps:
         if not keys or due == 0:
             return due
         room = min(self.limits[k] - self.charged[k] for k in keys)
-        allowed = min(due, max(0, math.floor(room / platform.endurance_h + 1e-9)))
+        allowed = min(due, max(0, math.floor(room / platform.sortie_h + 1e-9)))
         for k in keys:
-            self.charged[k] += allowed * platform.endurance_h
+            self.charged[k] += allowed * platform.sortie_h
         return allowed
 
     def binds(self, platform: Platform) -> bool:

@@ -218,7 +218,7 @@ OUTCOMES: tuple[Outcome, ...] = (
             lambda m: int(np.count_nonzero(m.book.launch_raster)), "summary", compared=False),
     Outcome("corridor_flow", "shipments", "shipments launched, by the corridor their route runs in", "total", _corridor_flow,
             "summary"),
-    _total("privacy_exposure", float, "person-hours", "population under sensing drones, integrated over time"),
+    _total("privacy_exposure", float, "person-hours", "population under each sensing platform's footprint, integrated over time"),
     _total("trust_lost_to_surveillance", float, "-",
            "population-weighted trust lost under drone sensors, summed over the run (community.privacy_trust_loss)"),
     Outcome("encryption_level", "-", "the cartels' mean encryption level (0–1)", "level",

@@ -80,7 +80,7 @@ def flight_budget(platform_types: Sequence[Platform], period_h: float, cap_perio
     planned = [p for p in platform_types if p.patrol == PLANNED_POLICY and p.count > 0]
     hours = []
     for p in planned:
-        flown = p.count * period_h * p.availability * p.endurance_h / (p.endurance_h + p.turnaround_h)
+        flown = p.count * period_h * p.availability * p.sortie_h / p.cycle_h
         hours.append(min(flown, p.hour_cap * share) if p.hour_cap > 0 else flown)
     hours_of = np.array(hours)
     for operator, cap in operator_caps.items():

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from sim.kernels.flight import reserve_hours
 from sim.params import DEFAULT_PLATFORM, PLATFORM_SCHEMA, PLATFORM_SECTION
 
 
@@ -36,6 +37,16 @@ class Platform:
     availability: float
     conspicuousness: float
     hour_cap: float
+
+    @property
+    def sortie_h(self) -> float:
+        """Hours a sortie flies at most, h: its endurance less the reserve it lands with."""
+        return self.endurance_h - reserve_hours(self.endurance_h)
+
+    @property
+    def cycle_h(self) -> float:
+        """Hours from one take-off to the next when every sortie flies in full, h: a sortie and its turnaround."""
+        return self.sortie_h + self.turnaround_h
 
     @property
     def is_default(self) -> bool:

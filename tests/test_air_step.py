@@ -132,3 +132,21 @@ def test_mean_trust_is_the_plain_weighted_mean_after_every_change():
         change()
         plain = float((community.trust.astype(np.float64) * community.population).sum()) / float(community.population.sum())
         assert community.mean_trust() == plain
+
+
+@pytest.mark.parametrize("step_hours", [0.25, 1.0])
+def test_a_drone_senses_the_legs_of_the_step_it_lands_in(step_hours):
+    """One drone, short sorties: in every step it lands in, the legs it flew home leave their footprint, so every hour
+    flown is sensed (it sensed nothing in those steps before: up to a step per sortie, more the longer the step)."""
+    scenario = Scenario().with_overrides({"world.height": 96, "world.width": 96, "drones.count": 1, "drones.endurance_h": 3.0,
+                                          "drones.turnaround_h": 1.0, "drones.availability": 1.0, "run.step_hours": step_hours},
+                                         "test")
+    model = SkywatchModel(scenario)
+    landings = 0
+    for _ in range(int(24 / step_hours)):
+        was_up = bool(model.fleet.airborne[0])
+        model.step()
+        if was_up and model.fleet.state[0] == flight.TURNAROUND:
+            landings += 1
+            assert model.fleet.leg_count[0] > 0 and model.air.n_touched > 0 and model.air.dwell_h.sum() > 0.0
+    assert landings >= 4

@@ -58,16 +58,18 @@ def test_trust_falls_where_and_as_long_as_the_sensors_look():
 
 
 def test_privacy_exposure_and_trust_lost_keep_their_hourly_rate_at_any_step_length():
-    """Person-hours under the sensors and the trust they cost follow the hours flown, not the step: three weeks at a
-    quarter-hour step and at a one-hour step agree within 10 % (cells enter and leave the footprints at
-    other moments), where charging each touched cell a whole step made them grow with it (7 times at a quarter-hour)."""
+    """Person-hours under the sensors and the trust they cost follow the hours flown, not the step: a week (3 seeds) at a
+    quarter-hour step and at a one-hour step agree within 5 % (cells enter and leave the footprints at other moments).
+    Charging each touched cell a whole step made them grow with it (7 times at a quarter-hour); counting platforms over
+    a cell in one step once, and leaving out the legs of the step a drone lands in, made them fall with it (12 % fewer
+    per flight hour at one hour over ten seeds, 7 % over these three)."""
     figures = {}
     for step_hours in (0.25, 1.0):
         summaries = [summarize(simulate(load_scenario("privacy_backlash").with_overrides(
             {"run.seed": seed, "run.step_hours": step_hours, "run.steps": int(168 / step_hours)}, "test"))) for seed in range(3)]
         figures[step_hours] = np.array([sum(s[name] for s in summaries) / sum(s["drone_flight_hours"] for s in summaries)
                                         for name in ("privacy_exposure", "trust_lost_to_surveillance")])
-    np.testing.assert_allclose(figures[1.0], figures[0.25], rtol=0.1)  # one seed's figures differ by up to 10 % (where towns lie)
+    np.testing.assert_allclose(figures[1.0], figures[0.25], rtol=0.05)  # one seed's differ by up to 10 % (where towns lie)
 
 
 def test_privacy_off_leaves_trust_and_outcomes_bit_identical(monkeypatch):

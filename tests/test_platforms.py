@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -177,6 +178,17 @@ def test_caps_are_never_exceeded_and_refuse_sorties() -> None:
     free = simulate(scenario(drones__count=20, platforms__p3__kind="crewed", platforms__p3__count=6,
                              platforms__p3__availability=1.0, run__steps=960))
     assert free.tally.drone_flight_hours > t.drone_flight_hours and free.tally.flight_hours_refused == 0.0
+
+
+def test_a_cap_of_n_sorties_hours_lets_n_sorties_fly() -> None:
+    """A sortie is charged what it flies (endurance 14 h less its 0.5 h reserve): a cap of 3 × 13.5 h lets 3 of 5 fly,
+    the rest of the period none; a new period starts afresh."""
+    from sim.caps import HourCaps
+
+    drone = platforms(Scenario().values)[0]
+    assert drone.sortie_h == pytest.approx(13.5) and drone.cycle_h == pytest.approx(13.5 + drone.turnaround_h)
+    caps = HourCaps(48.0, {}, (dataclasses.replace(drone, hour_cap=3 * 13.5),))
+    assert caps.allow(drone, 5, 0.0) == 3 and caps.allow(drone, 1, 47.0) == 0 and caps.allow(drone, 5, 48.0) == 3
 
 
 def test_an_overrun_cap_fails_the_invariant_check(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -33,14 +33,14 @@ def test_plan_covers_only_authorised_blocks_within_its_flight_hours():
     assert set(np.flatnonzero(plan.coverable)) == set(blocks.tolist())
     assert np.all(plan.hours[~plan.coverable] == 0.0) and plan.hours.sum() > 0.0
     assert plan.hours.sum() <= plan.budget * (1 + 1e-9)
-    assert plan.budget == pytest.approx(10 * 6.0 * 4.0 / 5.0)  # drones × period × duty cycle
+    assert plan.budget == pytest.approx(10 * 6.0 * 3.5 / 4.5)  # drones × period × duty cycle (4 h less the 0.5 h reserve)
     assert len(plan.solve_seconds) == 3  # the first step and two periods later
 
 
 def test_flight_budget_keeps_to_platform_and_operator_caps():
     base = platforms(Scenario().with_overrides({"drones.count": 10, "drones.patrol": "stackelberg"}, "test").values)[0]
     uncapped = flight_budget([base], 24.0, 168.0, {})[0]
-    assert uncapped == pytest.approx(10 * 24 * 14 / 18)
+    assert uncapped == pytest.approx(10 * 24 * 13.5 / 17.5)  # sorties of 14 h less the 0.5 h reserve, 4 h turnarounds
     capped = dataclasses.replace(base, hour_cap=700.0)  # 700 h a week = 100 h a day
     assert flight_budget([capped], 24.0, 168.0, {})[0] == pytest.approx(100.0)
     assert flight_budget([base], 24.0, 168.0, {"partner": 350.0})[0] == pytest.approx(50.0)

@@ -12,7 +12,9 @@ with sensors × footprint, not with the raster.
 Where asked, the same pass measures how long each cell lay under a footprint: a sensor flying its
 legs at a steady speed is within R of a cell for the length of its legs inside the disc of radius R
 around the cell's centre, divided by its speed (a sensor standing still keeps no such time: its
-legs have length zero). Sensors over the same cell do not add up: a cell keeps the longest time.
+legs have length zero). Sensors over the same cell add up (platform-hours), so a cell's hours follow
+the hours flown at any step length: keeping the longest treated sensors there at different moments
+of a step as there at once, more so the longer the step.
 """
 
 import numpy as np
@@ -114,9 +116,9 @@ def stamp_coverage(
         p0: detection probability at the track.
         falloff: fractional fall of the probability at the footprint's edge.
         speed: the sensors' speed along their legs, cells per hour.
-        dwell: (H, W) float32, hours each cell lay under a sensor's footprint this step (the longest over
-            sensors, each sensor's summed over its legs), raised where these sensors kept it there longer;
-            zero where untouched, like ``cover``; (0, 0) = not measured.
+        dwell: (H, W) float32, hours each cell lay under a sensor's footprint this step, summed over the
+            sensors and their legs (these sensors' hours added); zero where untouched, like ``cover``;
+            (0, 0) = not measured.
         allowed: (H, W) bool, the cells sensors may sense (authorised airspace); (0, 0) = every cell.
 
     Returns:
@@ -168,7 +170,7 @@ def stamp_coverage(
                         n_touched += 1
                     cover[r, c] = 1.0 - (1.0 - old) * (1.0 - p)
                     if timed:
-                        dwell[r, c] = max(dwell[r, c], hours)
+                        dwell[r, c] += hours
     return n_touched
 
 

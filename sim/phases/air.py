@@ -118,8 +118,7 @@ class AirSurveillance:
         fleets, members = [], []
         for platform in platform_types:
             index = () if platform.is_default else (tag(platform.name),)
-            cycle_h = platform.endurance_h + platform.turnaround_h
-            stagger = streams.generator("takeoff", *index).uniform(0.0, cycle_h, platform.count)  # drone i: draw i
+            stagger = streams.generator("takeoff", *index).uniform(0.0, platform.cycle_h, platform.count)  # drone i: draw i
             fleets.append(Fleet.create(self.bases[: platform.bases], platform.count, platform.patrol,
                                        (float(band[0]), float(band[1])), h, stagger))
             members.append(index)
@@ -138,7 +137,7 @@ class AirSurveillance:
         self.cover = cover
         self.touched = np.zeros(h * w, dtype=np.int64)  # flat cells of non-zero cover, the first n_touched in use
         self.n_touched = 0
-        self.dwell_h = np.zeros((h, w), dtype=np.float32)  # hours each touched cell lay under a footprint this step
+        self.dwell_h = np.zeros((h, w), dtype=np.float32)  # platform-hours each touched cell lay under a footprint this step
         self.conspicuousness = 1.0
         self.airborne_count = int(np.count_nonzero(self.fleet.airborne))
         self.track: list[np.ndarray] = []
@@ -181,7 +180,8 @@ class AirSurveillance:
             tally.jammed_drone_hours += effects.jammed_hours
             blind[sq.drones] = effects.blind_look
         airborne = self.fleet.airborne
-        sensing = airborne & ~blind
+        # every drone that flew this step senses along its legs, one that landed on the way in too; one lost senses nothing
+        sensing = (self.fleet.leg_count > 0) & (self.fleet.state != flight.LOST) & ~blind
         for sq in self.squadrons:
             f, pl = sq.fleet, sq.platform
             self.n_touched = stamp_coverage(self.cover, self.touched, self.n_touched, f.legs, f.leg_count, sensing[sq.drones],
@@ -211,16 +211,15 @@ class AirSurveillance:
         f, pl, dt = sq.fleet, sq.platform, self.units.step_hours
         grounded = (f.cancelled_h > 0.0) | (f.refused_h > 0.0)
         due = np.flatnonzero((f.state == flight.TURNAROUND) & (f.ground_h - dt <= flight.EPS) & ~grounded)
-        slot_h = pl.endurance_h - flight.reserve_hours(pl.endurance_h)
         if due.size and pl.availability < 1.0:
             cancel = uniforms(self.streams.step_key("availability", now, *sq.index), due) >= pl.availability
-            f.cancelled_h[due[cancel]] = slot_h
-            f.ground_h[due[cancel]] += slot_h + pl.turnaround_h
+            f.cancelled_h[due[cancel]] = pl.sortie_h
+            f.ground_h[due[cancel]] += pl.cycle_h
             due = due[~cancel]
         if due.size:
             refused = due[self.caps.allow(pl, due.size, now * dt):]
-            f.refused_h[refused] = slot_h
-            f.ground_h[refused] += slot_h + pl.turnaround_h
+            f.refused_h[refused] = pl.sortie_h
+            f.ground_h[refused] += pl.cycle_h
         return _pass_time(f.cancelled_h, dt), _pass_time(f.refused_h, dt)
 
     def footprint_radii(self) -> np.ndarray:
