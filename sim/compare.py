@@ -26,9 +26,9 @@ from rich.table import Table
 
 from sim import __version__
 from sim.intervals import CONFIDENCE, Interval, mean_interval, paired_difference, ratio_interval
-from sim.outcomes import BY_NAME, LARGE, OUTCOMES, format_value
+from sim.outcomes import BY_NAME, LARGE, MAX_OUTCOME, OUTCOMES, format_value
 from sim.outfolder import open_regular, staged_folder
-from sim.scenario import FLOAT_MAX, Scenario, ScenarioError, load_scenario, shipped_scenarios, shown
+from sim.scenario import Scenario, ScenarioError, load_scenario, shipped_scenarios, shown
 from sim.sweep.design import SEEDED_BY_SWEEP, Run, run_seed
 from sim.sweep.engine import Task
 from sim.sweep.job import Engine
@@ -182,11 +182,12 @@ def _read_run(path: Path) -> tuple[Scenario, str, dict[str, float | int | None]]
     mistyped = _first_field(summary, _not_a_number)
     if mistyped is not None:  # one so written would be left out of the comparison without a word
         raise ScenarioError(path / SUMMARY, mistyped[0], f"expected a number or null, got {shown(mistyped[1])}")
-    for name, value in measured.items():
-        if isinstance(value, int) and not -FLOAT_MAX <= value <= FLOAT_MAX:
-            raise ScenarioError(path / SUMMARY, name, f"expected a number within a float's range, got {shown(value)}")
     if non_finite is not None:  # skywatch run writes strict JSON: null, never NaN or infinity
         raise ScenarioError(path / SUMMARY, non_finite[0], f"expected a finite number or null, got {shown(non_finite[1])}")
+    for name, value in measured.items():  # means, variances and axes of larger ones overflow to infinity
+        if value is not None and not -MAX_OUTCOME <= value <= MAX_OUTCOME:
+            raise ScenarioError(path / SUMMARY, name, f"expected a number of magnitude at most {MAX_OUTCOME:g}, "
+                                f"got {shown(value)}")
     if not (path / SCENARIO_FILE).is_file():
         raise ScenarioError(path, SCENARIO_FILE, NOT_A_RUN)
     return load_scenario(path / SCENARIO_FILE), str(summary.get("version", "unknown")), measured

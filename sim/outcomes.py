@@ -27,6 +27,7 @@ from sim.costs import cost_breakdown
 Aggregation = Literal["total", "level", "ratio", "label"]
 Where = Literal["both", "summary", "metrics"]
 LARGE = 1e4  # values from this size on are shown without decimals
+MAX_OUTCOME = 1e100  # largest magnitude of an outcome read back from a file: its square and sums over runs stay finite
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,9 @@ BAD_CONFIGS = {
                           "calibration.targets.oig_flown_hours_share.statistic"),
     "context-only figure": (PRIORS, "[calibration.targets.cbp_fentanyl_fy2021]\n",
                             "calibration.targets.cbp_fentanyl_fy2021.statistic"),
+    "whole-number parameter, no whole number in its prior": (  # every draw rounds to 0 or 1, outside [0.5, 0.7]
+        PRIORS + '[calibration.parameters."drones.count"]\nprior = "uniform"\nlow = 0.5\nhigh = 0.7\n',
+        "[calibration.targets.oig_flown_hours_share]\n", "calibration.parameters.drones.count"),
 }
 
 
@@ -181,6 +184,14 @@ def test_bad_calibration_files_get_one_line_and_exit_2(tmp_path: Path, capsys, c
     assert len(err) == 1
     assert err[0].startswith(f"skywatch: error: {config}: {field}: ")
     assert not out.exists()
+
+
+def test_a_negative_min_epsilon_is_refused(tmp_path: Path, capsys):
+    """No distance is below 0: the threshold could never be reached."""
+    config = write_config(tmp_path, "[calibration.targets.oig_flown_hours_share]\n", extra="min_epsilon = -1\n")
+    assert main(["calibrate", str(config), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"skywatch: error: {config}: calibration.min_epsilon: expected a number >= 0")
 
 
 def test_evaluation_seeds_depend_on_the_parameters_only():

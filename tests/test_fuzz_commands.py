@@ -2,11 +2,13 @@
 
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sim.calibration.config import SD_WIDTHS, SIGMAS, Prior
@@ -116,7 +118,8 @@ def run_folders(tmp_path_factory) -> list[Path]:
 
 
 @pytest.mark.parametrize("tamper, needle", [
-    (lambda s: {**s, "shipments_seized": 10**400}, "summary.json: shipments_seized: expected a number within a float's range"),
+    (lambda s: {**s, "shipments_seized": 10**400}, "summary.json: shipments_seized: expected a number of magnitude at most"),
+    (lambda s: {**s, "shipments_seized": 1.7e308}, "summary.json: shipments_seized: expected a number of magnitude at most"),
     (lambda s: {**s, "seizure_rate": math.nan}, "summary.json: seizure_rate: expected a finite number or null"),
     (lambda s: {**s, "seizure_rate": -math.inf}, "summary.json: seizure_rate: expected a finite number or null"),
     (lambda s: {}, "summary.json: outcomes: expected a run's outcomes"),  # each dropped the run from n without a word
@@ -175,6 +178,30 @@ def test_resume_refuses_a_journal_nested_too_deep_to_read(tmp_path, capsys, fini
     (out / JOURNAL).write_text('{"run_id": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
     assert sweep(path, out, "--resume", "--no-plots") == 2
     one_error(capsys, "line 1", "nested too deep")
+
+
+def test_resume_refuses_a_journal_with_a_nan_no_sweep_writes(tmp_path, capsys, finished_sweep):
+    """Rows are written without NaN (a missing figure is null): a NaN read back would fail the rewrite with a traceback."""
+    path, finished = finished_sweep
+    out = tmp_path / "out"
+    shutil.copytree(finished, out)
+    lines = (out / JOURNAL).read_text().splitlines(keepends=True)
+    lines[1] = re.sub(r'"shipments_seized": [0-9]+', '"shipments_seized": NaN', lines[1])
+    (out / JOURNAL).write_text("".join(lines))
+    assert sweep(path, out, "--resume", "--no-plots") == 2
+    one_error(capsys, "line 2", "NaN")
+    assert (out / JOURNAL).read_text() == "".join(lines), "the journal is left as it was"
+
+
+def test_a_swept_file_that_is_not_there_is_one_line_before_any_run(tmp_path, capsys):
+    """Every run of that level would fail: it was a table of failed rows, exit 0; a file there is swept as before."""
+    np.save(tmp_path / "hours.npy", np.full((64, 64), 0.5))
+    path = sweep_over(tmp_path, '"world.cost_file" = ["", "hours.npy", "nosuch.npy"]')
+    assert sweep(path, tmp_path / "out", "--no-plots") == 2
+    one_error(capsys, "sw.toml", "world.cost_file", "file not found", "nosuch.npy")
+    assert not (tmp_path / "out").exists()
+    path = sweep_over(tmp_path, '"world.cost_file" = ["", "hours.npy"]')
+    assert sweep(path, tmp_path / "out", "--no-plots") == 0
 
 
 @pytest.mark.parametrize("argv, option", [(["run", "baseline", "--seed", "abc"], "--seed"),
@@ -336,6 +363,51 @@ def test_plot_refuses_a_results_table_without_a_column_every_sweep_writes(tmp_pa
     write_marker(tmp_path, "sweep")
     assert main(["plot", str(tmp_path)]) == 2
     one_error(capsys, "results.parquet", drop, "expected a column")
+
+
+@pytest.mark.parametrize("change, column, needle", [
+    ({"drones.count": ["a"]}, "drones.count", "expected numbers"),
+    ({"drones.count": [[1]]}, "drones.count", "expected numbers"),
+    ({"shipments_seized": ["3"]}, "shipments_seized", "expected an outcome"),
+    ({"shipments_seized": [1e308]}, "shipments_seized", "magnitude at most"),
+    ({"status": [1]}, "status", "expected 'ok' or 'failed'"),
+    ({"point": ["0"]}, "point", "whole numbers"),
+])
+def test_plot_refuses_a_results_table_whose_columns_hold_what_no_sweep_writes(tmp_path, capsys, change, column, needle):
+    """Each was a traceback (a text level, a list where numbers belong, an outcome that overflows the axes) or a quiet
+    wrong figure."""
+    import pandas as pd
+
+    from sim.outfolder import write_marker
+
+    columns = {"run_id": ["p0-r0"], "point": [0], "replicate": [0], "seed": [1], "status": ["ok"], "drones.count": [2],
+               "shipments_seized": [3]}
+    pd.DataFrame({**columns, **change}).to_parquet(tmp_path / "results.parquet")
+    write_marker(tmp_path, "sweep")
+    assert main(["plot", str(tmp_path)]) == 2
+    one_error(capsys, "results.parquet", column, needle)
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("", "file: expected the Sobol indices"),
+    ("\x00\xff\xfe garbage", "expected the Sobol indices"),
+    ("outcome,parameter,S1\nshipments_seized,drones.count,0.5\n", "S1_conf: expected the Sobol indices"),
+    ("outcome,parameter,S1,S1_conf,ST,ST_conf\nshipments_seized,drones.count,abc,0.1,0.5,0.1\n", "S1: expected a finite"),
+    ("outcome,parameter,S1,S1_conf,ST,ST_conf\nshipments_seized,drones.count,0.5,0.1,inf,0.1\n", "ST: expected a finite"),
+])
+def test_plot_refuses_a_sobol_table_it_cannot_draw_and_keeps_the_figures(tmp_path, capsys, text, needle):
+    import pandas as pd
+
+    from sim.outfolder import write_marker
+
+    pd.DataFrame({"run_id": ["p0-r0", "p1-r0"], "point": [0, 1], "replicate": [0, 0], "seed": [1, 1], "status": ["ok", "ok"],
+                  "drones.count": [2, 4], "shipments_seized": [3, 5]}).to_parquet(tmp_path / "results.parquet")
+    write_marker(tmp_path, "sweep")
+    (tmp_path / "sobol.csv").write_bytes(text.encode("latin-1"))
+    (tmp_path / "sobol_indices.png").write_bytes(b"kept")
+    assert main(["plot", str(tmp_path)]) == 2
+    one_error(capsys, "sobol.csv", needle)
+    assert (tmp_path / "sobol_indices.png").read_bytes() == b"kept"
 
 
 def test_a_platforms_fields_can_be_swept_and_calibrated(tmp_path):

@@ -275,6 +275,9 @@ def _prior(name: str, table: Any, source: Path) -> Prior:
     low, high = (_prior_bound(param, table, end, kind == "uniform", field, source) for end in ("low", "high"))
     if not low < high:
         raise ScenarioError(source, field, f"expected low < high, got low = {low:g}, high = {high:g}")
+    if param.kind is int and math.ceil(low) > math.floor(high):  # draws are rounded: every one would fall outside
+        raise ScenarioError(source, field, f"expected a whole number within [low, high] ({name} takes whole numbers), "
+                            f"got low = {low:g}, high = {high:g}")
     centre = spread = math.nan
     if kind != "uniform":
         centre_key, spread_key = ("mean", "sd") if kind == "normal" else ("median", "sigma")
@@ -389,6 +392,8 @@ def parse_calibration(doc: dict[str, Any], source: Path, digest: str = "") -> Ca
     min_epsilon = 0.0
     with errors.gather():
         min_epsilon = _number({"min_epsilon": table.get("min_epsilon", 0.0)}, "min_epsilon", "calibration", source)
+        if min_epsilon < 0.0:  # a distance is never below 0: such a threshold is never reached
+            raise ScenarioError(source, "calibration.min_epsilon", f"expected a number >= 0, got {min_epsilon:g}")
     distance = table.get("distance", DISTANCES[0])
     if distance not in DISTANCES:
         errors.add(ScenarioError(source, "calibration.distance", f"expected one of {'|'.join(DISTANCES)}, got {shown(distance)}"))

@@ -40,6 +40,7 @@ from sim.scenario import (
     anchored,
     check_value,
     did_you_mean,
+    known_param,
     load_scenario,
     param_of,
     path_is_well_formed,
@@ -145,7 +146,16 @@ def _levels(name: str, value: list[Any], source: Path) -> list[Any]:
     levels = [anchored(name, check_value(name, v, source), source.parent) for v in value]
     if len(set(levels)) != len(levels):
         raise ScenarioError(source, name, f"expected distinct values, got {shown(value)}")
+    missing = [level for level in levels if _names_no_file(name, level)]
+    if missing:  # every run of that level would fail: one line now, not a table of failed rows
+        raise ScenarioError(source, name, f"file not found: {missing[0]}")
     return levels
+
+
+def _names_no_file(name: str, level: Any) -> bool:
+    """Whether ``level`` of parameter ``name`` names a file (an absolute path, as anchored) that is not there."""
+    param = known_param(name)
+    return param is not None and param.is_path and isinstance(level, str) and bool(level) and not Path(level).is_file()
 
 
 def _range(name: str, value: dict[str, Any], source: Path) -> Range:

@@ -16,9 +16,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.outcomes import MAX_OUTCOME
 from sim.outfolder import open_regular, replace_file
 from sim.provenance import WORLD_SEED, provenance
-from sim.scenario import INT64_MAX, INT64_MIN, ScenarioError, one_line, shown
+from sim.scenario import INT64_MAX, INT64_MIN, ScenarioError, known_param, one_line, shown
 from sim.sweep.design import Run, SweepSpec
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ RESULTS = "results.parquet"
 IDENTITY = ("run_id", "point", "replicate", "seed")
 TIMINGS = ("wall_s", "cpu_s")  # a run's wall and CPU seconds in its worker: the only columns two equal sweeps differ in
 STATUS = ("status", "error", *TIMINGS)
+RUN_STATUSES = ("ok", "failed")  # what a run's status is: it finished, or it raised
 # Summary keys that identify the run rather than measure it: the run seed is an identity column, the world seed
 # the base scenario's (in sweep.toml) or a swept parameter's column.
 NOT_OUTCOMES = frozenset({"seed", "world_seed"})
@@ -102,7 +104,8 @@ class Journal:
         """Values recorded so far, one a line (rows unless tampered with); a truncated last line (a kill mid-write) is left out.
 
         Raises:
-            ScenarioError: a line nests too deep or holds an integer too long to read: no kill leaves that.
+            ScenarioError: a line nests too deep, holds an integer too long to read or a NaN or infinity (rows hold
+                none: a missing figure is null): no kill leaves that.
         """
         if not self.path.exists():
             return []
@@ -110,7 +113,9 @@ class Journal:
         with open_regular(self.path, "file") as file:
             for number, line in enumerate(file, start=1):
                 try:
-                    rows.append(json.loads(line))
+                    rows.append(json.loads(line, parse_constant=_no_constant))
+                except _NotFinite as err:
+                    raise ScenarioError(self.path, f"line {number}", f"{ROW_EXPECTED}, found {err}") from None
                 except (json.JSONDecodeError, UnicodeDecodeError):
                     break
                 except (ValueError, RecursionError):
@@ -147,6 +152,14 @@ def results_frame(rows: Iterable[dict[str, Any]], parameters: Iterable[str]) -> 
         if frame[column].dtype == object:  # nulls only, or numbers with nulls: a float column with NaN
             frame[column] = frame[column].astype(float)
     return frame.reindex(columns=[*fixed, *measured, *STATUS]).reset_index(drop=True)
+
+
+class _NotFinite(Exception):
+    """A journal line holds NaN or an infinity, which no row is written with."""
+
+
+def _no_constant(name: str) -> None:
+    raise _NotFinite(name)
 
 
 def _line(row: dict[str, Any]) -> str:
@@ -194,7 +207,42 @@ def read_results(folder: Path) -> pd.DataFrame:
     if missing:
         raise ScenarioError(folder / RESULTS, missing[0], "expected a column of every results table skywatch sweep writes "
                             f"({', '.join((*IDENTITY, 'status'))}); it has none")
+    _check_columns(frame, folder / RESULTS)
     return frame
+
+
+def _check_columns(frame: pd.DataFrame, path: Path) -> None:
+    """Refuse a table whose columns hold what no sweep writes.
+
+    That is points, replicates or seeds not whole numbers, a status neither ok nor failed, a numeric parameter's
+    levels not numbers, an outcome neither a number nor missing, or one too large to draw.
+
+    Raises:
+        ScenarioError: naming the first such column.
+    """
+    import pandas as pd
+
+    def refuse(column: str, expected: str, values: pd.Series) -> None:
+        raise ScenarioError(path, column, f"expected {expected}, got {shown(values.iloc[0])}")
+
+    for column in IDENTITY[1:]:  # the run id is text
+        if not pd.api.types.is_integer_dtype(frame[column]):
+            refuse(column, "whole numbers", frame[column])
+    wrong = frame["status"][~frame["status"].isin(RUN_STATUSES)]
+    if len(wrong):
+        refuse("status", " or ".join(map(shown, RUN_STATUSES)), wrong)
+    for column in frame.columns:
+        if column in IDENTITY or column in STATUS:
+            continue
+        values, param = frame[column], known_param(str(column))
+        if param is not None:
+            if param.kind in (int, float) and not pd.api.types.is_numeric_dtype(values):
+                refuse(column, f"numbers (levels of {column})", values[values.map(lambda v: not isinstance(v, int | float))])
+        elif not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            refuse(column, "an outcome: numbers, or nothing where a run has none",
+                   values[values.map(lambda v: not (v is None or isinstance(v, int | float)) or isinstance(v, bool))])
+        elif (too_large := values[~(values.abs() <= MAX_OUTCOME) & values.notna()]).size:
+            refuse(column, f"an outcome of magnitude at most {MAX_OUTCOME:g}", too_large)
 
 
 def read_provenance(folder: Path) -> dict[str, str]:

@@ -16,11 +16,13 @@ noise stay unstable however many samples are drawn: they need more ``sweep.repli
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from SALib.analyze import sobol
 
+from sim.scenario import ScenarioError, one_line, shown
 from sim.sweep.design import SweepSpec, design_rng, unit_problem
 from sim.sweep.results import IDENTITY, STATUS
 
@@ -29,6 +31,7 @@ CONF_LEVEL = 0.95
 RESAMPLES = 200
 COLUMNS = ("outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf")
 NEGLIGIBLE = 0.1  # an index whose interval is narrower than this is stable, however small the index
+SOBOL_EXPECTED = "expected the Sobol indices skywatch sweep writes"
 
 
 def outcome_columns(frame: pd.DataFrame, parameters: list[str]) -> list[str]:
@@ -87,3 +90,26 @@ def stability_warning(indices: pd.DataFrame, samples: int) -> str | None:
     return (f"Sobol indices unstable for {unstable} of {len(indices)} (outcome, parameter) pairs at samples = {samples} "
             "(intervals wider than the indices, or indices outside [0, 1]); see the note column of "
             f"{SOBOL_FILE}; raise sweep.samples, and sweep.replications for noisy outcomes")
+
+
+def read_sobol(path: Path) -> pd.DataFrame:
+    """The indices (:data:`COLUMNS`) of a sweep's ``sobol.csv``, as floats (NaN where not estimated).
+
+    Raises:
+        ScenarioError: not a CSV table, a column of :data:`COLUMNS` missing, or an index neither a finite number
+            nor empty.
+    """
+    try:
+        indices = pd.read_csv(path)
+    except ValueError as err:  # pandas' EmptyDataError and ParserError, undecodable text
+        raise ScenarioError(path, "file", f"{SOBOL_EXPECTED} ({one_line(str(err), 120)})") from None
+    missing = [column for column in COLUMNS if column not in indices.columns]
+    if missing:
+        raise ScenarioError(path, missing[0], f"{SOBOL_EXPECTED}, with the columns {', '.join(COLUMNS)}")
+    for column in COLUMNS[2:]:
+        values = pd.to_numeric(indices[column], errors="coerce")
+        wrong = (values.isna() & indices[column].notna()) | np.isinf(values)
+        if wrong.any():
+            raise ScenarioError(path, column, f"expected a finite number or nothing, got {shown(indices[column][wrong].iloc[0])}")
+        indices[column] = values
+    return indices[list(COLUMNS)]

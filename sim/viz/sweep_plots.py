@@ -28,7 +28,7 @@ from sim.params import Param
 from sim.provenance import caption
 from sim.scenario import known_param
 from sim.sweep.results import read_provenance, read_results
-from sim.sweep.sensitivity import COLUMNS, SOBOL_FILE, outcome_columns, with_stability
+from sim.sweep.sensitivity import SOBOL_FILE, outcome_columns, read_sobol, with_stability
 from sim.viz.figures import OKABE_ITO, add_caption
 
 COLOURS = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky", "black", "yellow")]
@@ -210,8 +210,8 @@ def plan_sweep_figures(folder: Path) -> SweepFigures:
         drawings.append((f"outcomes_vs_{x}.png", partial(_outcome_vs, ok, x, outcomes, lines, pooled)))
     for a, b in itertools.combinations([p for p in parameters if _numeric(p)], 2):
         drawings.append((f"heatmap_{a}_{b}.png", partial(_heat_map, ok, a, b, outcomes)))
-    indices = pd.read_csv(folder / SOBOL_FILE) if (folder / SOBOL_FILE).is_file() else pd.DataFrame()
+    indices = read_sobol(folder / SOBOL_FILE) if (folder / SOBOL_FILE).is_file() else pd.DataFrame()
     if not indices.empty:
         # stability judged afresh from the numbers, so sobol.csv files from before the stable column are marked too
-        drawings.append(("sobol_indices.png", partial(draw_sobol_indices, with_stability(indices[list(COLUMNS)]))))
+        drawings.append(("sobol_indices.png", partial(draw_sobol_indices, with_stability(indices))))
     return SweepFigures(folder, caption(read_provenance(folder)), tuple(drawings))
