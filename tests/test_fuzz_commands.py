@@ -388,6 +388,19 @@ def test_plot_refuses_a_results_table_whose_columns_hold_what_no_sweep_writes(tm
     one_error(capsys, "results.parquet", column, needle)
 
 
+def test_plot_draws_a_results_table_with_an_outcome_no_run_has(tmp_path):
+    """A column of nulls only (Parquet's null type, read back as objects) is an outcome missing everywhere, not text."""
+    import pandas as pd
+
+    from sim.outfolder import write_marker
+
+    pd.DataFrame({"run_id": ["p0-r0", "p1-r0"], "point": [0, 1], "replicate": [0, 0], "seed": [1, 1], "status": ["ok", "ok"],
+                  "drones.count": [2, 4], "shipments_seized": [3, 5], "port_seizure_share": [None, None]}).to_parquet(
+        tmp_path / "results.parquet")
+    write_marker(tmp_path, "sweep")
+    assert main(["plot", str(tmp_path), "--quiet"]) == 0
+
+
 @pytest.mark.parametrize("text, needle", [
     ("", "file: expected the Sobol indices"),
     ("\x00\xff\xfe garbage", "expected the Sobol indices"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
+from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -207,18 +208,17 @@ def read_results(folder: Path) -> pd.DataFrame:
     if missing:
         raise ScenarioError(folder / RESULTS, missing[0], "expected a column of every results table skywatch sweep writes "
                             f"({', '.join((*IDENTITY, 'status'))}); it has none")
-    _check_columns(frame, folder / RESULTS)
-    return frame
+    return _checked_columns(frame, folder / RESULTS)
 
 
-def _check_columns(frame: pd.DataFrame, path: Path) -> None:
-    """Refuse a table whose columns hold what no sweep writes.
+def _checked_columns(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``frame`` with its numeric parameters' and outcomes' columns as numbers, once checked to hold what a sweep writes.
 
-    That is points, replicates or seeds not whole numbers, a status neither ok nor failed, a numeric parameter's
-    levels not numbers, an outcome neither a number nor missing, or one too large to draw.
+    Refused: points, replicates or seeds not whole numbers, a status neither ok nor failed, a numeric parameter's
+    level or an outcome neither a number nor missing, or an outcome too large to draw.
 
     Raises:
-        ScenarioError: naming the first such column.
+        ScenarioError: naming the first such column and value.
     """
     import pandas as pd
 
@@ -231,18 +231,21 @@ def _check_columns(frame: pd.DataFrame, path: Path) -> None:
     wrong = frame["status"][~frame["status"].isin(RUN_STATUSES)]
     if len(wrong):
         refuse("status", " or ".join(map(shown, RUN_STATUSES)), wrong)
+    numeric = {}
     for column in frame.columns:
-        if column in IDENTITY or column in STATUS:
+        param = known_param(str(column))
+        if column in IDENTITY or column in STATUS or (param is not None and param.kind not in (int, float)):
             continue
-        values, param = frame[column], known_param(str(column))
-        if param is not None:
-            if param.kind in (int, float) and not pd.api.types.is_numeric_dtype(values):
-                refuse(column, f"numbers (levels of {column})", values[values.map(lambda v: not isinstance(v, int | float))])
-        elif not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-            refuse(column, "an outcome: numbers, or nothing where a run has none",
-                   values[values.map(lambda v: not (v is None or isinstance(v, int | float)) or isinstance(v, bool))])
-        elif (too_large := values[~(values.abs() <= MAX_OUTCOME) & values.notna()]).size:
+        values = frame[column]
+        if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+            wrong = values[values.map(lambda v: pd.api.types.is_bool(v) or not (v is None or isinstance(v, Real)))]
+            if len(wrong):
+                refuse(column, f"numbers (levels of {column})" if param else "an outcome: numbers, or nothing where a "
+                       "run has none", wrong)
+            numeric[column] = values = values.astype(float)  # numbers and nulls only: a float column with NaN
+        if param is None and (too_large := values[values.abs() > MAX_OUTCOME]).size:
             refuse(column, f"an outcome of magnitude at most {MAX_OUTCOME:g}", too_large)
+    return frame.assign(**numeric)
 
 
 def read_provenance(folder: Path) -> dict[str, str]:
