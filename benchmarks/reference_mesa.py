@@ -1,19 +1,22 @@
 """Skywatch's core step written as idiomatic Mesa 3.5: the yardstick the fast path is measured against.
 
 One Mesa agent per shipment, drone and ground unit on an ``OrthogonalMooreGrid`` whose property
-layers hold the terrain (hours to cross a cell, rough land), the static checkpoint coverage and
-this step's drone coverage. Every agent acts in plain Python, in shuffled order (``shuffle_do``).
+layers hold the terrain (hours to cross a cell, rough land) and the static checkpoint coverage;
+the drones' looks of the step are kept by cell. Every agent acts in plain Python, in shuffled order (``shuffle_do``).
 The world (terrain, routes, checkpoints, drone bases and first take-offs, unit posts) is taken
 from a built :class:`~sim.model.SkywatchModel`, so both models run on the same map; the
 probabilities are Skywatch's. One step, in order:
 
 1. Cartels launch Poisson(rate) shipments on routes drawn by Skywatch's logit over route costs.
-2. The drone-coverage layer is cleared; drones fly random-direction legs from their bases
-   (endurance with a reserve for the flight home, turnaround on the ground) and each stamps its
-   footprint ``p0 * (1 - falloff * (d / R)^2)`` within R onto the layer as an independent look
-   (d the distance to the nearest of its legs that step).
-3. Shipments bank the step's hours and move cell by cell along their routes; a shipment is
-   detected by the drones with ``max(cover over the cells it occupied) * (1 - concealment)``. A
+2. The drones' looks are cleared; drones fly random-direction legs from their bases (endurance
+   with a reserve for the flight home, turnaround on the ground) and each looks at every cell
+   within R of its legs once, ``p0 * (1 - falloff * (d / R)^2)`` at the hour of its closest
+   approach (d the distance then), unless that approach is at the step's first point and behind
+   the heading it flew in with (passed before) or at its last point and not behind the heading
+   it flies on with (passed next step).
+3. Shipments bank the step's hours and move cell by cell along their routes; each look made at a
+   cell while a shipment was in it (from entering to leaving; one delivered is not looked at in
+   its last cell) detects it with the look's probability times ``1 - concealment``. A
    checkpoint looks once as a shipment enters its radius (or sets off inside it), with its cover
    times ``1 - concealment``, and a detection is an interdiction attempt on the spot; a drone
    detection becomes a cue; arrival at the route's end is a delivery.
@@ -37,7 +40,7 @@ from mesa.discrete_space import CellAgent, FixedAgent, OrthogonalMooreGrid
 from mesa.discrete_space.cell import Cell
 from scipy import stats
 
-from sim.kernels.coverage import dist_to_leg
+from sim.kernels.coverage import closest_on_leg as closest_on_leg_kernel
 from sim.kernels.flight import MAX_LEGS, PATROL, READY, RETURNING, TURNAROUND, reserve_hours
 from sim.model import SkywatchModel
 from sim.phases.ground import LINE_SAMPLES
@@ -51,7 +54,7 @@ MATCHING: dict[str, Any] = {
     "cartels.launch_cost": 0.0,  # launches never limited by the budget
 }
 EPS = 1e-9
-distance_to_leg = dist_to_leg.py_func  # the coverage kernel's geometry, run as plain Python
+closest_on_leg = closest_on_leg_kernel.py_func  # (distance, share of the leg) as the coverage kernel finds it, in Python
 
 
 @dataclass
@@ -108,24 +111,29 @@ class Shipment(CellAgent):
         cell = self.cell
         hide = 1.0 - self.concealment
         passages = [cell.checkpoint_cover] if self.progress == 0 and self.carry_h == 0.0 else []  # it sets off in a radius
-        seen_drone = cell.drone_cover
         bank = self.carry_h + m.step_hours
         last = len(self.route) - 1
+        missed = 1.0  # the chance every drone look it met let it through
+        entered, spent = 0.0, self.carry_h  # the hour into the step it entered its cell; hours it spent there before
         while self.progress < last and bank >= self.route[self.progress + 1].hours:
             if cell.checkpoint_cover == 0.0:
                 passages.append(self.route[self.progress + 1].checkpoint_cover)
+            left = entered + self.route[self.progress + 1].hours - spent
+            missed *= m.missed_by_looks(cell, entered, left)
+            entered, spent = left, 0.0
             cell = self.route[self.progress + 1]
             bank -= cell.hours
             self.progress += 1
             self.cell = cell
-            seen_drone = max(seen_drone, cell.drone_cover)
+        if self.progress < last:  # there to the step's end
+            missed *= m.missed_by_looks(cell, entered, m.step_hours + EPS)
         self.carry_h = bank
         if any(m.random.random() < look * hide and m.random.random() < m.interdict_prob for look in passages if look > 0.0):
             m.seize(self)
         elif self.progress == last:
             m.delivered += 1
             self.end()
-        elif not self.cued and m.random.random() < seen_drone * hide:
+        elif not self.cued and m.random.random() < (1.0 - missed) * hide:
             self.cued = True
             m.cue(self)
 
@@ -148,12 +156,14 @@ class Drone(CellAgent):
         self.state = TURNAROUND
         self.ground_h = first_takeoff_h
         self.airborne_h = 0.0
+        self.heading = (0.0, 0.0)  # of the last leg flown
         self.cell = model.cell_at(self.x, self.y)
 
     def step(self) -> None:
         """Fly one step (take off, patrol, return, turn around) and sense along the legs flown, landing ones too."""
         m = self.model
         free_h = m.step_hours
+        entry = self.heading if self.state in (PATROL, RETURNING) else None  # in the air as the step began
         if self.state == TURNAROUND:
             self.ground_h -= m.step_hours
             if self.ground_h > EPS:
@@ -166,8 +176,10 @@ class Drone(CellAgent):
             self.waypoint = self.next_waypoint()
         legs = self.fly(free_h)
         self.cell = m.cell_at(self.x, self.y)
+        moved = [(bx - ax, by - ay) for ax, ay, bx, by in legs if (ax, ay) != (bx, by)]
+        self.heading = moved[-1] if moved else self.heading
         if legs:
-            self.stamp(legs)
+            self.look(legs, m.step_hours - free_h, entry, self.state in (PATROL, RETURNING))
 
     def fly(self, free_h: float) -> list[tuple[float, float, float, float]]:
         """Fly ``free_h`` hours of this step in straight legs towards the waypoints; return them."""
@@ -255,21 +267,36 @@ class Drone(CellAgent):
         length = min(*reach, -0.5 * ((x1 - x0) + (y1 - y0)) * math.log(1.0 - v))
         return min(max(self.x + length * dx, x0), x1), min(max(self.y + length * dy, y0), y1)
 
-    def stamp(self, legs: list[tuple[float, float, float, float]]) -> None:
-        """Add this step's footprint to the drone-coverage layer (each cell once, at the distance of its nearest leg)."""
+    def look(self, legs: list[tuple[float, float, float, float]], start_h: float, entry: tuple[float, float] | None,
+             flies_on: bool) -> None:
+        """Look once at every cell within R of this step's legs (flown from ``start_h``), at the closest approach.
+
+        Not where the closest approach is the first point and the cell lies behind ``entry`` (the
+        heading flown in with; None after take-off), nor where it is the last point and the cell does
+        not lie behind the heading it ``flies_on`` with: those passes are the steps' before and after.
+        """
         m = self.model
         radius, h, w = m.drone_radius, m.height, m.width
+        begins = [start_h]
+        for ax, ay, bx, by in legs:
+            begins.append(begins[-1] + math.hypot(bx - ax, by - ay) / m.drone_speed)
         for k, (ax, ay, bx, by) in enumerate(legs):
             for row in range(max(0, math.floor(min(ay, by) - radius)), min(h - 1, math.floor(max(ay, by) + radius)) + 1):
                 for col in range(max(0, math.floor(min(ax, bx) - radius)), min(w - 1, math.floor(max(ax, bx) + radius)) + 1):
-                    d = distance_to_leg(col + 0.5, row + 0.5, ax, ay, bx, by)
-                    if d > radius or any(distance_to_leg(col + 0.5, row + 0.5, *leg) <= radius for leg in legs[:k]):
+                    px, py = col + 0.5, row + 0.5
+                    if closest_on_leg(px, py, ax, ay, bx, by)[0] > radius or \
+                            any(closest_on_leg(px, py, *leg)[0] <= radius for leg in legs[:k]):
+                        continue  # outside, or an earlier leg's
+                    d, share, j = min(((*closest_on_leg(px, py, *legs[j]), j) for j in range(k, len(legs))),
+                                      key=lambda found: (found[0], found[2]))  # ties to the earliest leg
+                    x0, y0, x1, y1 = legs[j]
+                    if entry is not None and j == 0 and share == 0.0 and (px - x0) * entry[0] + (py - y0) * entry[1] < 0.0:
                         continue
-                    d = min([d, *(distance_to_leg(col + 0.5, row + 0.5, *leg) for leg in legs[k + 1:])])
-                    cell = m.grid[row, col]
-                    cell.drone_cover = 1.0 - (1.0 - cell.drone_cover) * (
-                        1.0 - m.detect_prob * (1.0 - m.falloff * (d / radius) ** 2)
-                    )
+                    if flies_on and j == len(legs) - 1 and (px - x1) * self.heading[0] + (py - y1) * self.heading[1] >= 0.0:
+                        continue
+                    hour = begins[j] + share * (begins[j + 1] - begins[j])
+                    look = m.detect_prob * (1.0 - m.falloff * (d / radius) ** 2)
+                    m.drone_looks.setdefault((row, col), []).append((hour, look))
 
 
 class GroundUnit(FixedAgent):
@@ -344,7 +371,7 @@ class ReferenceModel(mesa.Model):
         self.grid.create_property_layer("hours", dtype=float).data[:] = skywatch.world.cell_hours
         self.grid.create_property_layer("rough", dtype=bool).data[:] = skywatch.world.cover == ROUGH
         self.grid.create_property_layer("checkpoint_cover", dtype=float).data[:] = skywatch.ground.checkpoint_cover
-        self.drone_layer = self.grid.create_property_layer("drone_cover", dtype=float)
+        self.drone_looks: dict[tuple[int, int], list[tuple[float, float]]] = {}  # (row, col) → this step's (hour, look)
         r = skywatch.routes
         self.route_cells = [tuple(self.grid[divmod(int(c), self.width)] for c in r.cells_of(k)) for k in range(r.length.size)]
         for cartel in skywatch.cartels:
@@ -363,7 +390,7 @@ class ReferenceModel(mesa.Model):
     def step(self) -> None:
         """Launch, fly, move and sense, dispatch, interdict (see the module docstring)."""
         self.agents_by_type[Cartel].shuffle_do("launch")
-        self.drone_layer.data[:] = 0.0
+        self.drone_looks.clear()
         if Drone in self.agents_by_type:
             self.agents_by_type[Drone].shuffle_do("step")
         if Shipment in self.agents_by_type:
@@ -371,6 +398,14 @@ class ReferenceModel(mesa.Model):
         self.dispatch()
         if GroundUnit in self.agents_by_type:
             self.agents_by_type[GroundUnit].shuffle_do("step")
+
+    def missed_by_looks(self, cell: Cell, entered_h: float, left_h: float) -> float:
+        """The chance that every drone look at ``cell`` from ``entered_h`` to before ``left_h`` (hours into the step) missed."""
+        missed = 1.0
+        for hour, look in self.drone_looks.get(cell.coordinate, ()):
+            if entered_h <= hour < left_h:
+                missed *= 1.0 - look
+        return missed
 
     def cue(self, shipment: Shipment) -> None:
         """Queue a drone detection of ``shipment`` where it is now."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shlex
 import signal
 import sys
@@ -116,8 +117,22 @@ def _blamed_on_set(err: ScenarioError, args: argparse.Namespace) -> ScenarioErro
             given.add(parse_assignment(text)[0])
         except ScenarioError:
             continue
-    errors = [ScenarioError("--set", e.field_name, e.expected) if e.field_name in given else e for e in err.errors]
+    errors = [ScenarioError("--set", e.field_name, e.expected) if _about_any(e, given) else e for e in err.errors]
     return errors[0] if len(errors) == 1 else ScenarioErrors(errors)
+
+
+def _about_any(err: ScenarioError, fields: set[str]) -> bool:
+    """Whether ``err`` is about one of ``fields`` (the ``--set`` keys).
+
+    That field or, in an error naming a scenario file, a part of it (``sites.sources_km[0]``) or a value
+    it must agree with whose message names it (``world.sources``: "the number of sources given in
+    sites.sources_km"); an error naming another file (a CSV the field points to) keeps that file.
+    """
+    if err.field_name in fields:
+        return True
+    return err.source.endswith(".toml") and any(
+        err.field_name.startswith((f"{name}[", f"{name}.")) or re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", err.expected)
+        for name in fields)
 
 
 def _scenario_with_cli_overrides(args: argparse.Namespace) -> Scenario:

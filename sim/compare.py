@@ -160,7 +160,7 @@ def _read_run(path: Path) -> tuple[Scenario, str, dict[str, float | int | None]]
 
     Raises:
         ScenarioError: no run folder, a summary that is not a JSON object (or nests too deep for
-            its outcomes to be read), or an outcome too large for a float.
+            its outcomes to be read), lacks an outcome, or holds one too large for a float.
     """
     if not os.path.lexists(path):
         raise _missing_folder(path)
@@ -179,6 +179,10 @@ def _read_run(path: Path) -> tuple[Scenario, str, dict[str, float | int | None]]
         raise ScenarioError(path, SUMMARY, NOT_A_RUN)
     if not measured:  # a run with no outcome at all would silently drop out of the comparison
         raise ScenarioError(path / SUMMARY, "outcomes", f"expected a run's outcomes (numbers), got {shown(summary)}")
+    missing = next((o.name for o in OUTCOMES if o.where != "metrics" and o.name not in summary), None)
+    if missing is not None:  # it would be compared over the other runs alone, or not paired at all
+        raise ScenarioError(path / SUMMARY, missing, "expected every outcome skywatch run writes (null where it has no "
+                            "value); it is missing")
     mistyped = _first_field(summary, _not_a_number)
     if mistyped is not None:  # one so written would be left out of the comparison without a word
         raise ScenarioError(path / SUMMARY, mistyped[0], f"expected a number or null, got {shown(mistyped[1])}")

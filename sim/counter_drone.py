@@ -18,7 +18,7 @@ class ZoneEffects:
     Attributes:
         lost: drones lost.
         jammed_hours: hours the airborne drones were blind in the step.
-        blind_look: (D,) bool, the airborne drones blind at the step's one look (its middle).
+        blind_look: (D,) bool, the airborne drones blind for the step's looks (judged at its middle).
     """
 
     lost: int

@@ -28,6 +28,7 @@ class Fleet:
     leg: np.ndarray
     legs: np.ndarray
     leg_count: np.ndarray
+    timing: np.ndarray  # (D, 5) float64, when the step's legs start and the headings around them (fly_drones)
     jammed_from_h: np.ndarray  # (D,) float64, hour (since the run's start) the drone's sensor was last jammed
     jammed_until_h: np.ndarray  # (D,) float64, hour that jam ends
     cancelled_h: np.ndarray  # (D,) float64, hours still to pass of a sortie cancelled for lack of availability
@@ -59,6 +60,7 @@ class Fleet:
             base_x=home[:, 0].astype(float).copy(), base_y=home[:, 1].astype(float).copy(),
             sector=sector, lane=np.zeros(count, dtype=np.int64), leg=np.zeros(count, dtype=np.int64),
             legs=np.zeros((count, flight.MAX_LEGS, 4)), leg_count=np.zeros(count, dtype=np.int64),
+            timing=np.zeros((count, 5)),
             jammed_from_h=np.zeros(count), jammed_until_h=np.zeros(count), cancelled_h=np.zeros(count), refused_h=np.zeros(count),
         )
 

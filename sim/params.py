@@ -329,7 +329,7 @@ PARAMS: tuple[Param, ...] = (
     Param("drones.endurance_h", 14.0, "h", "flight time on one sortie, reserve included", 0.25, 100.0),
     Param("drones.turnaround_h", 4.0, "h", "time on the ground between sorties (refuel, maintenance)", 0.0, 240.0),
     Param("drones.sensor_radius_km", 3.0, "km", "radius of the sensor footprint", 0.05, 100.0),
-    Param("drones.detect_prob", 0.6, "-", "detection probability per step at the footprint's centre", 0.0, 1.0),
+    Param("drones.detect_prob", 0.6, "-", "detection probability of a pass right over a target (its track's centre)", 0.0, 1.0),
     Param("drones.range_falloff", 0.5, "-", "fall of detection probability at the footprint's edge (0 = none)", 0.0, 1.0),
     # A medium-altitude, long-endurance drone's flight hour: crew, fuel, maintenance, satellite link
     # (close to the ~$3,500 per Guardian hour told to Congress; see PLATFORM_KINDS for the full figures).
@@ -399,7 +399,8 @@ PLATFORM_FIELDS: tuple[Param, ...] = (
     Param("platforms.*.endurance_h", 14.0, "h", "flight time on one sortie, reserve included", 0.25, 100.0),
     Param("platforms.*.turnaround_h", 4.0, "h", "time on the ground between sorties", 0.0, 240.0),
     Param("platforms.*.sensor_radius_km", 3.0, "km", "radius of the sensor footprint", 0.05, 100.0),
-    Param("platforms.*.detect_prob", 0.6, "-", "detection probability per step at the footprint's centre", 0.0, 1.0),
+    Param("platforms.*.detect_prob", 0.6, "-", "detection probability of a pass right over a target (its track's centre)",
+          0.0, 1.0),
     Param("platforms.*.range_falloff", 0.5, "-", "fall of detection probability at the footprint's edge", 0.0, 1.0),
     Param("platforms.*.cost_per_hour", 3_000.0, "currency/h", "full cost of one flight hour", 0.0, 1e9),
     Param("platforms.*.reported_cost_per_hour", 3_000.0, "currency/h", "cost of one flight hour as the operator reports it",

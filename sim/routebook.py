@@ -24,6 +24,7 @@ class AlongRoutes:
     hours: np.ndarray  # float32, hours to cross the cell
     checkpoint_passage: np.ndarray  # float32, a checkpoint's look at a passage, at its first position (static)
     drone: np.ndarray  # float32, drone detection probability this step (refreshed every step)
+    drone_looks: np.ndarray  # (4, positions) float32, the first and the last look's hour into the step and probability
     tip_per_h: np.ndarray  # float64, rate (1/h) at which a shipment there is reported (refreshed every planning period)
     tip_before: np.ndarray  # float64, tips expected along the route before entering each position (tip_hazard_before)
     flow_marks: np.ndarray  # (FLOW_ROWS, positions) int64, the kernel's flow marks so far, one row per kernel thread
@@ -82,6 +83,7 @@ class RouteLayers:
         hours: (H, W) hours to cross each cell.
         checkpoint: (H, W) checkpoint detection probability of a passage through its radius (static).
         drone: (H, W) drone detection probability this step (updated in place by the air phase).
+        drone_looks: (4, H, W) when the drones first and last looked at each cell this step, and those looks.
         tip: the community's tip probability per step at flat cells (a shipment there for the whole step).
         tip_per_h: the rate (1/h) at which a shipment is reported at flat cells.
         end_hours: (E,) hours that ending a route at each of its ends (``RouteTable.sink``) adds to entering its
@@ -91,6 +93,7 @@ class RouteLayers:
     hours: np.ndarray
     checkpoint: np.ndarray
     drone: np.ndarray
+    drone_looks: np.ndarray
     tip: Callable[[np.ndarray], np.ndarray]
     tip_per_h: Callable[[np.ndarray], np.ndarray]
     end_hours: np.ndarray
@@ -123,7 +126,8 @@ class RouteBook:
         hours[table.start + table.length - 1] += lay.end_hours[table.sink].astype(hours.dtype)
         tip_per_h = lay.tip_per_h(table.cells)
         checkpoint = checkpoint_passages(table.along(lay.checkpoint), table.start, table.length)
-        return AlongRoutes(hours=hours, checkpoint_passage=checkpoint, drone=table.along(lay.drone), tip_per_h=tip_per_h,
+        return AlongRoutes(hours=hours, checkpoint_passage=checkpoint, drone=table.along(lay.drone),
+                           drone_looks=lay.drone_looks.reshape(4, -1)[:, table.cells], tip_per_h=tip_per_h,
                            tip_before=tip_hazard_before(tip_per_h, hours, table.start, table.length),
                            flow_marks=np.zeros((FLOW_ROWS, table.cells.size), dtype=np.int64))
 
@@ -181,7 +185,8 @@ class RouteBook:
             self._drone_written[:covered.size], self._n_drone_written = covered, covered.size
         self._n_drone_written = cover_along_routes(self.layers.drone.reshape(-1), cells, index.near_route, index.on_route,
                                                    index.route_cells, index.first, index.positions, drone,
-                                                   self._drone_written, self._n_drone_written)
+                                                   self._drone_written, self._n_drone_written,
+                                                   self.layers.drone_looks.reshape(4, -1), self.along.drone_looks)
 
     def refresh_tip(self) -> None:
         """Read the community's tip rate along every route (after trust changed)."""

@@ -159,6 +159,13 @@ def test_a_set_value_the_built_world_refuses_is_named_as_from_the_command_line(t
     err = capsys.readouterr().err
     assert err.startswith("skywatch: error: --set: drones.focus_corridor: expected 0 or a corridor number up to 3, got 7")
     assert not (tmp_path / "out").exists()
+    # a part of a value given (a point of a list), and a value of the file that must agree with one given
+    assert main(["run", "baseline", "--set", "world.sources=1", "--set", "sites.sources_km=[[1000,2]]", *small]) == 2
+    assert capsys.readouterr().err.startswith("skywatch: error: --set: sites.sources_km[0]: expected a point inside the world")
+    assert main(["run", "baseline", "--set", "sites.sources_km=[[1,2]]", *small]) == 2
+    assert capsys.readouterr().err.startswith("skywatch: error: --set: world.sources: expected 1, the number of sources given "
+                                              "in sites.sources_km")
+    assert not (tmp_path / "out").exists()
 
 
 def test_bad_overrides(tmp_path):

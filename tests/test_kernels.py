@@ -16,7 +16,7 @@ from sim.fusion import CORROBORATION
 from sim.kernels import flight, movement
 from sim.kernels.blocks import add_blocks, block_min
 from sim.kernels.counter_rng import uniform
-from sim.kernels.coverage import NOT_TIMED, clear_coverage, stamp_coverage
+from sim.kernels.coverage import NOT_TIMED, STANDING_STILL, clear_coverage, stamp_coverage
 from sim.kernels.dispatch import QUEUE_ORDER, merge_order, stable_order, triage_cues
 from sim.kernels.matching import end_cues
 from sim.kernels.movement import (
@@ -166,9 +166,14 @@ def _walk_tables(routes, cell_hours, step_hours, walk=True):
 
 
 def _advance(pool, routes, cell_hours, step_hours, drone_cover, checkpoint_cover, interdict=1.0, step=0, tip=None, lanes=LANES,
-             walk=True):
+             walk=True, looks=None):
+    """One step of the movement kernel. ``looks`` ((4, L): first look's hour and probability, last look's): by default
+    the drone cover is one look at each position at the step's middle."""
     n = pool["status"].size
     tip = np.zeros(cell_hours.size) if tip is None else np.asarray(tip, np.float64)  # rate per hour
+    if looks is None:
+        middle = np.full(cell_hours.size, step_hours / 2)
+        looks = np.array([middle, drone_cover, middle, drone_cover], np.float32)
     marks = np.zeros((FLOW_ROWS, cell_hours.size), np.int64)
     cover_before = np.zeros(cell_hours.size + 1, np.int64)
     checkpoint_cover = checkpoint_passages(checkpoint_cover, *routes[:2])
@@ -177,8 +182,8 @@ def _advance(pool, routes, cell_hours, step_hours, drone_cover, checkpoint_cover
     lane_events = np.zeros(lanes, np.int64)
     advance_shipments(
         pool["status"], pool["uid"], pool["route"], pool["progress"], pool["carry_h"], pool["concealment"], pool["cued"],
-        *routes, cell_hours, *_walk_tables(routes, cell_hours, step_hours, walk), step_hours, drone_cover, checkpoint_cover,
-        cover_before, tip, tip_hazard_before(tip, cell_hours, *routes[:2]), interdict,
+        *routes, cell_hours, *_walk_tables(routes, cell_hours, step_hours, walk), step_hours, drone_cover, looks,
+        checkpoint_cover, cover_before, tip, tip_hazard_before(tip, cell_hours, *routes[:2]), interdict,
         np.uint64(1000 + step), np.uint64(2000 + step), np.uint64(3000 + step), marks, *events, lane_events)
     joined = joined_events(events, lane_events)
     return joined[0].size, joined, flow_from_marks(marks, *routes[:2])
@@ -246,9 +251,20 @@ def test_lanes_change_nothing_but_the_split(lanes, monkeypatch):
     assert sum(count for count, _, _ in steps_a) > 100 and np.all(np.diff(steps_a[0][1][0]) > 0)
 
 
-def _step_cell_by_cell(pool, starts, lengths, hours, step_hours, drone, checkpoint, tip, interdict, keys):
+def _look_while_there(drone, looks, at, entered, left, stays):
+    """The drone looks at position ``at`` (``drone``: all of them) a shipment there from ``entered`` to ``left`` meets."""
+    first_h, first, last_h, last = (float(v) for v in looks[:, at])
+    there = [entered <= t and (t <= left if stays else t < left) for t in (first_h, last_h)]
+    if all(there):
+        return float(drone[at])
+    return first if there[0] else last if there[1] else 0.0
+
+
+def _step_cell_by_cell(pool, starts, lengths, hours, step_hours, drone, looks, checkpoint, tip, interdict, keys):
     """One step of the movement kernel's rules written out cell by cell: (events, flow per position).
 
+    ``drone`` ((L,)) combines the drones' looks at each position, ``looks`` ((4, L)) are the first and the last of
+    them (hour and probability);
     ``tip`` is the rate (1/h) at each position: the tips expected are summed over the hours spent in each cell.
     """
     flow = np.zeros(hours.size, np.int64)
@@ -264,18 +280,22 @@ def _step_cell_by_cell(pool, starts, lengths, hours, step_hours, drone, checkpoi
         hide = 1.0 - float(pool["concealment"][i])
         seized = hide * interdict  # by a checkpoint that looks at it
         launched = at == base and spent == 0.0  # a checkpoint looks once as a shipment enters its radius (or sets off in it)
-        seen_drone, let_through = drone[at], 1.0 - float(checkpoint[at]) * seized if launched else 1.0
+        missed, let_through = 1.0, 1.0 - float(checkpoint[at]) * seized if launched else 1.0
+        entered = 0.0  # the hour into the step it entered the current position (or began the step there)
         while at < last and bank >= hours[at + 1]:
             expected += float(tip[at]) * (float(hours[at + 1]) - spent)
+            left = entered + float(hours[at + 1]) - spent
+            missed *= 1.0 - _look_while_there(drone, looks, at, entered, left, False)
+            entered = left
             spent = 0.0
             bank -= float(hours[at + 1])
             at += 1
             flow[at] += 1
-            seen_drone = max(seen_drone, drone[at])
             if checkpoint[at - 1] == 0.0:
                 let_through *= 1.0 - float(checkpoint[at]) * seized
         if at < last:  # a shipment that arrives is delivered on entering its route's last cell
             expected += float(tip[at]) * (bank - spent)
+            missed *= 1.0 - _look_while_there(drone, looks, at, entered, step_hours, True)
         pool["progress"][i], pool["carry_h"][i] = at - base, bank
         uid = pool["uid"][i]
         if let_through < 1.0 and uniform(keys[1], uid) < 1.0 - let_through:
@@ -284,7 +304,7 @@ def _step_cell_by_cell(pool, starts, lengths, hours, step_hours, drone, checkpoi
             continue
         report = 0
         if not pool["cued"][i]:
-            if seen_drone > 0 and uniform(keys[0], uid) < seen_drone * hide:
+            if missed < 1.0 and uniform(keys[0], uid) < (1.0 - missed) * hide:
                 report = EVENT_DRONE_DETECTION
             elif expected > 0 and uniform(keys[2], uid) < (1.0 - np.exp(-expected)) * hide:
                 report = EVENT_TIP
@@ -295,6 +315,18 @@ def _step_cell_by_cell(pool, starts, lengths, hours, step_hours, drone, checkpoi
             pool["cued"][i] = True
             events.append((i, report, at))
     return events, flow
+
+
+def _random_looks(rng, covered, step_hours):
+    """(drone cover, looks) at positions ``covered`` (bool): one look, or two looks at different hours of the step."""
+    n = covered.size
+    first_h, last_h = np.sort(rng.uniform(0.0, step_hours, (2, n)), axis=0)
+    once = rng.random(n) < 0.5
+    last_h[once] = first_h[once]
+    first, last = rng.uniform(0.2, 1.0, (2, n))
+    last[once] = first[once]
+    cover = np.where(once, first, 1.0 - (1.0 - first) * (1.0 - last)) * covered
+    return cover.astype(np.float32), np.array([first_h, first, last_h, last], np.float32) * covered
 
 
 @settings(max_examples=30, deadline=None)
@@ -308,9 +340,9 @@ def test_marks_and_sparse_cover_give_what_stepping_cell_by_cell_gives(seed, cove
     positions = int(lengths.sum())
     cells = rng.permutation(positions).astype(np.int64)  # route positions on a 1 × positions raster
     hours = rng.uniform(0.05, 1.5, positions).astype(np.float32)
-    sparse = [np.where(rng.random(positions) < cover_share, rng.uniform(0.2, 1.0, positions), 0).astype(np.float32)
-              for _ in range(3)]
-    drone, checkpoint, tip = sparse
+    checkpoint, tip = [np.where(rng.random(positions) < cover_share, rng.uniform(0.2, 1.0, positions), 0).astype(np.float32)
+                       for _ in range(2)]
+    drone, looks = _random_looks(rng, rng.random(positions) < cover_share, step_hours)
     n = 400
     pool = _pool(n, 0)
     pool["route"][:] = rng.integers(0, 3, n)
@@ -323,10 +355,10 @@ def test_marks_and_sparse_cover_give_what_stepping_cell_by_cell_gives(seed, cove
     pool["status"][rng.random(n) < 0.1] = FREE
     expected_pool = {name: array.copy() for name, array in pool.items()}
     keys = (np.uint64(1000), np.uint64(2000), np.uint64(3000))
-    expected, expected_flow = _step_cell_by_cell(expected_pool, starts, lengths, hours, step_hours, drone, checkpoint, tip, 0.7,
-                                                 keys)
+    expected, expected_flow = _step_cell_by_cell(expected_pool, starts, lengths, hours, step_hours, drone, looks, checkpoint,
+                                                 tip, 0.7, keys)
     _, (slot, kind, cell), flow = _advance(pool, (starts, lengths, cells), hours, step_hours, drone, checkpoint, interdict=0.7,
-                                          tip=tip)
+                                          tip=tip, looks=looks)
     assert list(zip(slot, kind, cell, strict=True)) == [(i, k, cells[at]) for i, k, at in expected]
     np.testing.assert_array_equal(flow, expected_flow)
     for name in pool:
@@ -446,19 +478,134 @@ def test_a_checkpoint_looks_once_at_each_passage_at_any_step_length(step_hours):
     assert seized / n == pytest.approx(1.0 - 0.7**3, abs=0.012)
 
 
+def _flight_by_steps(waypoints, speed, takeoff_h, step_hours):
+    """A sensor flying ``waypoints`` ((K, 2) x, y cells) at ``speed`` cells/h from ``takeoff_h`` and landing at the last:
+    per step, (legs (1, MAX_LEGS, 4), leg count (1,), timing (1, 5) as fly_drones writes it, flies on (1,) bool)."""
+    starts = takeoff_h + np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(waypoints, axis=0).T)) / speed])
+    end_h, heading = starts[-1], np.zeros(2)
+
+    def where(hour):
+        k = min(int(np.searchsorted(starts, hour, side="right")) - 1, len(waypoints) - 2)
+        share = (hour - starts[k]) / (starts[k + 1] - starts[k])
+        return waypoints[k] + share * (waypoints[k + 1] - waypoints[k])
+
+    steps = []
+    for step in range(int(np.ceil(end_h / step_hours))):
+        begin, end = step * step_hours, (step + 1) * step_hours
+        if end <= takeoff_h:
+            continue
+        hours = [max(begin, takeoff_h), *(t for t in starts[1:-1] if begin < t < end), min(end, end_h)]
+        points = [where(t) for t in hours]
+        legs = np.zeros((1, flight.MAX_LEGS, 4))
+        for k in range(len(points) - 1):
+            legs[0, k] = (*points[k], *points[k + 1])
+        entry = heading if begin > takeoff_h else (0.0, 0.0)
+        heading = points[-1] - points[-2]
+        timing = np.array([[hours[0] - begin, *entry, *heading]])
+        steps.append((step, legs, np.array([len(points) - 1]), timing, np.array([end < end_h])))
+    return steps
+
+
+def _looks_by_steps(waypoints, speed, takeoff_h, step_hours, shape, radius, p0=0.5, falloff=0.5):
+    """Fly :func:`_flight_by_steps` and stamp each step's footprint: per step, (step, cover, looks)."""
+    out = []
+    for step, legs, count, timing, flies_on in _flight_by_steps(waypoints, speed, takeoff_h, step_hours):
+        cover, looks = np.zeros(shape, np.float32), np.zeros((4, *shape), np.float32)
+        stamp_coverage(cover, np.zeros(cover.size, np.int64), 0, legs, count, np.ones(1, bool), radius, p0, falloff, speed,
+                       NOT_TIMED, EVERYWHERE, timing, flies_on, looks)
+        out.append((step, cover, looks))
+    return out
+
+
+@pytest.mark.parametrize("step_hours", [0.05, 0.13, 0.25, 1.0, 4.0])
+def test_a_sensor_in_flight_looks_once_at_each_point_it_passes_at_its_closest_approach_at_any_step_length(step_hours):
+    """A drone crossing a 100-cell raster in a straight line at 40 cells/h (2.25 h, taking off 0.3 h into the run):
+    every cell within R of its track is looked at exactly once, however many steps the footprint lies over it, at
+    the lateral range law p0 (1 - f (d/R)²) and at the hour of the drone's closest approach to it."""
+    radius, speed, takeoff = 3.0, 40.0, 0.3
+    track = np.array([[5.0, 20.5], [95.0, 20.5]])
+    shape = (40, 100)
+    looked, law, hour = np.zeros(shape, int), np.zeros(shape), np.zeros(shape)
+    for step, cover, looks in _looks_by_steps(track, speed, takeoff, step_hours, shape, radius):
+        looked += cover > 0
+        law = np.where(cover > 0, cover, law)
+        hour = np.where(cover > 0, step * step_hours + looks[0], hour)
+        np.testing.assert_array_equal(looks[0], looks[2])  # one look a cell
+    rows, cols = np.mgrid[0:shape[0], 0:shape[1]] + 0.5
+    along = np.clip(cols, *track[:, 0])
+    d = np.hypot(cols - along, rows - 20.5)
+    inside = d <= radius
+    assert np.all(looked[inside] == 1) and not looked[~inside].any()
+    np.testing.assert_allclose(law[inside], 0.5 * (1.0 - 0.5 * (d[inside] / radius) ** 2), rtol=1e-6)
+    np.testing.assert_allclose(hour[inside], takeoff + (along[inside] - 5.0) / speed, atol=1e-5)
+
+
+@pytest.mark.parametrize("step_hours", [0.05, 0.25, 0.5, 1.0])
+def test_a_sensor_turning_looks_once_at_the_points_only_its_turn_passes_whether_a_step_ends_there_or_not(step_hours):
+    """A drone flying east 1 h then north (a right-angle turn at (45, 10.5), reached 1 h after take-off: a step
+    boundary at every step length here but 0.4 h's shifted one): the cells whose nearest track point is the corner
+    are looked at exactly once, and every cell within R of the track at least once and at most twice (two passes)."""
+    radius, speed = 3.0, 40.0
+    track = np.array([[5.0, 10.5], [45.0, 10.5], [45.0, 45.5]])
+    shape = (50, 60)
+    rows, cols = np.mgrid[0:shape[0], 0:shape[1]] + 0.5
+    corner = (cols > 45.0) & (rows < 10.5) & (np.hypot(cols - 45.0, rows - 10.5) <= radius)
+    east = np.hypot(cols - np.clip(cols, 5.0, 45.0), rows - 10.5)
+    north = np.hypot(cols - 45.0, rows - np.clip(rows, 10.5, 45.5))
+    inside = np.minimum(east, north) <= radius
+    for takeoff in (0.0, 0.4 * step_hours):
+        looked = sum((cover > 0).astype(int) for _, cover, _ in _looks_by_steps(track, speed, takeoff, step_hours, shape,
+                                                                                 radius))
+        assert corner.any() and np.all(looked[corner] == 1)
+        assert np.all((looked[inside] >= 1) & (looked[inside] <= 2)) and not looked[~inside].any()
+
+
+@pytest.mark.parametrize("step_hours", [0.05, 0.25, 1.0, 3.0])
+def test_a_shipment_is_seen_where_it_is_when_the_drone_passes_at_any_step_length(step_hours):
+    """Shipments crossing a drone's track: a column of 40 cells of 0.1 h, the drone flying across row 20 at 40
+    cells/h and passing the column's centres 1.23 h into the run (R = 3, p0 = 1, no falloff). Exactly the shipments in a
+    cell within R of the track at that hour are detected, not those that crossed the track before or after the drone
+    in the same step."""
+    width, height, radius, speed = 100, 40, 3.0, 40.0
+    track = np.array([[0.3, 20.5], [99.0, 20.5]])
+    looks_by_step = {step: (cover, looks) for step, cover, looks in
+                     _looks_by_steps(track, speed, 0.0, step_hours, (height, width), radius, p0=1.0, falloff=0.0)}
+    cells = np.arange(height) * width + 49  # column 49, top to bottom: the drone passes its centres (x = 49.5) at 1.23 h
+    routes, hours = _one_route(cells), np.full(height, 0.1, np.float32)
+    n = 2_000
+    rng = np.random.default_rng(3)
+    pool = _pool(n, height)
+    pool["progress"][:] = rng.integers(0, 30, n)
+    pool["carry_h"][:] = rng.integers(0, 10, n) / 128  # on the hour grid, so the walk's sums are exact
+    entered = (np.arange(height) - pool["progress"][:, None]) * 0.1 - pool["carry_h"][:, None]  # hour into the run
+    passing = (49.5 - 0.3) / speed  # no shipment enters a cell within 1e-4 h of it
+    there = (entered <= passing) & (passing < entered + 0.1)  # the cell each shipment is in at the pass
+    expected = np.flatnonzero((there & (np.abs(np.arange(height) + 0.5 - 20.5) <= radius)).any(axis=1))
+    seen = []
+    none = np.zeros(height, np.float32)
+    for step in range(int(np.ceil(3.0 / step_hours))):
+        cover, looks = looks_by_step.get(step, (np.zeros((height, width), np.float32), np.zeros((4, height, width))))
+        _, (slot, kind, _), _ = _advance(pool, routes, hours, step_hours, cover.reshape(-1)[cells], none, step=step,
+                                         looks=np.asarray(looks, np.float32).reshape(4, -1)[:, cells])
+        seen.extend(slot[(kind & EVENT_REPORT) == EVENT_DRONE_DETECTION])
+    assert 0 < expected.size < n and sorted(seen) == expected.tolist()
+
+
 def test_coverage_footprint_and_combination():
     h = w = 41
     cover = np.zeros((h, w), np.float32)
     touched = np.zeros(h * w, np.int64)
     legs = np.array([[[20.5, 20.5, 20.5, 20.5]]])
-    n = stamp_coverage(cover, touched, 0, legs, np.array([1]), np.array([True]), 5.0, 0.8, 0.5, 0.0, NOT_TIMED, EVERYWHERE)
+    n = stamp_coverage(cover, touched, 0, legs, np.array([1]), np.array([True]), 5.0, 0.8, 0.5, 0.0, NOT_TIMED, EVERYWHERE,
+                       *STANDING_STILL)
     rows, cols = np.mgrid[0:h, 0:w]
     d = np.hypot(rows + 0.5 - 20.5, cols + 0.5 - 20.5)
     inside = d <= 5.0
     assert n == inside.sum() and set(touched[:n]) == set(np.flatnonzero(inside))
     np.testing.assert_allclose(cover[inside], 0.8 * (1 - 0.5 * (d[inside] / 5.0) ** 2), rtol=1e-6)
     assert np.all(cover[~inside] == 0)
-    n2 = stamp_coverage(cover, touched, n, legs, np.array([1]), np.array([True]), 5.0, 0.8, 0.5, 0.0, NOT_TIMED, EVERYWHERE)
+    n2 = stamp_coverage(cover, touched, n, legs, np.array([1]), np.array([True]), 5.0, 0.8, 0.5, 0.0, NOT_TIMED, EVERYWHERE,
+                       *STANDING_STILL)
     assert n2 == n, "a second sensor over the same cells touches nothing new"
     assert cover[20, 20] == pytest.approx(1 - (1 - 0.8) ** 2, rel=1e-6)
     clear_coverage(cover.reshape(-1), touched, n2)
@@ -494,19 +641,19 @@ def test_each_cell_keeps_the_hours_it_lay_within_the_radius_of_a_sensor_in_fligh
                 x, y = nx, ny
         cover, dwell = np.zeros((side, side), np.float32), np.zeros((side, side), np.float32)
         n = stamp_coverage(cover, np.zeros(side * side, np.int64), 0, legs, np.array([count, count]), np.ones(2, bool), radius,
-                           0.7, 0.5, speed, dwell, EVERYWHERE)
+                           0.7, 0.5, speed, dwell, EVERYWHERE, *STANDING_STILL)
         counted = [_hours_within_by_sampling(legs[s, :count], xs, ys, radius, speed, samples) for s in range(2)]
         leg_error = 2.0 * 30.0 / (samples - 1) / speed  # two samples' worth of a leg of at most 30 cells
         np.testing.assert_allclose(dwell, counted[0] + counted[1], atol=2 * count * leg_error)
         assert np.all(dwell[cover == 0] == 0) and n == np.count_nonzero(cover)
     straight = np.zeros((side, side), np.float32)
     stamp_coverage(np.zeros((side, side), np.float32), np.zeros(side * side, np.int64), 0, np.array([[[0.0, 30.5, 60.0, 30.5]]]),
-                   np.array([1]), np.ones(1, bool), radius, 0.7, 0.5, speed, straight, EVERYWHERE)
+                   np.array([1]), np.ones(1, bool), radius, 0.7, 0.5, speed, straight, EVERYWHERE, *STANDING_STILL)
     offsets = np.arange(-3, 4)
     np.testing.assert_allclose(straight[30 + offsets, 30], 2 * np.sqrt(radius**2 - offsets**2.0) / speed, rtol=1e-6)
     still = np.zeros((side, side), np.float32)
     stamp_coverage(np.zeros((side, side), np.float32), np.zeros(side * side, np.int64), 0, np.array([[[30.5, 30.5, 30.5, 30.5]]]),
-                   np.array([1]), np.ones(1, bool), radius, 0.7, 0.5, speed, still, EVERYWHERE)
+                   np.array([1]), np.ones(1, bool), radius, 0.7, 0.5, speed, still, EVERYWHERE, *STANDING_STILL)
     assert not still.any()
 
 
@@ -526,6 +673,7 @@ def test_a_sensor_sweeping_a_leg_covers_a_capsule():
         0.0,
         NOT_TIMED,
         EVERYWHERE,
+        *STANDING_STILL,
     )
     assert np.all(cover[8:12, 5:55] == 1.0)
     assert not cover[:6].any() and not cover[14:].any()
@@ -568,6 +716,7 @@ def _fly(f, steps, speed=20.0, step_hours=0.25, lane_spacing=4.0):
             np.uint64(step),
             legs,
             count,
+            np.zeros((n, 5)),
             np.zeros(0),
             1,
             1.0,
@@ -618,8 +767,10 @@ def test_lawnmower_sweeps_its_whole_sector():
     for step in range(400):
         flight.fly_drones(f["x"], f["y"], f["wx"], f["wy"], f["state"], f["airborne_h"], f["ground_h"], f["base_x"], f["base_y"],
                           f["sector"], f["lane"], f["leg"], f["policy"], 4.0, 40.0, f["endurance"], f["turnaround"], 0.25,
-                          np.uint64(step), legs, count, np.zeros(0), 1, 1.0, EVERYWHERE, np.zeros(0, np.int64))
-        stamp_coverage(cover, touched, 0, legs, count, np.array([True]), 2.0, 1.0, 0.0, 0.0, NOT_TIMED, EVERYWHERE)
+                          np.uint64(step), legs, count, np.zeros((n, 5)), np.zeros(0), 1, 1.0, EVERYWHERE,
+                          np.zeros(0, np.int64))
+        stamp_coverage(cover, touched, 0, legs, count, np.array([True]), 2.0, 1.0, 0.0, 0.0, NOT_TIMED, EVERYWHERE,
+                       *STANDING_STILL)
     assert (cover > 0).mean() > 0.99
 
 
@@ -755,28 +906,37 @@ def test_a_town_between_the_places_a_step_ends_tips_off_as_often_at_any_step_len
 def test_the_step_a_shipment_arrives_in_senses_the_cells_it_passed(step_hours):
     """A shipment reaching its port is seen by a drone or tipped off on the way in, as in any other step: a town at
     rate 2/h a quarter-hour wide tips off 1 - exp(-0.5) of the shipments, whether the step that passes it ends on
-    the road or at the port (16 h: the whole 9.75 h route in one step); a drone over the last cell sees them all."""
+    the road or at the port (16 h: the whole 9.75 h route in one step); a drone looking 9.6 h into the run at the
+    cell before the port (the shipments are there from 9.5 to 9.75 h) sees them all, and one looking at the port
+    itself none (a shipment is delivered as it enters)."""
     n, length = 20_000, 40
     routes = _one_route(np.arange(length))
     tip = np.zeros(length)
     tip[30] = 2.0
     tip[length - 1] = 50.0  # the port itself: a shipment is delivered as it enters, so no hours are spent there
     none = np.zeros(length, np.float32)
+    steps = int(np.ceil(10 / step_hours))
     pool = _pool(n, 0)
     kinds = []
-    for step in range(int(np.ceil(10 / step_hours))):
+    for step in range(steps):
         _, (_, kind, _), _ = _advance(pool, routes, np.full(length, 0.25, np.float32), step_hours, none, none, step=step, tip=tip)
         kinds.append(kind)
     kind = np.concatenate(kinds)
     assert np.all(pool["status"] == FREE) and np.count_nonzero(kind & EVENT_DELIVERED) == n
     tipped = np.count_nonzero((kind & EVENT_REPORT) == EVENT_TIP)
     assert tipped / n == pytest.approx(1.0 - np.exp(-0.5), abs=0.012)
-    drone = np.zeros(length, np.float32)
-    drone[length - 1] = 1.0
-    pool = _pool(n, 0)
-    kinds = [_advance(pool, routes, np.full(length, 0.25, np.float32), step_hours, drone, none, step=step)[1][1]
-             for step in range(int(np.ceil(10 / step_hours)))]
-    assert set(np.concatenate(kinds)) == {EVENT_DELIVERED | EVENT_DRONE_DETECTION}
+    for watched, seen in ((length - 2, n), (length - 1, 0)):
+        pool, detected = _pool(n, 0), 0
+        for step in range(steps):
+            hour = 9.6 - step * step_hours  # into this step
+            drone, looks = none.copy(), np.zeros((4, length), np.float32)
+            if 0.0 <= hour < step_hours:
+                drone[watched] = 1.0
+                looks[:, watched] = (hour, 1.0, hour, 1.0)
+            kind = _advance(pool, routes, np.full(length, 0.25, np.float32), step_hours, drone, none, step=step,
+                            looks=looks)[1][1]
+            detected += np.count_nonzero((kind & EVENT_REPORT) == EVENT_DRONE_DETECTION)
+        assert np.all(pool["status"] == FREE) and detected == seen
 
 
 @pytest.mark.parametrize("shape", [(12, 12), (13, 10), (1, 7)])
@@ -842,7 +1002,7 @@ def test_stamp_coverage_touches_exactly_the_cells_within_the_radius_of_some_leg_
         radius = float(rng.choice([0.3, 0.5, 1.0, 2.5, 6.0, 4 / 9]))
         cover = np.zeros((side, side), np.float32)
         stamp_coverage(cover, np.zeros(side * side, np.int64), 0, legs, np.array([count]), np.ones(1, bool), radius, 0.7, 0.5,
-                       0.0, NOT_TIMED, np.zeros((0, 0), bool))
+                       0.0, NOT_TIMED, np.zeros((0, 0), bool), *STANDING_STILL)
         nearest = np.array([[min(dist_to_leg(x, y, *legs[0, j]) for j in range(count)) for x in centres] for y in centres])
         assert np.array_equal(cover > 0, nearest <= radius), (legs[0, :count], radius)
         law = np.where(nearest <= radius, 0.7 * (1.0 - 0.5 * (nearest / radius) ** 2), 0.0).astype(np.float32)

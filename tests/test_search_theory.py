@@ -20,7 +20,7 @@ import pytest
 from sim.airspace import EVERYWHERE, PatrolAirspace
 from sim.fleet import Fleet
 from sim.kernels.counter_rng import step_key
-from sim.kernels.coverage import NOT_TIMED, stamp_coverage
+from sim.kernels.coverage import NOT_TIMED, STANDING_STILL, stamp_coverage
 from sim.kernels.flight import fly_drones
 from sim.model import SkywatchModel
 from sim.params import PLATFORM_KINDS
@@ -84,10 +84,10 @@ def _found_fractions(policy: str, seed: int, zone: str, speed: float = SPEED, ra
     for step in range(steps[-1]):
         flown = fly_drones(f.x, f.y, f.wx, f.wy, f.state, f.airborne_h, f.ground_h, f.base_x, f.base_y, f.sector, f.lane, f.leg,
                            code, 2.0 * radius, speed, ENDURANCE_H, 0.0, STEP_H, np.uint64(step_key(stream, step)), f.legs,
-                           f.leg_count, np.zeros(0), 1, 1.0, airspace.allowed, airspace.cells)
+                           f.leg_count, f.timing, np.zeros(0), 1, 1.0, airspace.allowed, airspace.cells)
         assert flown == pytest.approx(DRONES * STEP_H), "every drone searches the whole step"
         n_touched = stamp_coverage(swept, touched, n_touched, f.legs, f.leg_count, sensing, radius, 1.0, 0.0, 0.0, NOT_TIMED,
-                                   airspace.allowed)
+                                   airspace.allowed, *STANDING_STILL)
         if step + 1 in steps:
             found.append((swept[rows, cols] > 0).mean())
     return np.array(found)

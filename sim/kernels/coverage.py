@@ -4,10 +4,16 @@ Each sensor sweeps a few straight legs in a step (a drone turning at a waypoint,
 post standing still: a leg of length zero). Its footprint over the step is the union of the
 capsules of radius R around those legs; within it the detection probability falls from ``p0`` at
 the track to ``p0 * (1 - falloff)`` at the edge: ``p0 * (1 - falloff * (d / R)^2)``, d the distance
-to the nearest of its legs (one look per sensor and step, wherever its legs overlap). Sensors
-combine as independent looks:
-``cover = 1 - prod(1 - p)``. Only touched cells are written and later cleared, so the cost grows
-with sensors × footprint, not with the raster.
+to the nearest of its legs. Sensors combine as independent looks: ``cover = 1 - prod(1 - p)``.
+Only touched cells are written and later cleared, so the cost grows with sensors × footprint, not
+with the raster.
+
+A sensor in flight looks at a cell once per pass, at its closest approach (a lateral range law):
+at the hour of that approach, in the step that holds it (:func:`passes_here`), whatever the step's
+length; the hours of each cell's first and last look are kept, so that a moving target meets the
+looks made where it was when they were made (:func:`sim.kernels.movement.looks_while_there`).
+Within one step a sensor looks at a cell once, at its nearest leg (two passes of a turning sensor
+in one step are one look). A post standing still looks once a step.
 
 Where asked, the same pass measures how long each cell lay under a footprint: a sensor flying its
 legs at a steady speed is within R of a cell for the length of its legs inside the disc of radius R
@@ -22,19 +28,28 @@ from numba import njit
 
 ROUTE_RUN_SHIFT = 4  # :func:`cover_along_routes` looks up a cell's route bit only in runs of 2**4 flat cells holding a route
 NOT_TIMED = np.zeros((0, 0), dtype=np.float32)  # :func:`stamp_coverage`'s ``dwell`` where time under a footprint is not measured
+NO_LOOKS = np.zeros((4, 0, 0), dtype=np.float32)  # :func:`stamp_coverage`'s ``looks`` for sensors standing still
+NO_TIMING = np.zeros((0, 5))  # :func:`stamp_coverage`'s ``timing`` with :data:`NO_LOOKS`
+STANDING_STILL = (NO_TIMING, np.zeros(0, dtype=np.bool_), NO_LOOKS)  # :func:`stamp_coverage`'s last three, for ground posts
 SPAN_SLACK = 1e-6  # cells added on either side of a row's swath, so rounding never drops a cell the exact test keeps
 
 
 @njit(cache=True, inline="always")
-def dist_to_leg(px, py, x0, y0, x1, y1):
-    """Distance from point (px, py) to the segment (x0, y0)–(x1, y1), in the points' units."""
+def closest_on_leg(px, py, x0, y0, x1, y1):
+    """(distance, share) of the point of segment (x0, y0)–(x1, y1) closest to (px, py): share 0 at its start, 1 at its end."""
     dx, dy = x1 - x0, y1 - y0
     length2 = dx * dx + dy * dy
     t = 0.0
     if length2 > 0.0:
         t = min(1.0, max(0.0, ((px - x0) * dx + (py - y0) * dy) / length2))
     ex, ey = px - (x0 + t * dx), py - (y0 + t * dy)
-    return np.sqrt(ex * ex + ey * ey)
+    return np.sqrt(ex * ex + ey * ey), t
+
+
+@njit(cache=True, inline="always")
+def dist_to_leg(px, py, x0, y0, x1, y1):
+    """Distance from point (px, py) to the segment (x0, y0)–(x1, y1), in the points' units."""
+    return closest_on_leg(px, py, x0, y0, x1, y1)[0]
 
 
 @njit(cache=True, inline="always")
@@ -87,6 +102,41 @@ def hours_within(px, py, x0, y0, x1, y1, radius, speed):
     return max(0.0, inside) * np.sqrt(length2) / speed
 
 
+@njit(cache=True, inline="always")
+def nearest_on_legs(px, py, legs, s, first, count):
+    """The nearest of sensor ``s``'s legs ``first`` to ``count`` - 1 to (px, py): (distance, leg, share of it flown there).
+
+    The share is 0 at the leg's start and 1 at its end (0 for a leg of length zero); ties go to the earliest leg.
+    """
+    best, leg, share = np.inf, first, 0.0
+    for j in range(first, count):
+        d, t = closest_on_leg(px, py, legs[s, j, 0], legs[s, j, 1], legs[s, j, 2], legs[s, j, 3])
+        if d < best:
+            best, leg, share = d, j, t
+    return best, leg, share
+
+
+@njit(cache=True, inline="always")
+def passes_here(px, py, legs, s, leg, share, count, timing, continues):
+    """Whether sensor ``s``'s closest approach to (px, py) in this step, at ``share`` of ``leg``, is a pass of its own.
+
+    A closest approach at the step's first point, to a point behind the heading the sensor flew in
+    with (``timing[s, 1:3]``), was passed in an earlier step; one at its last point, to a point not
+    behind the heading it flies on with (``timing[s, 3:5]``), is passed in the next step when it
+    flies on (``continues[s]``): that step finds it at its first point, on the same side of the same
+    heading (the same sum, so ties go one way). So each pass over a point is one look, in the step
+    of its closest approach, at any step length.
+    """
+    if leg == 0 and (timing[s, 1] != 0.0 or timing[s, 2] != 0.0):
+        x0, y0 = legs[s, 0, 0], legs[s, 0, 1]
+        still = x0 == legs[s, 0, 2] and y0 == legs[s, 0, 3]
+        if (share == 0.0 or still) and (px - x0) * timing[s, 1] + (py - y0) * timing[s, 2] < 0.0:
+            return False
+    if leg == count - 1 and continues[s]:
+        return (px - legs[s, leg, 2]) * timing[s, 3] + (py - legs[s, leg, 3]) * timing[s, 4] < 0.0
+    return True
+
+
 @njit(cache=True)
 def stamp_coverage(
     cover: np.ndarray,
@@ -101,25 +151,34 @@ def stamp_coverage(
     speed: float,
     dwell: np.ndarray,
     allowed: np.ndarray,
+    timing: np.ndarray,
+    continues: np.ndarray,
+    looks: np.ndarray,
 ) -> int:
     """Add the footprints of all active sensors to ``cover``.
 
     Args:
         cover: (H, W) float32, detection probability per step; zero where untouched.
-        touched: (H*W,) int64, flat indices of cells with non-zero cover, first ``n_touched`` used.
+        touched: (H*W,) int64, flat indices of cells with non-zero cover or dwell, first ``n_touched`` used.
         n_touched: number of entries of ``touched`` in use.
         legs: (S, K, 4) float64, legs (x0, y0, x1, y1) in cell units (x = column, y = row;
             cell (r, c) has its centre at (c + 0.5, r + 0.5)).
         leg_count: (S,) int64, legs used per sensor.
         active: (S,) bool, sensors that sense this step.
         radius: footprint radius in cells.
-        p0: detection probability at the track.
+        p0: detection probability at the track, per pass.
         falloff: fractional fall of the probability at the footprint's edge.
         speed: the sensors' speed along their legs, cells per hour.
         dwell: (H, W) float32, hours each cell lay under a sensor's footprint this step, summed over the
             sensors and their legs (these sensors' hours added); zero where untouched, like ``cover``;
             (0, 0) = not measured.
         allowed: (H, W) bool, the cells sensors may sense (authorised airspace); (0, 0) = every cell.
+        timing: (S, 5) float64, :func:`sim.kernels.flight.fly_drones`' timing of each sensor's legs; read with ``looks``.
+        continues: (S,) bool, sensors flying on into the next step; read with ``looks``.
+        looks: (4, H, W) float32, per cell: the hour into the step of its first look and that look's
+            probability, then the same of its last look; written where a look adds to ``cover`` (which
+            combines them all). (4, 0, 0) = sensors standing still: every cell in a footprint is looked at
+            once a step, and no times are kept.
 
     Returns:
         The new ``n_touched``.
@@ -127,10 +186,18 @@ def stamp_coverage(
     h, w = cover.shape
     restricted = allowed.size > 0
     timed = dwell.size > 0
+    passes = looks.size > 0
+    starts = np.zeros(legs.shape[1])
     for s in range(legs.shape[0]):
         if not active[s]:
             continue
-        for k in range(leg_count[s]):
+        n = leg_count[s]
+        if passes:  # the hour into the step each leg starts
+            starts[0] = timing[s, 0]
+            for k in range(1, n):
+                starts[k] = starts[k - 1] + np.hypot(legs[s, k - 1, 2] - legs[s, k - 1, 0],
+                                                     legs[s, k - 1, 3] - legs[s, k - 1, 1]) / speed
+        for k in range(n):
             x0, y0, x1, y1 = legs[s, k, 0], legs[s, k, 1], legs[s, k, 2], legs[s, k, 3]
             c_lo = max(0, int(np.floor(min(x0, x1) - radius)))
             c_hi = min(w - 1, int(np.floor(max(x0, x1) + radius)))
@@ -145,8 +212,7 @@ def stamp_coverage(
                 last = min(c_hi, int(np.ceil(hi - 0.5 + SPAN_SLACK)))
                 for c in range(first, last + 1):
                     px = c + 0.5
-                    d = dist_to_leg(px, py, x0, y0, x1, y1)
-                    if d > radius or (restricted and not allowed[r, c]):
+                    if dist_to_leg(px, py, x0, y0, x1, y1) > radius or (restricted and not allowed[r, c]):
                         continue
                     seen_before = False  # the same sensor's earlier legs already looked here
                     for j in range(k):
@@ -155,20 +221,30 @@ def stamp_coverage(
                             break
                     if seen_before:
                         continue
-                    hours = hours_within(px, py, x0, y0, x1, y1, radius, speed) if timed else 0.0
-                    for j in range(k + 1, leg_count[s]):  # the one look is at the nearest leg's distance
-                        d = min(d, dist_to_leg(px, py, legs[s, j, 0], legs[s, j, 1], legs[s, j, 2], legs[s, j, 3]))
-                        if timed:
+                    d, leg, share = nearest_on_legs(px, py, legs, s, k, n)  # the one look is at the nearest leg's distance
+                    hours = 0.0
+                    if timed:
+                        for j in range(k, n):
                             hours += hours_within(px, py, legs[s, j, 0], legs[s, j, 1], legs[s, j, 2], legs[s, j, 3], radius,
                                                   speed)
                     p = p0 * (1.0 - falloff * (d / radius) ** 2)
+                    if passes and not passes_here(px, py, legs, s, leg, share, n, timing, continues):
+                        p = 0.0
+                    if p <= 0.0 and hours <= 0.0:  # nothing sensed or measured: the cell stays as it was
+                        continue
                     old = cover[r, c]
-                    if old == 0.0:
-                        if p <= 0.0:  # nothing sensed: the cell stays untouched
-                            continue
+                    if old == 0.0 and (not timed or dwell[r, c] == 0.0):
                         touched[n_touched] = r * w + c
                         n_touched += 1
-                    cover[r, c] = 1.0 - (1.0 - old) * (1.0 - p)
+                    if p > 0.0:
+                        cover[r, c] = 1.0 - (1.0 - old) * (1.0 - p)
+                        if passes:
+                            at = starts[leg] + share * np.hypot(legs[s, leg, 2] - legs[s, leg, 0],
+                                                                legs[s, leg, 3] - legs[s, leg, 1]) / speed
+                            if old == 0.0 or at < looks[0, r, c]:  # the first look
+                                looks[0, r, c], looks[1, r, c] = at, p
+                            if old == 0.0 or at >= looks[2, r, c]:  # the last
+                                looks[2, r, c], looks[3, r, c] = at, p
                     if timed:
                         dwell[r, c] += hours
     return n_touched
@@ -184,7 +260,7 @@ def clear_coverage(cover: np.ndarray, touched: np.ndarray, n_touched: int) -> No
 @njit(cache=True)
 def cover_along_routes(cover: np.ndarray, cells: np.ndarray, near_route: np.ndarray, on_route: np.ndarray,
                        route_cells: np.ndarray, first: np.ndarray, positions: np.ndarray, along: np.ndarray,
-                       written: np.ndarray, n_written: int) -> int:
+                       written: np.ndarray, n_written: int, looks: np.ndarray, along_looks: np.ndarray) -> int:
     """Refresh the cover at every route position (``along``) from the cover at the cells that now have any.
 
     The positions ``written[:n_written]`` (the ones this function made non-zero last time) are
@@ -203,6 +279,8 @@ def cover_along_routes(cover: np.ndarray, cells: np.ndarray, near_route: np.ndar
         along: (sum L,) float32 cover at every route position, written in place.
         written: (sum L,) int64, the first ``n_written`` the positions made non-zero last time; rewritten.
         n_written: how many of ``written`` are in use.
+        looks: (4, H*W) float32, :func:`stamp_coverage`'s looks per flat cell, copied with the cover.
+        along_looks: (4, sum L) float32, the looks at every route position, written where ``along`` is.
 
     Returns:
         How many of ``written`` are in use now.
@@ -221,6 +299,8 @@ def cover_along_routes(cover: np.ndarray, cells: np.ndarray, near_route: np.ndar
         for i in range(first[u], first[u + 1]):
             if along[positions[i]] == 0.0:  # a cell listed twice is written once
                 along[positions[i]] = value
+                for k in range(4):
+                    along_looks[k, positions[i]] = looks[k, cell]
                 written[n_written] = positions[i]
                 n_written += 1
     return n_written

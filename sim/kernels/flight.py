@@ -262,6 +262,7 @@ def fly_drones(
     key: np.uint64,
     legs: np.ndarray,
     leg_count: np.ndarray,
+    timing: np.ndarray,
     block_cdf: np.ndarray,
     block_cols: int,
     block: float,
@@ -293,6 +294,9 @@ def fly_drones(
         key: uint64 key of this step's draws.
         legs: (D, MAX_LEGS, 4) float64 output, legs flown (x0, y0, x1, y1).
         leg_count: (D,) int64 output, legs flown this step.
+        timing: (D, 5) float64, per drone: [0] output, hours into the step its first leg starts; [1:3] output,
+            the heading (dx, dy) it flew into the step with, (0, 0) when it took off in it; [3:5] the heading of
+            the last leg it flew (kept from step to step). :func:`sim.kernels.coverage.stamp_coverage` reads them.
         block_cdf: (B,) float64 cumulative waypoint weights of the raster's blocks (weighted
             policies; empty or all zero = random search).
         block_cols: blocks per row; block: side of a block in cells.
@@ -312,6 +316,8 @@ def fly_drones(
         counter = d * (MAX_LEGS + 1)  # this drone's draws this step: counter .. counter + MAX_LEGS
         if state[d] == LOST:
             continue
+        flying = state[d] == PATROL or state[d] == RETURNING  # in the air when the step began
+        timing[d, 1], timing[d, 2] = (timing[d, 3], timing[d, 4]) if flying else (0.0, 0.0)
         free_h = step_hours  # hours of this step the drone may fly
         if state[d] == TURNAROUND:
             ground_h[d] -= step_hours
@@ -319,6 +325,7 @@ def fly_drones(
                 continue
             free_h = min(step_hours, -ground_h[d])  # ready when the turnaround ended, within this step
             state[d] = READY
+        timing[d, 0] = step_hours - free_h
         if state[d] == READY:
             state[d] = PATROL
             airborne_h[d] = endurance_h
@@ -346,6 +353,8 @@ def fly_drones(
             k = leg_count[d]
             legs[d, k, 0], legs[d, k, 1], legs[d, k, 2], legs[d, k, 3] = x[d], y[d], nx, ny
             leg_count[d] = k + 1
+            if nx != x[d] or ny != y[d]:
+                timing[d, 3], timing[d, 4] = nx - x[d], ny - y[d]
             x[d], y[d] = nx, ny
             budget -= t
             airborne_h[d] -= t

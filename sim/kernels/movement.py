@@ -60,6 +60,7 @@ def advance_shipments(
     route_stride: np.ndarray,
     step_hours: float,
     route_drone: np.ndarray,
+    route_looks: np.ndarray,
     route_checkpoint: np.ndarray,
     cover_before: np.ndarray,
     tip_per_h: np.ndarray,
@@ -78,8 +79,11 @@ def advance_shipments(
 
     A shipment banks ``step_hours`` and enters the next cell of its route while the bank pays
     that cell's crossing time. In each cell it occupies during the step it meets the drone
-    coverage there; a drone detects it with probability ``max(cover) * (1 - concealment)`` (one
-    draw per step), an event the ground units answer later. A checkpoint looks once at each
+    coverage there; a drone's look counts where the shipment is at the hour of the look (a look is
+    one pass, in the step of its closest approach), and the looks it was there for detect it with
+    probability ``(1 - prod(1 - look)) * (1 - concealment)`` (one draw per step), an event the
+    ground units answer later (see :func:`looks_while_there` for a cell looked at more than once in
+    a step). A checkpoint looks once at each
     passage through its radius (the passages begun in the step, or at setting off), detects with
     its cover times ``1 - concealment`` and interdicts on the spot with ``interdict_prob``: one draw
     per step, against one minus the chance that every passage let it through. A shipment not seen by a
@@ -111,7 +115,9 @@ def advance_shipments(
         route_hours: (sum L,) float32, hours to cross the cell at each route position.
         route_reach, route_stride: (sum L,) float64 and int32 from :func:`walk_tables` for these routes and ``step_hours``.
         step_hours: hours per step.
-        route_drone: (sum L,) float32, drone detection probability per step there (>= 0).
+        route_drone: (sum L,) float32, the drones' looks there this step, combined (>= 0).
+        route_looks: (4, sum L) float32, the hour into the step of the first of those looks and its probability,
+            then the same of the last (:func:`sim.kernels.coverage.stamp_coverage`).
         route_checkpoint: (sum L,) float32, detection probability of a passage by a checkpoint, at the
             passage's first position and 0 elsewhere (:func:`checkpoint_passages`): one look per passage.
         cover_before: (sum L + 1,) int64, number of positions before each one with drone or checkpoint
@@ -129,8 +135,8 @@ def advance_shipments(
     """
     n = status.shape[0]
     args = (status, uid, route, progress, carry_h, concealment, cued, route_start, route_len, route_cells, route_hours,
-            route_reach, route_stride, step_hours, route_drone, route_checkpoint, cover_before, tip_per_h, tip_before,
-            interdict_prob, drone_key, checkpoint_key, tip_key)
+            route_reach, route_stride, step_hours, route_drone, route_looks, route_checkpoint, cover_before, tip_per_h,
+            tip_before, interdict_prob, drone_key, checkpoint_key, tip_key)
     if n >= PARALLEL_SLOTS:
         tickets = np.zeros(1, dtype=np.int64)
 
@@ -191,9 +197,9 @@ def lane_start(lane: int, lanes: int, n: int) -> int:
 
 @njit(cache=True, nogil=True)
 def _advance_lanes(tickets, thread, status, uid, route, progress, carry_h, concealment, cued, route_start, route_len,
-                   route_cells, route_hours, route_reach, route_stride, step_hours, route_drone, route_checkpoint, cover_before,
-                   tip_per_h, tip_before, interdict_prob, drone_key, checkpoint_key, tip_key, flow_marks, event_slot, event_kind,
-                   event_cell, lane_events):
+                   route_cells, route_hours, route_reach, route_stride, step_hours, route_drone, route_looks, route_checkpoint,
+                   cover_before, tip_per_h, tip_before, interdict_prob, drone_key, checkpoint_key, tip_key, flow_marks,
+                   event_slot, event_kind, event_cell, lane_events):
     """:func:`_advance_lane` over every lane not yet taken from ``tickets``, on this ``thread`` (its row of flow marks)."""
     n, lanes = status.shape[0], lane_events.size
     while True:
@@ -203,16 +209,16 @@ def _advance_lanes(tickets, thread, status, uid, route, progress, carry_h, conce
         first = lane_start(lane, lanes, n)
         lane_events[lane] = _advance_lane(
             first, lane_start(lane + 1, lanes, n), status, uid, route, progress, carry_h, concealment, cued, route_start,
-            route_len, route_cells, route_hours, route_reach, route_stride, step_hours, route_drone, route_checkpoint,
-            cover_before, tip_per_h, tip_before, interdict_prob, drone_key, checkpoint_key, tip_key, flow_marks[thread],
-            event_slot, event_kind, event_cell)
+            route_len, route_cells, route_hours, route_reach, route_stride, step_hours, route_drone, route_looks,
+            route_checkpoint, cover_before, tip_per_h, tip_before, interdict_prob, drone_key, checkpoint_key, tip_key,
+            flow_marks[thread], event_slot, event_kind, event_cell)
 
 
 @njit(cache=True, nogil=True)
 def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealment, cued, route_start, route_len,
-                  route_cells, route_hours, route_reach, route_stride, step_hours, route_drone, route_checkpoint, cover_before,
-                  tip_per_h, tip_before, interdict_prob, drone_key, checkpoint_key, tip_key, flow_marks, event_slot, event_kind,
-                  event_cell):
+                  route_cells, route_hours, route_reach, route_stride, step_hours, route_drone, route_looks, route_checkpoint,
+                  cover_before, tip_per_h, tip_before, interdict_prob, drone_key, checkpoint_key, tip_key, flow_marks, event_slot,
+                  event_kind, event_cell):
     """:func:`advance_shipments` over slots ``first`` to ``stop`` - 1; returns the number of events written from ``first``."""
     n_events = first
     for i in range(first, stop):
@@ -243,13 +249,23 @@ def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealmen
             flow_marks[at + 1] -= 1
         hide = 1.0 - concealment[i]
         seized = hide * interdict_prob  # by a checkpoint that looks at it
-        seen_drone = route_drone[start]
+        arrived = at == last
         launched = start == base and carried == 0.0  # this step: its first position is a passage too
         let_through = 1.0 - route_checkpoint[start] * seized if launched else 1.0  # by every checkpoint it passed
-        if cover_before[at + 1] > cover_before[start]:  # some position passed has cover: the strongest drone's, each passage
-            for q in range(start + 1, at + 1):
-                seen_drone = max(seen_drone, route_drone[q])
-                let_through *= 1.0 - route_checkpoint[q] * seized
+        missed = 1.0  # by every drone look made where it was
+        if cover_before[at + 1] > cover_before[start]:  # some position passed has cover
+            entered = 0.0  # hour into the step it entered position q (or began the step there)
+            for q in range(start, at + 1):
+                if q < at:
+                    left = entered + route_hours[q + 1] - (carried if q == start else 0.0)
+                else:  # it stays to the step's end, or is delivered as it arrives
+                    left = entered if arrived else step_hours
+                if q > start:
+                    let_through *= 1.0 - route_checkpoint[q] * seized
+                if route_drone[q] > 0.0:
+                    missed *= 1.0 - looks_while_there(route_drone[q], route_looks[0, q], route_looks[1, q], route_looks[2, q],
+                                                      route_looks[3, q], entered, left, q == at and not arrived)
+                entered = left
         progress[i] = at - base
         carry_h[i] = bank
         cell = route_cells[at]
@@ -258,10 +274,9 @@ def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealmen
             event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, EVENT_CHECKPOINT_SEIZURE, cell
             n_events += 1
             continue
-        arrived = at == last
         report = 0
         if not cued[i]:
-            if seen_drone > 0.0 and uniform(drone_key, uid[i]) < seen_drone * hide:
+            if missed < 1.0 and uniform(drone_key, uid[i]) < (1.0 - missed) * hide:
                 report = EVENT_DRONE_DETECTION
             else:  # the tips expected over the step: the hours spent in each cell passed, up to arriving, times its rate
                 expected = tip_before[at] - tip_before[start] - tip_per_h[start] * carried
@@ -281,6 +296,27 @@ def _advance_lane(first, stop, status, uid, route, progress, carry_h, concealmen
         event_slot[n_events], event_kind[n_events], event_cell[n_events] = i, report, cell
         n_events += 1
     return n_events - first
+
+
+@njit(cache=True, inline="always")
+def looks_while_there(combined, first_h, first, last_h, last, entered_h, left_h, stays):
+    """The drones' look at a shipment in a cell from ``entered_h`` to ``left_h`` (hours into the step).
+
+    The cell's first look this step came at ``first_h`` with probability ``first``, its last at
+    ``last_h`` with ``last``, and all its looks together give ``combined``. A shipment there at both
+    times gets ``combined``, at one of them that look, at neither none (exact for up to two looks at
+    a cell in a step). One that ``stays`` to the step's end is there at its last instant too; one
+    that arrives at its route's end (``left_h == entered_h``) is delivered at once and not looked at.
+    """
+    saw_first = entered_h <= first_h and (first_h <= left_h if stays else first_h < left_h)
+    saw_last = entered_h <= last_h and (last_h <= left_h if stays else last_h < left_h)
+    if saw_first and saw_last:
+        return combined
+    if saw_first:
+        return first
+    if saw_last:
+        return last
+    return 0.0
 
 
 @njit(cache=True)

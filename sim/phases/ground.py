@@ -20,7 +20,7 @@ from sim.community import Community
 from sim.cues import CELL, CUE_INTERCEPT, CUE_TIP, SLOT, SOURCE, SOURCES, UID
 from sim.fusion import CORROBORATED, CORROBORATION
 from sim.intel import IntelCell
-from sim.kernels.coverage import NOT_TIMED, stamp_coverage
+from sim.kernels.coverage import NOT_TIMED, STANDING_STILL, stamp_coverage
 from sim.kernels.dispatch import QUEUE_ORDER, triage_cues
 from sim.kernels.movement import IN_TRANSIT
 from sim.params import Params
@@ -59,7 +59,8 @@ class GroundForces:
         legs = np.repeat(self.checkpoints, 2, axis=1).reshape(-1, 1, 4)[:, :, [0, 2, 1, 3]]
         stamp_coverage(self.checkpoint_cover, np.zeros(self.checkpoint_cover.size, dtype=np.int64), 0, legs,
                        np.ones(len(legs), dtype=np.int64), np.ones(len(legs), dtype=bool),
-                       units.cells(g.checkpoint_radius_km), g.checkpoint_detect_prob, 0.0, 0.0, NOT_TIMED, EVERYWHERE)
+                       units.cells(g.checkpoint_radius_km), g.checkpoint_detect_prob, 0.0, 0.0, NOT_TIMED, EVERYWHERE,
+                       *STANDING_STILL)
 
     def move_slots(self, moved_to: np.ndarray) -> None:
         """The shipments moved to new slots (``moved_to[old]`` is the new one): the units' targets follow them."""

@@ -121,6 +121,7 @@ class ShipmentPhase:
             *self._walk_tables(),
             self.units.step_hours,
             a.drone,
+            a.drone_looks,
             a.checkpoint_passage,
             self._cover_before,
             a.tip_per_h,
