@@ -20,8 +20,11 @@ probabilities are Skywatch's. One step, in order:
    checkpoint looks once as a shipment enters its radius (or sets off inside it), with its cover
    times ``1 - concealment``, and a detection is an interdiction attempt on the spot; a drone
    detection becomes a cue; arrival at the route's end is a delivery.
-4. Ready cues, first come first served, get the nearest idle unit within range; its travel time
-   is distance × terrain factor / speed, and it is back at its post after the return trip.
+4. A drone detection, taken as made in the step's middle, is ready at the step end nearest its
+   delay later. Ready cues, first come first served, get the nearest idle unit within range; it
+   sets off as the step ends, its travel time is distance × terrain factor / speed, and it
+   arrives, and is back at its post, at the step ends nearest those hours later (the same step's
+   end for a trip under half a step).
 5. Units reaching their target seize it with the interdiction probability.
 
 The two models are the same only with the mechanisms the reference leaves out switched off in
@@ -299,6 +302,11 @@ class Drone(CellAgent):
                     m.drone_looks.setdefault((row, col), []).append((hour, look))
 
 
+def round_half_up(x: float) -> int:
+    """The whole number nearest ``x``, halves up."""
+    return math.floor(x + 0.5)
+
+
 class GroundUnit(FixedAgent):
     """A field unit at its post: sent to a cue, it tries to seize the shipment on arrival."""
 
@@ -312,8 +320,8 @@ class GroundUnit(FixedAgent):
 
     @property
     def idle(self) -> bool:
-        """At its post and free to answer a cue."""
-        return self.model.steps >= self.busy_until
+        """At its post and free to answer a cue: back from its last trip, and that trip's arrival handled."""
+        return self.model.steps >= self.busy_until and self.target is None
 
     def send(self, cue: Cue) -> None:
         """Go for the shipment of ``cue``: travel time by road speed, slowed over rough land on the straight line."""
@@ -326,10 +334,9 @@ class GroundUnit(FixedAgent):
         )
         slowdown = 1.0 + (m.scenario["ground.offroad_slowdown"] - 1.0) * rough / LINE_SAMPLES
         hours = m.units.cell_km * math.hypot(tx - self.post[0], ty - self.post[1]) * slowdown / m.scenario["ground.speed_kmh"]
-        travel = m.units.steps(hours)
-        self.target = cue.shipment
-        self.arrive_step = m.steps + travel
-        self.busy_until = m.steps + 2 * travel
+        self.target = cue.shipment  # it sets off as the step ends: there and back at the step ends nearest
+        self.arrive_step = m.steps + round_half_up(hours / m.step_hours)
+        self.busy_until = m.steps + round_half_up(2.0 * hours / m.step_hours)
 
     def step(self) -> None:
         """On arrival, try to seize the target if it is still on its way."""
@@ -410,8 +417,8 @@ class ReferenceModel(mesa.Model):
     def cue(self, shipment: Shipment) -> None:
         """Queue a drone detection of ``shipment`` where it is now."""
         s, u = self.scenario, self.units
-        delay_h = s["ground.response_delay_h"] + s["intel.sharing_latency_h"]
-        ready = self.steps + (u.steps(delay_h) if delay_h > 0 else 0)
+        delay_h = s["ground.response_delay_h"] + s["intel.sharing_latency_h"]  # after a sighting in the step's middle:
+        ready = self.steps + max(0, round_half_up((delay_h - 0.5 * self.step_hours) / self.step_hours))  # the nearest end
         self.cues.append(Cue(shipment, shipment.cell, ready, ready + u.steps(s["ground.cue_expiry_h"])))
 
     def dispatch(self) -> None:

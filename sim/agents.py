@@ -254,14 +254,18 @@ class GroundUnit(mesa.Agent):
         self.arrive_step = -1
 
     def idle(self, now: int) -> bool:
-        """At its post and free to answer a cue at step ``now``."""
-        return now >= self.busy_until
+        """At its post and free to answer a cue at step ``now``: back from its last trip, and that trip's arrival handled."""
+        return now >= self.busy_until and self.target is None
 
-    def dispatch(self, slot: int, uid: int, source: int, travel_steps: int, now: int) -> None:
-        """Send the unit to a shipment (cued by ``source``); it is back at its post after the return trip."""
+    def dispatch(self, slot: int, uid: int, source: int, travel_steps: int, back_steps: int, now: int) -> None:
+        """Send the unit to a shipment (cued by ``source``) as step ``now`` ends.
+
+        It arrives ``travel_steps`` step ends after this one (0: at this one) and is back at its post
+        ``back_steps`` after it.
+        """
         self.target = (slot, uid, source)
         self.arrive_step = now + travel_steps
-        self.busy_until = now + 2 * travel_steps
+        self.busy_until = now + back_steps
 
     def arrive(self, now: int) -> tuple[int, int, int] | None:
         """The (slot, uid, cue source) of the shipment it reaches at step ``now``, or None."""

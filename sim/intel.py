@@ -49,10 +49,15 @@ class IntelCell:
         if not hit.any():
             return
         self.tally.intercepts += int(hit.sum())
-        self.cue(slots[hit], cells[hit], self.intel.latency_h, CUE_INTERCEPT, shared=True, now=now)
+        self.cue(slots[hit], cells[hit], self.intel.latency_h, CUE_INTERCEPT, shared=True, now=now, into_h=0.0)
 
-    def cue(self, slots: np.ndarray, cells: np.ndarray, delay_h: float, source: int, shared: bool, now: int) -> None:
+    def cue(self, slots: np.ndarray, cells: np.ndarray, delay_h: float, source: int, shared: bool, now: int,
+            into_h: float | None = None) -> None:
         """Queue cues at shipments ``slots`` seen at ``cells``, ready for the ground units after ``delay_h``.
+
+        The reports were made ``into_h`` hours into step ``now`` (an intercept at launch, as the step
+        begins; by default the step's middle, as a sighting or a tip made on the way): the units may
+        answer them at the step end nearest ``delay_h`` later (:meth:`sim.units.Units.ready_step`).
 
         A cue from the surveillance partner (``shared``) reaches the ground partner with the
         sharing fraction and after the sharing latency. Whether it does is a draw of its own (counter:
@@ -68,7 +73,8 @@ class IntelCell:
                 slots, cells = slots[kept], cells[kept]
             delay_h += self.sharing_h
         self.pool.cued[slots] = True
-        ready = now + (self.units.steps(delay_h) if delay_h > 0 else 0)
+        u = self.units
+        ready = u.ready_step(now, 0.5 * u.step_hours if into_h is None else into_h, delay_h)
         uids = self.pool.uid[slots]
         if self.intel.fusion:
             self.tally.cues_fused += fuse(self.cues, slots, uids, cells, ready, ready + self.expiry_steps, source, now)

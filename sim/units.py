@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from sim.scenario import Scenario
@@ -41,6 +42,18 @@ class Units:
     def steps(self, hours: float) -> int:
         """A duration in hours as whole steps (at least one)."""
         return max(1, round(hours / self.step_hours))
+
+    def step_ends(self, hours: float) -> int:
+        """Steps from a step's end to the step end nearest ``hours`` after it (0 or more; half a step rounds up).
+
+        What the phases do at a step's end falls this many step ends after what they do at the end
+        of the step in which it was set off: the same hours later on average, at any step length.
+        """
+        return max(0, math.floor(hours / self.step_hours + 0.5))
+
+    def ready_step(self, now: int, into_h: float, delay_h: float) -> int:
+        """The step whose end is nearest ``delay_h`` after a report ``into_h`` hours into step ``now`` (not before it)."""
+        return now + self.step_ends(into_h + delay_h - self.step_hours)
 
     def per_step(self, per_day: float) -> float:
         """A daily rate as a rate per step."""

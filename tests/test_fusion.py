@@ -99,7 +99,7 @@ def test_the_ground_check_catches_a_shipment_pursued_twice():
         model.step()
     pursuing = next(unit for unit in model.ground.units if unit.target)
     idle = next(unit for unit in model.ground.units if unit.target is None)
-    idle.dispatch(*pursuing.target, travel_steps=5, now=model.steps)
+    idle.dispatch(*pursuing.target, travel_steps=5, back_steps=10, now=model.steps)
     with pytest.raises(InvariantError, match="two units"):
         model.check_invariants()
 

@@ -130,18 +130,19 @@ class GroundResponse:
                                                    self.max_response, q.spare, q.row_of)
         q.take_spare(kept)
         if sent.size:
-            steps = self._travel_steps(answered[:, CELL], posts[sent])
-            for (slot, uid, source, sources), unit, travel in zip(answered[:, [SLOT, UID, SOURCE, SOURCES]].tolist(),
-                                                                   sent.tolist(), steps, strict=True):
-                idle[unit].dispatch(slot, uid, source, travel, now)
+            hours = self._travel_hours(answered[:, CELL], posts[sent])
+            for (slot, uid, source, sources), unit, trip_h in zip(answered[:, [SLOT, UID, SOURCE, SOURCES]].tolist(),
+                                                                   sent.tolist(), hours, strict=True):
+                travel = self.units.step_ends(trip_h)  # it sets off as this step ends: it arrives and is back as near
+                idle[unit].dispatch(slot, uid, source, travel, self.units.step_ends(2.0 * trip_h), now)
                 self.next_arrival = min(self.next_arrival, now + travel)
                 p.pursued[slot] = True
                 self.pursuit_sources[uid] = sources
         p.cued[lapsed] = False
         self.tally.cues_lapsed += lapsed.size
 
-    def _travel_steps(self, cells: np.ndarray, posts: np.ndarray) -> list[int]:
-        """Steps each unit takes from its post (``posts``, (k, 2) x, y cells) to a cue's flat cell, terrain included.
+    def _travel_hours(self, cells: np.ndarray, posts: np.ndarray) -> list[float]:
+        """Hours each unit takes from its post (``posts``, (k, 2) x, y cells) to a cue's flat cell, terrain included.
 
         A unit goes in a straight line at its road speed, slowed off-road where the line crosses rough cover.
         """
@@ -153,8 +154,7 @@ class GroundResponse:
         cols = np.clip((posts[:, :1] + along * (targets[:, :1] - posts[:, :1])).astype(int), 0, w - 1)
         rows = np.clip((posts[:, 1:] + along * (targets[:, 1:] - posts[:, 1:])).astype(int), 0, h - 1)
         rough = (self.world.cover[rows, cols] == ROUGH).mean(axis=1)
-        hours = u.cell_km * distance * (1.0 + (g.offroad_slowdown - 1.0) * rough) / g.speed_kmh
-        return [u.steps(hour) for hour in hours.tolist()]
+        return (u.cell_km * distance * (1.0 + (g.offroad_slowdown - 1.0) * rough) / g.speed_kmh).tolist()
 
     def _interdict(self, slot: int, uid: int, source: int, now: int) -> None:
         """A unit cued by ``source`` reaches shipment (slot, uid): seize it with the interdiction probability."""
