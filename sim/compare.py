@@ -160,7 +160,7 @@ def _read_run(path: Path) -> tuple[Scenario, str, dict[str, float | int | None]]
 
     Raises:
         ScenarioError: no run folder, a summary that is not a JSON object (or nests too deep for
-            its outcomes to be read), lacks an outcome, or holds one too large for a float.
+            its outcomes to be read), or an outcome too large for a float.
     """
     if not os.path.lexists(path):
         raise _missing_folder(path)
@@ -179,10 +179,6 @@ def _read_run(path: Path) -> tuple[Scenario, str, dict[str, float | int | None]]
         raise ScenarioError(path, SUMMARY, NOT_A_RUN)
     if not measured:  # a run with no outcome at all would silently drop out of the comparison
         raise ScenarioError(path / SUMMARY, "outcomes", f"expected a run's outcomes (numbers), got {shown(summary)}")
-    missing = next((o.name for o in OUTCOMES if o.where != "metrics" and o.name not in summary), None)
-    if missing is not None:  # it would be compared over the other runs alone, or not paired at all
-        raise ScenarioError(path / SUMMARY, missing, "expected every outcome skywatch run writes (null where it has no "
-                            "value); it is missing")
     mistyped = _first_field(summary, _not_a_number)
     if mistyped is not None:  # one so written would be left out of the comparison without a word
         raise ScenarioError(path / SUMMARY, mistyped[0], f"expected a number or null, got {shown(mistyped[1])}")
@@ -245,9 +241,11 @@ def read_groups(paths: list[Path]) -> list[Group]:
             scenario with the same seed.
     """
     found: dict[str, list[tuple[Path, int, str, dict[str, Any]]]] = {}
+    outcomes_read: list[tuple[Path, set[str]]] = []
     scenarios: dict[str, Scenario] = {}
     for path in map(Path, paths):
         scenario, version, measured = _read_run(path)
+        _check_same_outcomes(path, measured, outcomes_read)
         digest = scenario_digest(scenario)
         scenarios.setdefault(digest, scenario)
         runs = found.setdefault(digest, [])
@@ -265,6 +263,29 @@ def read_groups(paths: list[Path]) -> list[Group]:
         groups.append(Group(label, digest, run_days(scenario), scenario[WORLD_SEED], ",".join(sorted(set(versions))),
                             _frame(list(seeds), list(measured_runs))))
     return groups
+
+
+def _check_same_outcomes(path: Path, measured: dict[str, Any], before: list[tuple[Path, set[str]]]) -> None:
+    """The run at ``path`` holds the registered outcomes the runs read ``before`` it hold, no more and no fewer.
+
+    A run lacking one would be compared over the others alone, or not paired at all. An outcome that is a
+    mapping counts by its parts (``crossing_arrivals.West port``). ``before`` gets this run's outcomes.
+
+    Raises:
+        ScenarioError: naming the first run that lacks an outcome another run has.
+    """
+    names = {name.split(".", 1)[0] for name in measured} & REGISTERED
+    if before:
+        held = set().union(*(other for _, other in before))
+        lacking = [(path, sorted(held - names))] + [(other_path, sorted(names - other)) for other_path, other in before]
+        for lacks, missing in lacking:
+            if missing:
+                raise ScenarioError(lacks / SUMMARY, missing[0], "expected every outcome the other runs compared hold "
+                                    "(null where it has no value); it is missing")
+    before.append((path, names))
+
+
+REGISTERED = frozenset(o.name for o in OUTCOMES)  # the outcomes a run's summary may hold
 
 
 def name_scenarios(arguments: list[tuple[str, Scenario]]) -> dict[str, Scenario]:

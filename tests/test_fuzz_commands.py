@@ -124,7 +124,7 @@ def run_folders(tmp_path_factory) -> list[Path]:
     (lambda s: {**s, "seizure_rate": -math.inf}, "summary.json: seizure_rate: expected a finite number or null"),
     (lambda s: {}, "summary.json: outcomes: expected a run's outcomes"),  # each dropped the run from n without a word
     (lambda s: {k: v for k, v in s.items() if k != "shipments_seized"},  # compared over the other runs, or "cannot pair"
-     "summary.json: shipments_seized: expected every outcome skywatch run writes"),
+     "summary.json: shipments_seized: expected every outcome the other runs compared hold"),
     (lambda s: {**s, "shipments_seized": str(s["shipments_seized"])}, "summary.json: shipments_seized: expected a number"),
     (lambda s: {**s, "shipments_delivered": True}, "summary.json: shipments_delivered: expected a number or null"),
     (lambda s: {**s, "shipments_seized": json.loads('{"a":' * 5000 + "1" + "}" * 5000)}, "nested too deep"),
