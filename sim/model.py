@@ -90,7 +90,7 @@ class SkywatchModel(mesa.Model):
         self.timer = StepTimer(timing)
         self.ground = GroundForces(self, p, self.units, world)
         drone_cover = np.zeros(world.shape, dtype=np.float32)
-        drone_looks = np.zeros((4, *world.shape), dtype=np.float32)
+        drone_looks = np.zeros((*world.shape, 4), dtype=np.float32)
         self.book = RouteBook(
             table, RouteLayers(world.cell_hours, self.ground.checkpoint_cover, drone_cover, drone_looks,
                                self.community.tip_probability,

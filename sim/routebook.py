@@ -83,7 +83,7 @@ class RouteLayers:
         hours: (H, W) hours to cross each cell.
         checkpoint: (H, W) checkpoint detection probability of a passage through its radius (static).
         drone: (H, W) drone detection probability this step (updated in place by the air phase).
-        drone_looks: (4, H, W) when the drones first and last looked at each cell this step, and those looks.
+        drone_looks: (H, W, 4) when the drones first and last looked at each cell this step, and those looks.
         tip: the community's tip probability per step at flat cells (a shipment there for the whole step).
         tip_per_h: the rate (1/h) at which a shipment is reported at flat cells.
         end_hours: (E,) hours that ending a route at each of its ends (``RouteTable.sink``) adds to entering its
@@ -127,7 +127,7 @@ class RouteBook:
         tip_per_h = lay.tip_per_h(table.cells)
         checkpoint = checkpoint_passages(table.along(lay.checkpoint), table.start, table.length)
         return AlongRoutes(hours=hours, checkpoint_passage=checkpoint, drone=table.along(lay.drone),
-                           drone_looks=lay.drone_looks.reshape(4, -1)[:, table.cells], tip_per_h=tip_per_h,
+                           drone_looks=np.ascontiguousarray(lay.drone_looks.reshape(-1, 4)[table.cells].T), tip_per_h=tip_per_h,
                            tip_before=tip_hazard_before(tip_per_h, hours, table.start, table.length),
                            flow_marks=np.zeros((FLOW_ROWS, table.cells.size), dtype=np.int64))
 
@@ -186,7 +186,7 @@ class RouteBook:
         self._n_drone_written = cover_along_routes(self.layers.drone.reshape(-1), cells, index.near_route, index.on_route,
                                                    index.route_cells, index.first, index.positions, drone,
                                                    self._drone_written, self._n_drone_written,
-                                                   self.layers.drone_looks.reshape(4, -1), self.along.drone_looks)
+                                                   self.layers.drone_looks.reshape(-1, 4), self.along.drone_looks)
 
     def refresh_tip(self) -> None:
         """Read the community's tip rate along every route (after trust changed)."""

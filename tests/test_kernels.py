@@ -510,7 +510,7 @@ def _looks_by_steps(waypoints, speed, takeoff_h, step_hours, shape, radius, p0=0
     """Fly :func:`_flight_by_steps` and stamp each step's footprint: per step, (step, cover, looks)."""
     out = []
     for step, legs, count, timing, flies_on in _flight_by_steps(waypoints, speed, takeoff_h, step_hours):
-        cover, looks = np.zeros(shape, np.float32), np.zeros((4, *shape), np.float32)
+        cover, looks = np.zeros(shape, np.float32), np.zeros((*shape, 4), np.float32)
         stamp_coverage(cover, np.zeros(cover.size, np.int64), 0, legs, count, np.ones(1, bool), radius, p0, falloff, speed,
                        NOT_TIMED, EVERYWHERE, timing, flies_on, looks)
         out.append((step, cover, looks))
@@ -529,8 +529,8 @@ def test_a_sensor_in_flight_looks_once_at_each_point_it_passes_at_its_closest_ap
     for step, cover, looks in _looks_by_steps(track, speed, takeoff, step_hours, shape, radius):
         looked += cover > 0
         law = np.where(cover > 0, cover, law)
-        hour = np.where(cover > 0, step * step_hours + looks[0], hour)
-        np.testing.assert_array_equal(looks[0], looks[2])  # one look a cell
+        hour = np.where(cover > 0, step * step_hours + looks[..., 0], hour)
+        np.testing.assert_array_equal(looks[..., 0], looks[..., 2])  # one look a cell
     rows, cols = np.mgrid[0:shape[0], 0:shape[1]] + 0.5
     along = np.clip(cols, *track[:, 0])
     d = np.hypot(cols - along, rows - 20.5)
@@ -584,9 +584,9 @@ def test_a_shipment_is_seen_where_it_is_when_the_drone_passes_at_any_step_length
     seen = []
     none = np.zeros(height, np.float32)
     for step in range(int(np.ceil(3.0 / step_hours))):
-        cover, looks = looks_by_step.get(step, (np.zeros((height, width), np.float32), np.zeros((4, height, width))))
+        cover, looks = looks_by_step.get(step, (np.zeros((height, width), np.float32), np.zeros((height, width, 4))))
         _, (slot, kind, _), _ = _advance(pool, routes, hours, step_hours, cover.reshape(-1)[cells], none, step=step,
-                                         looks=np.asarray(looks, np.float32).reshape(4, -1)[:, cells])
+                                         looks=np.asarray(looks, np.float32).reshape(-1, 4)[cells].T.copy())
         seen.extend(slot[(kind & EVENT_REPORT) == EVENT_DRONE_DETECTION])
     assert 0 < expected.size < n and sorted(seen) == expected.tolist()
 

@@ -28,7 +28,7 @@ from numba import njit
 
 ROUTE_RUN_SHIFT = 4  # :func:`cover_along_routes` looks up a cell's route bit only in runs of 2**4 flat cells holding a route
 NOT_TIMED = np.zeros((0, 0), dtype=np.float32)  # :func:`stamp_coverage`'s ``dwell`` where time under a footprint is not measured
-NO_LOOKS = np.zeros((4, 0, 0), dtype=np.float32)  # :func:`stamp_coverage`'s ``looks`` for sensors standing still
+NO_LOOKS = np.zeros((0, 0, 4), dtype=np.float32)  # :func:`stamp_coverage`'s ``looks`` for sensors standing still
 NO_TIMING = np.zeros((0, 5))  # :func:`stamp_coverage`'s ``timing`` with :data:`NO_LOOKS`
 STANDING_STILL = (NO_TIMING, np.zeros(0, dtype=np.bool_), NO_LOOKS)  # :func:`stamp_coverage`'s last three, for ground posts
 SPAN_SLACK = 1e-6  # cells added on either side of a row's swath, so rounding never drops a cell the exact test keeps
@@ -175,9 +175,9 @@ def stamp_coverage(
         allowed: (H, W) bool, the cells sensors may sense (authorised airspace); (0, 0) = every cell.
         timing: (S, 5) float64, :func:`sim.kernels.flight.fly_drones`' timing of each sensor's legs; read with ``looks``.
         continues: (S,) bool, sensors flying on into the next step; read with ``looks``.
-        looks: (4, H, W) float32, per cell: the hour into the step of its first look and that look's
+        looks: (H, W, 4) float32, per cell: the hour into the step of its first look and that look's
             probability, then the same of its last look; written where a look adds to ``cover`` (which
-            combines them all). (4, 0, 0) = sensors standing still: every cell in a footprint is looked at
+            combines them all). (0, 0, 4) = sensors standing still: every cell in a footprint is looked at
             once a step, and no times are kept.
 
     Returns:
@@ -187,16 +187,15 @@ def stamp_coverage(
     restricted = allowed.size > 0
     timed = dwell.size > 0
     passes = looks.size > 0
-    starts = np.zeros(legs.shape[1])
+    starts, lengths = np.zeros(legs.shape[1]), np.zeros(legs.shape[1])
     for s in range(legs.shape[0]):
         if not active[s]:
             continue
         n = leg_count[s]
-        if passes:  # the hour into the step each leg starts
-            starts[0] = timing[s, 0]
-            for k in range(1, n):
-                starts[k] = starts[k - 1] + np.hypot(legs[s, k - 1, 2] - legs[s, k - 1, 0],
-                                                     legs[s, k - 1, 3] - legs[s, k - 1, 1]) / speed
+        if passes:  # the hour into the step each leg starts, and its length
+            for k in range(n):
+                lengths[k] = np.hypot(legs[s, k, 2] - legs[s, k, 0], legs[s, k, 3] - legs[s, k, 1])
+                starts[k] = timing[s, 0] if k == 0 else starts[k - 1] + lengths[k - 1] / speed
         for k in range(n):
             x0, y0, x1, y1 = legs[s, k, 0], legs[s, k, 1], legs[s, k, 2], legs[s, k, 3]
             c_lo = max(0, int(np.floor(min(x0, x1) - radius)))
@@ -239,12 +238,11 @@ def stamp_coverage(
                     if p > 0.0:
                         cover[r, c] = 1.0 - (1.0 - old) * (1.0 - p)
                         if passes:
-                            at = starts[leg] + share * np.hypot(legs[s, leg, 2] - legs[s, leg, 0],
-                                                                legs[s, leg, 3] - legs[s, leg, 1]) / speed
-                            if old == 0.0 or at < looks[0, r, c]:  # the first look
-                                looks[0, r, c], looks[1, r, c] = at, p
-                            if old == 0.0 or at >= looks[2, r, c]:  # the last
-                                looks[2, r, c], looks[3, r, c] = at, p
+                            at = starts[leg] + share * lengths[leg] / speed
+                            if old == 0.0 or at < looks[r, c, 0]:  # the first look
+                                looks[r, c, 0], looks[r, c, 1] = at, p
+                            if old == 0.0 or at >= looks[r, c, 2]:  # the last
+                                looks[r, c, 2], looks[r, c, 3] = at, p
                     if timed:
                         dwell[r, c] += hours
     return n_touched
@@ -279,7 +277,7 @@ def cover_along_routes(cover: np.ndarray, cells: np.ndarray, near_route: np.ndar
         along: (sum L,) float32 cover at every route position, written in place.
         written: (sum L,) int64, the first ``n_written`` the positions made non-zero last time; rewritten.
         n_written: how many of ``written`` are in use.
-        looks: (4, H*W) float32, :func:`stamp_coverage`'s looks per flat cell, copied with the cover.
+        looks: (H*W, 4) float32, :func:`stamp_coverage`'s looks per flat cell, copied with the cover.
         along_looks: (4, sum L) float32, the looks at every route position, written where ``along`` is.
 
     Returns:
@@ -300,7 +298,7 @@ def cover_along_routes(cover: np.ndarray, cells: np.ndarray, near_route: np.ndar
             if along[positions[i]] == 0.0:  # a cell listed twice is written once
                 along[positions[i]] = value
                 for k in range(4):
-                    along_looks[k, positions[i]] = looks[k, cell]
+                    along_looks[k, positions[i]] = looks[cell, k]
                 written[n_written] = positions[i]
                 n_written += 1
     return n_written
