@@ -90,10 +90,8 @@ class SkywatchModel(mesa.Model):
         self.timer = StepTimer(timing)
         self.ground = GroundForces(self, p, self.units, world)
         drone_cover = np.zeros(world.shape, dtype=np.float32)
-        drone_looks = np.zeros((*world.shape, 4), dtype=np.float32)
         self.book = RouteBook(
-            table, RouteLayers(world.cell_hours, self.ground.checkpoint_cover, drone_cover, drone_looks,
-                               self.community.tip_probability,
+            table, RouteLayers(world.cell_hours, self.ground.checkpoint_cover, drone_cover, self.community.tip_probability,
                                self.community.tip_hazard, self.crossings.extra_hours)
         )
         self.cartels = [
@@ -107,7 +105,7 @@ class SkywatchModel(mesa.Model):
         self.seizures = Seizures(self.pool, self.tally, self.cartels, self.patrol)
         self.patrol.plan_with(p, self.units, world, self.book, self.platforms)
         self.air = AirSurveillance(self, p, self.platforms, self.units, world, self.streams, self.tally, self.patrol, self.intel,
-                                   self.counter, drone_cover, drone_looks, self.book)
+                                   self.counter, drone_cover, self.book)
         self.launches = CartelPhase(p, self.units, self.cartels, self.book, self.pool, self.tally, self.intel, self.community,
                                     self.counter, self.raids, len(world.corridor_names))
         self.infrastructure = InfrastructureDiscovery(p, world, self.air, self.streams, self.tally, self.raids)

@@ -61,6 +61,7 @@ class CellPositions:
     route_cells: np.ndarray
     first: np.ndarray
     positions: np.ndarray
+    looks: np.ndarray
 
     @classmethod
     def of(cls, cells: np.ndarray, raster_size: int) -> CellPositions:
@@ -72,7 +73,7 @@ class CellPositions:
         near_route = np.zeros(-(-raster_size >> ROUTE_RUN_SHIFT), dtype=bool)
         near_route[route_cells >> ROUTE_RUN_SHIFT] = True
         return cls(cells, np.packbits(near_route, bitorder="little"), np.packbits(on_route, bitorder="little"), route_cells,
-                   np.append(first, cells.size), positions)
+                   np.append(first, cells.size), positions, np.zeros((route_cells.size, 4), dtype=np.float32))
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,6 @@ class RouteLayers:
         hours: (H, W) hours to cross each cell.
         checkpoint: (H, W) checkpoint detection probability of a passage through its radius (static).
         drone: (H, W) drone detection probability this step (updated in place by the air phase).
-        drone_looks: (H, W, 4) when the drones first and last looked at each cell this step, and those looks.
         tip: the community's tip probability per step at flat cells (a shipment there for the whole step).
         tip_per_h: the rate (1/h) at which a shipment is reported at flat cells.
         end_hours: (E,) hours that ending a route at each of its ends (``RouteTable.sink``) adds to entering its
@@ -93,7 +93,6 @@ class RouteLayers:
     hours: np.ndarray
     checkpoint: np.ndarray
     drone: np.ndarray
-    drone_looks: np.ndarray
     tip: Callable[[np.ndarray], np.ndarray]
     tip_per_h: Callable[[np.ndarray], np.ndarray]
     end_hours: np.ndarray
@@ -127,7 +126,7 @@ class RouteBook:
         tip_per_h = lay.tip_per_h(table.cells)
         checkpoint = checkpoint_passages(table.along(lay.checkpoint), table.start, table.length)
         return AlongRoutes(hours=hours, checkpoint_passage=checkpoint, drone=table.along(lay.drone),
-                           drone_looks=np.ascontiguousarray(lay.drone_looks.reshape(-1, 4)[table.cells].T), tip_per_h=tip_per_h,
+                           drone_looks=np.zeros((4, table.cells.size), dtype=np.float32), tip_per_h=tip_per_h,
                            tip_before=tip_hazard_before(tip_per_h, hours, table.start, table.length),
                            flow_marks=np.zeros((FLOW_ROWS, table.cells.size), dtype=np.int64))
 
@@ -171,22 +170,31 @@ class RouteBook:
         renumbered[kept] = np.arange(kept.size)
         return renumbered
 
+    def drone_positions(self) -> CellPositions:
+        """The route positions on each cell of the routes in use, with the drones' looks at those cells.
+
+        Remade when routes were added or dropped. :func:`sim.kernels.coverage.stamp_coverage` writes the
+        looks, then :meth:`refresh_drone` reads them along the routes.
+        """
+        index = self._drone_positions
+        if index is None or index.cells is not self.routes.cells:  # routes added or dropped since: some read the raster
+            index = self._drone_positions = CellPositions.of(self.routes.cells, self.layers.drone.size)
+            self._drone_written = np.zeros(self.along.drone.size, dtype=np.int64)
+            covered = np.flatnonzero(self.along.drone)
+            self._drone_written[:covered.size], self._n_drone_written = covered, covered.size
+        return index
+
     def refresh_drone(self, cells: np.ndarray) -> None:
-        """Read this step's drone detection probability along every route.
+        """Read this step's drone detection probability, and the looks it combines, along every route.
 
         Only the positions on ``cells`` (flat) and those with drone cover after the last refresh are
         written: ``cells`` must hold every cell with drone cover now.
         """
-        drone, index = self.along.drone, self._drone_positions
-        if index is None or index.cells is not self.routes.cells:  # routes added or dropped since: some read the raster
-            index = self._drone_positions = CellPositions.of(self.routes.cells, self.layers.drone.size)
-            self._drone_written = np.zeros(drone.size, dtype=np.int64)
-            covered = np.flatnonzero(drone)
-            self._drone_written[:covered.size], self._n_drone_written = covered, covered.size
+        index = self.drone_positions()
         self._n_drone_written = cover_along_routes(self.layers.drone.reshape(-1), cells, index.near_route, index.on_route,
-                                                   index.route_cells, index.first, index.positions, drone,
-                                                   self._drone_written, self._n_drone_written,
-                                                   self.layers.drone_looks.reshape(-1, 4), self.along.drone_looks)
+                                                   index.route_cells, index.first, index.positions, self.along.drone,
+                                                   self._drone_written, self._n_drone_written, index.looks,
+                                                   self.along.drone_looks)
 
     def refresh_tip(self) -> None:
         """Read the community's tip rate along every route (after trust changed)."""

@@ -40,19 +40,19 @@ def test_cover_along_routes_equals_a_gather_whatever_changes(seed):
     index = CellPositions.of(cells, h * w)
     cover = np.zeros(h * w, np.float32)
     along = np.zeros(cells.size, np.float32)
-    looks, along_looks = np.zeros((h * w, 4), np.float32), np.zeros((4, cells.size), np.float32)
+    looks, along_looks = np.zeros((index.route_cells.size, 4), np.float32), np.zeros((4, cells.size), np.float32)
     written, n_written = np.zeros(cells.size, np.int64), 0
     for _ in range(20):
         cover[:] = 0.0
         stamped = rng.choice(h * w, rng.integers(0, 120), replace=False)
         cover[stamped] = rng.random(stamped.size).astype(np.float32) * (rng.random(stamped.size) < 0.9)
-        looks[stamped] = rng.random((stamped.size, 4))
+        looks[:] = rng.random(looks.shape)  # the looks at each route cell
         listed = np.concatenate([stamped, stamped[:5]])  # repeats are harmless
         n_written = cover_along_routes(cover, listed, index.near_route, index.on_route, index.route_cells, index.first,
                                        index.positions, along, written, n_written, looks, along_looks)
         np.testing.assert_array_equal(along, cover[cells])
         covered = along > 0
-        np.testing.assert_array_equal(along_looks[:, covered], looks[cells[covered]].T)
+        np.testing.assert_array_equal(along_looks[:, covered], looks[np.searchsorted(index.route_cells, cells[covered])].T)
 
 
 def _apply_zones_drawing_for_all(fleet, centres, radius, jam_rate, jam_hours, loss_hazard, step_hours, now, key):

@@ -507,13 +507,15 @@ def _flight_by_steps(waypoints, speed, takeoff_h, step_hours):
 
 
 def _looks_by_steps(waypoints, speed, takeoff_h, step_hours, shape, radius, p0=0.5, falloff=0.5):
-    """Fly :func:`_flight_by_steps` and stamp each step's footprint: per step, (step, cover, looks)."""
+    """Fly :func:`_flight_by_steps` and stamp each step's footprint, keeping the looks at every cell: per step, (step,
+    cover, looks (H, W, 4))."""
     out = []
+    every_cell = np.packbits(np.ones(shape[0] * shape[1], bool), bitorder="little"), np.arange(shape[0] * shape[1])
     for step, legs, count, timing, flies_on in _flight_by_steps(waypoints, speed, takeoff_h, step_hours):
-        cover, looks = np.zeros(shape, np.float32), np.zeros((*shape, 4), np.float32)
+        cover, looks = np.zeros(shape, np.float32), np.zeros((shape[0] * shape[1], 4), np.float32)
         stamp_coverage(cover, np.zeros(cover.size, np.int64), 0, legs, count, np.ones(1, bool), radius, p0, falloff, speed,
-                       NOT_TIMED, EVERYWHERE, timing, flies_on, looks)
-        out.append((step, cover, looks))
+                       NOT_TIMED, EVERYWHERE, timing, flies_on, *every_cell, looks)
+        out.append((step, cover, looks.reshape(*shape, 4)))
     return out
 
 

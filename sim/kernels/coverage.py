@@ -9,7 +9,7 @@ Only touched cells are written and later cleared, so the cost grows with sensors
 with the raster.
 
 A sensor in flight looks at a cell once per pass, at its closest approach (a lateral range law):
-at the hour of that approach, in the step that holds it (:func:`passes_here`), whatever the step's
+at the hour of that approach, in the step that holds it (see :func:`stamp_coverage`), whatever the step's
 length; the hours of each cell's first and last look are kept, so that a moving target meets the
 looks made where it was when they were made (:func:`sim.kernels.movement.looks_while_there`).
 Within one step a sensor looks at a cell once, at its nearest leg (two passes of a turning sensor
@@ -28,9 +28,9 @@ from numba import njit
 
 ROUTE_RUN_SHIFT = 4  # :func:`cover_along_routes` looks up a cell's route bit only in runs of 2**4 flat cells holding a route
 NOT_TIMED = np.zeros((0, 0), dtype=np.float32)  # :func:`stamp_coverage`'s ``dwell`` where time under a footprint is not measured
-NO_LOOKS = np.zeros((0, 0, 4), dtype=np.float32)  # :func:`stamp_coverage`'s ``looks`` for sensors standing still
-NO_TIMING = np.zeros((0, 5))  # :func:`stamp_coverage`'s ``timing`` with :data:`NO_LOOKS`
-STANDING_STILL = (NO_TIMING, np.zeros(0, dtype=np.bool_), NO_LOOKS)  # :func:`stamp_coverage`'s last three, for ground posts
+# :func:`stamp_coverage`'s last five arguments for sensors standing still (ground posts): no timing, no looks kept.
+STANDING_STILL = (np.zeros((0, 5)), np.zeros(0, dtype=np.bool_), np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64),
+                  np.zeros((0, 4), dtype=np.float32))
 SPAN_SLACK = 1e-6  # cells added on either side of a row's swath, so rounding never drops a cell the exact test keeps
 
 
@@ -116,27 +116,6 @@ def nearest_on_legs(px, py, legs, s, first, count):
     return best, leg, share
 
 
-@njit(cache=True, inline="always")
-def passes_here(px, py, legs, s, leg, share, count, timing, continues):
-    """Whether sensor ``s``'s closest approach to (px, py) in this step, at ``share`` of ``leg``, is a pass of its own.
-
-    A closest approach at the step's first point, to a point behind the heading the sensor flew in
-    with (``timing[s, 1:3]``), was passed in an earlier step; one at its last point, to a point not
-    behind the heading it flies on with (``timing[s, 3:5]``), is passed in the next step when it
-    flies on (``continues[s]``): that step finds it at its first point, on the same side of the same
-    heading (the same sum, so ties go one way). So each pass over a point is one look, in the step
-    of its closest approach, at any step length.
-    """
-    if leg == 0 and (timing[s, 1] != 0.0 or timing[s, 2] != 0.0):
-        x0, y0 = legs[s, 0, 0], legs[s, 0, 1]
-        still = x0 == legs[s, 0, 2] and y0 == legs[s, 0, 3]
-        if (share == 0.0 or still) and (px - x0) * timing[s, 1] + (py - y0) * timing[s, 2] < 0.0:
-            return False
-    if leg == count - 1 and continues[s]:
-        return (px - legs[s, leg, 2]) * timing[s, 3] + (py - legs[s, leg, 3]) * timing[s, 4] < 0.0
-    return True
-
-
 @njit(cache=True)
 def stamp_coverage(
     cover: np.ndarray,
@@ -153,6 +132,8 @@ def stamp_coverage(
     allowed: np.ndarray,
     timing: np.ndarray,
     continues: np.ndarray,
+    on_route: np.ndarray,
+    route_cells: np.ndarray,
     looks: np.ndarray,
 ) -> int:
     """Add the footprints of all active sensors to ``cover``.
@@ -175,9 +156,12 @@ def stamp_coverage(
         allowed: (H, W) bool, the cells sensors may sense (authorised airspace); (0, 0) = every cell.
         timing: (S, 5) float64, :func:`sim.kernels.flight.fly_drones`' timing of each sensor's legs; read with ``looks``.
         continues: (S,) bool, sensors flying on into the next step; read with ``looks``.
-        looks: (H, W, 4) float32, per cell: the hour into the step of its first look and that look's
+        on_route: (ceil(H*W / 8),) uint8, bit ``cell % 8`` (little-endian) of byte ``cell // 8`` set for the cells
+            whose looks are kept (those routes pass).
+        route_cells: (U,) int64, those cells, ascending.
+        looks: (U, 4) float32, per such cell: the hour into the step of its first look and that look's
             probability, then the same of its last look; written where a look adds to ``cover`` (which
-            combines them all). (0, 0, 4) = sensors standing still: every cell in a footprint is looked at
+            combines them all). (0, 4) = sensors standing still: every cell in a footprint is looked at
             once a step, and no times are kept.
 
     Returns:
@@ -196,6 +180,18 @@ def stamp_coverage(
             for k in range(n):
                 lengths[k] = np.hypot(legs[s, k, 2] - legs[s, k, 0], legs[s, k, 3] - legs[s, k, 1])
                 starts[k] = timing[s, 0] if k == 0 else starts[k - 1] + lengths[k - 1] / speed
+        # A closest approach at the step's first point (fx, fy), to a point behind the heading the sensor flew in with
+        # (timing[s, 1:3]; none after take-off), was passed in an earlier step; one at its last point (ex, ey), to a
+        # point not behind the heading it flies on with (timing[s, 3:5]), is passed in the next step if it flies on:
+        # that step finds it at its first point, on the same side of the same heading (the same sum, so ties go one
+        # way). So each pass over a point is one look, in the step of its closest approach, at any step length.
+        entering, still_first, flying_on, fx, fy, ex, ey = False, False, False, 0.0, 0.0, 0.0, 0.0
+        if passes and n > 0:
+            entering = timing[s, 1] != 0.0 or timing[s, 2] != 0.0
+            fx, fy = legs[s, 0, 0], legs[s, 0, 1]
+            still_first = fx == legs[s, 0, 2] and fy == legs[s, 0, 3]
+            flying_on = continues[s]
+            ex, ey = legs[s, n - 1, 2], legs[s, n - 1, 3]
         for k in range(n):
             x0, y0, x1, y1 = legs[s, k, 0], legs[s, k, 1], legs[s, k, 2], legs[s, k, 3]
             c_lo = max(0, int(np.floor(min(x0, x1) - radius)))
@@ -227,8 +223,11 @@ def stamp_coverage(
                             hours += hours_within(px, py, legs[s, j, 0], legs[s, j, 1], legs[s, j, 2], legs[s, j, 3], radius,
                                                   speed)
                     p = p0 * (1.0 - falloff * (d / radius) ** 2)
-                    if passes and not passes_here(px, py, legs, s, leg, share, n, timing, continues):
-                        p = 0.0
+                    if leg == 0 and entering and (share == 0.0 or still_first) and \
+                            (px - fx) * timing[s, 1] + (py - fy) * timing[s, 2] < 0.0:
+                        p = 0.0  # passed in an earlier step
+                    elif leg == n - 1 and flying_on and (px - ex) * timing[s, 3] + (py - ey) * timing[s, 4] >= 0.0:
+                        p = 0.0  # passed in the next step
                     if p <= 0.0 and hours <= 0.0:  # nothing sensed or measured: the cell stays as it was
                         continue
                     old = cover[r, c]
@@ -237,12 +236,14 @@ def stamp_coverage(
                         n_touched += 1
                     if p > 0.0:
                         cover[r, c] = 1.0 - (1.0 - old) * (1.0 - p)
-                        if passes:
+                        cell = r * w + c
+                        if passes and (on_route[cell >> 3] >> (cell & 7)) & 1:
+                            u = np.searchsorted(route_cells, cell)
                             at = starts[leg] + share * lengths[leg] / speed
-                            if old == 0.0 or at < looks[r, c, 0]:  # the first look
-                                looks[r, c, 0], looks[r, c, 1] = at, p
-                            if old == 0.0 or at >= looks[r, c, 2]:  # the last
-                                looks[r, c, 2], looks[r, c, 3] = at, p
+                            if old == 0.0 or at < looks[u, 0]:  # the first look
+                                looks[u, 0], looks[u, 1] = at, p
+                            if old == 0.0 or at >= looks[u, 2]:  # the last
+                                looks[u, 2], looks[u, 3] = at, p
                     if timed:
                         dwell[r, c] += hours
     return n_touched
@@ -277,7 +278,7 @@ def cover_along_routes(cover: np.ndarray, cells: np.ndarray, near_route: np.ndar
         along: (sum L,) float32 cover at every route position, written in place.
         written: (sum L,) int64, the first ``n_written`` the positions made non-zero last time; rewritten.
         n_written: how many of ``written`` are in use.
-        looks: (H*W, 4) float32, :func:`stamp_coverage`'s looks per flat cell, copied with the cover.
+        looks: (U, 4) float32, :func:`stamp_coverage`'s looks at ``route_cells``, copied with the cover.
         along_looks: (4, sum L) float32, the looks at every route position, written where ``along`` is.
 
     Returns:
@@ -298,7 +299,7 @@ def cover_along_routes(cover: np.ndarray, cells: np.ndarray, near_route: np.ndar
             if along[positions[i]] == 0.0:  # a cell listed twice is written once
                 along[positions[i]] = value
                 for k in range(4):
-                    along_looks[k, positions[i]] = looks[cell, k]
+                    along_looks[k, positions[i]] = looks[u, k]
                 written[n_written] = positions[i]
                 n_written += 1
     return n_written

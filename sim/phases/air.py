@@ -107,7 +107,7 @@ class AirSurveillance:
 
     def __init__(self, model: mesa.Model, params: Params, platform_types: tuple[Platform, ...], units: Units, world: World,
                  streams: RandomStreams, tally: Any, patrol: PatrolMemory, intel: IntelCell, zones: ZoneMap,
-                 cover: np.ndarray, looks: np.ndarray, book: RouteBook) -> None:
+                 cover: np.ndarray, book: RouteBook) -> None:
         h, w = world.shape
         self.p, self.units, self.world, self.streams = params, units, world, streams
         self.tally, self.patrol, self.intel, self.zones, self.book = tally, patrol, intel, zones, book
@@ -135,7 +135,6 @@ class AirSurveillance:
         self.conspicuousness_of = np.array([p.conspicuousness for p in platform_types])  # (types,)
         self.counter_radius = units.cells(params.counter.radius_km)
         self.cover = cover
-        self.looks = looks
         self.touched = np.zeros(h * w, dtype=np.int64)  # flat cells of non-zero cover, the first n_touched in use
         self.n_touched = 0
         self.dwell_h = np.zeros((h, w), dtype=np.float32)  # platform-hours each touched cell lay under a footprint this step
@@ -183,11 +182,13 @@ class AirSurveillance:
         airborne = self.fleet.airborne
         # every drone that flew this step senses along its legs, one that landed on the way in too; one lost senses nothing
         sensing = (self.fleet.leg_count > 0) & (self.fleet.state != flight.LOST) & ~blind
+        on_routes = self.book.drone_positions()  # where the looks' hours are kept: the cells routes pass
         for sq in self.squadrons:
             f, pl = sq.fleet, sq.platform
             self.n_touched = stamp_coverage(self.cover, self.touched, self.n_touched, f.legs, f.leg_count, sensing[sq.drones],
                                             sq.radius, pl.detect_prob, pl.range_falloff, sq.speed, self.dwell_h,
-                                            self.airspace.allowed, f.timing, airborne[sq.drones], self.looks)
+                                            self.airspace.allowed, f.timing, airborne[sq.drones], on_routes.on_route,
+                                            on_routes.route_cells, on_routes.looks)
         cells = self.touched[:self.n_touched]  # person-hours under the footprints, in float64 (numpy has no fast mixed dot)
         people, hours = self.world.population.reshape(-1)[cells], self.dwell_h.reshape(-1)[cells]
         tally.privacy_exposure += float(people.astype(np.float64) @ hours.astype(np.float64))
