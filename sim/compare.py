@@ -269,7 +269,8 @@ def _check_same_outcomes(path: Path, measured: dict[str, Any], before: list[tupl
     """The run at ``path`` holds the registered outcomes the runs read ``before`` it hold, no more and no fewer.
 
     A run lacking one would be compared over the others alone, or not paired at all. An outcome that is a
-    mapping counts by its parts (``crossing_arrivals.West port``). ``before`` gets this run's outcomes.
+    mapping counts by its name alone (``crossing_arrivals``, whatever ports it holds), so scenarios with other
+    ports or platforms compare. ``before`` gets this run's outcomes.
 
     Raises:
         ScenarioError: naming the first run that lacks an outcome another run has.
