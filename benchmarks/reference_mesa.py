@@ -302,11 +302,6 @@ class Drone(CellAgent):
                     m.drone_looks.setdefault((row, col), []).append((hour, look))
 
 
-def round_half_up(x: float) -> int:
-    """The whole number nearest ``x``, halves up."""
-    return math.floor(x + 0.5)
-
-
 class GroundUnit(FixedAgent):
     """A field unit at its post: sent to a cue, it tries to seize the shipment on arrival."""
 
@@ -335,8 +330,8 @@ class GroundUnit(FixedAgent):
         slowdown = 1.0 + (m.scenario["ground.offroad_slowdown"] - 1.0) * rough / LINE_SAMPLES
         hours = m.units.cell_km * math.hypot(tx - self.post[0], ty - self.post[1]) * slowdown / m.scenario["ground.speed_kmh"]
         self.target = cue.shipment  # it sets off as the step ends: there and back at the step ends nearest
-        self.arrive_step = m.steps + round_half_up(hours / m.step_hours)
-        self.busy_until = m.steps + round_half_up(2.0 * hours / m.step_hours)
+        self.arrive_step = m.steps + m.units.step_ends(hours)
+        self.busy_until = m.steps + m.units.step_ends(2.0 * hours)
 
     def step(self) -> None:
         """On arrival, try to seize the target if it is still on its way."""
@@ -418,7 +413,7 @@ class ReferenceModel(mesa.Model):
         """Queue a drone detection of ``shipment`` where it is now."""
         s, u = self.scenario, self.units
         delay_h = s["ground.response_delay_h"] + s["intel.sharing_latency_h"]  # after a sighting in the step's middle:
-        ready = self.steps + max(0, round_half_up((delay_h - 0.5 * self.step_hours) / self.step_hours))  # the nearest end
+        ready = u.ready_step(self.steps, 0.5 * self.step_hours, delay_h)  # the step end nearest the delay after it
         self.cues.append(Cue(shipment, shipment.cell, ready, ready + u.steps(s["ground.cue_expiry_h"])))
 
     def dispatch(self) -> None:

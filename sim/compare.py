@@ -241,11 +241,11 @@ def read_groups(paths: list[Path]) -> list[Group]:
             scenario with the same seed.
     """
     found: dict[str, list[tuple[Path, int, str, dict[str, Any]]]] = {}
-    outcomes_read: list[tuple[Path, set[str]]] = []
+    first_outcomes: list[tuple[Path, set[str]]] = []
     scenarios: dict[str, Scenario] = {}
     for path in map(Path, paths):
         scenario, version, measured = _read_run(path)
-        _check_same_outcomes(path, measured, outcomes_read)
+        _check_same_outcomes(path, measured, first_outcomes)
         digest = scenario_digest(scenario)
         scenarios.setdefault(digest, scenario)
         runs = found.setdefault(digest, [])
@@ -265,25 +265,26 @@ def read_groups(paths: list[Path]) -> list[Group]:
     return groups
 
 
-def _check_same_outcomes(path: Path, measured: dict[str, Any], before: list[tuple[Path, set[str]]]) -> None:
-    """The run at ``path`` holds the registered outcomes the runs read ``before`` it hold, no more and no fewer.
+def _check_same_outcomes(path: Path, measured: dict[str, Any], first: list[tuple[Path, set[str]]]) -> None:
+    """The run at ``path`` holds the registered outcomes the first run read holds, no more and no fewer.
 
     A run lacking one would be compared over the others alone, or not paired at all. An outcome that is a
     mapping counts by its name alone (``crossing_arrivals``, whatever ports it holds), so scenarios with other
-    ports or platforms compare. ``before`` gets this run's outcomes.
+    ports or platforms compare. ``first`` is empty before the first run and gets that run's outcomes; every
+    run read after it was checked against it, so it stands for them all.
 
     Raises:
         ScenarioError: naming the first run that lacks an outcome another run has.
     """
     names = {name.split(".", 1)[0] for name in measured} & REGISTERED
-    if before:
-        held = set().union(*(other for _, other in before))
-        lacking = [(path, sorted(held - names))] + [(other_path, sorted(names - other)) for other_path, other in before]
-        for lacks, missing in lacking:
-            if missing:
-                raise ScenarioError(lacks / SUMMARY, missing[0], "expected every outcome the other runs compared hold "
-                                    "(null where it has no value); it is missing")
-    before.append((path, names))
+    if not first:
+        first.append((path, names))
+        return
+    first_path, first_names = first[0]
+    for lacks, missing in ((path, first_names - names), (first_path, names - first_names)):
+        if missing:
+            raise ScenarioError(lacks / SUMMARY, min(missing), "expected every outcome the other runs compared hold "
+                                "(null where it has no value); it is missing")
 
 
 REGISTERED = frozenset(o.name for o in OUTCOMES)  # the outcomes a run's summary may hold

@@ -230,13 +230,12 @@ def stamp_coverage(
                         p = 0.0  # passed in the next step
                     if p <= 0.0 and hours <= 0.0:  # nothing sensed or measured: the cell stays as it was
                         continue
-                    old = cover[r, c]
+                    old, cell = cover[r, c], r * w + c
                     if old == 0.0 and (not timed or dwell[r, c] == 0.0):
-                        touched[n_touched] = r * w + c
+                        touched[n_touched] = cell
                         n_touched += 1
                     if p > 0.0:
                         cover[r, c] = 1.0 - (1.0 - old) * (1.0 - p)
-                        cell = r * w + c
                         if passes and (on_route[cell >> 3] >> (cell & 7)) & 1:
                             u = np.searchsorted(route_cells, cell)
                             at = starts[leg] + share * lengths[leg] / speed
