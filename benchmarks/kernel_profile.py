@@ -65,22 +65,15 @@ def child(folder: Path) -> None:
         model.step()
         top_up(model, GRID_CENTRE["live"], rng)
     phase = next(phase for phase in model.phases.phases if phase.name == "shipments")
-    pool, routes, along = model.pool, model.book.routes, model.book.along
-    reach, stride = phase._walk_tables()
-    cover_before = np.zeros(along.drone.size + 1, dtype=np.int64)
-    movement.count_cover_before(along.drone, along.checkpoint_passage, cover_before)
+    pool = model.pool
+    inputs = phase.kernel_inputs(model.steps)
     events = [np.zeros(pool.capacity, dtype=np.int64) for _ in range(3)]
-    marks = np.zeros(along.drone.size, dtype=np.int64)
-    state = (pool.status, pool.progress, pool.carry_h, pool.cued)
+    marks = np.zeros(model.book.along.drone.size, dtype=np.int64)
 
     def advance() -> float:
-        status, progress, carry_h, cued = (column.copy() for column in state)
+        fresh = [value.copy() if isinstance(value, np.ndarray) else value for value in inputs]  # it writes some: same state
         started = time.perf_counter()
-        movement._advance_lane(
-            0, pool.capacity, status, pool.uid, pool.route, progress, carry_h, pool.concealment, cued, routes.start,
-            routes.length, routes.cells, along.hours, reach, stride, model.units.step_hours, along.drone,
-            along.checkpoint_passage, cover_before, along.tip_per_h, along.tip_before, model.params.ground.interdict_prob,
-            np.uint64(1), np.uint64(2), np.uint64(3), marks, *events)
+        movement._advance_lane(0, pool.capacity, *fresh, marks, *events)
         return time.perf_counter() - started
 
     advance()

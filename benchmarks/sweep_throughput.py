@@ -29,6 +29,7 @@ import pandas as pd
 from sim.sweep.design import load_sweep
 from sim.sweep.engine import run_local
 from sim.sweep.job import SweepJob
+from sim.sweep.results import TIMINGS
 
 WORKER_COUNTS = (1, 2)
 
@@ -58,7 +59,7 @@ def main() -> None:
         folder = Path(temp)
         path = bench_sweep(args.replications, folder)
         results = {workers: measure(path, workers, folder) for workers in WORKER_COUNTS}
-    tables = [frame.drop(columns="wall_s") for _, frame in results.values()]
+    tables = [frame.drop(columns=list(TIMINGS)) for _, frame in results.values()]
     pd.testing.assert_frame_equal(tables[0], tables[1])
     runs = len(tables[0])
     print(f"sweep: drone_surge grid, 8 points × {args.replications} replications = {runs} runs, one week each")

@@ -51,6 +51,13 @@ def test_small_runs_times_each_mode_and_records_runs_per_core_minute(tmp_path: P
     assert "runs/core-min" in result.stdout and "tables equal in every mode: yes" in result.stdout
 
 
+
+def test_sweep_throughput_finds_one_and_two_workers_tables_equal_but_for_their_timings() -> None:
+    result = subprocess.run([sys.executable, "benchmarks/sweep_throughput.py", "--replications", "1"], cwd=ROOT,
+                            check=False, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "8 points × 1 replications = 8 runs" in result.stdout and "(tables equal: yes)" in result.stdout
+
 BUSY_PROBE = """
 import os, sys
 sys.path.insert(0, "benchmarks")

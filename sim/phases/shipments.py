@@ -100,40 +100,10 @@ class ShipmentPhase:
             self._regrouped = now
         if self._events[0].size != p.capacity:  # one event at most per shipment
             self._events = [np.zeros(p.capacity, dtype=np.int64) for _ in range(EVENT_COLUMNS)]
-        if self._cover_before.size != a.drone.size + 1:
-            self._cover_before = np.zeros(a.drone.size + 1, dtype=np.int64)
         if self.timer.enabled:
             self.timer.add(MOVED_COUNT, p.live)
         started = time.perf_counter() if self.timer.enabled else 0.0
-        count_cover_before(a.drone, a.checkpoint_passage, self._cover_before)
-        advance_shipments(
-            p.status,
-            p.uid,
-            p.route,
-            p.progress,
-            p.carry_h,
-            p.concealment,
-            self._unsensed(),
-            r.start,
-            r.length,
-            r.cells,
-            a.hours,
-            *self._walk_tables(),
-            self.units.step_hours,
-            a.drone,
-            a.drone_looks,
-            a.checkpoint_passage,
-            self._cover_before,
-            a.tip_per_h,
-            a.tip_before,
-            self.p.ground.interdict_prob,
-            self.streams.step_key("drone_detection", now),
-            self.streams.step_key("checkpoint_search", now),
-            self.streams.step_key("tip", now),
-            a.flow_marks,
-            *self._events,
-            self._lane_events,
-        )
+        advance_shipments(*self.kernel_inputs(now), a.flow_marks, *self._events, self._lane_events)
         if self.timer.enabled:
             self.timer.add(KERNEL_TIME, time.perf_counter() - started)
         slot, kind, cell = joined_events(self._events, self._lane_events)
@@ -144,6 +114,22 @@ class ShipmentPhase:
             self._settle(slot, kind, cell, now)
         self.patrol.decay()
         self.patrol.add(cell[(kind & EVENT_REPORT) == EVENT_DRONE_DETECTION])
+
+    def kernel_inputs(self, now: int) -> tuple:
+        """The arguments of :func:`sim.kernels.movement.advance_shipments` at step ``now``, up to its outputs.
+
+        Everything the kernel reads (the pool's columns it also writes among them), the cover count
+        filled afresh from this step's looks.
+        """
+        p, r, a = self.pool, self.book.routes, self.book.along
+        if self._cover_before.size != a.drone.size + 1:
+            self._cover_before = np.zeros(a.drone.size + 1, dtype=np.int64)
+        count_cover_before(a.drone, a.checkpoint_passage, self._cover_before)
+        return (p.status, p.uid, p.route, p.progress, p.carry_h, p.concealment, self._unsensed(), r.start, r.length,
+                r.cells, a.hours, *self._walk_tables(), self.units.step_hours, a.drone, a.drone_looks,
+                a.checkpoint_passage, self._cover_before, a.tip_per_h, a.tip_before, self.p.ground.interdict_prob,
+                self.streams.step_key("drone_detection", now), self.streams.step_key("checkpoint_search", now),
+                self.streams.step_key("tip", now))
 
     def _settle(self, slot: np.ndarray, kind: np.ndarray, cell: np.ndarray, now: int) -> None:
         """Deliver, seize and cue after the events (slot, kind, flat cell) the kernel reported at step ``now``."""
