@@ -272,32 +272,38 @@ class Drone(CellAgent):
 
     def look(self, legs: list[tuple[float, float, float, float]], start_h: float, entry: tuple[float, float] | None,
              flies_on: bool) -> None:
-        """Look once at every cell within R of this step's legs (flown from ``start_h``), at the closest approach.
+        """Look at every cell within R of each of this step's legs (flown from ``start_h``), at the leg's closest approach.
 
-        Not where the closest approach is the first point and the cell lies behind ``entry`` (the
-        heading flown in with; None after take-off), nor where it is the last point and the cell does
-        not lie behind the heading it ``flies_on`` with: those passes are the steps' before and after.
+        A pass is a leg's closest approach to a cell, but where that is the leg's first point and the
+        cell lies behind the heading flown in with (the last leg before that moved; ``entry`` for
+        the first leg, None after take-off), or its last point and the cell does not lie behind the
+        heading flown on with, where the drone flies on (``flies_on`` after the last leg): those are
+        the passes of the legs before and after, in this step or another.
         """
         m = self.model
         radius, h, w = m.drone_radius, m.height, m.width
-        begins = [start_h]
-        for ax, ay, bx, by in legs:
-            begins.append(begins[-1] + math.hypot(bx - ax, by - ay) / m.drone_speed)
+        begins, heading_in, heading_on = [start_h], [], []
+        heading = entry
         for k, (ax, ay, bx, by) in enumerate(legs):
+            begins.append(begins[-1] + math.hypot(bx - ax, by - ay) / m.drone_speed)
+            heading_in.append(heading)
+            if (bx, by) != (ax, ay):
+                heading = (bx - ax, by - ay)
+            heading_on.append(self.heading if k == len(legs) - 1 else heading or (0.0, 0.0))
+        for k, (ax, ay, bx, by) in enumerate(legs):
+            flies_after = k < len(legs) - 1 or flies_on
             for row in range(max(0, math.floor(min(ay, by) - radius)), min(h - 1, math.floor(max(ay, by) + radius)) + 1):
                 for col in range(max(0, math.floor(min(ax, bx) - radius)), min(w - 1, math.floor(max(ax, bx) + radius)) + 1):
                     px, py = col + 0.5, row + 0.5
-                    if closest_on_leg(px, py, ax, ay, bx, by)[0] > radius or \
-                            any(closest_on_leg(px, py, *leg)[0] <= radius for leg in legs[:k]):
-                        continue  # outside, or an earlier leg's
-                    d, share, j = min(((*closest_on_leg(px, py, *legs[j]), j) for j in range(k, len(legs))),
-                                      key=lambda found: (found[0], found[2]))  # ties to the earliest leg
-                    x0, y0, x1, y1 = legs[j]
-                    if entry is not None and j == 0 and share == 0.0 and (px - x0) * entry[0] + (py - y0) * entry[1] < 0.0:
+                    d, share = closest_on_leg(px, py, ax, ay, bx, by)
+                    if d > radius:
                         continue
-                    if flies_on and j == len(legs) - 1 and (px - x1) * self.heading[0] + (py - y1) * self.heading[1] >= 0.0:
-                        continue
-                    hour = begins[j] + share * (begins[j + 1] - begins[j])
+                    before = heading_in[k]
+                    if share == 0.0 and before is not None and (px - ax) * before[0] + (py - ay) * before[1] < 0.0:
+                        continue  # the leg before's pass
+                    if flies_after and (px - bx) * heading_on[k][0] + (py - by) * heading_on[k][1] >= 0.0:
+                        continue  # the leg after's pass
+                    hour = begins[k] + share * (begins[k + 1] - begins[k])
                     look = m.detect_prob * (1.0 - m.falloff * (d / radius) ** 2)
                     m.drone_looks.setdefault((row, col), []).append((hour, look))
 

@@ -542,24 +542,38 @@ def test_a_sensor_in_flight_looks_once_at_each_point_it_passes_at_its_closest_ap
     np.testing.assert_allclose(hour[inside], takeoff + (along[inside] - 5.0) / speed, atol=1e-5)
 
 
-@pytest.mark.parametrize("step_hours", [0.05, 0.25, 0.5, 1.0])
-def test_a_sensor_turning_looks_once_at_the_points_only_its_turn_passes_whether_a_step_ends_there_or_not(step_hours):
-    """A drone flying east 1 h then north (a right-angle turn at (45, 10.5), reached 1 h after take-off: a step
-    boundary at every step length here but 0.4 h's shifted one): the cells whose nearest track point is the corner
-    are looked at exactly once, and every cell within R of the track at least once and at most twice (two passes)."""
+@pytest.mark.parametrize("step_hours", [0.05, 0.25, 0.5, 1.0, 4.0])
+def test_a_sensor_turning_looks_once_at_each_pass_whether_a_step_ends_at_the_turn_or_not(step_hours):
+    """A drone flying east 1 h then north (a right-angle turn at (45, 10.5), reached 1 h after take-off: at a step
+    boundary at every step length here but 0.4 h's shifted one, and inside a step at 4 h), landing at the end. Each
+    cell is looked at once per pass, at the hour of its closest approach: on the way east where it projects on that
+    leg (or lies behind its start), at the corner where it lies ahead of the corner and not north of it, on the way
+    north where it lies north of the corner: the cells inside the turn within R of both legs twice. Looks counted over
+    the steps, by the hours of each cell's first and last look in each step (exact for up to two a step)."""
     radius, speed = 3.0, 40.0
     track = np.array([[5.0, 10.5], [45.0, 10.5], [45.0, 45.5]])
     shape = (50, 60)
     rows, cols = np.mgrid[0:shape[0], 0:shape[1]] + 0.5
-    corner = (cols > 45.0) & (rows < 10.5) & (np.hypot(cols - 45.0, rows - 10.5) <= radius)
-    east = np.hypot(cols - np.clip(cols, 5.0, 45.0), rows - 10.5)
-    north = np.hypot(cols - 45.0, rows - np.clip(rows, 10.5, 45.5))
-    inside = np.minimum(east, north) <= radius
+    passes = [  # (cells, hour after take-off) of each pass
+        ((cols < 45.0) & (np.hypot(cols - np.clip(cols, 5.0, 45.0), rows - 10.5) <= radius),
+         (np.maximum(cols, 5.0) - 5.0) / speed),
+        ((cols > 45.0) & (rows <= 10.5) & (np.hypot(cols - 45.0, rows - 10.5) <= radius), np.full(shape, 1.0)),
+        ((rows > 10.5) & (np.hypot(cols - 45.0, rows - np.clip(rows, 10.5, 45.5)) <= radius),
+         1.0 + (np.minimum(rows, 45.5) - 10.5) / speed),
+    ]
+    expected = sum(cells.astype(int) for cells, _ in passes)
+    assert expected.max() == 2 and (expected == 2).sum() == 9  # the 3 × 3 cells inside the turn
     for takeoff in (0.0, 0.4 * step_hours):
-        looked = sum((cover > 0).astype(int) for _, cover, _ in _looks_by_steps(track, speed, takeoff, step_hours, shape,
-                                                                                 radius))
-        assert corner.any() and np.all(looked[corner] == 1)
-        assert np.all((looked[inside] >= 1) & (looked[inside] <= 2)) and not looked[~inside].any()
+        hours = [[[] for _ in range(shape[1])] for _ in range(shape[0])]
+        for step, cover, looks in _looks_by_steps(track, speed, takeoff, step_hours, shape, radius):
+            for r, c in zip(*np.nonzero(cover), strict=True):
+                first, last = step * step_hours + looks[r, c, 0], step * step_hours + looks[r, c, 2]
+                hours[r][c] += [first] if looks[r, c, 0] == looks[r, c, 2] else [first, last]
+        looked = np.array([[len(cell) for cell in row] for row in hours])
+        np.testing.assert_array_equal(looked, expected)
+        for r, c in zip(*np.nonzero(expected), strict=True):
+            want = sorted(takeoff + hour[r, c] for cells, hour in passes if cells[r, c])
+            np.testing.assert_allclose(sorted(hours[r][c]), want, atol=1e-5)
 
 
 @pytest.mark.parametrize("step_hours", [0.05, 0.25, 1.0, 3.0])

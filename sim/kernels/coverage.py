@@ -12,8 +12,8 @@ A sensor in flight looks at a cell once per pass, at its closest approach (a lat
 at the hour of that approach, in the step that holds it (see :func:`stamp_coverage`), whatever the step's
 length; the hours of each cell's first and last look are kept, so that a moving target meets the
 looks made where it was when they were made (:func:`sim.kernels.movement.looks_while_there`).
-Within one step a sensor looks at a cell once, at its nearest leg (two passes of a turning sensor
-in one step are one look). A post standing still looks once a step.
+A sensor that passes a cell, turns and passes it again looks twice, in one step or two. A post
+standing still looks once a step.
 
 Where asked, the same pass measures how long each cell lay under a footprint: a sensor flying its
 legs at a steady speed is within R of a cell for the length of its legs inside the disc of radius R
@@ -172,26 +172,31 @@ def stamp_coverage(
     timed = dwell.size > 0
     passes = looks.size > 0
     starts, lengths = np.zeros(legs.shape[1]), np.zeros(legs.shape[1])
+    heading_in, heading_on = np.zeros((legs.shape[1], 2)), np.zeros((legs.shape[1], 2))
     for s in range(legs.shape[0]):
         if not active[s]:
             continue
         n = leg_count[s]
-        if passes:  # the hour into the step each leg starts, and its length
-            for k in range(n):
-                lengths[k] = np.hypot(legs[s, k, 2] - legs[s, k, 0], legs[s, k, 3] - legs[s, k, 1])
-                starts[k] = timing[s, 0] if k == 0 else starts[k - 1] + lengths[k - 1] / speed
-        # A closest approach at the step's first point (fx, fy), to a point behind the heading the sensor flew in with
-        # (timing[s, 1:3]; none after take-off), was passed in an earlier step; one at its last point (ex, ey), to a
-        # point not behind the heading it flies on with (timing[s, 3:5]), is passed in the next step if it flies on:
-        # that step finds it at its first point, on the same side of the same heading (the same sum, so ties go one
-        # way). So each pass over a point is one look, in the step of its closest approach, at any step length.
-        entering, still_first, flying_on, fx, fy, ex, ey = False, False, False, 0.0, 0.0, 0.0, 0.0
-        if passes and n > 0:
-            entering = timing[s, 1] != 0.0 or timing[s, 2] != 0.0
-            fx, fy = legs[s, 0, 0], legs[s, 0, 1]
-            still_first = fx == legs[s, 0, 2] and fy == legs[s, 0, 3]
-            flying_on = continues[s]
-            ex, ey = legs[s, n - 1, 2], legs[s, n - 1, 3]
+        # Each pass over a point is one look, at its closest approach (the lateral range law), at any step length. A
+        # closest approach at a leg's first point, to a point behind the heading flown in with (that of the last leg
+        # flown before that moved: timing[s, 1:3] for the step's first leg, none after take-off), was the pass of the
+        # leg before, in this step or an earlier one; one at a leg's last point, to a point not behind the heading
+        # flown on with, is the pass of the leg after, if the sensor flies on (in this step, or in the next: timing[s,
+        # 3:5]). Both legs decide by the same sum, so ties go one way, and a leg of length zero between two legs never
+        # looks. A point passed on one leg, then again after a turn, is looked at twice.
+        flying_on = passes and continues[s]
+        for k in range(n if passes else 0):  # the hour into the step each leg starts, its length and its headings
+            dx, dy = legs[s, k, 2] - legs[s, k, 0], legs[s, k, 3] - legs[s, k, 1]
+            lengths[k] = np.hypot(dx, dy)
+            starts[k] = timing[s, 0] if k == 0 else starts[k - 1] + lengths[k - 1] / speed
+            heading_in[k, 0], heading_in[k, 1] = (timing[s, 1], timing[s, 2]) if k == 0 else (heading_on[k - 1, 0],
+                                                                                               heading_on[k - 1, 1])
+            if k == n - 1:
+                heading_on[k, 0], heading_on[k, 1] = timing[s, 3], timing[s, 4]
+            elif dx != 0.0 or dy != 0.0:
+                heading_on[k, 0], heading_on[k, 1] = dx, dy
+            else:
+                heading_on[k, 0], heading_on[k, 1] = heading_in[k, 0], heading_in[k, 1]
         for k in range(n):
             x0, y0, x1, y1 = legs[s, k, 0], legs[s, k, 1], legs[s, k, 2], legs[s, k, 3]
             c_lo = max(0, int(np.floor(min(x0, x1) - radius)))
@@ -209,42 +214,53 @@ def stamp_coverage(
                     px = c + 0.5
                     if dist_to_leg(px, py, x0, y0, x1, y1) > radius or (restricted and not allowed[r, c]):
                         continue
-                    seen_before = False  # the same sensor's earlier legs already looked here
+                    seen_before = False  # the same sensor's earlier legs reached this cell: it was done then
                     for j in range(k):
                         if dist_to_leg(px, py, legs[s, j, 0], legs[s, j, 1], legs[s, j, 2], legs[s, j, 3]) <= radius:
                             seen_before = True
                             break
                     if seen_before:
                         continue
-                    d, leg, share = nearest_on_legs(px, py, legs, s, k, n)  # the one look is at the nearest leg's distance
                     hours = 0.0
                     if timed:
                         for j in range(k, n):
                             hours += hours_within(px, py, legs[s, j, 0], legs[s, j, 1], legs[s, j, 2], legs[s, j, 3], radius,
                                                   speed)
-                    p = p0 * (1.0 - falloff * (d / radius) ** 2)
-                    if leg == 0 and entering and (share == 0.0 or still_first) and \
-                            (px - fx) * timing[s, 1] + (py - fy) * timing[s, 2] < 0.0:
-                        p = 0.0  # passed in an earlier step
-                    elif leg == n - 1 and flying_on and (px - ex) * timing[s, 3] + (py - ey) * timing[s, 4] >= 0.0:
-                        p = 0.0  # passed in the next step
-                    if p <= 0.0 and hours <= 0.0:  # nothing sensed or measured: the cell stays as it was
-                        continue
-                    old, cell = cover[r, c], r * w + c
-                    if old == 0.0 and (not timed or dwell[r, c] == 0.0):
-                        touched[n_touched] = cell
-                        n_touched += 1
-                    if p > 0.0:
+                    cell = r * w + c
+                    if hours > 0.0:
+                        if cover[r, c] == 0.0 and dwell[r, c] == 0.0:
+                            touched[n_touched] = cell
+                            n_touched += 1
+                        dwell[r, c] += hours
+                    kept = passes and (on_route[cell >> 3] >> (cell & 7)) & 1
+                    for j in range(k, n if passes else k + 1):  # in flight, a look on each leg whose pass it is
+                        if passes:
+                            d, share = closest_on_leg(px, py, legs[s, j, 0], legs[s, j, 1], legs[s, j, 2], legs[s, j, 3])
+                            if d > radius:
+                                continue
+                            if share == 0.0 and \
+                                    (px - legs[s, j, 0]) * heading_in[j, 0] + (py - legs[s, j, 1]) * heading_in[j, 1] < 0.0:
+                                continue  # the leg before's pass
+                            if (j < n - 1 or flying_on) and \
+                                    (px - legs[s, j, 2]) * heading_on[j, 0] + (py - legs[s, j, 3]) * heading_on[j, 1] >= 0.0:
+                                continue  # the leg after's pass
+                        else:  # standing still: one look a step, at the nearest leg
+                            d, share = nearest_on_legs(px, py, legs, s, k, n)[0], 0.0
+                        p = p0 * (1.0 - falloff * (d / radius) ** 2)
+                        if p <= 0.0:
+                            continue
+                        old = cover[r, c]
+                        if old == 0.0 and (not timed or dwell[r, c] == 0.0):
+                            touched[n_touched] = cell
+                            n_touched += 1
                         cover[r, c] = 1.0 - (1.0 - old) * (1.0 - p)
-                        if passes and (on_route[cell >> 3] >> (cell & 7)) & 1:
+                        if kept:
                             u = np.searchsorted(route_cells, cell)
-                            at = starts[leg] + share * lengths[leg] / speed
+                            at = starts[j] + share * lengths[j] / speed
                             if old == 0.0 or at < looks[u, 0]:  # the first look
                                 looks[u, 0], looks[u, 1] = at, p
                             if old == 0.0 or at >= looks[u, 2]:  # the last
                                 looks[u, 2], looks[u, 3] = at, p
-                    if timed:
-                        dwell[r, c] += hours
     return n_touched
 
 
