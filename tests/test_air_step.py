@@ -11,7 +11,7 @@ from sim.kernels.counter_rng import uniform, uniforms
 from sim.kernels.coverage import cover_along_routes
 from sim.model import SkywatchModel
 from sim.routebook import CellPositions
-from sim.scenario import Scenario
+from sim.scenario import Scenario, load_scenario
 from sim.streams import run_streams
 from sim.units import Units
 
@@ -154,3 +154,26 @@ def test_a_drone_senses_the_legs_of_the_step_it_lands_in(step_hours):
             landings += 1
             assert model.fleet.leg_count[0] > 0 and model.air.n_touched > 0 and model.air.dwell_h.sum() > 0.0
     assert landings >= 4
+
+
+def _look_intensity(step_hours: float, hours: float = 24.0) -> float:
+    """Σ −log(1 − cover) over every cell and step of `drone_surge`'s first ``hours``: the looks' summed hazard."""
+    steps = round(hours / step_hours)
+    model = SkywatchModel(load_scenario("drone_surge").with_overrides(
+        {"run.step_hours": step_hours, "run.steps": steps, "run.seed": 0}, "t"))
+    air = next(phase for phase in model.phases.phases if phase.name == "air")
+    total = 0.0
+    for _ in range(steps):
+        model.step()
+        total += float(-np.log1p(-air.cover.astype(np.float64)).sum())
+    return total
+
+
+def test_the_drones_looks_add_up_to_the_same_hazard_at_any_step_length():
+    """24 drones over a day: each pass looks once at its closest approach, so the looks' summed hazard, −log(1 − p)
+    over every look, is the fleet's whatever the step length (the draws of the waypoints differ with it: within
+    0.5 %). Looking once a step at each cell, at its nearest leg, lost the second pass after a turn: 1.5 % fewer at
+    0.5 h steps and 2.4 % at 1 h than at 0.1 h."""
+    fine = _look_intensity(0.1)
+    for step_hours in (0.5, 1.0):
+        assert _look_intensity(step_hours) == pytest.approx(fine, rel=0.005)
