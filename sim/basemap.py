@@ -96,6 +96,9 @@ def _parts(i: int, feature: Any, refused) -> tuple[str, str, list[np.ndarray]]:
 def read_basemap(scenario: Scenario) -> Basemap | None:
     """The basemap of ``scenario`` projected onto its world's cells, or None when ``world.basemap_file`` is unset.
 
+    As a GIS draws a layer: places outside the world, or outside the domain of ``world.crs``'s
+    projection, are left out, and a line is broken where its points leave that domain.
+
     Raises:
         ScenarioError: the world is not georeferenced; the file is missing, unreadable, too large or
             not GeoJSON in UTF-8; a feature has an unknown kind, a geometry that does not suit it, a

@@ -18,6 +18,7 @@ it raises :class:`GridError` naming the field at fault, which the scenario turns
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -101,12 +102,25 @@ class Grid:
         return self.west, self.north - self.height * cell_m, self.west + self.width * cell_m, self.north
 
     def lonlat_to_km(self, lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
-        """(x_km, y_km) of WGS 84 points: x west to east and y north to south from the grid's north-west corner."""
+        """(x_km, y_km) of WGS 84 points: x west to east and y north to south from the grid's north-west corner.
+
+        NaN for a point the grid's CRS cannot project (outside its projection's domain, as PROJ says).
+        """
+        from rasterio._err import CPLE_BaseError
         from rasterio.warp import transform
 
-        xs, ys = transform(LONLAT, self.crs, np.atleast_1d(np.asarray(lon, dtype=np.float64)).tolist(),
-                           np.atleast_1d(np.asarray(lat, dtype=np.float64)).tolist())
-        return (np.asarray(xs) - self.west) / M_PER_KM, (self.north - np.asarray(ys)) / M_PER_KM
+        lons = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+        lats = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+        try:
+            xs, ys = (np.asarray(v, dtype=np.float64) for v in transform(LONLAT, self.crs, lons.tolist(), lats.tolist()))
+        except CPLE_BaseError:  # one point PROJ refuses fails them all: project them one by one
+            xs, ys = np.full(lons.size, np.nan), np.full(lons.size, np.nan)
+            for i, (x, y) in enumerate(zip(lons.tolist(), lats.tolist(), strict=True)):
+                with contextlib.suppress(CPLE_BaseError):
+                    (xs[i],), (ys[i],) = transform(LONLAT, self.crs, [x], [y])
+        unprojected = ~(np.isfinite(xs) & np.isfinite(ys))
+        xs[unprojected] = ys[unprojected] = np.nan
+        return (xs - self.west) / M_PER_KM, (self.north - ys) / M_PER_KM
 
 
 def on_earth(lon: Any, lat: Any) -> np.ndarray:

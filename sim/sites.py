@@ -145,11 +145,22 @@ def _in_km(scenario: Scenario, grid: Grid | None, sites: list[Site]) -> dict[str
             raise ScenarioError(scenario.source, field, "expected a georeferenced world (world.crs) for sites in lon/lat, "
                                                         "or sites in km")
         if not on_earth(x, y):
-            raise ScenarioError(scenario.source, where, f"expected lon in [-180, 180] and lat in [-90, 90] degrees, "
-                                                        f"got {shown([x, y])}")
+            raise _site_error(scenario, where, f"expected lon in [-180, 180] and lat in [-90, 90] degrees, got {shown([x, y])}")
         (x_km,), (y_km,) = grid.lonlat_to_km(x, y)
+        if not (np.isfinite(x_km) and np.isfinite(y_km)):
+            raise _site_error(scenario, where, f"expected a point world.crs ({grid.crs}) can project, got lon/lat "
+                                               f"{shown([x, y])}, outside its projection's domain")
         points[kind].append((float(x_km), float(y_km), f"{where} (lon/lat {shown([x, y])})"))
     return points
+
+
+def _site_error(scenario: Scenario, where: str, expected: str) -> ScenarioError:
+    """The error about the site given at ``where``: a scenario field, or a line or feature of ``sites.file`` (named)."""
+    if where.startswith(f"{FILE_FIELD} "):
+        path = scenario.resolve_path(FILE_FIELD)
+        return ScenarioError(scenario.source, FILE_FIELD, f"{where[len(FILE_FIELD) + 1:]}: {expected}: "
+                                                          f"{one_line(str(path), SOURCE_CHARS)}")
+    return ScenarioError(scenario.source, where, expected)
 
 
 def given_sites(scenario: Scenario, passable: np.ndarray, grid: Grid | None = None) -> dict[str, np.ndarray]:
@@ -185,9 +196,9 @@ def given_sites(scenario: Scenario, passable: np.ndarray, grid: Grid | None = No
                                                              f"{FILE_FIELD}, got {count}")
         flat = np.empty(len(given), dtype=np.int64)
         for i, (x, y, where) in enumerate(given):
-            if not (0 <= x <= w * cell_km and 0 <= y <= h * cell_km):  # False for NaN (a point PROJ cannot project)
-                raise ScenarioError(scenario.source, where, f"expected a point inside the world, x in [0, {w * cell_km:g}] and "
-                                                            f"y in [0, {h * cell_km:g}] km, got {shown([x, y])}")
+            if not (0 <= x <= w * cell_km and 0 <= y <= h * cell_km):
+                raise _site_error(scenario, where, f"expected a point inside the world, x in [0, {w * cell_km:g}] and "
+                                                   f"y in [0, {h * cell_km:g}] km, got {shown([x, y])}")
             row, col = min(int(y // cell_km), h - 1), min(int(x // cell_km), w - 1)
             if kind not in AIR_KINDS and not passable[row, col]:
                 row, col = int(nearest[0, row, col]), int(nearest[1, row, col])

@@ -63,7 +63,7 @@ def test_a_site_coordinate_beyond_the_range_of_a_float_is_refused(tmp_path, capf
 
 @pytest.mark.parametrize(("sites", "field"), [
     ("sinks_lonlat = [[-111.0, 91.0]]\n", "sites.sinks_lonlat[0]"),
-    ('file = "s.geojson"\n', "sites.file feature 0"),
+    ('file = "s.geojson"\n', "sites.file: feature 0"),
 ])
 def test_a_site_beyond_the_poles_is_refused(tmp_path, capfd, sites, field):
     write_sites(tmp_path / "s.geojson", "sinks", [-111.0, 1e300])

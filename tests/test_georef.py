@@ -324,7 +324,7 @@ PLAIN_TOML = f"[world]\nheight = {H}\nwidth = {W}\ncell_km = {CELL_KM}\n"
      ("sites.sinks_lonlat[0]", "inside the world", "-112.5")),
     (lambda d: (d / "s.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-111.0, 33.0]}, "properties": {"kind": "sinks"}}]})),
-     GEO_TOML + 'sinks = 1\n[sites]\nfile = "s.geojson"\n', ("sites.file feature 0", "inside the world")),
+     GEO_TOML + 'sinks = 1\n[sites]\nfile = "s.geojson"\n', ("sites.file: feature 0", "inside the world", "s.geojson")),
     (lambda d: (d / "s.geojson").write_text('{"type": "Feature"}'), GEO_TOML + '[sites]\nfile = "s.geojson"\n',
      ("sites.file", "FeatureCollection")),
     (lambda d: (d / "s.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
@@ -343,3 +343,24 @@ def test_bad_real_place_inputs_are_refused(tmp_path, refused, setup, body, fragm
     scenario = tmp_path / "s.toml"
     scenario.write_text(body)
     refused(scenario, *fragments)
+
+
+def test_a_site_the_worlds_projection_cannot_reach_is_refused_in_one_line_naming_where_it_was_given(tmp_path, refused):
+    """[-20, 0] lies 90° from UTM 12 N's central meridian, outside its projection's domain (PROJ refuses it)."""
+    (tmp_path / "listed.toml").write_text(GEO_TOML + "[drones]\nbases = 1\n[sites]\nbases_lonlat = [[-20, 0]]\n")
+    refused(tmp_path / "listed.toml", "listed.toml: sites.bases_lonlat[0]", "can project", "[-20.0, 0.0]")
+    (tmp_path / "sites.csv").write_text("kind,lon,lat\nbases,-20,0\n")
+    (tmp_path / "file.toml").write_text(GEO_TOML + '[drones]\nbases = 1\n[sites]\nfile = "sites.csv"\n')
+    refused(tmp_path / "file.toml", "file.toml: sites.file: line 2", "can project", "sites.csv")
+    (tmp_path / "out.csv").write_text("kind,x_km,y_km\nbases,-5,3\n")
+    (tmp_path / "out.toml").write_text(PLAIN_TOML + '[drones]\nbases = 1\n[sites]\nfile = "out.csv"\n')
+    refused(tmp_path / "out.toml", "out.toml: sites.file: line 2", "inside the world", "out.csv")
+
+
+def test_points_outside_the_projections_domain_come_back_as_nan_with_the_others_projected():
+    grid = grid_of(Scenario().with_overrides(GEO, "test"))
+    x_km, y_km = grid.lonlat_to_km([-111.2, -20.0, -111.3], [31.3, 0.0, 31.4])
+    assert np.isnan(x_km[1]) and np.isnan(y_km[1])
+    np.testing.assert_allclose(np.column_stack([x_km[[0, 2]], y_km[[0, 2]]]),
+                               np.column_stack(grid.lonlat_to_km([-111.2, -111.3], [31.3, 31.4])))
+    assert np.isfinite(np.column_stack(grid.lonlat_to_km([-111.2, -111.3], [31.3, 31.4]))).all()

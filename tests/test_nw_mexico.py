@@ -161,6 +161,20 @@ def test_the_basemap_lies_where_its_lon_lat_put_it_and_points_outside_are_left_o
     plt.close(fig)
 
 
+
+def test_basemap_places_outside_the_projections_domain_are_left_out_as_places_outside_the_world(tmp_path):
+    """[-20, 0] is 90° from UTM 12 N's central meridian: PROJ cannot project it. A GIS leaves it out of the layer."""
+    path = write_small(tmp_path, collection(line("coast", [-111.5, 31.0], [-20.0, 0.0], [-111.0, 31.2]),
+                                            place("town", "Nowhere", -20.0, 0.0), place("port", "Nogales", -110.9426, 31.3326)))
+    scenario = load_scenario(path)
+    basemap = read_basemap(scenario)
+    assert [name for _, name, *_ in basemap.points] == ["Nogales"]
+    (_, coast), = basemap.lines
+    assert np.isnan(coast[1]).all() and np.isfinite(coast[[0, 2]]).all()
+    fig, ax = plt.subplots()
+    draw_map(ax, SkywatchModel(scenario), basemap)
+    plt.close(fig)
+
 @pytest.mark.parametrize(("basemap", "expected"), [
     ("{not json", "expected GeoJSON"),
     ({"type": "Feature"}, "expected a GeoJSON FeatureCollection"),

@@ -126,7 +126,8 @@ FILE = '[sites]\nfile = "sites.csv"\n'
     (FILE, "kind,x_km,y_km\nsinks,3,nan\n", ("sites.file", "line 2", "numbers", "'nan'")),
     (FILE, "kind,x_km,y_km\nsinks,3\n", ("sites.file", "line 2", "numbers", "None")),
     (FILE, "kind,x_km,y_km\nports,3,0\n", ("sites.file", "line 2", "kind one of sources|sinks", "'ports'")),
-    ("sinks = 2\n" + FILE, "kind,x_km,y_km\nsinks,3,0\n\nsinks,3,-2\n", ("sites.file line 4", "inside the world", "[3.0, -2.0]")),
+    ("sinks = 2\n" + FILE, "kind,x_km,y_km\nsinks,3,0\n\nsinks,3,-2\n",
+     ("sites.file: line 4", "inside the world", "[3.0, -2.0]", "sites.csv")),
     ('[sites]\nfile = "missing.csv"\n', None, ("sites.file", "file not found", "missing.csv")),
     (FILE, b"kind,x_km,y_km\nsinks,\xff,0\n", ("sites.file", "UTF-8")),
 ])
