@@ -56,6 +56,11 @@ WRITTEN: dict[str, re.Pattern[str]] = {
     "comparison": re.compile(r"(comparison|replicates)\.(csv|parquet)|comparison\.png"),
 }
 
+# Folders Skywatch writes inside a folder of a kind that hold its folders of another kind: a sweep's kept runs.
+NESTED: dict[str, dict[str, FolderKind]] = {"sweep": {"runs": "run"}}
+# A folder being written, or moved aside, under its hidden name (:func:`hidden_name`), left by a killed write.
+HIDDEN_FOLDER = re.compile(rf"\..+\.({STAGING}|{ASIDE})-\d{{1,10}}-[0-9a-f]{{{2 * TOKEN_BYTES}}}")
+
 FILE_MODE = 0o666  # a new file's mode before the umask
 FINDER_FILE = ".DS_Store"  # what macOS's Finder leaves in every folder it shows: nobody's work
 # replace_file's temporary files: "." and the file's name, "." and tempfile.mkstemp's 8 random characters, its suffix.
@@ -275,11 +280,40 @@ def _refuse_unless_replaceable(out: Path, kind: FolderKind, force: bool) -> None
         )
     if not force:
         raise ScenarioError(out, "--out", f"{kind} folder exists; {EXISTS_HINT[kind]}")
-    others = sorted(name for name in os.listdir(out) if not _written_by_skywatch(name, kind))
+    others = _not_written_by_skywatch(out, kind)
     if others:
         listed = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
         raise ScenarioError(out, "--force", f"expected only what Skywatch writes in a {kind} folder, found {listed}: "
                             "move them out first (--force would delete them)")
+
+
+def _not_written_by_skywatch(folder: Path, kind: FolderKind) -> list[str]:
+    """What in the Skywatch ``kind`` folder ``folder`` Skywatch did not write, as paths relative to it, in order.
+
+    A sweep's ``runs/`` (:data:`NESTED`) must hold Skywatch run folders, each holding only what Skywatch
+    writes in one, or the hidden folders of such a folder's killed writes.
+    """
+    found = []
+    for name in sorted(os.listdir(folder)):
+        if not _written_by_skywatch(name, kind):
+            found.append(name)
+            continue
+        inner = NESTED.get(kind, {}).get(name)
+        if inner is None:
+            continue
+        nested = folder / name
+        if nested.is_symlink() or not nested.is_dir():
+            found.append(name)
+            continue
+        for child in sorted(os.listdir(nested)):
+            if child == FINDER_FILE or (HIDDEN_FOLDER.fullmatch(child) and (nested / child).is_dir()
+                                        and not (nested / child).is_symlink()):
+                continue
+            if _found_instead(nested / child, inner) is not None:
+                found.append(f"{name}/{child}")
+            else:
+                found.extend(f"{name}/{child}/{inside}" for inside in _not_written_by_skywatch(nested / child, inner))
+    return found
 
 
 def _written_by_skywatch(name: str, kind: FolderKind) -> bool:

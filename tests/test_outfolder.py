@@ -287,6 +287,25 @@ def test_sweep_force_swaps_in_a_new_sweep_folder_and_marks_kept_runs(tmp_path, s
     assert run(kept[0], "--force") == 0, "a run folder kept by a sweep is a run folder"
 
 
+
+@pytest.mark.parametrize(("users", "named"), [
+    (("runs/notes.txt", "runs/analysis/fig.py"), ("runs/notes.txt", "runs/analysis")),
+    (("runs/p0-r0/mine.txt",), ("runs/p0-r0/mine.txt",)),
+])
+def test_sweep_force_refuses_the_users_own_files_among_the_kept_runs(users, named, tmp_path, sweep_path, capsys):
+    """--force looks inside runs/ too: it holds run folders, each only what Skywatch writes in one."""
+    out = tmp_path / "S"
+    assert sweep(sweep_path, out, "--keep-runs") == 0
+    for name in users:
+        (out / name).parent.mkdir(exist_ok=True)
+        (out / name).write_text("the user's own")
+    capsys.readouterr()
+    before = snapshot(tmp_path)
+    assert sweep(sweep_path, out, "--force", "--keep-runs") == 2
+    line = one_error_line(capsys)
+    assert all(name in line for name in named) and "move them out first" in line, line
+    assert snapshot(tmp_path) == before, "nothing touched"
+
 def test_resume_takes_a_sweep_folder_made_before_markers_and_marks_it(tmp_path, sweep_path, capsys):
     out = tmp_path / "S"
     assert sweep(sweep_path, out) == 0
