@@ -347,6 +347,7 @@ def cmd_viz(args: argparse.Namespace, out_console: Console, err_console: Console
 
     scenario = load_scenario(args.scenario)  # bad input stops here, before the web stack is imported
     preflight_all([scenario])  # as would the model the page builds
+    _check_can_listen(args.host, args.port)
     from sim.viz import app
     env = {**os.environ, app.SCENARIO_ENV: scenario.source, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
            "SOLARA_ASSETS_PROXY": "True"}
@@ -367,6 +368,30 @@ def cmd_viz(args: argparse.Namespace, out_console: Console, err_console: Console
         for number, handler in previous.items():
             signal.signal(number, handler)
     return EXIT_SIGNALLED - code if code < 0 else code
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Refuse ``host``:``port`` unless this process could listen there now (the page's server binds it next).
+
+    Raises:
+        ScenarioError: the port is taken, or the host is not an address of this machine, or listening is not allowed.
+    """
+    import errno
+    import socket
+
+    refusal = None
+    for family, kind, protocol, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: a closed port's wait is no bar
+            try:
+                probe.bind(address)
+                return
+            except OSError as err:
+                refusal = refusal or err
+    if refusal is not None:
+        field = "--host" if refusal.errno == errno.EADDRNOTAVAIL else "--port"
+        raise ScenarioError(f"{host}:{port}", field, f"expected an address this machine can listen on, "
+                                                     f"got: {refusal.strerror or refusal}")
 
 
 def _check_compare_options(args: argparse.Namespace) -> None:

@@ -216,3 +216,18 @@ def test_compare_puts_runs_side_by_side(tmp_path):
     assert (tmp_path / "cmp" / "comparison.png").stat().st_size > 20_000
     refused = skywatch("compare", tmp_path / "baseline", tmp_path, cwd=tmp_path)
     assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1 and "summary.json" in refused.stderr
+
+
+def test_viz_on_a_port_in_use_or_an_address_not_this_machines_is_refused_in_one_line(capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["viz", "baseline", "--port", str(port)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err.count("\n") == 1, captured.err
+        assert f"127.0.0.1:{port}: --port: expected an address this machine can listen on" in captured.err
+    assert main(["viz", "baseline", "--host", "192.0.2.1", "--port", str(port)]) == 2  # TEST-NET-1: nobody's
+    assert "--host: expected an address this machine can listen on" in capsys.readouterr().err
