@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import shlex
@@ -245,6 +246,25 @@ def _write_sweep_figures(folder: Path, err_console: Console, quiet: bool) -> lis
         return figures.write(on_figure=done)
 
 
+def _check_recorded_scenario(folder: Path, scenario: Scenario) -> None:
+    """Refuse to redraw the run folder ``folder`` from a ``scenario.toml`` other than the one its ``summary.json`` records.
+
+    The figures would show another run than the summary, the metrics and the flow beside them. A
+    summary that is missing or holds no digest records nothing to check against.
+
+    Raises:
+        ScenarioError: ``scenario`` (read from the folder's ``scenario.toml``) has another digest than the recorded one.
+    """
+    try:
+        recorded = json.loads((folder / "summary.json").read_text(encoding="utf-8")).get("scenario_sha256")
+    except (OSError, ValueError, AttributeError):
+        return
+    if isinstance(recorded, str) and recorded != scenario.sha256():
+        raise ScenarioError(folder / "scenario.toml", "scenario_sha256",
+                            f"expected the scenario the run recorded in summary.json ({recorded[:12]}…), got another "
+                            f"({scenario.sha256()[:12]}…): it changed since the run; run it again with skywatch run --force")
+
+
 def _redraw_run_folder(folder: Path, animate: bool, err_console: Console, quiet: bool) -> list[Path]:
     """Repeat the run of the run folder ``folder`` (once) with a progress bar counting its steps; redraw its overview.
 
@@ -255,6 +275,7 @@ def _redraw_run_folder(folder: Path, animate: bool, err_console: Console, quiet:
     from sim.viz.figures import write_figures
 
     scenario = load_scenario(folder / "scenario.toml")
+    _check_recorded_scenario(folder, scenario)
     written = []
     with _counting_bar(err_console, f"{'animate' if animate else 'rerun'} {folder}", scenario["run.steps"], quiet) as done:
         if animate:

@@ -231,3 +231,18 @@ def test_viz_on_a_port_in_use_or_an_address_not_this_machines_is_refused_in_one_
         assert f"127.0.0.1:{port}: --port: expected an address this machine can listen on" in captured.err
     assert main(["viz", "baseline", "--host", "192.0.2.1", "--port", str(port)]) == 2  # TEST-NET-1: nobody's
     assert "--host: expected an address this machine can listen on" in capsys.readouterr().err
+
+
+def test_plot_refuses_a_run_folder_whose_scenario_changed_since_the_run_and_keeps_its_overview(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["run", "baseline", "--steps", "5", "--quiet", "--out", str(out)]) == 0
+    scenario = out / "scenario.toml"
+    scenario.write_text(scenario.read_text().replace("\nsteps = 5\n", "\nsteps = 6\n"))
+    overview = (out / "overview.png").read_bytes()
+    capsys.readouterr()
+    assert main(["plot", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "scenario.toml: scenario_sha256: expected the scenario the run recorded" in err, err
+    assert (out / "overview.png").read_bytes() == overview
+    scenario.write_text(scenario.read_text().replace("\nsteps = 6\n", "\nsteps = 5\n"))
+    assert main(["plot", str(out), "--quiet"]) == 0, "the scenario the run recorded redraws"
