@@ -111,7 +111,8 @@ def _geojson_sites(text: str, refused) -> list[Site]:
         if not isinstance(kind, str) or kind not in COUNTS:
             raise refused(f"feature {i}: expected properties.kind one of {'|'.join(COUNTS)}, got {shown(kind)}")
         point = geometry.get("coordinates") if isinstance(geometry, dict) and geometry.get("type") == "Point" else None
-        lon, lat = (_finite(v) for v in point[:2]) if isinstance(point, list) and len(point) >= 2 else (None, None)
+        numbers = isinstance(point, list) and len(point) >= 2 and not any(isinstance(v, str) for v in point[:2])
+        lon, lat = (_finite(v) for v in point[:2]) if numbers else (None, None)  # JSON numbers, as RFC 7946 has them
         if lon is None or lat is None:
             raise refused(f"feature {i}: expected a Point geometry with coordinates [lon, lat], got {shown(geometry)}")
         sites.append((kind, lon, lat, True, where))

@@ -334,6 +334,10 @@ PLAIN_TOML = f"[world]\nheight = {H}\nwidth = {W}\ncell_km = {CELL_KM}\n"
         {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]},
          "properties": {"kind": "sinks"}}]})),
      GEO_TOML + '[sites]\nfile = "s.geojson"\n', ("sites.file", "feature 0", "Point geometry")),
+    (lambda d: (d / "s.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": ["-111.0", "31.3"]},
+         "properties": {"kind": "sinks"}}]})),
+     GEO_TOML + 'sinks = 1\n[sites]\nfile = "s.geojson"\n', ("sites.file", "feature 0", "Point geometry", "'-111.0'")),
     (lambda d: (d / "s.csv").write_text("kind,lon,lat\nsinks,-111,31.3\n"), PLAIN_TOML + 'sinks = 1\n[sites]\nfile = "s.csv"\n',
      ("sites.file", "georeferenced world")),
 ])
