@@ -234,6 +234,12 @@ def did_you_mean(name: str, valid: Iterable[str] = tuple(SCHEMA)) -> str:
     return f" (did you mean '{match[0]}'?)" if match else ""
 
 
+# Lists of names whose names are parameters (each must be one), and an example of each list of names for messages.
+PARAMETER_LISTS = ("calibration.parameters",)
+NAME_LIST_EXAMPLES = {"ports.names": '["Nogales", "Douglas"]', "calibration.parameters": '["drones.detect_prob", "ground.units"]',
+                      "calibration.targets": '["oig_flown_hours_share"]'}
+
+
 def _expected(param: Param) -> str:
     if param.choices:
         return f"one of {param.describe_bounds()}"
@@ -246,8 +252,12 @@ def _expected(param: Param) -> str:
     if param.is_numbers:
         return f"a list of {param.numbers} numbers in {bounds}, or [] for none"
     if param.is_items:
-        return (f"a list of numbers in {bounds}, e.g. [0.1, 0.25]" if param.items is float
-                else f"a list of names of 1 to {MAX_ITEM_CHARS} printable characters, e.g. [\"Nogales\", \"Douglas\"]")
+        if param.items is float:
+            return f"a list of numbers in {bounds}, e.g. [0.1, 0.25]"
+        if param.name in PARAMETER_LISTS:
+            return f"a list of parameters' dotted names (skywatch params), e.g. {NAME_LIST_EXAMPLES[param.name]}"
+        return (f"a list of names of 1 to {MAX_ITEM_CHARS} printable characters, "
+                f"e.g. {NAME_LIST_EXAMPLES.get(param.name, NAME_LIST_EXAMPLES['ports.names'])}")
     if param.is_polygons:
         return f"a list of polygons, each a list of [x, y] points, coordinates in {bounds}, e.g. [[[0, 0], [40, 0], [40, 30]]]"
     kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[param.kind]
@@ -281,7 +291,8 @@ def _is_point(param: Param, point: Any) -> bool:
 def _is_item(param: Param, item: Any) -> bool:
     """Whether ``item`` is a number within the bounds of ``param``, or a printable name, as its items are."""
     if param.items is str:
-        return isinstance(item, str) and 0 < len(item) <= MAX_ITEM_CHARS and item.isprintable()
+        named = isinstance(item, str) and 0 < len(item) <= MAX_ITEM_CHARS and item.isprintable()
+        return named and (param.name not in PARAMETER_LISTS or known_param(item) is not None)
     return _is_number(param, item)
 
 

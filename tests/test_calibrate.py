@@ -168,6 +168,10 @@ BAD_CONFIGS = {
                           "calibration.targets.oig_flown_hours_share.statistic"),
     "context-only figure": (PRIORS, "[calibration.targets.cbp_fentanyl_fy2021]\n",
                             "calibration.targets.cbp_fentanyl_fy2021.statistic"),
+    "a share's target above 1": (PRIORS, '[calibration.targets.t1]\nstatistic = "seizure_rate"\nvalue = 5\nuncertainty = 0.1\n',
+                                 "calibration.targets.t1.value"),
+    "a count's target below 0": (PRIORS, '[calibration.targets.t1]\nstatistic = "shipments_seized"\nvalue = -3\n'
+                                         'uncertainty = 1\n', "calibration.targets.t1.value"),
     "whole-number parameter, no whole number in its prior": (  # every draw rounds to 0 or 1, outside [0.5, 0.7]
         PRIORS + '[calibration.parameters."drones.count"]\nprior = "uniform"\nlow = 0.5\nhigh = 0.7\n',
         "[calibration.targets.oig_flown_hours_share]\n", "calibration.parameters.drones.count"),
@@ -243,3 +247,12 @@ def test_calibration_runs_on_a_dask_scheduler(tmp_path: Path, capsys):
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance["sampler"].startswith("dask") and provenance["generations_done"] == 2
     assert len(pd.read_parquet(out / "posterior.parquet")) == 6
+
+
+def test_a_scenarios_calibration_record_must_name_parameters(tmp_path: Path, refused):
+    """calibration.parameters records what a calibration fitted: parameters' names, each one the schema knows."""
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('[calibration]\nparameters = ["drones.detect_prob", "drones.nope"]\n')
+    refused(scenario, "s.toml: calibration.parameters", "parameters' dotted names", "'drones.nope'")
+    scenario.write_text('[calibration]\nparameters = ["drones.detect_prob", "platforms.crewed.speed_kmh"]\n')
+    assert load_scenario(scenario)["calibration.parameters"] == ("drones.detect_prob", "platforms.crewed.speed_kmh")

@@ -321,6 +321,9 @@ def _target(name: str, table: Any, source: Path) -> Target:
         raise ScenarioError(source, f"{field}.statistic", f"unknown statistic {shown(statistic)}{hint}"
                             f"{did_you_mean(str(statistic), list(STATISTICS_BY_NAME))}")
     value = _number(table, "value", field, source) if "value" in table else figure.target
+    high = STATISTICS_BY_NAME[statistic].high
+    if not 0.0 <= value <= high:
+        raise ScenarioError(source, f"{field}.value", f"expected a value {statistic} can take, in [0, {high:g}], got {value:g}")
     if "uncertainty" in table:
         uncertainty = _number(table, "uncertainty", field, source)
     elif figure is not None:

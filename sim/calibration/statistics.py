@@ -26,12 +26,14 @@ class Statistic:
         unit: its unit.
         meaning: one line.
         read: the value from a summary; None when the run cannot give it.
+        high: the largest value it can take (1 for a share; every statistic is at least 0).
     """
 
     name: str
     unit: str
     meaning: str
     read: Callable[[Summary], float | None]
+    high: float = math.inf
 
 
 def _ratio(numerator: Callable[[Summary], float], denominator: str) -> Callable[[Summary], float | None]:
@@ -41,9 +43,9 @@ def _ratio(numerator: Callable[[Summary], float], denominator: str) -> Callable[
 
 STATISTICS: tuple[Statistic, ...] = (
     Statistic("drone_seizure_share", "-", "seizures by units answering a drone detection, as a share of all seizures",
-              _ratio(lambda s: s["seized_by_drone_cue"], "shipments_seized")),
+              _ratio(lambda s: s["seized_by_drone_cue"], "shipments_seized"), 1.0),
     Statistic("flown_hours_share", "-", "flight hours flown as a share of those scheduled",
-              _ratio(lambda s: s["drone_flight_hours"], "flight_hours_scheduled")),
+              _ratio(lambda s: s["drone_flight_hours"], "flight_hours_scheduled"), 1.0),
     Statistic("cost_per_flight_hour", "currency/h", "full cost of the air platforms per flight hour flown",
               _ratio(lambda s: s["cost_breakdown"]["drones"], "drone_flight_hours")),
     Statistic("reported_cost_per_flight_hour", "currency/h", "operator-reported cost of the air platforms per flight hour",
@@ -53,8 +55,11 @@ STATISTICS: tuple[Statistic, ...] = (
 )
 # Outcomes whose value is a table by label (port, platform, lever, corridor), not one number.
 BY_LABEL_OUTCOMES = ("crossing_arrivals", "crossing_seizures", "platform_hours", "cost_breakdown", "corridor_flow")
+# Outcomes that are shares or levels from 0 to 1.
+SHARE_OUTCOMES = ("seizure_rate", "port_seizure_share", "partner_dependence", "encryption_level", "counter_drone_level",
+                  "trust")
 OUTCOME_STATISTICS: tuple[Statistic, ...] = tuple(
-    Statistic(o.name, o.unit, o.meaning, lambda s, name=o.name: s[name])
+    Statistic(o.name, o.unit, o.meaning, lambda s, name=o.name: s[name], 1.0 if o.name in SHARE_OUTCOMES else math.inf)
     for o in OUTCOMES
     if o.where != "metrics" and o.aggregation != "label" and o.name not in BY_LABEL_OUTCOMES
 )
