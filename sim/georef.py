@@ -155,8 +155,9 @@ def projected_crs(text: str) -> CRS:
     except CRSError:
         raise GridError(CRS_FIELD, f"expected a projected CRS in metres such as 'EPSG:32612', got {_quoted(text)}") from None
     if not crs.is_projected or crs.linear_units_factor[1] != 1.0:
-        raise GridError(CRS_FIELD, f"expected a projected CRS in metres such as 'EPSG:32612', got {_quoted(text)} "
-                                   f"({'geographic, in degrees' if crs.is_geographic else 'not in metres'})")
+        why = ("geographic, in degrees" if crs.is_geographic else "not projected: geocentric or local" if not crs.is_projected
+               else "not in metres")
+        raise GridError(CRS_FIELD, f"expected a projected CRS in metres such as 'EPSG:32612', got {_quoted(text)} ({why})")
     return crs
 
 

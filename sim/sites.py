@@ -121,7 +121,7 @@ def _geojson_sites(text: str, refused) -> list[Site]:
 
 def _finite(text: str | float | None) -> float | None:
     """``text`` (a CSV field or a JSON number) as a finite number, or None when it is not one (or the row is short)."""
-    if isinstance(text, bool):
+    if isinstance(text, bool) or (isinstance(text, str) and "_" in text):  # float() reads "1_0" as 10: no number in a CSV
         return None
     try:
         value = float(text) if text is not None else None

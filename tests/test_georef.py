@@ -308,6 +308,7 @@ PLAIN_TOML = f"[world]\nheight = {H}\nwidth = {W}\ncell_km = {CELL_KM}\n"
      ("world.elevation_file", "metres in")),
     (None, '[world]\ncrs = "EPSG:4326"\nbbox = [-111, 31, -110, 32]\n', ("world.crs", "projected CRS in metres", "geographic")),
     (None, '[world]\ncrs = "no such CRS"\nbbox = [-111, 31, -110, 32]\n', ("world.crs", "projected CRS in metres")),
+    (None, '[world]\ncrs = "EPSG:4978"\nbbox = [-111, 31, -110, 32]\n', ("world.crs", "in metres", "not projected")),
     (None, f'[world]\ncrs = "{CRS}"\nbbox = [-111, 31, -110.9, 31.1]\n', ("world.bbox", "world.height in [64, 2048]", "12 × 10")),
     (None, f'[world]\ncrs = "{CRS}"\nbbox = [-110, 31, -111, 32]\n', ("world.bbox", "west < east")),
     (None, "[world]\nbbox = [-111, 31, -110, 32]\n", ("world.bbox", "world.crs to be set")),

@@ -124,6 +124,7 @@ FILE = '[sites]\nfile = "sites.csv"\n'
     (FILE, "kind,x_km,y_km,x_km\nsinks,3,0,50\n", ("sites.file", "each header column once", "x_km more than once")),
     (FILE, "kind,x_km,y_km\nsinks,3,zero\n", ("sites.file", "line 2", "numbers", "'zero'")),
     (FILE, "kind,x_km,y_km\nsinks,3,nan\n", ("sites.file", "line 2", "numbers", "'nan'")),
+    (FILE, "kind,x_km,y_km\nsinks,1_0,3\n", ("sites.file", "line 2", "numbers", "'1_0'")),  # not 10, as float() reads it
     (FILE, "kind,x_km,y_km\nsinks,3\n", ("sites.file", "line 2", "numbers", "None")),
     (FILE, "kind,x_km,y_km\nports,3,0\n", ("sites.file", "line 2", "kind one of sources|sinks", "'ports'")),
     ("sinks = 2\n" + FILE, "kind,x_km,y_km\nsinks,3,0\n\nsinks,3,-2\n",
