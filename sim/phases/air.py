@@ -189,9 +189,11 @@ class AirSurveillance:
                                             sq.radius, pl.detect_prob, pl.range_falloff, sq.speed, self.dwell_h,
                                             self.airspace.allowed, f.timing, airborne[sq.drones], on_routes.on_route,
                                             on_routes.route_cells, on_routes.looks)
-        cells = self.touched[:self.n_touched]  # person-hours under the footprints, in float64 (numpy has no fast mixed dot)
+        # Person-hours under the footprints, in float64 and not by a BLAS dot: its threads would spin on the other core after
+        # it, where the shipment lanes run next (and a threaded dot's sum would depend on the machine's cores).
+        cells = self.touched[:self.n_touched]
         people, hours = self.world.population.reshape(-1)[cells], self.dwell_h.reshape(-1)[cells]
-        tally.privacy_exposure += float(people.astype(np.float64) @ hours.astype(np.float64))
+        tally.privacy_exposure += float((people.astype(np.float64) * hours.astype(np.float64)).sum())
         up = np.array([np.count_nonzero(airborne[sq.drones]) for sq in self.squadrons], dtype=float)
         self.airborne_count = int(up.sum())
         if self.airborne_count > 0:
