@@ -35,6 +35,7 @@ from sim.outcomes import format_value
 from sim.outfolder import MARKER, folder_kind
 from sim.params import PARAMS, PLATFORM_FIELDS, PLATFORM_KINDS, PLATFORM_SECTION, SCHEMA
 from sim.preflight import preflight
+from sim.provenance import SHORT_DIGEST
 from sim.run import check_output_folder, simulate, write_run_folder
 from sim.scenario import Scenario, ScenarioError, ScenarioErrors, load_scenario, one_line, parse_assignment, shipped_scenarios
 from sim.world_cache import preflight_all
@@ -259,10 +260,12 @@ def _check_recorded_scenario(folder: Path, scenario: Scenario) -> None:
         recorded = json.loads((folder / "summary.json").read_text(encoding="utf-8")).get("scenario_sha256")
     except (OSError, ValueError, AttributeError):
         return
-    if isinstance(recorded, str) and recorded != scenario.sha256():
+    digest = scenario.sha256()
+    if isinstance(recorded, str) and recorded != digest:
         raise ScenarioError(folder / "scenario.toml", "scenario_sha256",
-                            f"expected the scenario the run recorded in summary.json ({recorded[:12]}…), got another "
-                            f"({scenario.sha256()[:12]}…): it changed since the run; run it again with skywatch run --force")
+                            f"expected the scenario the run recorded in summary.json ({recorded[:SHORT_DIGEST]}…), got "
+                            f"another ({digest[:SHORT_DIGEST]}…): it changed since the run; run it again with "
+                            "skywatch run --force")
 
 
 def _redraw_run_folder(folder: Path, animate: bool, err_console: Console, quiet: bool) -> list[Path]:

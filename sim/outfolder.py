@@ -58,8 +58,10 @@ WRITTEN: dict[str, re.Pattern[str]] = {
 
 # Folders Skywatch writes inside a folder of a kind that hold its folders of another kind: a sweep's kept runs.
 NESTED: dict[str, dict[str, FolderKind]] = {"sweep": {"runs": "run"}}
-# A folder being written, or moved aside, under its hidden name (:func:`hidden_name`), left by a killed write.
-HIDDEN_FOLDER = re.compile(rf"\..+\.({STAGING}|{ASIDE})-\d{{1,10}}-[0-9a-f]{{{2 * TOKEN_BYTES}}}")
+# A folder being written, or moved aside, under its hidden name (:func:`hidden_name`), left by a killed write: any
+# folder's (HIDDEN_FOLDER), or one folder's (:func:`_hidden_pattern`).
+HIDDEN_SUFFIX = rf"\.(?P<stage>{STAGING}|{ASIDE})-(?P<pid>\d{{1,10}})-[0-9a-f]{{{2 * TOKEN_BYTES}}}"  # after the name
+HIDDEN_FOLDER = re.compile(rf"\..+{HIDDEN_SUFFIX}")
 
 FILE_MODE = 0o666  # a new file's mode before the umask
 FINDER_FILE = ".DS_Store"  # what macOS's Finder leaves in every folder it shows: nobody's work
@@ -186,7 +188,7 @@ def check_name_fits(out: Path, what: str, suffix: str = "") -> None:
 
 
 def _hidden_pattern(name: str) -> re.Pattern[str]:
-    return re.compile(rf"\.{re.escape(name)}\.(?P<stage>{STAGING}|{ASIDE})-(?P<pid>\d{{1,10}})-[0-9a-f]{{{2 * TOKEN_BYTES}}}")
+    return re.compile(rf"\.{re.escape(name)}{HIDDEN_SUFFIX}")
 
 
 def _alive(pid: int) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import numpy as np
 
@@ -58,7 +59,7 @@ def _file_sites(scenario: Scenario) -> list[Site]:
         return []
 
     def refused(expected: str) -> ScenarioError:
-        return ScenarioError(scenario.source, FILE_FIELD, f"{expected}: {one_line(str(path), SOURCE_CHARS)}")
+        return _file_error(scenario, path, expected)
 
     text = read_text(path, refused, MAX_FILE_BYTES, "sites file")
     return _geojson_sites(text, refused) if path.suffix.lower() == GEOJSON_SUFFIX else _csv_sites(text, refused)
@@ -155,12 +156,15 @@ def _in_km(scenario: Scenario, grid: Grid | None, sites: list[Site]) -> dict[str
     return points
 
 
+def _file_error(scenario: Scenario, path: Path, expected: str) -> ScenarioError:
+    """The error about what ``sites.file`` (at ``path``) holds, naming the file."""
+    return ScenarioError(scenario.source, FILE_FIELD, f"{expected}: {one_line(str(path), SOURCE_CHARS)}")
+
+
 def _site_error(scenario: Scenario, where: str, expected: str) -> ScenarioError:
     """The error about the site given at ``where``: a scenario field, or a line or feature of ``sites.file`` (named)."""
     if where.startswith(f"{FILE_FIELD} "):
-        path = scenario.resolve_path(FILE_FIELD)
-        return ScenarioError(scenario.source, FILE_FIELD, f"{where[len(FILE_FIELD) + 1:]}: {expected}: "
-                                                          f"{one_line(str(path), SOURCE_CHARS)}")
+        return _file_error(scenario, scenario.resolve_path(FILE_FIELD), f"{where[len(FILE_FIELD) + 1:]}: {expected}")
     return ScenarioError(scenario.source, where, expected)
 
 

@@ -103,17 +103,12 @@ def hours_within(px, py, x0, y0, x1, y1, radius, speed):
 
 
 @njit(cache=True, inline="always")
-def nearest_on_legs(px, py, legs, s, first, count):
-    """The nearest of sensor ``s``'s legs ``first`` to ``count`` - 1 to (px, py): (distance, leg, share of it flown there).
-
-    The share is 0 at the leg's start and 1 at its end (0 for a leg of length zero); ties go to the earliest leg.
-    """
-    best, leg, share = np.inf, first, 0.0
+def nearest_leg_distance(px, py, legs, s, first, count):
+    """The distance from (px, py) to the nearest of sensor ``s``'s legs ``first`` to ``count`` - 1."""
+    best = np.inf
     for j in range(first, count):
-        d, t = closest_on_leg(px, py, legs[s, j, 0], legs[s, j, 1], legs[s, j, 2], legs[s, j, 3])
-        if d < best:
-            best, leg, share = d, j, t
-    return best, leg, share
+        best = min(best, dist_to_leg(px, py, legs[s, j, 0], legs[s, j, 1], legs[s, j, 2], legs[s, j, 3]))
+    return best
 
 
 @njit(cache=True)
@@ -245,7 +240,7 @@ def stamp_coverage(
                                     (px - legs[s, j, 2]) * heading_on[j, 0] + (py - legs[s, j, 3]) * heading_on[j, 1] >= 0.0:
                                 continue  # the leg after's pass
                         else:  # standing still: one look a step, at the nearest leg
-                            d, share = nearest_on_legs(px, py, legs, s, k, n)[0], 0.0
+                            d, share = nearest_leg_distance(px, py, legs, s, k, n), 0.0
                         p = p0 * (1.0 - falloff * (d / radius) ** 2)
                         if p <= 0.0:
                             continue
